@@ -1,0 +1,212 @@
+//! Capture: the only stage (with seed) that talks to a database. Opens one read-only session
+//! (default_transaction_read_only, a REPEATABLE READ READ ONLY transaction, statement_timeout,
+//! lock_timeout, application_name `pgparity`), reads the catalogs with one JSON-returning query
+//! per area, and turns what cannot be read into recorded problems rather than failures.
+
+mod catalog;
+
+pub use catalog::quote_ident;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+use crate::conninfo::{ConnInfo, ProcessEnv};
+use crate::error::{Error, Result};
+use crate::snapshot::{Meta, Problem, Snapshot, FORMAT, FORMAT_VERSION};
+
+/// A live environment to capture.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub conninfo: ConnInfo,
+    /// Production: nothing but read-only capture ever runs here.
+    pub protected: bool,
+}
+
+/// How a capture behaves towards the server.
+#[derive(Debug, Clone)]
+pub struct CaptureOptions {
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+}
+
+impl Default for CaptureOptions {
+    fn default() -> Self {
+        CaptureOptions {
+            statement_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The application name every pgparity session carries.
+pub const APPLICATION_NAME: &str = "pgparity";
+
+/// Connects to `target` (libpq defaults, password file, TLS) and returns a client whose
+/// connection task runs on the current runtime. Errors name the environment and say what to do.
+pub async fn connect(target: &Target) -> Result<Client> {
+    let resolved = target
+        .conninfo
+        .resolve(&ProcessEnv)
+        .map_err(|m| Error::env(&target.name, m))?;
+    let config = resolved
+        .to_config(APPLICATION_NAME)
+        .map_err(|m| Error::env(&target.name, m))?;
+    let tls = crate::tls::connector(&resolved).map_err(|m| Error::env(&target.name, m))?;
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| Error::env(&target.name, connect_message(&resolved, &e)))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+fn connect_message(r: &crate::conninfo::Resolved, e: &tokio_postgres::Error) -> String {
+    let at = r.describe();
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        return if *code == SqlState::INVALID_PASSWORD {
+            format!(
+                "password authentication failed for user '{}' at {at}; hint: check the password (PGPASSWORD, the password file, or password= in the connection string)",
+                r.user
+            )
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            format!(
+                "database '{}' does not exist at {at}; hint: check dbname in the connection string",
+                r.dbname
+            )
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            format!("server refused the connection at {at}: {}; hint: check the user name and pg_hba.conf", db.message())
+        } else if *code == SqlState::TOO_MANY_CONNECTIONS {
+            format!(
+                "server at {at} has no free connection slot: {}",
+                db.message()
+            )
+        } else {
+            format!("cannot connect to {at}: {}", db.message())
+        };
+    }
+    let text = e.to_string();
+    if text.contains("password missing") {
+        return format!(
+            "server at {at} asks for a password and none was given; hint: set PGPASSWORD, add it to the password file (~/.pgpass), or put password= in the connection string"
+        );
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            let hint = match io.kind() {
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound => {
+                    "; hint: check that the server runs and the host and port are right"
+                }
+                std::io::ErrorKind::TimedOut => "; hint: check the host, the network and firewalls",
+                _ => "",
+            };
+            return format!(
+                "cannot connect to {at}: {}{hint}",
+                crate::error::io_message(io)
+            );
+        }
+        source = s.source();
+    }
+    if text.contains("timed out") || text.contains("timeout") {
+        return format!(
+            "cannot connect to {at}: timed out; hint: check the host, the network and firewalls"
+        );
+    }
+    format!(
+        "cannot connect to {at}: {}",
+        text.trim_start_matches("error connecting to server: ")
+    )
+}
+
+/// Opens a read-only capture session on an open client.
+pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) -> Result<()> {
+    let sql = format!(
+        "SET default_transaction_read_only = on; SET statement_timeout = {}; SET lock_timeout = {}; \
+         SET idle_in_transaction_session_timeout = {}; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        opts.statement_timeout.as_millis(),
+        opts.lock_timeout.as_millis(),
+        (opts.statement_timeout.as_millis() * 4).max(60_000),
+    );
+    client.batch_execute(&sql).await.map_err(|e| {
+        Error::env(
+            env,
+            format!("cannot start a read-only session: {}", db_message(&e)),
+        )
+    })
+}
+
+/// A server error's own message, or the client's.
+pub fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => e.to_string(),
+    }
+}
+
+/// Captures one environment: inventory, schema and statistics.
+pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot> {
+    let client = connect(target).await?;
+    begin_read_only(&client, &target.name, opts).await?;
+    let resolved = target
+        .conninfo
+        .resolve(&ProcessEnv)
+        .map_err(|m| Error::env(&target.name, m))?;
+    let head = catalog::head(&client)
+        .await
+        .map_err(|m| Error::env(&target.name, m))?;
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut reader = catalog::Reader {
+        client: &client,
+        version: head.version_num,
+        problems: &mut problems,
+    };
+    let inventory = reader.inventory(&head).await;
+    let schema = reader.schema().await;
+    let statistics = reader.statistics().await;
+    reader.unreadable_tables().await;
+    if !head.reads_all_settings && !head.superuser {
+        problems.push(Problem {
+            area: "settings".into(),
+            message:
+                "the role lacks pg_read_all_settings: some settings are hidden and are not compared"
+                    .into(),
+        });
+    }
+    let _ = client.batch_execute("COMMIT").await;
+    let mut options = BTreeMap::new();
+    options.insert(
+        "statement_timeout_ms".into(),
+        opts.statement_timeout.as_millis().to_string(),
+    );
+    options.insert(
+        "lock_timeout_ms".into(),
+        opts.lock_timeout.as_millis().to_string(),
+    );
+    Ok(Snapshot {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        meta: Meta {
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            environment: target.name.clone(),
+            target: resolved.describe(),
+            captured_at: head.now.clone(),
+            database: head.database.clone(),
+            role: head.role.clone(),
+            role_is_superuser: head.superuser,
+            role_reads_all_settings: head.reads_all_settings || head.superuser,
+            role_reads_all_stats: head.reads_all_stats || head.superuser,
+            options,
+        },
+        inventory,
+        schema,
+        statistics,
+        problems,
+    })
+}

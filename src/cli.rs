@@ -1,0 +1,369 @@
+//! The command line: clap's raw flags, turned into the library's requests with the
+//! configuration file applied. Only this module knows about flags, stdout/stderr and exit
+//! codes: 0 nothing open at or above the level, 1 differences found, 2 error.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::capture::Target;
+use crate::config::{self, Config};
+use crate::conninfo::ConnInfo;
+use crate::error::{Error, Result};
+use crate::finding::Severity;
+use crate::progress::{NoProgress, Progress};
+use crate::report::{self, Format, Report};
+use crate::run::{self, CompareRequest, Side};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgparity",
+    version,
+    about = "Document every difference between two PostgreSQL environments, rank it, gate on it"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./pgparity.toml when it exists)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Capture one environment into a snapshot file
+    Snapshot(SnapshotArgs),
+    /// Capture (or read) two environments and report their differences
+    Check(CheckArgs),
+    /// Compare two snapshot files offline
+    Diff(DiffArgs),
+    /// Write today's differences as a policy of accepted differences
+    Baseline(BaselineArgs),
+    /// Run the check on two throwaway local clusters with planted differences
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct SnapshotArgs {
+    /// Connection string (postgresql:// URL or key=value pairs)
+    #[arg(long, conflicts_with = "env", value_name = "URL")]
+    url: Option<String>,
+    /// Environment name from the config file
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    /// Name recorded in the snapshot (default: the environment's name, or the database)
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Snapshot file to write
+    #[arg(long, short, value_name = "FILE")]
+    output: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ReportArgs {
+    /// Report format: text, json or markdown
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// Write the report to FILE (atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when an unaccepted finding is at or above LEVEL (critical, high, medium, low, info)
+    #[arg(long, value_name = "LEVEL")]
+    fail_on: Option<String>,
+    /// Policy file(s) with accepted differences, besides the config's
+    #[arg(long, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    /// Name of the left side in the report
+    #[arg(long, value_name = "NAME")]
+    left_name: Option<String>,
+    /// Name of the right side in the report
+    #[arg(long, value_name = "NAME")]
+    right_name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The side that should cover (staging): an environment name, a connection string or a snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    left: Option<String>,
+    /// The side to match (production): an environment name, a connection string or a snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    right: Option<String>,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// Left snapshot (staging)
+    left: PathBuf,
+    /// Right snapshot (production)
+    right: PathBuf,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+#[derive(Args, Debug)]
+struct BaselineArgs {
+    /// Left side: environment, connection string or snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    left: Option<String>,
+    /// Right side: environment, connection string or snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    right: Option<String>,
+    /// Policy file to write (default: stdout)
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// Progress on stderr, only when stderr is a terminal.
+struct StderrProgress {
+    on: bool,
+    started: Instant,
+}
+
+impl Progress for StderrProgress {
+    fn start(&self, what: &str, action: &str) {
+        if self.on {
+            eprintln!(
+                "[{:>5.1}s] {what}: {action}…",
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    fn finish(&self, what: &str, outcome: &str) {
+        if self.on {
+            eprintln!(
+                "[{:>5.1}s] {what}: {outcome}",
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    fn note(&self, message: &str) {
+        if self.on {
+            eprintln!("[{:>5.1}s] {message}", self.started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run_cli(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs a parsed command line; returns the exit code (0 or 1), or an error (exit 2).
+pub fn run_cli(cli: Cli) -> Result<u8> {
+    let config = Config::load(cli.config.as_deref())?;
+    let progress = StderrProgress {
+        on: std::io::stderr().is_terminal(),
+        started: Instant::now(),
+    };
+    match cli.command {
+        Command::Snapshot(a) => {
+            let target = match (&a.url, &a.env) {
+                (Some(url), _) => adhoc_target(url, a.name.clone())?,
+                (None, Some(env)) => config.target(env).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "environment '{env}' is not defined in {}",
+                        config_name(&config)
+                    ))
+                })??,
+                (None, None) => {
+                    return Err(Error::Usage(
+                        "snapshot needs --url URL or --env NAME".into(),
+                    ))
+                }
+            };
+            let mut target = target;
+            if let Some(n) = a.name {
+                target.name = n;
+            }
+            let snap = run::snapshot(&target, &config.capture, &progress)?;
+            snap.write(&a.output)?;
+            eprintln!(
+                "wrote {} ({} tables, {} settings, {} problems)",
+                a.output.display(),
+                snap.schema.tables.len(),
+                snap.inventory.settings.len(),
+                snap.problems.len()
+            );
+            Ok(0)
+        }
+        Command::Check(a) => {
+            let req = compare_request(&config, a.left.as_deref(), a.right.as_deref(), &a.report)?;
+            let report = run::check(&req, &progress)?;
+            emit(&report, &a.report)
+        }
+        Command::Diff(a) => {
+            let req = request(&config, Side::File(a.left), Side::File(a.right), &a.report)?;
+            let report = run::check(&req, &NoProgress)?;
+            emit(&report, &a.report)
+        }
+        Command::Baseline(a) => {
+            let ra = ReportArgs {
+                format: "text".into(),
+                output: None,
+                fail_on: None,
+                policy: Vec::new(),
+                left_name: None,
+                right_name: None,
+            };
+            let req = compare_request(&config, a.left.as_deref(), a.right.as_deref(), &ra)?;
+            let (text, findings) = run::baseline(&req, &progress)?;
+            match &a.output {
+                Some(p) => {
+                    crate::fsutil::write_atomically(p, text.as_bytes())?;
+                    eprintln!(
+                        "wrote {} accepted differences to {}",
+                        findings.len(),
+                        p.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Demo(a) => {
+            let (staging, production) = crate::demo::run(&progress)?;
+            let policy = collect_policy(&config, &a.report)?;
+            let fail_on = fail_level(&config, &a.report)?;
+            let report = run::build_report(
+                &staging,
+                &production,
+                "live (demo)",
+                "live (demo)",
+                &policy,
+                fail_on,
+                chrono::Utc::now().date_naive(),
+            );
+            emit(&report, &a.report)?;
+            Ok(0)
+        }
+    }
+}
+
+fn config_name(c: &Config) -> String {
+    c.path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "the config (no pgparity.toml found)".into())
+}
+
+fn adhoc_target(url: &str, name: Option<String>) -> Result<Target> {
+    let ci = ConnInfo::parse(url)
+        .map_err(|m| Error::env(name.clone().unwrap_or_else(|| "(command line)".into()), m))?;
+    let name = name.unwrap_or_else(|| ci.get("dbname").unwrap_or("database").to_string());
+    Ok(Target {
+        name,
+        conninfo: ci,
+        protected: false,
+    })
+}
+
+/// An environment name, an existing snapshot file, or a connection string.
+fn resolve_side(config: &Config, spec: &str, name: Option<String>) -> Result<Side> {
+    if let Some(t) = config.target(spec) {
+        return Ok(Side::Live(t?));
+    }
+    let path = Path::new(spec);
+    if path.is_file() {
+        return Ok(Side::File(path.to_path_buf()));
+    }
+    if spec.contains("://") || spec.contains('=') {
+        return Ok(Side::Live(adhoc_target(spec, name)?));
+    }
+    Err(Error::Usage(format!(
+        "'{spec}' is not an environment in {}, an existing snapshot file or a connection string; hint: define it under [environments], or pass a postgresql:// URL",
+        config_name(config)
+    )))
+}
+
+fn collect_policy(config: &Config, r: &ReportArgs) -> Result<Vec<crate::policy::Acceptance>> {
+    let mut policy = config.policy.clone();
+    for p in &r.policy {
+        policy.extend(config::load_policy(p)?);
+    }
+    Ok(policy)
+}
+
+fn fail_level(config: &Config, r: &ReportArgs) -> Result<Severity> {
+    match &r.fail_on {
+        Some(l) => config::parse_level(l).map_err(|m| Error::Usage(format!("--fail-on: {m}"))),
+        None => Ok(config.fail_on.unwrap_or(Severity::Low)),
+    }
+}
+
+fn compare_request(
+    config: &Config,
+    left: Option<&str>,
+    right: Option<&str>,
+    r: &ReportArgs,
+) -> Result<CompareRequest> {
+    let left = left
+        .map(String::from)
+        .or_else(|| config.file.check.left.clone());
+    let right = right
+        .map(String::from)
+        .or_else(|| config.file.check.right.clone());
+    let (Some(left), Some(right)) = (left, right) else {
+        return Err(Error::Usage(
+            "two sides are needed; hint: give --left and --right (environment, connection string or snapshot file), or set [check] left/right in pgparity.toml".into(),
+        ));
+    };
+    let left = resolve_side(config, &left, r.left_name.clone().or(Some("left".into())))?;
+    let right = resolve_side(
+        config,
+        &right,
+        r.right_name.clone().or(Some("right".into())),
+    )?;
+    request(config, left, right, r)
+}
+
+fn request(config: &Config, left: Side, right: Side, r: &ReportArgs) -> Result<CompareRequest> {
+    Format::parse(&r.format).map_err(|m| Error::Usage(format!("--format: {m}")))?;
+    Ok(CompareRequest {
+        left,
+        right,
+        left_name: r.left_name.clone(),
+        right_name: r.right_name.clone(),
+        capture: config.capture.clone(),
+        policy: collect_policy(config, r)?,
+        fail_on: fail_level(config, r)?,
+        today: chrono::Utc::now().date_naive(),
+    })
+}
+
+/// Writes the report (stdout or file) and returns the exit code.
+fn emit(report: &Report, r: &ReportArgs) -> Result<u8> {
+    let format = Format::parse(&r.format).map_err(|m| Error::Usage(format!("--format: {m}")))?;
+    match &r.output {
+        Some(path) => {
+            let text = report::render(report, format, false);
+            crate::fsutil::write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}: {}", path.display(), report.summary());
+        }
+        None => {
+            let text = report::render(report, format, format == Format::Text);
+            let mut out = anstream::stdout();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    }
+    Ok(if report.failed() { 1 } else { 0 })
+}

@@ -1,0 +1,575 @@
+//! Throwaway PostgreSQL clusters for the tests and `pgparity demo`: initdb into a temporary
+//! folder, a free port on 127.0.0.1 plus a unix socket in that folder, the server run as the
+//! unprivileged `postgres` user when we are root (PostgreSQL refuses to run as root).
+//!
+//! No stray server is left behind: a cluster stops when dropped (also while a failing test
+//! unwinds); servers are started from one long-lived thread with a parent-death signal, so the
+//! kernel stops them if the process dies; and clusters still running at normal process exit
+//! (e.g. held in a static by a test harness) are stopped by an exit handler.
+
+mod install;
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::{Gid, Pid, Uid};
+
+pub use install::Install;
+
+use crate::error::{Error, Result};
+
+/// How to build a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// Extra `-c name=value` server settings.
+    pub settings: Vec<(String, String)>,
+    /// initdb locale.
+    pub locale: String,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            settings: vec![
+                ("fsync".into(), "off".into()),
+                ("synchronous_commit".into(), "off".into()),
+                ("full_page_writes".into(), "off".into()),
+                ("autovacuum".into(), "off".into()),
+            ],
+            locale: "C.UTF-8".into(),
+        }
+    }
+}
+
+/// A running throwaway cluster. The superuser is `postgres`, authentication is `trust` on the
+/// socket and on 127.0.0.1.
+pub struct Cluster {
+    pub install: Install,
+    pub port: u16,
+    /// Folder holding the data directory, the socket and the server log.
+    pub dir: PathBuf,
+    pub data: PathBuf,
+    child: Option<Child>,
+    owner: Option<(Uid, Gid)>,
+    keep_dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Cluster(PostgreSQL {}, port {}, {})",
+            self.install.major,
+            self.port,
+            self.dir.display()
+        )
+    }
+}
+
+fn owner() -> Result<Option<(Uid, Gid)>> {
+    if !Uid::effective().is_root() {
+        return Ok(None);
+    }
+    let user = nix::unistd::User::from_name("postgres")
+        .map_err(|e| Error::Cluster(format!("cannot look up user postgres: {e}")))?
+        .ok_or_else(|| {
+            Error::Cluster("running as root, but there is no 'postgres' user to run the server as; hint: useradd --system postgres".into())
+        })?;
+    Ok(Some((user.uid, user.gid)))
+}
+
+fn as_owner(cmd: &mut Command, owner: Option<(Uid, Gid)>) {
+    if let Some((uid, gid)) = owner {
+        cmd.uid(uid.as_raw()).gid(gid.as_raw());
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Error::Cluster(format!("no free port: {e}")))?;
+    Ok(l.local_addr()
+        .map_err(|e| Error::Cluster(e.to_string()))?
+        .port())
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    let out = cmd
+        .output()
+        .map_err(|e| Error::Cluster(format!("cannot run {what}: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or("")
+            .to_string();
+        return Err(Error::Cluster(format!("{what} failed: {last}")));
+    }
+    Ok(())
+}
+
+impl Cluster {
+    /// initdb and start a new cluster.
+    pub fn start(install: &Install, opts: &ClusterOptions) -> Result<Cluster> {
+        let (tmp, owner) = Self::prepare_dir()?;
+        let dir = tmp.path().to_path_buf();
+        let data = dir.join("data");
+        let mut initdb = Command::new(install.tool("initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .arg(format!("--locale={}", opts.locale))
+            .current_dir(&dir)
+            .env("LC_ALL", "C.UTF-8")
+            .env_remove("PGDATA");
+        as_owner(&mut initdb, owner);
+        run(
+            &mut initdb,
+            &format!("initdb (PostgreSQL {})", install.major),
+        )?;
+        Self::launch(install, tmp, data, owner, opts)
+    }
+
+    /// A streaming standby of this cluster (pg_basebackup -R), started and connected.
+    pub fn start_standby(&self, opts: &ClusterOptions) -> Result<Cluster> {
+        let (tmp, owner) = Self::prepare_dir()?;
+        let data = tmp.path().join("data");
+        if self.install.tool("pg_basebackup").is_file() {
+            let mut bb = Command::new(self.install.tool("pg_basebackup"));
+            bb.arg("-D")
+                .arg(&data)
+                .arg("-h")
+                .arg(&self.dir)
+                .args([
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    "postgres",
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                ])
+                .current_dir(tmp.path());
+            as_owner(&mut bb, owner);
+            run(&mut bb, "pg_basebackup")?;
+        } else {
+            self.copy_backup(&data, owner)?;
+        }
+        let standby = Self::launch(&self.install, tmp, data, owner, opts)?;
+        // Wait until the primary sees it streaming.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let n = self.query_scalar(
+                "postgres",
+                "SELECT count(*)::text FROM pg_stat_replication WHERE state = 'streaming'",
+            )?;
+            if n != "0" {
+                return Ok(standby);
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Cluster(
+                    "the standby did not start streaming within 30 s".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A base backup without pg_basebackup (the npm packages ship only the server): the
+    /// low-level backup API around a file copy, then standby.signal and primary_conninfo.
+    fn copy_backup(&self, dest: &Path, owner: Option<(Uid, Gid)>) -> Result<()> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Cluster(e.to_string()))?;
+        let (start, stop) = if self.install.major >= 15 {
+            (
+                "SELECT pg_backup_start('pgparity', true)::text",
+                "SELECT labelfile FROM pg_backup_stop(false)",
+            )
+        } else {
+            (
+                "SELECT pg_start_backup('pgparity', true, false)::text",
+                "SELECT labelfile FROM pg_stop_backup(false, false)",
+            )
+        };
+        let conninfo = self.conninfo("postgres");
+        let sql_err = |e: tokio_postgres::Error| {
+            Error::Cluster(format!("base backup: {}", crate::capture::db_message(&e)))
+        };
+        let label: String = rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
+                .await
+                .map_err(sql_err)?;
+            let handle = tokio::spawn(conn);
+            client.query_one(start, &[]).await.map_err(sql_err)?;
+            let mut cp = Command::new("cp");
+            cp.arg("-a").arg(&self.data).arg(dest);
+            as_owner(&mut cp, owner);
+            run(&mut cp, "cp (base backup)")?;
+            let label: String = client.query_one(stop, &[]).await.map_err(sql_err)?.get(0);
+            drop(client);
+            let _ = handle.await;
+            Ok::<_, Error>(label)
+        })?;
+        for f in ["postmaster.pid", "postmaster.opts"] {
+            let _ = std::fs::remove_file(dest.join(f));
+        }
+        let io = |e: io::Error| Error::Cluster(format!("base backup: {e}"));
+        std::fs::write(dest.join("backup_label"), label).map_err(io)?;
+        std::fs::write(dest.join("standby.signal"), "").map_err(io)?;
+        let mut auto = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dest.join("postgresql.auto.conf"))
+            .map_err(io)?;
+        use std::io::Write as _;
+        writeln!(
+            auto,
+            "primary_conninfo = 'host={} port={} user=postgres'",
+            self.dir.display(),
+            self.port
+        )
+        .map_err(io)?;
+        if let Some((uid, gid)) = owner {
+            for f in ["backup_label", "standby.signal", "postgresql.auto.conf"] {
+                let _ = nix::unistd::chown(&dest.join(f), Some(uid), Some(gid));
+            }
+        }
+        Ok(())
+    }
+
+    fn prepare_dir() -> Result<(tempfile::TempDir, Option<(Uid, Gid)>)> {
+        let owner = owner()?;
+        let tmp = tempfile::Builder::new()
+            .prefix("pgparity-cluster-")
+            .tempdir()
+            .map_err(|e| Error::Cluster(format!("cannot create a temporary folder: {e}")))?;
+        if let Some((uid, gid)) = owner {
+            nix::unistd::chown(tmp.path(), Some(uid), Some(gid)).map_err(|e| {
+                Error::Cluster(format!(
+                    "cannot hand {} to postgres: {e}",
+                    tmp.path().display()
+                ))
+            })?;
+        }
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::Cluster(e.to_string()))?;
+        Ok((tmp, owner))
+    }
+
+    fn launch(
+        install: &Install,
+        tmp: tempfile::TempDir,
+        data: PathBuf,
+        owner: Option<(Uid, Gid)>,
+        opts: &ClusterOptions,
+    ) -> Result<Cluster> {
+        let dir = tmp.path().to_path_buf();
+        let mut last_err = String::new();
+        for _attempt in 0..3 {
+            let port = free_port()?;
+            let log =
+                File::create(dir.join("server.log")).map_err(|e| Error::Cluster(e.to_string()))?;
+            let mut cmd = Command::new(install.tool("postgres"));
+            cmd.arg("-D")
+                .arg(&data)
+                .args(["-p", &port.to_string()])
+                .arg("-k")
+                .arg(&dir)
+                .args(["-c", "listen_addresses=127.0.0.1"]);
+            for (k, v) in &opts.settings {
+                cmd.arg("-c").arg(format!("{k}={v}"));
+            }
+            cmd.current_dir(&dir)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().map_err(|e| Error::Cluster(e.to_string()))?)
+                .stderr(log)
+                .env("LC_ALL", "C.UTF-8");
+            as_owner(&mut cmd, owner);
+            let child = spawn_guarded(cmd)
+                .map_err(|e| Error::Cluster(format!("cannot start postgres: {e}")))?;
+            register(child.id(), &dir);
+            let mut cluster = Cluster {
+                install: install.clone(),
+                port,
+                dir: dir.clone(),
+                data: data.clone(),
+                child: Some(child),
+                owner,
+                keep_dir: None,
+            };
+            match cluster.wait_ready() {
+                Ok(()) => {
+                    cluster.keep_dir = Some(tmp);
+                    return Ok(cluster);
+                }
+                Err(e) => {
+                    last_err = e;
+                    cluster.stop_quietly();
+                    if !last_err.contains("could not bind")
+                        && !last_err.contains("Address already in use")
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(Error::Cluster(format!(
+            "PostgreSQL {} did not start: {last_err}",
+            install.major
+        )))
+    }
+
+    fn wait_ready(&mut self) -> std::result::Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let pidfile = self.data.join("postmaster.pid");
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(format!("server exited ({status}): {}", self.log_tail()));
+                }
+            }
+            if let Ok(text) = std::fs::read_to_string(&pidfile) {
+                let status = text.lines().nth(7).unwrap_or("").trim();
+                if status == "ready" || status == "standby" {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("not ready after 60 s: {}", self.log_tail()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains("FATAL") || l.contains("ERROR") || l.contains("could not"))
+            .last()
+            .or_else(|| log.lines().last())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// A libpq key/value connection string over the unix socket.
+    pub fn conninfo(&self, dbname: &str) -> String {
+        format!(
+            "host={} port={} user=postgres dbname='{}' sslmode=disable",
+            self.dir.display(),
+            self.port,
+            dbname.replace('\'', "\\'")
+        )
+    }
+
+    /// A `postgresql://` URL over TCP on 127.0.0.1.
+    pub fn url(&self, dbname: &str) -> String {
+        let db = percent_encoding::utf8_percent_encode(dbname, percent_encoding::NON_ALPHANUMERIC);
+        format!(
+            "postgresql://postgres@127.0.0.1:{}/{db}?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// Runs SQL (several statements allowed) as the superuser in `dbname`.
+    pub fn execute(&self, dbname: &str, sql: &str) -> Result<()> {
+        self.run_sql(dbname, sql, false).map(|_| ())
+    }
+
+    /// Runs a query returning one text value.
+    pub fn query_scalar(&self, dbname: &str, sql: &str) -> Result<String> {
+        self.run_sql(dbname, sql, true)
+    }
+
+    fn run_sql(&self, dbname: &str, sql: &str, scalar: bool) -> Result<String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Cluster(e.to_string()))?;
+        let conninfo = self.conninfo(dbname);
+        let major = self.install.major;
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
+                .await
+                .map_err(|e| {
+                    Error::Cluster(format!(
+                        "cannot connect to the PostgreSQL {major} cluster: {e}"
+                    ))
+                })?;
+            let handle = tokio::spawn(conn);
+            let out = if scalar {
+                client
+                    .query_one(sql, &[])
+                    .await
+                    .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
+            } else {
+                client.batch_execute(sql).await.map(|_| String::new())
+            };
+            drop(client);
+            let _ = handle.await;
+            out.map_err(|e| {
+                Error::Cluster(format!(
+                    "SQL failed on the PostgreSQL {major} cluster: {}",
+                    crate::capture::db_message(&e)
+                ))
+            })
+        })
+    }
+
+    /// Sends SIGHUP: reread configuration (pg_hba.conf, ALTER SYSTEM).
+    pub fn reload(&self) -> Result<()> {
+        if let Some(c) = &self.child {
+            kill(Pid::from_raw(c.id() as i32), Signal::SIGHUP)
+                .map_err(|e| Error::Cluster(format!("reload: {e}")))?;
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(())
+    }
+
+    /// Prepends a line to pg_hba.conf (first match wins) and reloads.
+    pub fn prepend_hba(&self, line: &str) -> Result<()> {
+        let path = self.data.join("pg_hba.conf");
+        let old = std::fs::read_to_string(&path).map_err(|e| Error::Cluster(e.to_string()))?;
+        std::fs::write(&path, format!("{line}\n{old}"))
+            .map_err(|e| Error::Cluster(e.to_string()))?;
+        if let Some((uid, gid)) = self.owner {
+            let _ = nix::unistd::chown(&path, Some(uid), Some(gid));
+        }
+        self.reload()
+    }
+
+    /// Stops the server (fast shutdown, then immediate, then kill) and removes its folder.
+    pub fn stop(mut self) {
+        self.stop_quietly();
+    }
+
+    fn stop_quietly(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_pid(child.id() as i32, |timeout| {
+                let deadline = Instant::now() + timeout;
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                false
+            });
+            let _ = child.wait();
+            unregister(child.id());
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop_quietly();
+    }
+}
+
+/// SIGINT (fast shutdown), then SIGQUIT (immediate), then SIGKILL, each with a grace period.
+fn stop_pid(pid: i32, mut wait: impl FnMut(Duration) -> bool) {
+    for (sig, grace) in [
+        (Signal::SIGINT, 20),
+        (Signal::SIGQUIT, 5),
+        (Signal::SIGKILL, 5),
+    ] {
+        if kill(Pid::from_raw(pid), sig).is_err() {
+            return;
+        }
+        if wait(Duration::from_secs(grace)) {
+            return;
+        }
+    }
+}
+
+type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Spawns from one thread that lives as long as the process, with PR_SET_PDEATHSIG: the
+/// kernel sends SIGQUIT (immediate shutdown) to the server when the process dies, however it
+/// dies. (The signal fires when the spawning *thread* exits, hence the dedicated thread.)
+fn spawn_guarded(mut cmd: Command) -> io::Result<Child> {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGQUIT).map_err(io::Error::from)?;
+            Ok(())
+        });
+    }
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("pgparity-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("spawn thread");
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = mpsc::channel();
+    tx.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((cmd, reply_tx))
+        .map_err(|_| io::Error::other("spawner gone"))?;
+    reply_rx
+        .recv()
+        .map_err(|_| io::Error::other("spawner gone"))?
+}
+
+/// Servers still running, stopped by the exit handler.
+static RUNNING: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+
+fn register(pid: u32, dir: &Path) {
+    static HANDLER: OnceLock<()> = OnceLock::new();
+    HANDLER.get_or_init(|| unsafe {
+        nix::libc::atexit(stop_all_at_exit);
+    });
+    RUNNING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((pid, dir.to_path_buf()));
+}
+
+fn unregister(pid: u32) {
+    RUNNING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|(p, _)| *p != pid);
+}
+
+extern "C" fn stop_all_at_exit() {
+    let running = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|e| e.into_inner()));
+    for (pid, dir) in running {
+        stop_pid(pid as i32, |timeout| {
+            let deadline = Instant::now() + timeout;
+            while Instant::now() < deadline {
+                match nix::sys::wait::waitpid(
+                    Pid::from_raw(pid as i32),
+                    Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+                ) {
+                    Ok(nix::sys::wait::WaitStatus::StillAlive) => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    _ => return true,
+                }
+            }
+            false
+        });
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

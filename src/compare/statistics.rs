@@ -1,0 +1,60 @@
+//! Statistics freshness: a table analyzed on one side and never on the other, or with many
+//! rows modified since its last analyze on one side only.
+
+use super::{each_key, Sides};
+use crate::finding::{Category, Finding, Severity};
+use crate::snapshot::TableStats;
+
+/// Like autovacuum's trigger: 10 % of the rows plus 50.
+fn stale(t: &TableStats) -> bool {
+    let rows = t.reltuples.max(t.live_tuples as f64).max(0.0);
+    t.analyzed() && t.mod_since_analyze as f64 > 0.1 * rows + 50.0
+}
+
+fn state(t: &TableStats) -> String {
+    if !t.analyzed() {
+        format!("never analyzed ({} live rows)", t.live_tuples)
+    } else if stale(t) {
+        format!(
+            "stale ({} rows modified since analyze)",
+            t.mod_since_analyze
+        )
+    } else {
+        "analyzed".into()
+    }
+}
+
+pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
+    each_key(
+        &s.left.statistics.tables,
+        &s.right.statistics.tables,
+        |table, l, r| {
+            let (Some(l), Some(r)) = (l, r) else { return };
+            if l.analyzed() != r.analyzed() {
+                let never_left = !l.analyzed();
+                let unanalyzed = if never_left { l } else { r };
+                let sev = if unanalyzed.live_tuples > 0 {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
+                out.push(
+                Finding::new(Category::Statistics, sev, table.clone(), "never-analyzed")
+                    .values(Some(state(l)), Some(state(r)))
+                    .message(format!("{table} was never analyzed in {}", s.name(never_left)))
+                    .why("without statistics the planner guesses row counts: plans (and their speed) in that environment say nothing about the other")
+                    .hint(format!("ANALYZE {table} in {} (and check autovacuum)", s.name(never_left))),
+            );
+            } else if stale(l) != stale(r) {
+                let stale_left = stale(l);
+                out.push(
+                Finding::new(Category::Statistics, Severity::Low, table.clone(), "stale")
+                    .values(Some(state(l)), Some(state(r)))
+                    .message(format!("{table} has many rows modified since its last analyze in {}", s.name(stale_left)))
+                    .why("stale statistics make the planner misjudge row counts: plans differ from what fresh statistics give")
+                    .hint(format!("ANALYZE {table} in {}", s.name(stale_left))),
+            );
+            }
+        },
+    );
+}

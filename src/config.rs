@@ -1,0 +1,207 @@
+//! `pgparity.toml`: named environments, check defaults, capture timeouts and accepted
+//! differences. Unknown keys are refused (a misspelt key must not be silently ignored), and
+//! passwords are refused too: they belong in PGPASSWORD, the password file or the service file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::capture::{CaptureOptions, Target};
+use crate::conninfo::ConnInfo;
+use crate::error::{Error, Result};
+use crate::finding::Severity;
+use crate::policy::{Acceptance, PolicyFile};
+
+/// The file name looked for in the current folder when `--config` is not given.
+pub const DEFAULT_FILE: &str = "pgparity.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvConfig>,
+    #[serde(default)]
+    pub check: CheckConfig,
+    #[serde(default)]
+    pub capture: CaptureConfig,
+    /// Accepted differences (the policy), inline.
+    #[serde(default)]
+    pub accept: Vec<Acceptance>,
+    /// Further policy files, relative to this file.
+    #[serde(default)]
+    pub policy: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    /// libpq connection string: `postgresql://...` or `host=... dbname=...`.
+    pub url: String,
+    /// Overrides the string's sslmode.
+    pub sslmode: Option<String>,
+    pub sslrootcert: Option<String>,
+    /// Production: pgparity never writes here (seed refuses it).
+    #[serde(default)]
+    pub protected: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// The environment that should cover (staging).
+    pub left: Option<String>,
+    /// The environment it should match (production).
+    pub right: Option<String>,
+    pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureConfig {
+    /// e.g. `30s`, `500ms`, `2min`.
+    pub statement_timeout: Option<String>,
+    pub lock_timeout: Option<String>,
+}
+
+/// A loaded, validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub path: Option<PathBuf>,
+    pub file: ConfigFile,
+    pub policy: Vec<Acceptance>,
+    pub capture: CaptureOptions,
+    pub fail_on: Option<Severity>,
+}
+
+impl Config {
+    /// Loads `path`, or `./pgparity.toml` when it exists, or an empty configuration.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let path = match path {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()),
+        };
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::config(
+                &path,
+                format!("cannot read: {}", crate::error::io_message(&e)),
+            )
+        })?;
+        let file: ConfigFile = parse_toml(&text).map_err(|m| Error::config(&path, m))?;
+        let mut policy = file.accept.clone();
+        for p in &file.policy {
+            let p = path.parent().unwrap_or(Path::new(".")).join(p);
+            policy.extend(load_policy(&p)?);
+        }
+        for a in &policy {
+            a.validate().map_err(|m| Error::config(&path, m))?;
+        }
+        for (name, env) in &file.environments {
+            let ci = ConnInfo::parse(&env.url)
+                .map_err(|m| Error::config(&path, format!("environment '{name}': {m}")))?;
+            if ci.get("password").is_some() {
+                return Err(Error::config(
+                    &path,
+                    format!("environment '{name}': the connection string holds a password; hint: use PGPASSWORD, ~/.pgpass or a service file instead"),
+                ));
+            }
+            if let Some(m) = &env.sslmode {
+                crate::conninfo::SslMode::parse(m)
+                    .map_err(|e| Error::config(&path, format!("environment '{name}': {e}")))?;
+            }
+        }
+        let mut capture = CaptureOptions::default();
+        if let Some(t) = &file.capture.statement_timeout {
+            capture.statement_timeout = parse_duration(t)
+                .map_err(|m| Error::config(&path, format!("capture.statement_timeout: {m}")))?;
+        }
+        if let Some(t) = &file.capture.lock_timeout {
+            capture.lock_timeout = parse_duration(t)
+                .map_err(|m| Error::config(&path, format!("capture.lock_timeout: {m}")))?;
+        }
+        let fail_on = match &file.check.fail_on {
+            Some(l) => Some(
+                parse_level(l).map_err(|m| Error::config(&path, format!("check.fail_on: {m}")))?,
+            ),
+            None => None,
+        };
+        for side in [&file.check.left, &file.check.right].into_iter().flatten() {
+            if !file.environments.contains_key(side) && !Path::new(side).exists() {
+                return Err(Error::config(&path, format!("check names environment '{side}', which is not defined under [environments]")));
+            }
+        }
+        Ok(Config {
+            path: Some(path),
+            file,
+            policy,
+            capture,
+            fail_on,
+        })
+    }
+
+    /// The configured environment `name` as a capture target.
+    pub fn target(&self, name: &str) -> Option<Result<Target>> {
+        let env = self.file.environments.get(name)?;
+        Some((|| {
+            let mut ci = ConnInfo::parse(&env.url).map_err(|m| Error::env(name, m))?;
+            if let Some(m) = &env.sslmode {
+                ci.set("sslmode", m);
+            }
+            if let Some(c) = &env.sslrootcert {
+                ci.set("sslrootcert", c);
+            }
+            Ok(Target {
+                name: name.to_string(),
+                conninfo: ci,
+                protected: env.protected,
+            })
+        })())
+    }
+}
+
+/// Reads a policy file (`[[accept]]` entries).
+pub fn load_policy(path: &Path) -> Result<Vec<Acceptance>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::config(
+            path,
+            format!("cannot read policy: {}", crate::error::io_message(&e)),
+        )
+    })?;
+    let file: PolicyFile = parse_toml(&text).map_err(|m| Error::config(path, m))?;
+    for a in &file.accept {
+        a.validate().map_err(|m| Error::config(path, m))?;
+    }
+    Ok(file.accept)
+}
+
+/// TOML with a one-line error: `line N: message`.
+fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let msg = e.message().trim().replace('\n', " ");
+        match line {
+            Some(l) => format!("line {l}: {msg}"),
+            None => msg,
+        }
+    })
+}
+
+/// `30s`, `500ms`, `2min`, `1h`, or a bare number of milliseconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let ms = crate::compare::settings::to_base(s, Some("ms"))
+        .filter(|v| *v >= 0.0)
+        .ok_or_else(|| format!("'{s}' is not a duration; hint: write e.g. 30s, 500ms or 2min"))?;
+    Ok(Duration::from_millis(ms as u64))
+}
+
+pub fn parse_level(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| {
+        format!("unknown level '{s}'; hint: use critical, high, medium, low or info")
+    })
+}

@@ -1,0 +1,182 @@
+//! A finding: one difference between two environments, with its category, severity, the
+//! object that differs, the value on each side, why it matters and what to do.
+
+use serde::{Deserialize, Serialize};
+
+/// How likely a difference is to hide a production bug. Ordered: `Critical` is greatest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.name() == s.to_ascii_lowercase())
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The layer a difference belongs to. Declaration order is the default rank: what hides the
+/// most bugs first (DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Version,
+    Collation,
+    Topology,
+    Extension,
+    Setting,
+    Schema,
+    Statistics,
+    Volume,
+    Nulls,
+    Distinct,
+    Distribution,
+    Encoding,
+    Relationship,
+    Plan,
+}
+
+impl Category {
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Version => "version",
+            Category::Collation => "collation",
+            Category::Topology => "topology",
+            Category::Extension => "extension",
+            Category::Setting => "setting",
+            Category::Schema => "schema",
+            Category::Statistics => "statistics",
+            Category::Volume => "volume",
+            Category::Nulls => "nulls",
+            Category::Distinct => "distinct",
+            Category::Distribution => "distribution",
+            Category::Encoding => "encoding",
+            Category::Relationship => "relationship",
+            Category::Plan => "plan",
+        }
+    }
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One difference. `id` is stable across runs (category, object, aspect) and is what a policy
+/// accepts; `left`/`right` are `None` where the object is absent on that side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub object: String,
+    pub left: Option<String>,
+    pub right: Option<String>,
+    pub message: String,
+    /// The class of bug this difference can hide.
+    pub why: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+impl Finding {
+    /// A finding about `object`; `aspect` distinguishes several differences of one object.
+    pub fn new(
+        category: Category,
+        severity: Severity,
+        object: impl Into<String>,
+        aspect: &str,
+    ) -> Finding {
+        let object = object.into();
+        let prefix = format!("{}:", category.name());
+        let base = if object.starts_with(&prefix) {
+            object.clone()
+        } else {
+            format!("{prefix}{object}")
+        };
+        let id = if aspect.is_empty() {
+            base
+        } else {
+            format!("{base}:{aspect}")
+        };
+        Finding {
+            id,
+            category,
+            severity,
+            object,
+            left: None,
+            right: None,
+            message: String::new(),
+            why: String::new(),
+            hint: String::new(),
+        }
+    }
+
+    pub fn values(
+        mut self,
+        left: Option<impl Into<String>>,
+        right: Option<impl Into<String>>,
+    ) -> Finding {
+        self.left = left.map(Into::into);
+        self.right = right.map(Into::into);
+        self
+    }
+
+    pub fn message(mut self, m: impl Into<String>) -> Finding {
+        self.message = m.into();
+        self
+    }
+
+    pub fn why(mut self, w: impl Into<String>) -> Finding {
+        self.why = w.into();
+        self
+    }
+
+    pub fn hint(mut self, h: impl Into<String>) -> Finding {
+        self.hint = h.into();
+        self
+    }
+}
+
+/// The stable order of a report: severity (highest first), then category rank, object, id.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.category.cmp(&b.category))
+            .then_with(|| a.object.cmp(&b.object))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}

@@ -1,0 +1,25 @@
+//! pgparity: capture two PostgreSQL environments, document every difference side by side,
+//! rank it by how likely it is to hide a production bug, and gate on it.
+//!
+//! Data flow: [`capture`] → [`snapshot::Snapshot`] → [`compare`] → [`finding::Finding`] →
+//! [`policy`] → [`report`] → exit code. Each command is a function in [`run`]; the binary's
+//! [`cli`] only turns flags into requests. See ARCHITECTURE.md.
+
+pub mod capture;
+pub mod cli;
+pub mod cluster;
+pub mod compare;
+pub mod config;
+pub mod conninfo;
+pub mod demo;
+pub mod error;
+pub mod finding;
+pub mod fsutil;
+pub mod policy;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod snapshot;
+pub mod tls;
+
+pub use error::{Error, Result};

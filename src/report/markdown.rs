@@ -1,0 +1,133 @@
+//! The Markdown report, for scheduled reports and pull request comments.
+
+use std::fmt::Write;
+
+use super::{status_label, Report};
+use crate::finding::Severity;
+use crate::policy::Evaluated;
+
+/// Escapes text for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn row(out: &mut String, e: &Evaluated) {
+    let f = &e.finding;
+    let show = |v: &Option<String>| {
+        v.as_deref()
+            .map(|x| format!("`{}`", cell(x).replace('`', "'")))
+            .unwrap_or_else(|| "_absent_".into())
+    };
+    let _ = writeln!(
+        out,
+        "| {} | {} | `{}` | {} | {} | {}<br>_why:_ {}<br>_hint:_ {} |",
+        f.severity,
+        f.category,
+        cell(&f.object),
+        show(&f.left),
+        show(&f.right),
+        cell(&f.message),
+        cell(&f.why),
+        cell(&f.hint)
+    );
+}
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let verdict = if r.failed() { "❌ fail" } else { "✅ pass" };
+    let _ = writeln!(
+        out,
+        "## pgparity: {} vs {} — {verdict}\n",
+        cell(&r.left.name),
+        cell(&r.right.name)
+    );
+    let _ = writeln!(
+        out,
+        "| | {} | {} |\n|---|---|---|",
+        cell(&r.left.name),
+        cell(&r.right.name)
+    );
+    let _ = writeln!(
+        out,
+        "| PostgreSQL | {} | {} |",
+        cell(&r.left.server_version),
+        cell(&r.right.server_version)
+    );
+    let _ = writeln!(
+        out,
+        "| target | `{}` | `{}` |",
+        cell(&r.left.target),
+        cell(&r.right.target)
+    );
+    let _ = writeln!(
+        out,
+        "| captured | {} | {} |",
+        r.left.captured_at, r.right.captured_at
+    );
+    let _ = writeln!(
+        out,
+        "| source | {} | {} |\n",
+        cell(&r.left.source),
+        cell(&r.right.source)
+    );
+    let _ = writeln!(
+        out,
+        "**{}**; gate: fail on {} and above.\n",
+        r.summary(),
+        r.fail_on
+    );
+    let header = format!(
+        "| severity | category | object | {} | {} | difference |\n|---|---|---|---|---|---|",
+        cell(&r.left.name),
+        cell(&r.right.name)
+    );
+    for sev in Severity::ALL {
+        let group: Vec<&Evaluated> = r.open().filter(|e| e.finding.severity == sev).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {} ({})\n\n{header}", sev.name(), group.len());
+        for e in group {
+            row(&mut out, e);
+            if e.status != crate::policy::Status::Open {
+                let _ = writeln!(out, "| | | | | | _{}_ |", status_label(e.status));
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let accepted: Vec<&Evaluated> = r.accepted().collect();
+    if !accepted.is_empty() {
+        let _ = writeln!(
+            out,
+            "### accepted ({})\n\n| object | difference | reason | expires |\n|---|---|---|---|",
+            accepted.len()
+        );
+        for e in accepted {
+            let a = e.acceptance.as_ref();
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                cell(&e.finding.object),
+                cell(&e.finding.message),
+                cell(a.map(|a| a.reason.as_str()).unwrap_or("")),
+                a.and_then(|a| a.expires.clone())
+                    .unwrap_or_else(|| "—".into())
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(out, "### not measured\n");
+        for p in &r.problems {
+            let _ = writeln!(
+                out,
+                "- **{}** {}: {}",
+                cell(&p.side),
+                cell(&p.area),
+                cell(&p.message)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    out
+}

@@ -1,0 +1,194 @@
+//! The terminal report: grouped by severity, colour only when asked (a terminal), meaning
+//! never carried by colour alone.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{status_label, Report};
+use crate::finding::Severity;
+use crate::policy::{Evaluated, Status};
+
+fn style(sev: Severity) -> Style {
+    let c = match sev {
+        Severity::Critical => AnsiColor::BrightRed,
+        Severity::High => AnsiColor::Red,
+        Severity::Medium => AnsiColor::Yellow,
+        Severity::Low => AnsiColor::Cyan,
+        Severity::Info => AnsiColor::BrightBlack,
+    };
+    Style::new().fg_color(Some(c.into())).bold()
+}
+
+fn paint(color: bool, st: Style, s: &str) -> String {
+    if color {
+        format!("{st}{s}{st:#}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn finding(out: &mut String, r: &Report, e: &Evaluated, color: bool) {
+    let f = &e.finding;
+    let dim = Style::new().dimmed();
+    let _ = writeln!(
+        out,
+        "  {} [{}] {}",
+        paint(
+            color,
+            style(f.severity),
+            &format!("{:<8}", f.severity.name())
+        ),
+        f.category,
+        f.message
+    );
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".into());
+    let _ = writeln!(
+        out,
+        "           {}: {}  |  {}: {}",
+        r.left.name,
+        show(&f.left),
+        r.right.name,
+        show(&f.right)
+    );
+    let _ = writeln!(
+        out,
+        "           {}",
+        paint(color, dim, &format!("why: {}", f.why))
+    );
+    let _ = writeln!(
+        out,
+        "           {}",
+        paint(color, dim, &format!("hint: {}", f.hint))
+    );
+    if e.status != Status::Open {
+        let reason = e
+            .acceptance
+            .as_ref()
+            .map(|a| a.reason.clone())
+            .unwrap_or_default();
+        let _ = writeln!(out, "           {}: {reason}", status_label(e.status));
+    }
+    let _ = writeln!(
+        out,
+        "           {}",
+        paint(color, dim, &format!("id: {}", f.id))
+    );
+}
+
+pub fn render(r: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let bold = Style::new().bold();
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(
+            color,
+            bold,
+            &format!(
+                "pgparity: {} (PostgreSQL {}) vs {} (PostgreSQL {})",
+                r.left.name, r.left.server_version, r.right.name, r.right.server_version
+            )
+        )
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {} [{}], captured {}",
+        r.left.name, r.left.target, r.left.source, r.left.captured_at
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {} [{}], captured {}",
+        r.right.name, r.right.target, r.right.source, r.right.captured_at
+    );
+    let _ = writeln!(out);
+    if r.open().next().is_none() {
+        let _ = writeln!(out, "No open differences.");
+    }
+    for sev in Severity::ALL {
+        let group: Vec<&Evaluated> = r.open().filter(|e| e.finding.severity == sev).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                color,
+                style(sev),
+                &format!("{} ({})", sev.name().to_uppercase(), group.len())
+            )
+        );
+        for e in group {
+            if sev == Severity::Info {
+                let _ = writeln!(
+                    out,
+                    "  {} [{}] {}",
+                    paint(color, style(sev), "info    "),
+                    e.finding.category,
+                    e.finding.message
+                );
+            } else {
+                finding(&mut out, r, e, color);
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let accepted: Vec<&Evaluated> = r.accepted().collect();
+    if !accepted.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(color, bold, &format!("ACCEPTED ({})", accepted.len()))
+        );
+        for e in accepted {
+            let a = e.acceptance.as_ref();
+            let _ = writeln!(
+                out,
+                "  {:<8} [{}] {}\n           accepted: {}{}",
+                e.finding.severity.name(),
+                e.finding.category,
+                e.finding.message,
+                a.map(|a| a.reason.as_str()).unwrap_or(""),
+                a.and_then(|a| a.expires.as_ref())
+                    .map(|x| format!(" (until {x})"))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !r.unused_acceptances.is_empty() {
+        let _ = writeln!(
+            out,
+            "Acceptances that matched nothing (fixed? remove them): {}",
+            r.unused_acceptances.join(", ")
+        );
+        let _ = writeln!(out);
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(color, bold, &format!("NOT MEASURED ({})", r.problems.len()))
+        );
+        for p in &r.problems {
+            let _ = writeln!(out, "  {}: {}: {}", p.side, p.area, p.message);
+        }
+        let _ = writeln!(out);
+    }
+    let verdict = if r.failed() {
+        paint(
+            color,
+            style(Severity::High),
+            &format!(
+                "FAIL: {} open at or above {}",
+                r.failing().count(),
+                r.fail_on
+            ),
+        )
+    } else {
+        format!("PASS: nothing open at or above {}", r.fail_on)
+    };
+    let _ = writeln!(out, "{}; {verdict}", r.summary());
+    out
+}

@@ -1,0 +1,154 @@
+//! The library's entry points, one per command, taking resolved requests (never raw flags):
+//! capture a snapshot, compare two sides (live or snapshot files) into a report, write a
+//! baseline policy. The binary's `cli` module builds the requests.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use crate::capture::{self, CaptureOptions, Target};
+use crate::compare::{self, Sides};
+use crate::error::{Error, Result};
+use crate::finding::{Finding, Severity};
+use crate::policy::{self, Acceptance};
+use crate::progress::Progress;
+use crate::report::{Report, SideInfo, SideProblem};
+use crate::snapshot::Snapshot;
+
+/// One side of a comparison: a live environment or a snapshot file.
+#[derive(Debug, Clone)]
+pub enum Side {
+    Live(Target),
+    File(PathBuf),
+}
+
+impl Side {
+    fn source(&self) -> String {
+        match self {
+            Side::Live(_) => "live".into(),
+            Side::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// What `check`, `diff` and `baseline` need.
+#[derive(Debug, Clone)]
+pub struct CompareRequest {
+    pub left: Side,
+    pub right: Side,
+    /// Names for the report; default: the environment's or the snapshot's name.
+    pub left_name: Option<String>,
+    pub right_name: Option<String>,
+    pub capture: CaptureOptions,
+    pub policy: Vec<Acceptance>,
+    pub fail_on: Severity,
+    /// Decides which acceptances have expired.
+    pub today: NaiveDate,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+async fn load(side: &Side, opts: &CaptureOptions, progress: &dyn Progress) -> Result<Snapshot> {
+    match side {
+        Side::Live(t) => {
+            progress.start(&t.name, "capturing");
+            let s = capture::capture(t, opts).await;
+            progress.finish(&t.name, if s.is_ok() { "captured" } else { "failed" });
+            s
+        }
+        Side::File(p) => Snapshot::read(p),
+    }
+}
+
+/// Captures one live environment.
+pub fn snapshot(
+    target: &Target,
+    opts: &CaptureOptions,
+    progress: &dyn Progress,
+) -> Result<Snapshot> {
+    runtime()?.block_on(load(&Side::Live(target.clone()), opts, progress))
+}
+
+/// Loads both sides (captured concurrently when live).
+pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snapshot, Snapshot)> {
+    let (mut l, mut r) = match (&req.left, &req.right) {
+        (Side::File(a), Side::File(b)) => Snapshot::read_pair(a, b)?,
+        _ => {
+            let rt = runtime()?;
+            let (l, r) = rt.block_on(async {
+                tokio::join!(
+                    load(&req.left, &req.capture, progress),
+                    load(&req.right, &req.capture, progress)
+                )
+            });
+            (l?, r?)
+        }
+    };
+    if let Some(n) = &req.left_name {
+        l.meta.environment = n.clone();
+    }
+    if let Some(n) = &req.right_name {
+        r.meta.environment = n.clone();
+    }
+    Ok((l, r))
+}
+
+/// `check` / `diff`: both sides, compared, with the policy applied.
+pub fn check(req: &CompareRequest, progress: &dyn Progress) -> Result<Report> {
+    let (l, r) = load_sides(req, progress)?;
+    Ok(build_report(
+        &l,
+        &r,
+        &req.left.source(),
+        &req.right.source(),
+        &req.policy,
+        req.fail_on,
+        req.today,
+    ))
+}
+
+/// The pure part of `check`: compare two snapshots and apply the policy.
+pub fn build_report(
+    left: &Snapshot,
+    right: &Snapshot,
+    left_source: &str,
+    right_source: &str,
+    policy: &[Acceptance],
+    fail_on: Severity,
+    today: NaiveDate,
+) -> Report {
+    let sides = Sides::new(left, right);
+    let findings = compare::compare_sides(&sides);
+    let (findings, unused_acceptances) = policy::apply(findings, policy, today);
+    let mut problems = Vec::new();
+    for (snap, name) in [(left, &sides.left_name), (right, &sides.right_name)] {
+        for p in &snap.problems {
+            problems.push(SideProblem {
+                side: name.clone(),
+                area: p.area.clone(),
+                message: p.message.clone(),
+            });
+        }
+    }
+    Report {
+        left: SideInfo::of(&sides.left_name, left, left_source),
+        right: SideInfo::of(&sides.right_name, right, right_source),
+        fail_on,
+        findings,
+        problems,
+        unused_acceptances,
+    }
+}
+
+/// `baseline`: today's differences as a policy file's text.
+pub fn baseline(req: &CompareRequest, progress: &dyn Progress) -> Result<(String, Vec<Finding>)> {
+    let (l, r) = load_sides(req, progress)?;
+    let findings = compare::compare(&l, &r);
+    Ok((policy::baseline(&findings, req.today), findings))
+}
