@@ -112,7 +112,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     constraints(s, out);
     each_key(&l.views, &r.views, |name, a, b| match (a, b) {
         (Some(a), Some(b)) => {
-            let norm = |d: &str| d.split_whitespace().collect::<Vec<_>>().join(" ");
+            let norm = |d: &str| unqualified(d).split_whitespace().collect::<Vec<_>>().join(" ");
             if a.materialized != b.materialized {
                 changed(
                     s,
@@ -309,6 +309,34 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
         ),
         _ => {}
     });
+}
+
+/// A view definition without `name.` qualifiers: PostgreSQL 16 stopped qualifying column
+/// names in pg_get_viewdef, so the same view reads differently on 15 and 17.
+fn unqualified(def: &str) -> String {
+    let mut out = String::with_capacity(def.len());
+    let mut word = String::new();
+    let mut in_string = false;
+    for c in def.chars() {
+        if in_string {
+            out.push(c);
+            in_string = c != '\'';
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' || c == '"' {
+            word.push(c);
+            continue;
+        }
+        let qualifier = c == '.' && word.chars().next().is_some_and(|f| !f.is_ascii_digit());
+        if !qualifier {
+            out.push_str(&word);
+            out.push(c);
+        }
+        word.clear();
+        in_string = c == '\'';
+    }
+    out.push_str(&word);
+    out
 }
 
 fn kind_view(materialized: bool) -> String {

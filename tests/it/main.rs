@@ -1,1 +1,7 @@
+//! The one integration test binary: real PostgreSQL clusters of two major versions (15 and 17),
+//! started once per run and shared; each test works in databases of its own.
 
+mod bad_input;
+mod cli;
+mod compare_live;
+mod support;

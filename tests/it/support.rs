@@ -1,0 +1,101 @@
+//! Shared clusters (started on first use, stopped at exit), fresh databases, captures, and
+//! running the binary.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use pgparity::capture::{CaptureOptions, Target};
+use pgparity::cluster::{Cluster, ClusterOptions, Install};
+use pgparity::conninfo::ConnInfo;
+use pgparity::finding::Finding;
+use pgparity::progress::NoProgress;
+use pgparity::snapshot::Snapshot;
+
+fn start(major: u32) -> Cluster {
+    let install = Install::find(major).unwrap_or_else(|e| panic!("{e}"));
+    Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+macro_rules! shared {
+    ($name:ident, $major:expr) => {
+        pub fn $name() -> &'static Cluster {
+            static C: OnceLock<Cluster> = OnceLock::new();
+            C.get_or_init(|| start($major))
+        }
+    };
+}
+shared!(pg15, 15);
+shared!(pg15b, 15);
+shared!(pg17, 17);
+shared!(pg17b, 17);
+
+/// A new, empty database on `cluster` with a unique name; `create` is the CREATE DATABASE tail.
+pub fn fresh_db_with(cluster: &Cluster, prefix: &str, create: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("{prefix}_{}", N.fetch_add(1, Ordering::SeqCst));
+    cluster.execute("postgres", &format!("CREATE DATABASE \"{name}\" {create}")).unwrap();
+    name
+}
+
+pub fn fresh_db(cluster: &Cluster, prefix: &str) -> String {
+    fresh_db_with(cluster, prefix, "")
+}
+
+pub fn target(cluster: &Cluster, db: &str, name: &str) -> Target {
+    Target { name: name.into(), conninfo: ConnInfo::parse(&cluster.conninfo(db)).unwrap(), protected: false }
+}
+
+pub fn capture(cluster: &Cluster, db: &str, name: &str) -> Snapshot {
+    pgparity::run::snapshot(&target(cluster, db, name), &CaptureOptions::default(), &NoProgress)
+        .unwrap_or_else(|e| panic!("capture of {name} failed: {e}"))
+}
+
+pub fn compare(l: &Snapshot, r: &Snapshot) -> Vec<Finding> {
+    pgparity::compare::compare(l, r)
+}
+
+/// A schema with the usual suspects: odd identifiers and unusual types included.
+pub const SCHEMA: &str = r#"
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text, tags text[], profile jsonb,
+    avatar bytea, during tstzrange, feeling mood, score positive);
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    total numeric(12,2) NOT NULL CHECK (total >= 0), created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+CREATE SCHEMA "My Schema";
+CREATE TABLE "My Schema"."Odd Table" ("Ünïcode Col" text, "quote""d" int, "UPPER" int);
+CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;
+CREATE FUNCTION order_count(c bigint) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM orders WHERE customer_id = c';
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_orders ON orders USING (customer_id > 0);
+CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO customers (email, name, tags, profile, feeling, score)
+  SELECT 'u' || i || '@example.com', 'n' || i, ARRAY['a'], '{"k": 1}', 'ok', i FROM generate_series(1, 50) i;
+INSERT INTO orders (customer_id, total) SELECT 1 + i % 50, i FROM generate_series(1, 200) i;
+"#;
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pgparity"))
+}
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    run_in(args, None)
+}
+
+pub fn run_in(args: &[&str], dir: Option<&std::path::Path>) -> (i32, String, String) {
+    let mut cmd = bin();
+    cmd.args(args).env_remove("PGPASSWORD").env_remove("PGSERVICE").env("NO_COLOR", "1");
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let out = cmd.output().expect("run pgparity");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
