@@ -92,7 +92,10 @@ fn connect_message(r: &crate::conninfo::Resolved, e: &tokio_postgres::Error) -> 
         };
     }
     let text = e.to_string();
-    if text.contains("password missing") {
+    let source_text = std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    if text.contains("password missing") || source_text.contains("password missing") {
         return format!(
             "server at {at} asks for a password and none was given; hint: set PGPASSWORD, add it to the password file (~/.pgpass), or put password= in the connection string"
         );

@@ -112,7 +112,12 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     constraints(s, out);
     each_key(&l.views, &r.views, |name, a, b| match (a, b) {
         (Some(a), Some(b)) => {
-            let norm = |d: &str| unqualified(d).split_whitespace().collect::<Vec<_>>().join(" ");
+            let norm = |d: &str| {
+                unqualified(d)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             if a.materialized != b.materialized {
                 changed(
                     s,

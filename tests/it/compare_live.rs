@@ -8,7 +8,13 @@ use crate::support::*;
 
 fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
     f.iter().find(|x| x.id == id).unwrap_or_else(|| {
-        panic!("no finding {id}; got:\n{}", f.iter().map(|x| format!("  {} {}", x.id, x.message)).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "no finding {id}; got:\n{}",
+            f.iter()
+                .map(|x| format!("  {} {}", x.id, x.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     })
 }
 
@@ -19,8 +25,15 @@ fn an_environment_compared_with_itself_has_no_findings() {
     pg17().execute(&db, "ANALYZE").unwrap();
     let a = capture(pg17(), &db, "a");
     let b = capture(pg17(), &db, "b");
-    assert!(a.schema.tables.contains_key("\"My Schema\".\"Odd Table\""), "{:?}", a.schema.tables.keys());
-    assert!(a.schema.types.contains_key("public.mood") && a.schema.types.contains_key("public.positive"));
+    assert!(
+        a.schema.tables.contains_key("\"My Schema\".\"Odd Table\""),
+        "{:?}",
+        a.schema.tables.keys()
+    );
+    assert!(
+        a.schema.types.contains_key("public.mood")
+            && a.schema.types.contains_key("public.positive")
+    );
     assert!(a.problems.is_empty(), "{:?}", a.problems);
     let f = compare(&a, &b);
     assert!(f.is_empty(), "{f:#?}");
@@ -43,18 +56,38 @@ fn version_skew_comes_first_and_new_defaults_are_not_set_differently() {
     let (d15, d17) = (fresh_db(pg15(), "skew"), fresh_db(pg17(), "skew"));
     pg15().execute(&d15, SCHEMA).unwrap();
     pg17().execute(&d17, SCHEMA).unwrap();
-    let (l, r) = (capture(pg15(), &d15, "staging"), capture(pg17(), &d17, "production"));
+    let (l, r) = (
+        capture(pg15(), &d15, "staging"),
+        capture(pg17(), &d17, "production"),
+    );
     let f = compare(&l, &r);
     assert_eq!(f[0].id, "version:server:version");
     assert_eq!(f[0].severity, Severity::Critical);
-    assert!(f[0].message.contains("PostgreSQL 15 in staging vs 17 in production"), "{}", f[0].message);
+    assert!(
+        f[0].message
+            .contains("PostgreSQL 15 in staging vs 17 in production"),
+        "{}",
+        f[0].message
+    );
     // Settings new in 17 or gone since 15, at their defaults, are version notes, not "set differently".
     let new = find(&f, "setting:transaction_timeout:presence");
     assert_eq!(new.severity, Severity::Info);
-    assert!(new.message.contains("only in production (PostgreSQL 17, at its default"), "{}", new.message);
-    assert_eq!(find(&f, "setting:old_snapshot_threshold:presence").severity, Severity::Info);
+    assert!(
+        new.message
+            .contains("only in production (PostgreSQL 17, at its default"),
+        "{}",
+        new.message
+    );
+    assert_eq!(
+        find(&f, "setting:old_snapshot_threshold:presence").severity,
+        Severity::Info
+    );
     for x in f.iter().filter(|x| x.category == Category::Setting) {
-        assert!(!x.message.contains("set differently"), "a default reported as set: {}", x.message);
+        assert!(
+            !x.message.contains("set differently"),
+            "a default reported as set: {}",
+            x.message
+        );
     }
     // Nothing about the schema: it is the same on both versions.
     assert!(f.iter().all(|x| x.category != Category::Schema), "{f:#?}");
@@ -63,7 +96,11 @@ fn version_skew_comes_first_and_new_defaults_are_not_set_differently() {
 #[test]
 fn planted_differences_are_found_with_category_and_object() {
     let (c_l, c_r) = (pg17(), pg17b());
-    let dl = fresh_db_with(c_l, "plant", "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'");
+    let dl = fresh_db_with(
+        c_l,
+        "plant",
+        "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'",
+    );
     let dr = fresh_db(c_r, "plant");
     c_l.execute(&dl, SCHEMA).unwrap();
     c_r.execute(&dr, SCHEMA).unwrap();
@@ -75,7 +112,11 @@ fn planted_differences_are_found_with_category_and_object() {
     ] {
         c_l.execute(&dl, &sql).unwrap();
     }
-    c_r.execute("postgres", "DO $$ BEGIN CREATE ROLE app_user; EXCEPTION WHEN duplicate_object THEN NULL; END $$").unwrap();
+    c_r.execute(
+        "postgres",
+        "DO $$ BEGIN CREATE ROLE app_user; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    )
+    .unwrap();
     for sql in [
         format!("ALTER DATABASE {dr} SET random_page_cost = 1.1"),
         format!("ALTER DATABASE {dr} SET enable_nestloop = off"),
@@ -86,31 +127,69 @@ fn planted_differences_are_found_with_category_and_object() {
     ] {
         c_r.execute(&dr, &sql).unwrap();
     }
-    let f = compare(&capture(c_l, &dl, "staging"), &capture(c_r, &dr, "production"));
+    let f = compare(
+        &capture(c_l, &dl, "staging"),
+        &capture(c_r, &dr, "production"),
+    );
 
     let rpc = find(&f, "setting:random_page_cost");
-    assert_eq!((rpc.category, rpc.severity, rpc.object.as_str()), (Category::Setting, Severity::High, "setting:random_page_cost"));
-    assert_eq!((rpc.left.as_deref(), rpc.right.as_deref()), (Some("4"), Some("1.1")));
+    assert_eq!(
+        (rpc.category, rpc.severity, rpc.object.as_str()),
+        (
+            Category::Setting,
+            Severity::High,
+            "setting:random_page_cost"
+        )
+    );
+    assert_eq!(
+        (rpc.left.as_deref(), rpc.right.as_deref()),
+        (Some("4"), Some("1.1"))
+    );
     let nl = find(&f, "setting:enable_nestloop");
-    assert_eq!((nl.left.as_deref(), nl.right.as_deref()), (Some("on"), Some("off")));
-    assert!(f.iter().all(|x| x.object != "setting:work_mem"), "4MB and 4096kB are the same value");
+    assert_eq!(
+        (nl.left.as_deref(), nl.right.as_deref()),
+        (Some("on"), Some("off"))
+    );
+    assert!(
+        f.iter().all(|x| x.object != "setting:work_mem"),
+        "4MB and 4096kB are the same value"
+    );
 
     let idx = find(&f, "schema:public.orders_customer_id_idx:missing");
-    assert_eq!((idx.category, idx.left.as_deref()), (Category::Schema, None));
+    assert_eq!(
+        (idx.category, idx.left.as_deref()),
+        (Category::Schema, None)
+    );
     let fk = find(&f, "schema:public.orders.orders_customer_id_fkey:missing");
     assert!(fk.message.contains("foreign key"), "{}", fk.message);
     let nn = find(&f, "schema:public.customers.email:nullable");
-    assert_eq!((nn.left.as_deref(), nn.right.as_deref()), (Some("nullable"), Some("NOT NULL")));
+    assert_eq!(
+        (nn.left.as_deref(), nn.right.as_deref()),
+        (Some("nullable"), Some("NOT NULL"))
+    );
     let ext = find(&f, "extension:pg_trgm");
-    assert_eq!((ext.category, ext.left.as_deref()), (Category::Extension, None));
+    assert_eq!(
+        (ext.category, ext.left.as_deref()),
+        (Category::Extension, None)
+    );
     let coll = find(&f, "collation:database:lc_collate");
-    assert_eq!((coll.left.as_deref(), coll.right.as_deref()), (Some("C"), Some("C.UTF-8")));
-    let sp = find(&f, "setting:role:app_user@this-database/setting:search_path");
+    assert_eq!(
+        (coll.left.as_deref(), coll.right.as_deref()),
+        (Some("C"), Some("C.UTF-8"))
+    );
+    let sp = find(
+        &f,
+        "setting:role:app_user@this-database/setting:search_path",
+    );
     assert_eq!(sp.right.as_deref(), Some("app, public"));
     for t in ["public.customers", "public.orders"] {
         let st = find(&f, &format!("statistics:{t}:never-analyzed"));
         assert_eq!(st.category, Category::Statistics);
-        assert!(st.message.contains("never analyzed in staging"), "{}", st.message);
+        assert!(
+            st.message.contains("never analyzed in staging"),
+            "{}",
+            st.message
+        );
     }
     // Ranked: collation before settings before schema before statistics at equal severity.
     let pos = |id: &str| f.iter().position(|x| x.id == id).unwrap();
@@ -124,14 +203,29 @@ fn a_primary_with_a_streaming_standby_differs_from_a_lone_primary() {
     let primary = Cluster::start(&install, &ClusterOptions::default()).unwrap();
     let standby = primary.start_standby(&ClusterOptions::default()).unwrap();
     let lone = pg15();
-    let f = compare(&capture(lone, "postgres", "staging"), &capture(&primary, "postgres", "production"));
+    let f = compare(
+        &capture(lone, "postgres", "staging"),
+        &capture(&primary, "postgres", "production"),
+    );
     let t = find(&f, "topology:standbys");
-    assert_eq!((t.category, t.severity), (Category::Topology, Severity::High));
-    assert_eq!((t.left.as_deref(), t.right.as_deref()), (Some("none"), Some("1 (async streaming)")));
+    assert_eq!(
+        (t.category, t.severity),
+        (Category::Topology, Severity::High)
+    );
+    assert_eq!(
+        (t.left.as_deref(), t.right.as_deref()),
+        (Some("none"), Some("1 (async streaming)"))
+    );
     // The standby itself is a server in recovery.
-    let f = compare(&capture(&primary, "postgres", "primary"), &capture(&standby, "postgres", "standby"));
+    let f = compare(
+        &capture(&primary, "postgres", "primary"),
+        &capture(&standby, "postgres", "standby"),
+    );
     let role = find(&f, "topology:server:role");
-    assert_eq!((role.left.as_deref(), role.right.as_deref()), (Some("primary"), Some("standby")));
+    assert_eq!(
+        (role.left.as_deref(), role.right.as_deref()),
+        (Some("primary"), Some("standby"))
+    );
     standby.stop();
     primary.stop();
 }

@@ -34,7 +34,9 @@ shared!(pg17b, 17);
 pub fn fresh_db_with(cluster: &Cluster, prefix: &str, create: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let name = format!("{prefix}_{}", N.fetch_add(1, Ordering::SeqCst));
-    cluster.execute("postgres", &format!("CREATE DATABASE \"{name}\" {create}")).unwrap();
+    cluster
+        .execute("postgres", &format!("CREATE DATABASE \"{name}\" {create}"))
+        .unwrap();
     name
 }
 
@@ -43,12 +45,20 @@ pub fn fresh_db(cluster: &Cluster, prefix: &str) -> String {
 }
 
 pub fn target(cluster: &Cluster, db: &str, name: &str) -> Target {
-    Target { name: name.into(), conninfo: ConnInfo::parse(&cluster.conninfo(db)).unwrap(), protected: false }
+    Target {
+        name: name.into(),
+        conninfo: ConnInfo::parse(&cluster.conninfo(db)).unwrap(),
+        protected: false,
+    }
 }
 
 pub fn capture(cluster: &Cluster, db: &str, name: &str) -> Snapshot {
-    pgparity::run::snapshot(&target(cluster, db, name), &CaptureOptions::default(), &NoProgress)
-        .unwrap_or_else(|e| panic!("capture of {name} failed: {e}"))
+    pgparity::run::snapshot(
+        &target(cluster, db, name),
+        &CaptureOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_or_else(|e| panic!("capture of {name} failed: {e}"))
 }
 
 pub fn compare(l: &Snapshot, r: &Snapshot) -> Vec<Finding> {
@@ -88,7 +98,10 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
 
 pub fn run_in(args: &[&str], dir: Option<&std::path::Path>) -> (i32, String, String) {
     let mut cmd = bin();
-    cmd.args(args).env_remove("PGPASSWORD").env_remove("PGSERVICE").env("NO_COLOR", "1");
+    cmd.args(args)
+        .env_remove("PGPASSWORD")
+        .env_remove("PGSERVICE")
+        .env("NO_COLOR", "1");
     if let Some(d) = dir {
         cmd.current_dir(d);
     }
