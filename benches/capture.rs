@@ -1,1 +1,147 @@
-fn main() {}
+//! Capture and diff speed on a wide schema, against the reference a user would otherwise run.
+//!
+//!   cargo bench --bench capture              (2,000 tables × 20 columns × 2 indexes)
+//!   cargo bench --bench capture -- --tables N
+//!
+//! Prints, from one run: capture time / `pg_dump --schema-only` time of the same database
+//! (goal: under 1.0), and the time to diff two such snapshots and render the report (goal:
+//! under 100 ms). Under `cargo test` it runs a 50-table smoke version, so the bench keeps working.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use pgparity::capture::{CaptureOptions, Target};
+use pgparity::cluster::{Cluster, ClusterOptions, Install};
+use pgparity::conninfo::ConnInfo;
+use pgparity::finding::Severity;
+use pgparity::progress::NoProgress;
+
+fn schema(tables: usize, variant: bool) -> Vec<String> {
+    (0..tables)
+        .collect::<Vec<_>>()
+        .chunks(100)
+        .map(|chunk| {
+            let mut sql = String::new();
+            for t in chunk {
+                let cols: Vec<String> = (0..20)
+                    .map(|c| {
+                        let ty =
+                            ["bigint", "text", "numeric(12,2)", "timestamptz", "boolean"][c % 5];
+                        let nn = if c == 0 || (variant && t % 97 == 0 && c == 3) {
+                            " NOT NULL"
+                        } else {
+                            ""
+                        };
+                        format!("c{c} {ty}{nn}")
+                    })
+                    .collect();
+                sql.push_str(&format!(
+                    "CREATE TABLE t{t} ({}, PRIMARY KEY (c0));\n",
+                    cols.join(", ")
+                ));
+                if !(variant && t % 101 == 0) {
+                    sql.push_str(&format!("CREATE INDEX t{t}_c1 ON t{t} (c1);\n"));
+                }
+            }
+            sql
+        })
+        .collect()
+}
+
+fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..n {
+        let t = Instant::now();
+        let v = f();
+        best = best.min(t.elapsed());
+        last = Some(v);
+    }
+    (best, last.unwrap())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench");
+    let tables = args
+        .iter()
+        .position(|a| a == "--tables")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if full { 2000 } else { 50 });
+    // PostgreSQL 15: Debian's package carries pg_dump, the reference.
+    let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
+    let pg_dump = install.tool("pg_dump");
+    assert!(
+        pg_dump.is_file(),
+        "pg_dump not found next to the PostgreSQL 15 server: run scripts/install-postgres.sh"
+    );
+    let cluster =
+        Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("creating {tables} tables × 20 columns × 2 indexes, twice…");
+    for (db, variant) in [("a", false), ("b", true)] {
+        cluster
+            .execute("postgres", &format!("CREATE DATABASE {db}"))
+            .unwrap();
+        for batch in schema(tables, variant) {
+            cluster.execute(db, &batch).unwrap();
+        }
+    }
+    let target = |db: &str| Target {
+        name: db.into(),
+        conninfo: ConnInfo::parse(&cluster.conninfo(db)).unwrap(),
+        protected: false,
+    };
+    let opts = CaptureOptions::default();
+    let runs = if full { 3 } else { 1 };
+    let (capture_time, a) = best_of(runs, || {
+        pgparity::run::snapshot(&target("a"), &opts, &NoProgress).unwrap()
+    });
+    let b = pgparity::run::snapshot(&target("b"), &opts, &NoProgress).unwrap();
+    assert_eq!(a.schema.tables.len(), tables);
+    let (dump_time, _) = best_of(runs, || {
+        let out = Command::new(&pg_dump)
+            .args(["--schema-only", "-h"])
+            .arg(&cluster.dir)
+            .args([
+                "-p",
+                &cluster.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "a",
+                "-f",
+                "/dev/null",
+            ])
+            .output()
+            .expect("run pg_dump");
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let (diff_time, findings) = best_of(if full { 10 } else { 1 }, || {
+        let r = pgparity::run::build_report(&a, &b, "a", "b", &[], Severity::Low, today);
+        let json = pgparity::report::render_json(&r);
+        (r.findings.len(), json.len())
+    });
+    assert!(findings.0 > 0, "the variant schema differs");
+    let snapshot_bytes = serde_json::to_vec(&a).unwrap().len();
+    println!(
+        "tables: {tables} (20 columns, primary key + 1 index each); snapshot {:.1} MB",
+        snapshot_bytes as f64 / 1e6
+    );
+    println!(
+        "capture: {:.0} ms   pg_dump --schema-only: {:.0} ms   ratio capture/pg_dump: {:.2} (goal < 1.0)",
+        capture_time.as_secs_f64() * 1e3,
+        dump_time.as_secs_f64() * 1e3,
+        capture_time.as_secs_f64() / dump_time.as_secs_f64()
+    );
+    println!(
+        "diff of two snapshots + JSON report: {:.1} ms ({} findings) (goal < 100 ms)",
+        diff_time.as_secs_f64() * 1e3,
+        findings.0
+    );
+}

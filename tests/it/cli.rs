@@ -17,7 +17,7 @@ fn one_difference() -> (String, String, String) {
 
 #[test]
 fn a_policy_accepting_the_difference_turns_exit_1_into_0_until_the_value_changes() {
-    let (left, right, right_db) = one_difference();
+    let (left, right, _) = one_difference();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("pgparity.toml");
     let write_cfg = |accepted_right: &str| {
@@ -129,7 +129,7 @@ fn baseline_then_check_passes_and_a_new_difference_fails() {
 
 #[test]
 fn snapshots_compare_offline_and_against_a_live_side() {
-    let (left, right, right_db) = one_difference();
+    let (left, right, _) = one_difference();
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (
         dir.path().join("staging.json"),
