@@ -14,7 +14,7 @@ pub const FORMAT: &str = "pgparity-snapshot";
 /// The format version this build writes and reads. Bump it on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Snapshot {
     pub format: String,
     pub format_version: u32,
@@ -27,7 +27,7 @@ pub struct Snapshot {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Meta {
     pub tool_version: String,
     /// The environment's name (from the config, `--left-name`, or the host).

@@ -739,3 +739,14 @@ fn constraints(s: &Sides, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn view_definitions_lose_qualifiers_but_not_numbers_or_strings() {
+        assert_eq!(
+            super::unqualified("SELECT orders.id, o.total FROM public.orders o WHERE o.total > 100.5 AND x = 'a.b'"),
+            "SELECT id, total FROM orders o WHERE total > 100.5 AND x = 'a.b'"
+        );
+    }
+}

@@ -480,6 +480,67 @@ mod tests {
         assert_eq!(normal("On", None, "bool"), "on");
     }
 
+    fn snap(major: i32, settings: &[(&str, &str, &str, &str)]) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.inventory.server_version_num = major * 10000;
+        s.meta.role_reads_all_settings = true;
+        s.meta.environment = format!("pg{major}");
+        for (name, value, boot, source) in settings {
+            s.inventory.settings.insert(
+                name.to_string(),
+                Setting {
+                    value: value.to_string(),
+                    unit: Some("kB".into()),
+                    category: "Query Tuning / Other Planner Options".into(),
+                    context: "user".into(),
+                    vartype: "integer".into(),
+                    source: source.to_string(),
+                    boot_val: Some(boot.to_string()),
+                    pending_restart: false,
+                },
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn a_default_that_moved_between_versions_is_not_set_differently() {
+        let (l, r) = (
+            snap(15, &[("x", "1024", "1024", "default")]),
+            snap(17, &[("x", "2048", "2048", "default")]),
+        );
+        let mut out = Vec::new();
+        compare(&Sides::new(&l, &r), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].id, "setting:x:default");
+        assert_eq!(out[0].severity, Severity::Medium);
+        assert!(
+            out[0]
+                .message
+                .contains("default changed between PostgreSQL 15 and 17 (1MB vs 2MB)"),
+            "{}",
+            out[0].message
+        );
+        // Set on one side: that is a setting, set differently.
+        let l = snap(15, &[("x", "4096", "1024", "configuration file")]);
+        let mut out = Vec::new();
+        compare(&Sides::new(&l, &r), &mut out);
+        assert_eq!(out[0].id, "setting:x");
+        assert!(
+            out[0]
+                .message
+                .contains("4MB in pg15 (configuration file) vs 2MB in pg17 (default)"),
+            "{}",
+            out[0].message
+        );
+        // Same value spelled in other units: nothing.
+        let l = snap(17, &[("x", "2048", "2048", "default")]);
+        let r = snap(17, &[("x", "2048", "2048", "configuration file")]);
+        let mut out = Vec::new();
+        compare(&Sides::new(&l, &r), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
     #[test]
     fn classes() {
         assert_eq!(
