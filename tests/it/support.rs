@@ -25,7 +25,9 @@ macro_rules! shared {
         }
     };
 }
+shared!(pg13, 13);
 shared!(pg15, 15);
+shared!(pg18, 18);
 shared!(pg15b, 15);
 shared!(pg17, 17);
 shared!(pg17b, 17);
