@@ -125,33 +125,56 @@ struct DemoArgs {
     report: ReportArgs,
 }
 
-/// Progress on stderr, only when stderr is a terminal.
-struct StderrProgress {
-    on: bool,
-    started: Instant,
+/// Progress as indicatif spinners on stderr; drawn only when stderr is a terminal.
+struct Spinners {
+    multi: indicatif::MultiProgress,
+    bars: std::sync::Mutex<std::collections::BTreeMap<String, (indicatif::ProgressBar, Instant)>>,
 }
 
-impl Progress for StderrProgress {
-    fn start(&self, what: &str, action: &str) {
-        if self.on {
-            eprintln!(
-                "[{:>5.1}s] {what}: {action}…",
-                self.started.elapsed().as_secs_f64()
-            );
+impl Spinners {
+    fn new() -> Spinners {
+        let multi =
+            indicatif::MultiProgress::with_draw_target(if std::io::stderr().is_terminal() {
+                indicatif::ProgressDrawTarget::stderr()
+            } else {
+                indicatif::ProgressDrawTarget::hidden()
+            });
+        Spinners {
+            multi,
+            bars: Default::default(),
         }
     }
+}
+
+impl Progress for Spinners {
+    fn start(&self, what: &str, action: &str) {
+        let bar = self.multi.add(indicatif::ProgressBar::new_spinner());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("template"),
+        );
+        bar.set_message(format!("{what}: {action}"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        self.bars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(what.to_string(), (bar, Instant::now()));
+    }
     fn finish(&self, what: &str, outcome: &str) {
-        if self.on {
-            eprintln!(
-                "[{:>5.1}s] {what}: {outcome}",
-                self.started.elapsed().as_secs_f64()
-            );
+        if let Some((bar, started)) = self
+            .bars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(what)
+        {
+            bar.set_style(indicatif::ProgressStyle::with_template("  {msg}").expect("template"));
+            bar.finish_with_message(format!(
+                "{what}: {outcome} in {:.1}s",
+                started.elapsed().as_secs_f64()
+            ));
         }
     }
     fn note(&self, message: &str) {
-        if self.on {
-            eprintln!("[{:>5.1}s] {message}", self.started.elapsed().as_secs_f64());
-        }
+        let _ = self.multi.println(format!("  {message}"));
     }
 }
 
@@ -170,10 +193,7 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command line; returns the exit code (0 or 1), or an error (exit 2).
 pub fn run_cli(cli: Cli) -> Result<u8> {
     let config = Config::load(cli.config.as_deref())?;
-    let progress = StderrProgress {
-        on: std::io::stderr().is_terminal(),
-        started: Instant::now(),
-    };
+    let progress = Spinners::new();
     match cli.command {
         Command::Snapshot(a) => {
             let target = match (&a.url, &a.env) {

@@ -130,19 +130,27 @@ fn connect_message(r: &crate::conninfo::Resolved, e: &tokio_postgres::Error) -> 
 
 /// Opens a read-only capture session on an open client.
 pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) -> Result<()> {
-    let sql = format!(
+    // The session settings go first, on their own: in one batch with BEGIN they would belong
+    // to the transaction and end with it.
+    let settings = format!(
         "SET default_transaction_read_only = on; SET statement_timeout = {}; SET lock_timeout = {}; \
-         SET idle_in_transaction_session_timeout = {}; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+         SET idle_in_transaction_session_timeout = {}",
         opts.statement_timeout.as_millis(),
         opts.lock_timeout.as_millis(),
         (opts.statement_timeout.as_millis() * 4).max(60_000),
     );
-    client.batch_execute(&sql).await.map_err(|e| {
-        Error::env(
-            env,
-            format!("cannot start a read-only session: {}", db_message(&e)),
-        )
-    })
+    for sql in [
+        settings.as_str(),
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    ] {
+        client.batch_execute(sql).await.map_err(|e| {
+            Error::env(
+                env,
+                format!("cannot start a read-only session: {}", db_message(&e)),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// A server error's own message, or the client's.

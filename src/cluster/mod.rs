@@ -33,6 +33,9 @@ pub struct ClusterOptions {
     pub settings: Vec<(String, String)>,
     /// initdb locale.
     pub locale: String,
+    /// Files written into the data directory after initdb (mode 0600, owned by the server's
+    /// user): certificates and keys for `ssl_cert_file = 'server.crt'`, say.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 impl Default for ClusterOptions {
@@ -45,6 +48,7 @@ impl Default for ClusterOptions {
                 ("autovacuum".into(), "off".into()),
             ],
             locale: "C.UTF-8".into(),
+            files: Vec::new(),
         }
     }
 }
@@ -137,6 +141,17 @@ impl Cluster {
             &mut initdb,
             &format!("initdb (PostgreSQL {})", install.major),
         )?;
+        for (name, bytes) in &opts.files {
+            let path = data.join(name);
+            std::fs::write(&path, bytes)
+                .map_err(|e| Error::Cluster(format!("cannot write {}: {e}", path.display())))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| Error::Cluster(e.to_string()))?;
+            if let Some((uid, gid)) = owner {
+                nix::unistd::chown(&path, Some(uid), Some(gid))
+                    .map_err(|e| Error::Cluster(e.to_string()))?;
+            }
+        }
         Self::launch(install, tmp, data, owner, opts)
     }
 

@@ -76,6 +76,33 @@ fn finding(out: &mut String, r: &Report, e: &Evaluated, color: bool) {
     );
 }
 
+/// Informational notes, one line per category: a terminal report stays readable when two
+/// major versions bring dozens of settings that exist on one side only.
+fn info_summary(out: &mut String, r: &Report, group: &[&Evaluated]) {
+    let mut by_category: std::collections::BTreeMap<crate::finding::Category, Vec<String>> =
+        Default::default();
+    for e in group {
+        let f = &e.finding;
+        let name = f
+            .object
+            .strip_prefix(&format!("{}:", f.category))
+            .unwrap_or(&f.object);
+        let side = match (&f.left, &f.right) {
+            (Some(_), None) => format!(" (only in {})", r.left.name),
+            (None, Some(_)) => format!(" (only in {})", r.right.name),
+            _ => String::new(),
+        };
+        by_category
+            .entry(f.category)
+            .or_default()
+            .push(format!("{name}{side}"));
+    }
+    for (category, names) in by_category {
+        let _ = writeln!(out, "  [{category}] {}: {}", names.len(), names.join(", "));
+    }
+    let _ = writeln!(out, "  (details with --format json or markdown)");
+}
+
 pub fn render(r: &Report, color: bool) -> String {
     let mut out = String::new();
     let bold = Style::new().bold();
@@ -119,16 +146,10 @@ pub fn render(r: &Report, color: bool) -> String {
                 &format!("{} ({})", sev.name().to_uppercase(), group.len())
             )
         );
-        for e in group {
-            if sev == Severity::Info {
-                let _ = writeln!(
-                    out,
-                    "  {} [{}] {}",
-                    paint(color, style(sev), "info    "),
-                    e.finding.category,
-                    e.finding.message
-                );
-            } else {
+        if sev == Severity::Info {
+            info_summary(&mut out, r, &group);
+        } else {
+            for e in group {
                 finding(&mut out, r, e, color);
             }
         }

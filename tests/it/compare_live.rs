@@ -109,6 +109,7 @@ fn planted_differences_are_found_with_category_and_object() {
         "DROP INDEX orders_customer_id_idx".into(),
         "ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey".into(),
         "ALTER TABLE customers ALTER COLUMN email DROP NOT NULL".into(),
+        "ALTER TABLE \"My Schema\".\"Odd Table\" DROP COLUMN \"Ünïcode Col\"".into(),
     ] {
         c_l.execute(&dl, &sql).unwrap();
     }
@@ -166,6 +167,14 @@ fn planted_differences_are_found_with_category_and_object() {
     assert_eq!(
         (nn.left.as_deref(), nn.right.as_deref()),
         (Some("nullable"), Some("NOT NULL"))
+    );
+    let odd = find(
+        &f,
+        "schema:\"My Schema\".\"Odd Table\".\"Ünïcode Col\":missing",
+    );
+    assert_eq!(
+        (odd.left.as_deref(), odd.right.as_deref()),
+        (None, Some("text"))
     );
     let ext = find(&f, "extension:pg_trgm");
     assert_eq!(

@@ -4,4 +4,6 @@
 mod bad_input;
 mod cli;
 mod compare_live;
+mod session;
 mod support;
+mod tls;
