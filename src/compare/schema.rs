@@ -275,7 +275,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     each_key(&l.types, &r.types, |name, a, b| match (a, b) {
         (Some(a), Some(b)) => {
             if a.labels != b.labels {
-                changed(s, out, Severity::High, name, "labels", "enum labels", a.labels.join(", "), b.labels.join(", "),
+                changed(s, out, Severity::High, name, "labels", "enum label list", a.labels.join(", "), b.labels.join(", "),
                     "a value valid on one side is rejected on the other, and enum sort order follows the label order");
             }
             if a.base_type != b.base_type || a.not_null != b.not_null || a.checks != b.checks {

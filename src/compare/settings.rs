@@ -194,6 +194,9 @@ fn pretty(base: f64, memory: bool) -> String {
 
 /// A value for display: with its unit, in the largest exact unit.
 pub fn display(value: &str, unit: Option<&str>) -> String {
+    if value.is_empty() {
+        return "''".into();
+    }
     match unit {
         Some(u) if !u.is_empty() => match to_base(value, Some(u)) {
             Some(b) => pretty(b, is_memory(Some(u))),
@@ -341,8 +344,12 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                         return; // hidden from that side's role, not absent
                     }
                     let cls = class(name, &x.category);
-                    let (sev, what) = if at_default(x) {
+                    let (sev, what) = if at_default(x) && cls == Class::Other {
                         (Severity::Info, "at its default")
+                    } else if at_default(x) {
+                        // A planner or behaviour knob only one version has changes plans or
+                        // results even at its default (enable_presorted_aggregate, ...).
+                        (Severity::Low, "at its default")
                     } else if cls == Class::Other {
                         (Severity::Low, "set explicitly")
                     } else {
@@ -363,7 +370,11 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                             s.only_in(on_left),
                             shown(x)
                         ))
-                        .why("a setting that exists on one side only comes from another major version or a loaded extension")
+                        .why(if cls == Class::Other {
+                            "a setting that exists on one side only comes from another major version or a loaded extension".to_string()
+                        } else {
+                            format!("{}; this one exists on one side only (another major version or a loaded extension)", why(cls))
+                        })
                         .hint("check whether the behaviour it controls matters to the application"),
                 );
                 }

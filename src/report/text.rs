@@ -79,8 +79,10 @@ fn finding(out: &mut String, r: &Report, e: &Evaluated, color: bool) {
 /// Informational notes, one line per category: a terminal report stays readable when two
 /// major versions bring dozens of settings that exist on one side only.
 fn info_summary(out: &mut String, r: &Report, group: &[&Evaluated]) {
-    let mut by_category: std::collections::BTreeMap<crate::finding::Category, Vec<String>> =
-        Default::default();
+    use std::collections::BTreeMap;
+    // category → where ("only in staging", "both sides") → objects
+    let mut by_category: BTreeMap<crate::finding::Category, BTreeMap<String, Vec<&str>>> =
+        BTreeMap::new();
     for e in group {
         let f = &e.finding;
         let name = f
@@ -88,17 +90,26 @@ fn info_summary(out: &mut String, r: &Report, group: &[&Evaluated]) {
             .strip_prefix(&format!("{}:", f.category))
             .unwrap_or(&f.object);
         let side = match (&f.left, &f.right) {
-            (Some(_), None) => format!(" (only in {})", r.left.name),
-            (None, Some(_)) => format!(" (only in {})", r.right.name),
-            _ => String::new(),
+            (Some(_), None) => format!("only in {}", r.left.name),
+            (None, Some(_)) => format!("only in {}", r.right.name),
+            _ => "differs".to_string(),
         };
         by_category
             .entry(f.category)
             .or_default()
-            .push(format!("{name}{side}"));
+            .entry(side)
+            .or_default()
+            .push(name);
     }
-    for (category, names) in by_category {
-        let _ = writeln!(out, "  [{category}] {}: {}", names.len(), names.join(", "));
+    for (category, sides) in by_category {
+        for (side, names) in sides {
+            let _ = writeln!(
+                out,
+                "  [{category}] {side} ({}): {}",
+                names.len(),
+                names.join(", ")
+            );
+        }
     }
     let _ = writeln!(out, "  (details with --format json or markdown)");
 }
