@@ -95,9 +95,9 @@ fn main() {
     let opts = CaptureOptions::default();
     let runs = if full { 3 } else { 1 };
     let (capture_time, a) = best_of(runs, || {
-        pgparity::run::snapshot(&target("a"), &opts, &NoProgress).unwrap()
+        pgparity::run::snapshot(&target("a"), &opts, None, &[], &NoProgress).unwrap()
     });
-    let b = pgparity::run::snapshot(&target("b"), &opts, &NoProgress).unwrap();
+    let b = pgparity::run::snapshot(&target("b"), &opts, None, &[], &NoProgress).unwrap();
     assert_eq!(a.schema.tables.len(), tables);
     let (dump_time, _) = best_of(runs, || {
         let out = Command::new(&pg_dump)

@@ -60,6 +60,43 @@ struct SnapshotArgs {
     /// Snapshot file to write
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct ProfileArgs {
+    /// Skip the data profile (schema, settings and statistics only)
+    #[arg(long)]
+    no_profile: bool,
+    /// Read every row instead of sampling
+    #[arg(long)]
+    exact: bool,
+    /// Rows sampled per table (default: 300 × default_statistics_target, as ANALYZE)
+    #[arg(long, value_name = "N")]
+    sample_rows: Option<u64>,
+    /// Tables profiled at once (default 2)
+    #[arg(long, value_name = "N")]
+    profile_concurrency: Option<usize>,
+    /// Keep raw frequent values in the snapshot (default: keyed hashes only)
+    #[arg(long)]
+    raw_values: bool,
+}
+
+fn profile_options(config: &Config, a: &ProfileArgs) -> Option<crate::profile::ProfileOptions> {
+    if a.no_profile {
+        return None;
+    }
+    let mut p = config.profile.clone();
+    p.exact |= a.exact;
+    p.raw_values |= a.raw_values;
+    if let Some(n) = a.sample_rows {
+        p.sample_rows = Some(n);
+    }
+    if let Some(n) = a.profile_concurrency {
+        p.concurrency = n.max(1);
+    }
+    Some(p)
 }
 
 #[derive(Args, Debug, Clone)]
@@ -94,6 +131,8 @@ struct CheckArgs {
     right: Option<String>,
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 #[derive(Args, Debug)]
@@ -117,12 +156,16 @@ struct BaselineArgs {
     /// Policy file to write (default: stdout)
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 #[derive(Args, Debug)]
 struct DemoArgs {
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 /// Progress as indicatif spinners on stderr; drawn only when stderr is a terminal.
@@ -214,7 +257,13 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             if let Some(n) = a.name {
                 target.name = n;
             }
-            let snap = run::snapshot(&target, &config.capture, &progress)?;
+            let snap = run::snapshot(
+                &target,
+                &config.capture,
+                profile_options(&config, &a.profile).as_ref(),
+                &[],
+                &progress,
+            )?;
             snap.write(&a.output)?;
             eprintln!(
                 "wrote {} ({} tables, {} settings, {} problems)",
@@ -226,12 +275,24 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Check(a) => {
-            let req = compare_request(&config, a.left.as_deref(), a.right.as_deref(), &a.report)?;
+            let req = compare_request(
+                &config,
+                a.left.as_deref(),
+                a.right.as_deref(),
+                &a.report,
+                &a.profile,
+            )?;
             let report = run::check(&req, &progress)?;
             emit(&report, &a.report)
         }
         Command::Diff(a) => {
-            let req = request(&config, Side::File(a.left), Side::File(a.right), &a.report)?;
+            let req = request(
+                &config,
+                Side::File(a.left),
+                Side::File(a.right),
+                &a.report,
+                &ProfileArgs::default(),
+            )?;
             let report = run::check(&req, &NoProgress)?;
             emit(&report, &a.report)
         }
@@ -244,7 +305,13 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 left_name: None,
                 right_name: None,
             };
-            let req = compare_request(&config, a.left.as_deref(), a.right.as_deref(), &ra)?;
+            let req = compare_request(
+                &config,
+                a.left.as_deref(),
+                a.right.as_deref(),
+                &ra,
+                &a.profile,
+            )?;
             let (text, findings) = run::baseline(&req, &progress)?;
             match &a.output {
                 Some(p) => {
@@ -260,7 +327,8 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Demo(a) => {
-            let (staging, production) = crate::demo::run(&progress)?;
+            let (staging, production) =
+                crate::demo::run(&progress, profile_options(&config, &a.profile))?;
             let policy = collect_policy(&config, &a.report)?;
             let fail_on = fail_level(&config, &a.report)?;
             let report = run::build_report(
@@ -334,6 +402,7 @@ fn compare_request(
     left: Option<&str>,
     right: Option<&str>,
     r: &ReportArgs,
+    p: &ProfileArgs,
 ) -> Result<CompareRequest> {
     let left = left
         .map(String::from)
@@ -352,10 +421,16 @@ fn compare_request(
         &right,
         r.right_name.clone().or(Some("right".into())),
     )?;
-    request(config, left, right, r)
+    request(config, left, right, r, p)
 }
 
-fn request(config: &Config, left: Side, right: Side, r: &ReportArgs) -> Result<CompareRequest> {
+fn request(
+    config: &Config,
+    left: Side,
+    right: Side,
+    r: &ReportArgs,
+    p: &ProfileArgs,
+) -> Result<CompareRequest> {
     Format::parse(&r.format).map_err(|m| Error::Usage(format!("--format: {m}")))?;
     Ok(CompareRequest {
         left,
@@ -363,6 +438,8 @@ fn request(config: &Config, left: Side, right: Side, r: &ReportArgs) -> Result<C
         left_name: r.left_name.clone(),
         right_name: r.right_name.clone(),
         capture: config.capture.clone(),
+        profile: profile_options(config, p),
+        relationships: Vec::new(),
         policy: collect_policy(config, r)?,
         fail_on: fail_level(config, r)?,
         today: chrono::Utc::now().date_naive(),

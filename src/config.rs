@@ -26,6 +26,8 @@ pub struct ConfigFile {
     pub check: CheckConfig,
     #[serde(default)]
     pub capture: CaptureConfig,
+    #[serde(default)]
+    pub profile: ProfileConfig,
     /// Accepted differences (the policy), inline.
     #[serde(default)]
     pub accept: Vec<Acceptance>,
@@ -65,6 +67,21 @@ pub struct CaptureConfig {
     pub lock_timeout: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// Rows sampled per table (default: 300 × default_statistics_target, as ANALYZE).
+    pub sample_rows: Option<u64>,
+    /// Tables profiled at once (default 2: gentle on production).
+    pub concurrency: Option<usize>,
+    /// TABLESAMPLE REPEATABLE seed (default 42).
+    pub seed: Option<u32>,
+    /// File holding the secret the value hashes are keyed with (PGPARITY_HASH_KEY overrides).
+    pub hash_key_file: Option<PathBuf>,
+    /// statement_timeout for profiling queries (default 5min).
+    pub statement_timeout: Option<String>,
+}
+
 /// A loaded, validated configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -72,6 +89,7 @@ pub struct Config {
     pub file: ConfigFile,
     pub policy: Vec<Acceptance>,
     pub capture: CaptureOptions,
+    pub profile: crate::profile::ProfileOptions,
     pub fail_on: Option<Severity>,
 }
 
@@ -83,7 +101,11 @@ impl Config {
             None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()),
         };
         let Some(path) = path else {
-            return Ok(Config::default());
+            let mut c = Config::default();
+            c.profile.hash_key = std::env::var("PGPARITY_HASH_KEY")
+                .ok()
+                .filter(|k| !k.is_empty());
+            return Ok(c);
         };
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Error::config(
@@ -123,6 +145,48 @@ impl Config {
             capture.lock_timeout = parse_duration(t)
                 .map_err(|m| Error::config(&path, format!("capture.lock_timeout: {m}")))?;
         }
+        let mut profile = crate::profile::ProfileOptions::default();
+        let pc = &file.profile;
+        if let Some(n) = pc.sample_rows {
+            profile.sample_rows = Some(n);
+        }
+        if let Some(n) = pc.concurrency {
+            profile.concurrency = n.max(1);
+        }
+        if let Some(n) = pc.seed {
+            profile.seed = n;
+        }
+        if let Some(t) = &pc.statement_timeout {
+            profile.statement_timeout = parse_duration(t)
+                .map_err(|m| Error::config(&path, format!("profile.statement_timeout: {m}")))?;
+        }
+        profile.hash_key = match (
+            std::env::var("PGPARITY_HASH_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            &pc.hash_key_file,
+        ) {
+            (Some(k), _) => Some(k),
+            (None, Some(f)) => {
+                let f = path.parent().unwrap_or(Path::new(".")).join(f);
+                Some(
+                    std::fs::read_to_string(&f)
+                        .map_err(|e| {
+                            Error::config(
+                                &path,
+                                format!(
+                                    "profile.hash_key_file {}: {}",
+                                    f.display(),
+                                    crate::error::io_message(&e)
+                                ),
+                            )
+                        })?
+                        .trim()
+                        .to_string(),
+                )
+            }
+            (None, None) => None,
+        };
         let fail_on = match &file.check.fail_on {
             Some(l) => Some(
                 parse_level(l).map_err(|m| Error::config(&path, format!("check.fail_on: {m}")))?,
@@ -139,6 +203,7 @@ impl Config {
             file,
             policy,
             capture,
+            profile,
             fail_on,
         })
     }

@@ -63,7 +63,10 @@ INSERT INTO order_items (order_id, product_id, quantity)
 }
 
 /// Runs the demo: returns (staging, production) snapshots; the clusters are gone afterwards.
-pub fn run(progress: &dyn Progress) -> Result<(Snapshot, Snapshot)> {
+pub fn run(
+    progress: &dyn Progress,
+    profile: Option<crate::profile::ProfileOptions>,
+) -> Result<(Snapshot, Snapshot)> {
     let prod_install = Install::find(PRODUCTION_MAJOR)?;
     let staging_install = Install::find(STAGING_MAJOR)?;
     let opts = ClusterOptions::default();
@@ -129,6 +132,8 @@ pub fn run(progress: &dyn Progress) -> Result<(Snapshot, Snapshot)> {
         left_name: None,
         right_name: None,
         capture,
+        profile,
+        relationships: Vec::new(),
         policy: Vec::new(),
         fail_on: crate::finding::Severity::Low,
         today: chrono::Utc::now().date_naive(),

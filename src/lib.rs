@@ -16,6 +16,7 @@ pub mod error;
 pub mod finding;
 pub mod fsutil;
 pub mod policy;
+pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod run;

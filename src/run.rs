@@ -11,6 +11,7 @@ use crate::compare::{self, Sides};
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Severity};
 use crate::policy::{self, Acceptance};
+use crate::profile::{ProfileOptions, RelSpec};
 use crate::progress::Progress;
 use crate::report::{Report, SideInfo, SideProblem};
 use crate::snapshot::Snapshot;
@@ -40,6 +41,10 @@ pub struct CompareRequest {
     pub left_name: Option<String>,
     pub right_name: Option<String>,
     pub capture: CaptureOptions,
+    /// Profile the data of live sides (`None`: `--no-profile`).
+    pub profile: Option<ProfileOptions>,
+    /// Relationships to profile besides the declared foreign keys (configured ones).
+    pub relationships: Vec<RelSpec>,
     pub policy: Vec<Acceptance>,
     pub fail_on: Severity,
     /// Decides which acceptances have expired.
@@ -66,28 +71,69 @@ async fn load(side: &Side, opts: &CaptureOptions, progress: &dyn Progress) -> Re
     }
 }
 
-/// Captures one live environment.
+/// Profiles a live side's data into its snapshot; `extra` adds relationships to measure.
+async fn add_profile(
+    side: &Side,
+    snap: &mut Snapshot,
+    extra: &[RelSpec],
+    popts: &ProfileOptions,
+    copts: &CaptureOptions,
+    progress: &dyn Progress,
+) {
+    let Side::Live(t) = side else { return };
+    progress.start(&t.name, "profiling data");
+    let (profile, problems) = crate::profile::profile(t, snap, extra, popts, copts, progress).await;
+    progress.finish(
+        &t.name,
+        &format!("profiled {} tables", profile.tables.len()),
+    );
+    snap.profile = Some(profile);
+    snap.problems.extend(problems);
+}
+
+/// Captures one live environment, with its data profile unless `profile` is `None`.
 pub fn snapshot(
     target: &Target,
     opts: &CaptureOptions,
+    profile: Option<&ProfileOptions>,
+    relationships: &[RelSpec],
     progress: &dyn Progress,
 ) -> Result<Snapshot> {
-    runtime()?.block_on(load(&Side::Live(target.clone()), opts, progress))
+    runtime()?.block_on(async {
+        let side = Side::Live(target.clone());
+        let mut snap = load(&side, opts, progress).await?;
+        if let Some(p) = profile {
+            add_profile(&side, &mut snap, relationships, p, opts, progress).await;
+        }
+        Ok(snap)
+    })
 }
 
-/// Loads both sides (captured concurrently when live).
+/// Loads both sides (captured concurrently when live), then profiles live sides; each side
+/// measures the foreign keys declared on either side.
 pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snapshot, Snapshot)> {
     let (mut l, mut r) = match (&req.left, &req.right) {
         (Side::File(a), Side::File(b)) => Snapshot::read_pair(a, b)?,
         _ => {
             let rt = runtime()?;
-            let (l, r) = rt.block_on(async {
-                tokio::join!(
+            rt.block_on(async {
+                let (l, r) = tokio::join!(
                     load(&req.left, &req.capture, progress),
                     load(&req.right, &req.capture, progress)
-                )
-            });
-            (l?, r?)
+                );
+                let (mut l, mut r) = (l?, r?);
+                if let Some(p) = &req.profile {
+                    let mut extra_l = RelSpec::declared(&r);
+                    extra_l.extend(req.relationships.iter().cloned());
+                    let mut extra_r = RelSpec::declared(&l);
+                    extra_r.extend(req.relationships.iter().cloned());
+                    tokio::join!(
+                        add_profile(&req.left, &mut l, &extra_l, p, &req.capture, progress),
+                        add_profile(&req.right, &mut r, &extra_r, p, &req.capture, progress)
+                    );
+                }
+                Ok::<_, Error>((l, r))
+            })?
         }
     };
     if let Some(n) = &req.left_name {

@@ -22,6 +22,9 @@ pub struct Snapshot {
     pub inventory: Inventory,
     pub schema: Schema,
     pub statistics: Statistics,
+    /// Measured truth about the data (absent with `--no-profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
     /// What could not be read, and why; the run went on without it.
     #[serde(default)]
     pub problems: Vec<Problem>,
@@ -338,6 +341,131 @@ pub struct ColumnStats {
     pub avg_width: i32,
     pub correlation: Option<f64>,
 }
+
+/// The data profile: volumes, per-column measurements and foreign-key fan-out. Values are
+/// never stored raw unless `raw_values` is set; frequent values are keyed hashes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Profile {
+    /// Identifies the hashing key (not the key): hashes of two profiles compare only when equal.
+    pub hash_key_id: String,
+    /// Raw frequent values were captured (explicit opt-in).
+    pub raw_values: bool,
+    /// The sample target in rows (300 × statistics target unless configured).
+    pub sample_rows: u64,
+    pub tables: BTreeMap<String, TableProfile>,
+    /// Key: `child(columns)->parent(columns)`.
+    pub relationships: BTreeMap<String, RelationshipProfile>,
+}
+
+/// How a table's numbers were obtained.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Method {
+    /// `exact` (every row read), `system` or `bernoulli` (TABLESAMPLE).
+    pub kind: String,
+    /// Sampling percentage for TABLESAMPLE.
+    pub percent: Option<f64>,
+    /// Rows the measurement is based on.
+    pub rows_read: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableProfile {
+    pub method: Method,
+    /// Row count: exact when the method is exact, else estimated.
+    pub rows: f64,
+    pub rows_exact: bool,
+    pub table_bytes: i64,
+    pub index_bytes: i64,
+    pub columns: BTreeMap<String, ColumnProfile>,
+}
+
+/// An estimate with its bounds (95 % unless stated) and how it was obtained.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Estimate {
+    pub value: f64,
+    pub lower: f64,
+    pub upper: f64,
+    /// `exact`, `hll`, `sample (Duj1)`...
+    pub method: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ColumnProfile {
+    /// `number`, `temporal`, `text`, `bytea`, `boolean`, `enum`, `json`, `array`, `other`.
+    pub kind: String,
+    /// Rows looked at, and how many were NULL.
+    pub rows: u64,
+    pub nulls: u64,
+    pub distinct: Option<Estimate>,
+    /// Numbers and times (times as seconds since 1970): min, max and the quantiles at
+    /// `QUANTILES` of the rows read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quantiles: Vec<f64>,
+    /// Text and bytea: length quantiles in bytes, and in characters for text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub length_bytes: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub length_chars: Vec<f64>,
+    /// Text: how many non-NULL values hold each character class (see docs).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<String, u64>,
+    /// Frequent values as keyed hashes with their counts; complete when `categorical`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<TopValue>,
+    /// Every distinct value is in `top` (few distinct values).
+    #[serde(default)]
+    pub categorical: bool,
+    /// Booleans and enums: label → count (labels are schema, not data).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, u64>,
+    /// json/jsonb: top-level key → count of values holding it; nesting depth quantiles.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json_keys: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub json_depth: Vec<f64>,
+    /// Arrays: element count quantiles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub array_length: Vec<f64>,
+}
+
+/// The quantiles every quantile list is taken at.
+pub const QUANTILES: [f64; 7] = [0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 1.0];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TopValue {
+    /// Keyed hash of the value (hex).
+    pub hash: String,
+    pub count: u64,
+    /// The value itself, only with the raw-values opt-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+/// Children per parent for one foreign key (declared on either side, or configured).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RelationshipProfile {
+    pub child: String,
+    pub child_columns: Vec<String>,
+    pub parent: String,
+    pub parent_columns: Vec<String>,
+    /// Parents looked at (all, or a sample).
+    pub parents: u64,
+    pub parents_sampled: bool,
+    pub childless: u64,
+    /// Children per parent at `FANOUT_QUANTILES`, and the maximum.
+    pub fanout: Vec<f64>,
+    pub max: f64,
+    /// Child rows with a non-NULL key, and those whose parent does not exist.
+    pub children: u64,
+    pub orphans: u64,
+}
+
+/// Fan-out quantiles: p50, p90, p99, p99.9.
+pub const FANOUT_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 
 /// Something the capture could not read; recorded so the report can say what is missing.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -130,8 +130,21 @@ fn connect_message(r: &crate::conninfo::Resolved, e: &tokio_postgres::Error) -> 
 
 /// Opens a read-only capture session on an open client.
 pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) -> Result<()> {
-    // The session settings go first, on their own: in one batch with BEGIN they would belong
-    // to the transaction and end with it.
+    read_only_session(client, env, opts).await?;
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(|e| {
+            Error::env(
+                env,
+                format!("cannot start a read-only session: {}", db_message(&e)),
+            )
+        })
+}
+
+/// Makes the session read-only (default_transaction_read_only) with the timeouts set. Run on
+/// its own: in one batch with BEGIN the settings would belong to the transaction and end with it.
+pub async fn read_only_session(client: &Client, env: &str, opts: &CaptureOptions) -> Result<()> {
     let settings = format!(
         "SET default_transaction_read_only = on; SET statement_timeout = {}; SET lock_timeout = {}; \
          SET idle_in_transaction_session_timeout = {}",
@@ -139,18 +152,12 @@ pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) 
         opts.lock_timeout.as_millis(),
         (opts.statement_timeout.as_millis() * 4).max(60_000),
     );
-    for sql in [
-        settings.as_str(),
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-    ] {
-        client.batch_execute(sql).await.map_err(|e| {
-            Error::env(
-                env,
-                format!("cannot start a read-only session: {}", db_message(&e)),
-            )
-        })?;
-    }
-    Ok(())
+    client.batch_execute(&settings).await.map_err(|e| {
+        Error::env(
+            env,
+            format!("cannot start a read-only session: {}", db_message(&e)),
+        )
+    })
 }
 
 /// A server error's own message, or the client's.
@@ -218,6 +225,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         inventory,
         schema,
         statistics,
+        profile: None,
         problems,
     })
 }

@@ -4,6 +4,7 @@
 //! should match (production).
 
 mod collation;
+mod data;
 mod extensions;
 mod schema;
 pub mod settings;
@@ -69,6 +70,7 @@ pub fn compare_sides(s: &Sides) -> Vec<Finding> {
     settings::compare(s, &mut out);
     schema::compare(s, &mut out);
     statistics::compare(s, &mut out);
+    data::compare(s, &mut out);
     finding::sort(&mut out);
     out
 }

@@ -9,6 +9,7 @@ use pgparity::capture::{CaptureOptions, Target};
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
 use pgparity::conninfo::ConnInfo;
 use pgparity::finding::Finding;
+use pgparity::profile::ProfileOptions;
 use pgparity::progress::NoProgress;
 use pgparity::snapshot::Snapshot;
 
@@ -54,10 +55,22 @@ pub fn target(cluster: &Cluster, db: &str, name: &str) -> Target {
     }
 }
 
+/// Captures with the default (sampled) data profile.
 pub fn capture(cluster: &Cluster, db: &str, name: &str) -> Snapshot {
+    capture_with(cluster, db, name, Some(&ProfileOptions::default()))
+}
+
+pub fn capture_with(
+    cluster: &Cluster,
+    db: &str,
+    name: &str,
+    profile: Option<&ProfileOptions>,
+) -> Snapshot {
     pgparity::run::snapshot(
         &target(cluster, db, name),
         &CaptureOptions::default(),
+        profile,
+        &[],
         &NoProgress,
     )
     .unwrap_or_else(|e| panic!("capture of {name} failed: {e}"))

@@ -1,0 +1,415 @@
+//! Per-column accumulators: one pass over the rows read, bounded memory whatever the table
+//! size (a capped hash-count map that hands over to HyperLogLog, seeded reservoirs for
+//! quantiles), deterministic for the same rows in the same order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hasher;
+
+use datasketches::common::NumStdDev;
+use datasketches::hll::{HllSketch, HllType};
+use siphasher::sip::SipHasher24;
+
+use super::classes::{classify, CLASSES};
+use crate::snapshot::{ColumnProfile, Estimate, TopValue, QUANTILES};
+
+/// What the server sends for a column, and so how it is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Number,
+    /// Seconds since 1970 (or since midnight, or in an interval).
+    Temporal,
+    Text,
+    /// `length:md5` of the value.
+    Bytea,
+    Boolean,
+    Enum,
+    Json,
+    /// `cardinality:md5` of the value.
+    Array,
+    /// md5 of the text form.
+    Other,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Number => "number",
+            Kind::Temporal => "temporal",
+            Kind::Text => "text",
+            Kind::Bytea => "bytea",
+            Kind::Boolean => "boolean",
+            Kind::Enum => "enum",
+            Kind::Json => "json",
+            Kind::Array => "array",
+            Kind::Other => "other",
+        }
+    }
+}
+
+/// Distinct values counted exactly up to this many, then by HyperLogLog.
+const EXACT_DISTINCT_CAP: usize = 100_000;
+/// Values kept for quantiles.
+const RESERVOIR: usize = 50_000;
+/// A column with at most this many distinct values is categorical: all of them are kept.
+const CATEGORICAL_MAX: usize = 1_000;
+const TOP: usize = 20;
+
+/// A seeded reservoir (Algorithm R with splitmix64): the same rows give the same sample.
+#[derive(Debug, Clone)]
+pub struct Reservoir {
+    values: Vec<f64>,
+    seen: u64,
+    state: u64,
+}
+
+impl Reservoir {
+    pub fn new(seed: u64) -> Reservoir {
+        Reservoir {
+            values: Vec::new(),
+            seen: 0,
+            state: seed,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn push(&mut self, v: f64) {
+        self.seen += 1;
+        if self.values.len() < RESERVOIR {
+            self.values.push(v);
+        } else {
+            let j = self.next() % self.seen;
+            if (j as usize) < RESERVOIR {
+                self.values[j as usize] = v;
+            }
+        }
+    }
+
+    /// Quantiles at `QUANTILES` (nearest rank); empty when nothing was seen.
+    pub fn quantiles(&mut self, at: &[f64]) -> Vec<f64> {
+        if self.values.is_empty() {
+            return Vec::new();
+        }
+        self.values.sort_by(|a, b| a.total_cmp(b));
+        let n = self.values.len();
+        at.iter()
+            .map(|q| self.values[((q * (n - 1) as f64).round() as usize).min(n - 1)])
+            .collect()
+    }
+}
+
+pub struct ColumnAcc {
+    pub kind: Kind,
+    key: (u64, u64),
+    raw_values: bool,
+    rows: u64,
+    nulls: u64,
+    counts: HashMap<u64, u64>,
+    capped: bool,
+    hll: Option<HllSketch>,
+    raw: HashMap<u64, String>,
+    min: f64,
+    max: f64,
+    numbers: Reservoir,
+    len_bytes: Reservoir,
+    len_chars: Reservoir,
+    classes: [u64; CLASSES.len()],
+    labels: BTreeMap<String, u64>,
+    json_keys: HashMap<String, u64>,
+    json_depth: Reservoir,
+    array_len: Reservoir,
+}
+
+fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl ColumnAcc {
+    pub fn new(kind: Kind, key: (u64, u64), seed: u64, raw_values: bool) -> ColumnAcc {
+        ColumnAcc {
+            kind,
+            key,
+            raw_values,
+            rows: 0,
+            nulls: 0,
+            counts: HashMap::new(),
+            capped: false,
+            hll: None,
+            raw: HashMap::new(),
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            numbers: Reservoir::new(seed),
+            len_bytes: Reservoir::new(seed ^ 1),
+            len_chars: Reservoir::new(seed ^ 2),
+            classes: [0; CLASSES.len()],
+            labels: BTreeMap::new(),
+            json_keys: HashMap::new(),
+            json_depth: Reservoir::new(seed ^ 3),
+            array_len: Reservoir::new(seed ^ 4),
+        }
+    }
+
+    fn hash(&self, bytes: &[u8]) -> u64 {
+        let mut h = SipHasher24::new_with_keys(self.key.0, self.key.1);
+        h.write(bytes);
+        h.finish()
+    }
+
+    fn count(&mut self, h: u64, value: &str) {
+        if let Some(c) = self.counts.get_mut(&h) {
+            *c += 1;
+        } else if !self.capped {
+            self.counts.insert(h, 1);
+            if self.raw_values && self.raw.len() < EXACT_DISTINCT_CAP {
+                self.raw.insert(h, value.chars().take(200).collect());
+            }
+            if self.counts.len() > EXACT_DISTINCT_CAP {
+                // Hand distinct counting over to HyperLogLog; keep counting the known values.
+                let mut hll = HllSketch::new(14, HllType::Hll8).expect("valid lg_k");
+                for k in self.counts.keys() {
+                    hll.update(*k);
+                }
+                self.hll = Some(hll);
+                self.capped = true;
+            }
+        }
+        if let Some(hll) = &mut self.hll {
+            hll.update(h);
+        }
+    }
+
+    pub fn update(&mut self, values: &[Option<String>]) {
+        for v in values {
+            self.rows += 1;
+            let Some(v) = v else {
+                self.nulls += 1;
+                continue;
+            };
+            let h = self.hash(v.as_bytes());
+            self.count(h, v);
+            match self.kind {
+                Kind::Number | Kind::Temporal => {
+                    if let Ok(x) = v.trim().parse::<f64>() {
+                        if x.is_finite() {
+                            self.min = self.min.min(x);
+                            self.max = self.max.max(x);
+                            self.numbers.push(x);
+                        }
+                    }
+                }
+                Kind::Text => {
+                    self.len_bytes.push(v.len() as f64);
+                    self.len_chars.push(v.chars().count() as f64);
+                    let m = classify(v);
+                    for (i, c) in self.classes.iter_mut().enumerate() {
+                        if m & (1 << i) != 0 {
+                            *c += 1;
+                        }
+                    }
+                }
+                Kind::Bytea => {
+                    if let Some(len) = v.split(':').next().and_then(|l| l.parse::<f64>().ok()) {
+                        self.len_bytes.push(len);
+                    }
+                }
+                Kind::Array => {
+                    if let Some(len) = v.split(':').next().and_then(|l| l.parse::<f64>().ok()) {
+                        self.array_len.push(len);
+                    }
+                }
+                Kind::Boolean | Kind::Enum => {
+                    *self.labels.entry(v.clone()).or_default() += 1;
+                }
+                Kind::Json => {
+                    if let Ok(j) = serde_json::from_str::<serde_json::Value>(v) {
+                        self.json_depth.push(json_depth(&j) as f64);
+                        if let serde_json::Value::Object(o) = &j {
+                            for k in o.keys() {
+                                if let Some(c) = self.json_keys.get_mut(k) {
+                                    *c += 1;
+                                } else if self.json_keys.len() < CATEGORICAL_MAX {
+                                    self.json_keys.insert(k.clone(), 1);
+                                }
+                            }
+                        }
+                    }
+                }
+                Kind::Other => {}
+            }
+        }
+    }
+
+    /// The column's profile; `fraction` is the share of the table the rows read represent
+    /// (1.0 when every row was read).
+    pub fn finish(mut self, fraction: f64) -> ColumnProfile {
+        let non_null = self.rows - self.nulls;
+        let seen_distinct = match &self.hll {
+            Some(h) => h.estimate(),
+            None => self.counts.len() as f64,
+        };
+        let distinct = if non_null == 0 {
+            Estimate {
+                value: 0.0,
+                lower: 0.0,
+                upper: 0.0,
+                method: "exact".into(),
+            }
+        } else if fraction >= 1.0 {
+            match &self.hll {
+                Some(h) => Estimate {
+                    value: h.estimate().round(),
+                    lower: h.lower_bound(NumStdDev::Two).floor(),
+                    upper: h.upper_bound(NumStdDev::Two).ceil(),
+                    method: "hll (2 standard deviations)".into(),
+                },
+                None => Estimate {
+                    value: seen_distinct,
+                    lower: seen_distinct,
+                    upper: seen_distinct,
+                    method: "exact".into(),
+                },
+            }
+        } else {
+            // ANALYZE's Duj1 estimator (Haas & Stokes) from the sample's singletons.
+            let n = non_null as f64;
+            let total = (n / fraction).max(n);
+            let d = seen_distinct;
+            let f1 = self.counts.values().filter(|c| **c == 1).count() as f64;
+            let value = if f1 >= n {
+                total
+            } else {
+                (n * d / (n - f1 + f1 * n / total)).clamp(d, total)
+            };
+            Estimate {
+                value: value.round(),
+                lower: d,
+                upper: (total - (n - d)).max(d).round(),
+                method: format!("sample of {non_null} values (Duj1)"),
+            }
+        };
+        let categorical = !self.capped && self.counts.len() <= CATEGORICAL_MAX;
+        let mut top: Vec<(u64, u64)> = self.counts.iter().map(|(h, c)| (*h, *c)).collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(if categorical { CATEGORICAL_MAX } else { TOP });
+        let top = top
+            .into_iter()
+            .map(|(h, count)| TopValue {
+                hash: format!("{h:016x}"),
+                count,
+                raw: self.raw.get(&h).cloned(),
+            })
+            .collect();
+        let mut classes = BTreeMap::new();
+        if self.kind == Kind::Text {
+            for (i, c) in self.classes.iter().enumerate() {
+                classes.insert(CLASSES[i].to_string(), *c);
+            }
+        }
+        let numeric = matches!(self.kind, Kind::Number | Kind::Temporal) && self.min.is_finite();
+        ColumnProfile {
+            kind: self.kind.name().into(),
+            rows: self.rows,
+            nulls: self.nulls,
+            distinct: Some(distinct),
+            min: numeric.then_some(self.min),
+            max: numeric.then_some(self.max),
+            quantiles: self.numbers.quantiles(&QUANTILES),
+            length_bytes: self.len_bytes.quantiles(&QUANTILES),
+            length_chars: self.len_chars.quantiles(&QUANTILES),
+            classes,
+            top,
+            categorical,
+            labels: self.labels,
+            json_keys: self.json_keys.into_iter().collect(),
+            json_depth: self.json_depth.quantiles(&QUANTILES),
+            array_length: self.array_len.quantiles(&QUANTILES),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(values: &[Option<&str>], kind: Kind) -> ColumnProfile {
+        let mut a = ColumnAcc::new(kind, (1, 2), 7, false);
+        let v: Vec<Option<String>> = values.iter().map(|x| x.map(String::from)).collect();
+        a.update(&v);
+        a.finish(1.0)
+    }
+
+    #[test]
+    fn numbers_nulls_distinct_quantiles() {
+        let vals: Vec<Option<String>> = (0..1000)
+            .map(|i| {
+                if i % 10 == 0 {
+                    None
+                } else {
+                    Some((i % 100).to_string())
+                }
+            })
+            .collect();
+        let mut a = ColumnAcc::new(Kind::Number, (1, 2), 7, false);
+        a.update(&vals);
+        let p = a.finish(1.0);
+        assert_eq!((p.rows, p.nulls), (1000, 100));
+        assert_eq!(p.distinct.as_ref().unwrap().value, 90.0);
+        assert_eq!(p.distinct.unwrap().method, "exact");
+        assert_eq!((p.min, p.max), (Some(1.0), Some(99.0)));
+        assert_eq!(p.quantiles.len(), QUANTILES.len());
+        assert!(p.categorical);
+    }
+
+    #[test]
+    fn hll_takes_over_with_bounds_that_hold() {
+        let mut a = ColumnAcc::new(Kind::Text, (1, 2), 7, false);
+        let n = 300_000;
+        for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
+            let v: Vec<Option<String>> = chunk.iter().map(|i| Some(format!("v{i}"))).collect();
+            a.update(&v);
+        }
+        let d = a.finish(1.0).distinct.unwrap();
+        assert!(d.method.starts_with("hll"));
+        assert!(d.lower <= n as f64 && n as f64 <= d.upper, "{d:?}");
+    }
+
+    #[test]
+    fn hashes_are_keyed_and_raw_values_stay_out() {
+        let p1 = col(
+            &[Some("secret-sentinel"), Some("secret-sentinel")],
+            Kind::Text,
+        );
+        let mut other_key = ColumnAcc::new(Kind::Text, (3, 4), 7, false);
+        other_key.update(&[Some("secret-sentinel".to_string())]);
+        let p2 = other_key.finish(1.0);
+        assert_ne!(p1.top[0].hash, p2.top[0].hash);
+        assert!(!serde_json::to_string(&p1)
+            .unwrap()
+            .contains("secret-sentinel"));
+        assert_eq!(p1.top[0].count, 2);
+    }
+
+    #[test]
+    fn json_keys_and_depth_labels_classes() {
+        let p = col(
+            &[Some(r#"{"a": {"b": [1]}, "c": 2}"#), Some(r#"{"a": 1}"#)],
+            Kind::Json,
+        );
+        assert_eq!(p.json_keys.get("a"), Some(&2));
+        assert_eq!(p.json_depth.last(), Some(&3.0));
+        let p = col(&[Some("t"), Some("f"), Some("t")], Kind::Boolean);
+        assert_eq!(p.labels.get("t"), Some(&2));
+        let p = col(&[Some("ok 👍"), Some("plain")], Kind::Text);
+        assert_eq!((p.classes["emoji"], p.classes["ascii_only"]), (1, 1));
+    }
+}

@@ -1,0 +1,593 @@
+//! Profile: measured truth about the data, read safely from a live environment. Tables are
+//! profiled in parallel by a small pool of read-only sessions; each table is read in one pass
+//! for all its columns (`COPY (SELECT ... TABLESAMPLE ...) TO STDOUT`), and the rows are
+//! measured in parallel per column (rayon) with bounded memory. Foreign-key fan-out is computed
+//! by the server, one aggregate per relationship. Anything that cannot be measured becomes a
+//! recorded problem and the run goes on.
+
+mod accum;
+pub mod classes;
+mod copytext;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::hash::Hasher;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rayon::prelude::*;
+use siphasher::sip::SipHasher24;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+use crate::capture::{self, CaptureOptions, Target};
+use crate::progress::Progress;
+use crate::snapshot::{
+    Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableProfile, FANOUT_QUANTILES,
+};
+use accum::{ColumnAcc, Kind};
+
+/// How profiling behaves.
+#[derive(Debug, Clone)]
+pub struct ProfileOptions {
+    /// Rows to sample per table; `None`: 300 × the server's default_statistics_target, as ANALYZE.
+    pub sample_rows: Option<u64>,
+    /// Read every row.
+    pub exact: bool,
+    /// Tables profiled at once (sessions opened).
+    pub concurrency: usize,
+    /// TABLESAMPLE ... REPEATABLE seed.
+    pub seed: u32,
+    /// The secret the value hashes are keyed with; `None`: a built-in key (hashes comparable
+    /// between environments but not protected against lookup).
+    pub hash_key: Option<String>,
+    /// Keep raw frequent values (explicit opt-in).
+    pub raw_values: bool,
+    /// statement_timeout for profiling queries.
+    pub statement_timeout: Duration,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        ProfileOptions {
+            sample_rows: None,
+            exact: false,
+            concurrency: 2,
+            seed: 42,
+            hash_key: None,
+            raw_values: false,
+            statement_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A relationship to profile: declared on either side, or configured.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RelSpec {
+    pub child: String,
+    pub child_columns: Vec<String>,
+    pub parent: String,
+    pub parent_columns: Vec<String>,
+}
+
+impl RelSpec {
+    pub fn key(&self) -> String {
+        format!(
+            "{}({})->{}({})",
+            self.child,
+            self.child_columns.join(","),
+            self.parent,
+            self.parent_columns.join(",")
+        )
+    }
+
+    /// Every foreign key a snapshot declares.
+    pub fn declared(snap: &Snapshot) -> Vec<RelSpec> {
+        snap.schema
+            .constraints
+            .values()
+            .filter(|c| c.kind == "f" && c.references.is_some())
+            .map(|c| RelSpec {
+                child: c.table.clone(),
+                child_columns: c.columns.clone(),
+                parent: c.references.clone().unwrap_or_default(),
+                parent_columns: c.ref_columns.clone(),
+            })
+            .collect()
+    }
+}
+
+fn keys(secret: Option<&str>) -> ((u64, u64), String) {
+    let secret = secret.unwrap_or("pgparity built-in key: hashes are comparable, not secret");
+    let h = |tag: u64| {
+        let mut s = SipHasher24::new_with_keys(tag, !tag);
+        s.write(secret.as_bytes());
+        s.finish()
+    };
+    let id = if secret.starts_with("pgparity built-in key") {
+        "built-in".to_string()
+    } else {
+        format!("{:016x}", h(3))
+    };
+    ((h(1), h(2)), id)
+}
+
+/// Always-quoted identifier for generated SQL.
+fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind {
+    if data_type.ends_with("[]") {
+        return Kind::Array;
+    }
+    if type_kind == "e" {
+        return Kind::Enum;
+    }
+    if type_kind == "d" {
+        let base = snap
+            .schema
+            .types
+            .iter()
+            .find(|(k, _)| *k == data_type || k.ends_with(&format!(".{data_type}")))
+            .and_then(|(_, t)| t.base_type.clone());
+        return match base {
+            Some(b) => kind_of(&b, "b", snap),
+            None => Kind::Other,
+        };
+    }
+    let base = data_type.split('(').next().unwrap_or(data_type).trim();
+    match base {
+        "smallint" | "integer" | "bigint" | "real" | "double precision" | "numeric" => Kind::Number,
+        "date"
+        | "timestamp without time zone"
+        | "timestamp with time zone"
+        | "time without time zone"
+        | "time with time zone"
+        | "interval" => Kind::Temporal,
+        "text" | "character varying" | "character" | "name" | "citext" | "\"char\"" => Kind::Text,
+        "bytea" => Kind::Bytea,
+        "boolean" => Kind::Boolean,
+        "json" | "jsonb" => Kind::Json,
+        _ => Kind::Other,
+    }
+}
+
+fn expression(kind: Kind, col: &str) -> String {
+    let c = ident(col);
+    match kind {
+        Kind::Number | Kind::Text | Kind::Boolean | Kind::Enum | Kind::Json => format!("{c}::text"),
+        Kind::Temporal => format!("extract(epoch from {c})::float8::text"),
+        Kind::Bytea => format!("octet_length({c})::text || ':' || md5({c})"),
+        Kind::Array => format!("coalesce(cardinality({c}), 0)::text || ':' || md5({c}::text)"),
+        Kind::Other => format!("md5({c}::text)"),
+    }
+}
+
+/// What a worker needs to profile tables.
+struct Job<'a> {
+    snap: &'a Snapshot,
+    opts: &'a ProfileOptions,
+    key: (u64, u64),
+    sample_rows: u64,
+}
+
+/// Profiles every table and relationship of a captured environment.
+pub async fn profile(
+    target: &Target,
+    snap: &Snapshot,
+    extra: &[RelSpec],
+    opts: &ProfileOptions,
+    capture_opts: &CaptureOptions,
+    progress: &dyn Progress,
+) -> (Profile, Vec<Problem>) {
+    let (key, key_id) = keys(opts.hash_key.as_deref());
+    let target_stat = snap
+        .inventory
+        .settings
+        .get("default_statistics_target")
+        .and_then(|s| s.value.parse::<u64>().ok())
+        .unwrap_or(100);
+    let sample_rows = opts.sample_rows.unwrap_or(300 * target_stat).max(100);
+    let job = Job {
+        snap,
+        opts,
+        key,
+        sample_rows,
+    };
+    let problems = Mutex::new(Vec::new());
+    let queue: Mutex<VecDeque<(&String, &Table)>> = Mutex::new(VecDeque::new());
+    for (name, table) in &snap.schema.tables {
+        if table.kind == "foreign table" {
+            problems.lock().unwrap().push(Problem {
+                area: format!("profile {name}"),
+                message: "foreign table: not profiled (it would read a remote server)".into(),
+            });
+        } else if table.parent.is_some() {
+            // Partitions and inheritance children are profiled through their parent.
+        } else {
+            queue.lock().unwrap().push_back((name, table));
+        }
+    }
+    let total = queue.lock().unwrap().len();
+    let done = Arc::new(Mutex::new(0usize));
+    let results: Mutex<BTreeMap<String, TableProfile>> = Mutex::new(BTreeMap::new());
+    let session_opts = CaptureOptions {
+        statement_timeout: opts.statement_timeout,
+        ..capture_opts.clone()
+    };
+    let workers = (0..opts.concurrency.max(1)).map(|_| async {
+        let client = match open(target, &session_opts).await {
+            Ok(c) => c,
+            Err(e) => {
+                problems.lock().unwrap().push(Problem {
+                    area: "profile".into(),
+                    message: e,
+                });
+                return;
+            }
+        };
+        loop {
+            let Some((name, table)) = queue.lock().unwrap().pop_front() else {
+                break;
+            };
+            match profile_table(&client, &job, name, table).await {
+                Ok((tp, notes)) => {
+                    results.lock().unwrap().insert(name.clone(), tp);
+                    for n in notes {
+                        problems.lock().unwrap().push(Problem {
+                            area: format!("profile {name}"),
+                            message: n,
+                        });
+                    }
+                }
+                Err(e) => problems.lock().unwrap().push(Problem {
+                    area: format!("profile {name}"),
+                    message: e,
+                }),
+            }
+            let mut d = done.lock().unwrap();
+            *d += 1;
+            progress.step(&target.name, *d, total);
+        }
+    });
+    futures_util::future::join_all(workers).await;
+
+    let mut relationships = BTreeMap::new();
+    let mut rels: Vec<RelSpec> = RelSpec::declared(snap);
+    rels.extend(extra.iter().cloned());
+    rels.sort();
+    rels.dedup();
+    if !rels.is_empty() {
+        match open(target, &session_opts).await {
+            Ok(client) => {
+                for rel in rels {
+                    if !exists(snap, &rel) {
+                        continue; // the schema comparison reports what is missing
+                    }
+                    match fanout(&client, &rel, &job).await {
+                        Ok(r) => {
+                            relationships.insert(rel.key(), r);
+                        }
+                        Err(e) => problems.lock().unwrap().push(Problem {
+                            area: format!("relationship {}", rel.key()),
+                            message: e,
+                        }),
+                    }
+                }
+            }
+            Err(e) => problems.lock().unwrap().push(Problem {
+                area: "profile".into(),
+                message: e,
+            }),
+        }
+    }
+    let profile = Profile {
+        hash_key_id: key_id,
+        raw_values: opts.raw_values,
+        sample_rows,
+        tables: results.into_inner().unwrap(),
+        relationships,
+    };
+    (profile, problems.into_inner().unwrap())
+}
+
+async fn open(target: &Target, opts: &CaptureOptions) -> Result<Client, String> {
+    let client = capture::connect(target).await.map_err(|e| e.to_string())?;
+    capture::read_only_session(&client, &target.name, opts)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(client)
+}
+
+fn exists(snap: &Snapshot, rel: &RelSpec) -> bool {
+    let has = |t: &str, cols: &[String]| {
+        snap.schema
+            .tables
+            .get(t)
+            .is_some_and(|tb| cols.iter().all(|c| tb.columns.iter().any(|x| &x.name == c)))
+    };
+    !rel.child_columns.is_empty()
+        && rel.child_columns.len() == rel.parent_columns.len()
+        && has(&rel.child, &rel.child_columns)
+        && has(&rel.parent, &rel.parent_columns)
+}
+
+/// Sampling clause and the share of the table it reads.
+fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f64) {
+    let target = job.sample_rows as f64;
+    let rows = est_rows.filter(|r| *r > 0.0).unwrap_or(pages as f64 * 50.0);
+    let small = est_rows.map_or(pages <= 128, |r| r <= 2.0 * target);
+    if job.opts.exact || small || rows <= 0.0 {
+        return (
+            String::new(),
+            Method {
+                kind: "exact".into(),
+                percent: None,
+                rows_read: 0,
+            },
+            1.0,
+        );
+    }
+    let percent = (100.0 * target / rows).clamp(0.0001, 100.0);
+    if percent >= 50.0 {
+        return (
+            String::new(),
+            Method {
+                kind: "exact".into(),
+                percent: None,
+                rows_read: 0,
+            },
+            1.0,
+        );
+    }
+    let kind = if rows <= 100.0 * target {
+        "bernoulli"
+    } else {
+        "system"
+    };
+    let clause = format!(
+        " TABLESAMPLE {} ({percent:.6}) REPEATABLE ({})",
+        kind.to_uppercase(),
+        job.opts.seed
+    );
+    (
+        clause,
+        Method {
+            kind: kind.into(),
+            percent: Some(percent),
+            rows_read: 0,
+        },
+        percent / 100.0,
+    )
+}
+
+async fn profile_table(
+    client: &Client,
+    job: &Job<'_>,
+    name: &str,
+    table: &Table,
+) -> Result<(TableProfile, Vec<String>), String> {
+    let mut notes = Vec::new();
+    let sizes = client
+        .query_opt(
+            "SELECT pg_table_size(c)::bigint, pg_indexes_size(c)::bigint, \
+             (pg_relation_size(c) / current_setting('block_size')::bigint)::bigint FROM to_regclass($1) c WHERE c IS NOT NULL",
+            &[&name],
+        )
+        .await
+        .map_err(|e| capture::db_message(&e))?
+        .ok_or("the table was dropped during the run")?;
+    let (table_bytes, index_bytes, pages): (i64, i64, i64) =
+        (sizes.get(0), sizes.get(1), sizes.get(2));
+    let est = job
+        .snap
+        .statistics
+        .tables
+        .get(name)
+        .map(|t| t.reltuples)
+        .filter(|r| *r >= 0.0);
+    let (mut clause, mut method, mut fraction) = sampling(job, est, pages);
+
+    let kinds: Vec<(String, Kind)> = table
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                kind_of(&c.data_type, &c.type_kind, job.snap),
+            )
+        })
+        .collect();
+    let select = if kinds.is_empty() {
+        "NULL".to_string()
+    } else {
+        kinds
+            .iter()
+            .map(|(c, k)| expression(*k, c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut attempt = 0;
+    let (accs, rows_read) = loop {
+        let sql = format!("COPY (SELECT {select} FROM {name}{clause}) TO STDOUT");
+        match read_table(client, &sql, &kinds, job).await {
+            Ok(r) => break r,
+            Err(e) if e.code() == Some(&SqlState::QUERY_CANCELED) && attempt < 2 => {
+                attempt += 1;
+                let p = method.percent.unwrap_or(100.0) / 10.0;
+                notes.push(format!(
+                    "statement_timeout while reading {}; retried with a {p:.4} % block sample",
+                    if method.kind == "exact" {
+                        "every row".to_string()
+                    } else {
+                        format!("a {:.4} % sample", method.percent.unwrap_or(0.0))
+                    }
+                ));
+                clause = format!(
+                    " TABLESAMPLE SYSTEM ({p:.6}) REPEATABLE ({})",
+                    job.opts.seed
+                );
+                method = Method {
+                    kind: "system".into(),
+                    percent: Some(p),
+                    rows_read: 0,
+                };
+                fraction = p / 100.0;
+            }
+            Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+                return Err("no SELECT privilege: not profiled; hint: GRANT SELECT on it to the capture role".into());
+            }
+            Err(e) => return Err(format!("could not be read: {}", capture::db_message(&e))),
+        }
+    };
+    method.rows_read = rows_read;
+    let exact = method.kind == "exact";
+    let columns = accs
+        .into_par_iter()
+        .zip(kinds.par_iter())
+        .map(|(acc, (name, _))| (name.clone(), acc.finish(fraction)))
+        .collect::<BTreeMap<_, _>>();
+    let rows = if exact {
+        rows_read as f64
+    } else {
+        (rows_read as f64 / fraction).round()
+    };
+    Ok((
+        TableProfile {
+            method,
+            rows,
+            rows_exact: exact,
+            table_bytes,
+            index_bytes,
+            columns,
+        },
+        notes,
+    ))
+}
+
+/// Streams the COPY output and measures it, batch by batch, columns in parallel.
+async fn read_table(
+    client: &Client,
+    sql: &str,
+    kinds: &[(String, Kind)],
+    job: &Job<'_>,
+) -> Result<(Vec<ColumnAcc>, u64), tokio_postgres::Error> {
+    use std::pin::pin;
+    let stream = client.copy_out(sql).await?;
+    let mut stream = pin!(stream);
+    let mut accs: Vec<ColumnAcc> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, (_, k))| {
+            ColumnAcc::new(
+                *k,
+                job.key,
+                job.opts.seed as u64 ^ (i as u64) << 20,
+                job.opts.raw_values,
+            )
+        })
+        .collect();
+    let ncols = kinds.len().max(1);
+    let mut batch = copytext::Batch::new(ncols);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut rows = 0u64;
+    let flush = |batch: &mut copytext::Batch, accs: &mut Vec<ColumnAcc>| {
+        if batch.rows == 0 {
+            return;
+        }
+        let cols = &batch.columns;
+        accs.par_iter_mut()
+            .zip(cols.par_iter())
+            .for_each(|(a, c)| a.update(c));
+        batch.clear();
+    };
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = chunk?;
+        pending.extend_from_slice(&chunk);
+        let used = batch.push_lines(&pending);
+        pending.drain(..used);
+        if batch.rows >= 16_384 {
+            rows += batch.rows as u64;
+            tokio::task::block_in_place(|| flush(&mut batch, &mut accs));
+        }
+    }
+    rows += batch.rows as u64;
+    tokio::task::block_in_place(|| flush(&mut batch, &mut accs));
+    Ok((accs, rows))
+}
+
+async fn fanout(
+    client: &Client,
+    rel: &RelSpec,
+    job: &Job<'_>,
+) -> Result<RelationshipProfile, String> {
+    let cc: Vec<String> = rel.child_columns.iter().map(|c| ident(c)).collect();
+    let pc: Vec<String> = rel.parent_columns.iter().map(|c| ident(c)).collect();
+    let join = |a: &str, b: &str| {
+        cc.iter()
+            .zip(&pc)
+            .map(|(c, p)| format!("{a}.{p} = {b}.{c}"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let not_null = cc
+        .iter()
+        .map(|c| format!("{c} IS NOT NULL"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let parent_rows = job
+        .snap
+        .statistics
+        .tables
+        .get(&rel.parent)
+        .map(|t| t.reltuples)
+        .unwrap_or(-1.0);
+    let limit = (job.sample_rows * 10) as f64;
+    let (parent_sample, sampled) = if !job.opts.exact && parent_rows > 2.0 * limit {
+        (
+            format!(
+                " TABLESAMPLE SYSTEM ({:.6}) REPEATABLE ({})",
+                (100.0 * limit / parent_rows).min(100.0),
+                job.opts.seed
+            ),
+            true,
+        )
+    } else {
+        (String::new(), false)
+    };
+    let sql = format!(
+        "WITH c AS (SELECT {cols}, count(*) AS n FROM {child} WHERE {not_null} GROUP BY {cols}), \
+         p AS (SELECT {pcols} FROM {parent}{parent_sample}), \
+         f AS (SELECT coalesce(c.n, 0) AS n FROM p LEFT JOIN c ON {on}) \
+         SELECT (SELECT count(*) FROM f)::bigint, (SELECT count(*) FROM f WHERE n = 0)::bigint, \
+           (SELECT percentile_disc(ARRAY[{qs}]) WITHIN GROUP (ORDER BY n) FROM f)::float8[], \
+           (SELECT coalesce(max(n), 0) FROM f)::float8, \
+           (SELECT coalesce(sum(n), 0) FROM c)::bigint, \
+           (SELECT coalesce(sum(n), 0) FROM c WHERE NOT EXISTS (SELECT 1 FROM {parent} pp WHERE {orphan_on}))::bigint",
+        cols = cc.join(", "),
+        child = rel.child,
+        pcols = pc.join(", "),
+        parent = rel.parent,
+        on = join("p", "c"),
+        orphan_on = join("pp", "c"),
+        qs = FANOUT_QUANTILES.iter().map(|q| q.to_string()).collect::<Vec<_>>().join(", "),
+    );
+    let row = client
+        .query_one(sql.as_str(), &[])
+        .await
+        .map_err(|e| format!("fan-out could not be measured: {}", capture::db_message(&e)))?;
+    let parents: i64 = row.get(0);
+    Ok(RelationshipProfile {
+        child: rel.child.clone(),
+        child_columns: rel.child_columns.clone(),
+        parent: rel.parent.clone(),
+        parent_columns: rel.parent_columns.clone(),
+        parents: parents as u64,
+        parents_sampled: sampled,
+        childless: row.get::<_, i64>(1) as u64,
+        fanout: row.get::<_, Option<Vec<f64>>>(2).unwrap_or_default(),
+        max: row.get(3),
+        children: row.get::<_, i64>(4) as u64,
+        orphans: row.get::<_, i64>(5) as u64,
+    })
+}
