@@ -396,6 +396,11 @@ pub struct ColumnProfile {
     /// Rows looked at, and how many were NULL.
     pub rows: u64,
     pub nulls: u64,
+    /// Bound on the error of the table's NULL rate estimated as `nulls / rows` (0 when every
+    /// row was read; else three standard errors of a simple random sample, with the finite
+    /// population correction, plus 1/rows).
+    #[serde(default)]
+    pub null_rate_error: f64,
     pub distinct: Option<Estimate>,
     /// Numbers and times (times as seconds since 1970): min, max and the quantiles at
     /// `QUANTILES` of the rows read.

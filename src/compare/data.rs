@@ -31,7 +31,9 @@ fn missing_on_left(count_l: u64, n_l: u64, count_r: u64, n_r: u64) -> bool {
 }
 
 fn pct(x: f64) -> String {
-    if x >= 0.1 {
+    if x == 0.0 {
+        "0 %".into()
+    } else if x >= 0.1 {
         format!("{:.0} %", x * 100.0)
     } else if x >= 0.001 {
         format!("{:.1} %", x * 100.0)
@@ -55,6 +57,15 @@ fn count(x: f64) -> String {
     } else {
         out
     }
+}
+
+/// Rounds to two significant digits: ratios of estimates are not more precise than that.
+fn two_digits(x: f64) -> f64 {
+    if x < 10.0 {
+        return (x * 10.0).round() / 10.0;
+    }
+    let p = 10f64.powi(x.log10().floor() as i32 - 1);
+    (x / p).round() * p
 }
 
 fn bytes(x: f64) -> String {
@@ -118,13 +129,13 @@ fn volume(s: &Sides, table: &str, l: &TableProfile, r: &TableProfile, out: &mut 
     );
     if nr >= 1000.0 && nl * VOLUME_BAND < nr {
         let ratio = if nl > 0.0 { nr / nl } else { f64::INFINITY };
-        let sev = if nl * 1000.0 < nr {
+        let sev = if nl * 500.0 < nr {
             Severity::High
         } else {
             Severity::Medium
         };
         let scale = if ratio.is_finite() {
-            format!("{}×", count(ratio))
+            format!("{}×", count(two_digits(ratio)))
         } else {
             "infinitely".into()
         };

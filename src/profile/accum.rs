@@ -290,10 +290,13 @@ impl ColumnAcc {
             } else {
                 (n * d / (n - f1 + f1 * n / total)).clamp(d, total)
             };
+            // The population is itself estimated from the sample: bound it at three
+            // standard deviations of the number of rows sampled.
+            let total_upper = (n + 3.0 * n.sqrt()) / fraction;
             Estimate {
                 value: value.round(),
                 lower: d,
-                upper: (total - (n - d)).max(d).round(),
+                upper: (total_upper - (n - d)).max(d).round(),
                 method: format!("sample of {non_null} values (Duj1)"),
             }
         };
@@ -320,6 +323,12 @@ impl ColumnAcc {
             kind: self.kind.name().into(),
             rows: self.rows,
             nulls: self.nulls,
+            null_rate_error: if fraction >= 1.0 || self.rows == 0 {
+                0.0
+            } else {
+                let (n, p) = (self.rows as f64, self.nulls as f64 / self.rows as f64);
+                3.0 * (p * (1.0 - p) / n * (1.0 - fraction)).sqrt() + 1.0 / n
+            },
             distinct: Some(distinct),
             min: numeric.then_some(self.min),
             max: numeric.then_some(self.max),

@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod compare_live;
+mod data;
 mod session;
 mod support;
 mod tls;

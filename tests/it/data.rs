@@ -1,0 +1,285 @@
+//! Data profiles on real clusters: planted data gaps found with the right category and object,
+//! no raw value in any output, sampled estimates within their stated bounds.
+
+use pgparity::capture::CaptureOptions;
+use pgparity::finding::{Category, Finding, Severity};
+use pgparity::profile::ProfileOptions;
+use pgparity::progress::NoProgress;
+use pgparity::run::{CompareRequest, Side};
+
+use crate::support::*;
+
+const SCHEMA: &str = r#"
+CREATE TYPE order_status AS ENUM ('pending', 'paid', 'cancelled');
+CREATE TABLE customers (id int PRIMARY KEY, display_name text NOT NULL, email text);
+CREATE TABLE products (id int PRIMARY KEY, title text);
+CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id), status order_status NOT NULL);
+CREATE TABLE order_items (order_id int NOT NULL, product_id int NOT NULL, qty int);
+CREATE TABLE events (id bigint, at timestamptz, payload jsonb);
+"#;
+
+/// Production: emoji, right-to-left names, NULL emails (after ANALYZE: pg_stats says 0 %),
+/// one customer with 10,000 orders, 'cancelled' orders, 100,000 events, a frequent sentinel.
+const PRODUCTION: &str = r#"
+INSERT INTO customers SELECT i,
+  CASE WHEN i % 10 = 0 THEN 'Ana 👩‍💻 ' || i WHEN i % 20 = 1 THEN 'שרה ' || i
+       WHEN i % 5 = 2 THEN 'SENTINEL-7f3a' ELSE 'Customer ' || i END,
+  'c' || i || '@example.com' FROM generate_series(1, 5000) i;
+INSERT INTO products SELECT i, 'P' || i FROM generate_series(1, 100) i;
+INSERT INTO orders SELECT i, CASE WHEN i <= 10000 THEN 1 ELSE 2 + i % 4000 END,
+  (ARRAY['pending', 'paid', 'cancelled'])[1 + i % 3]::order_status FROM generate_series(1, 20000) i;
+INSERT INTO order_items SELECT i, 1 + i % 100, 1 FROM generate_series(1, 20000) i;
+ALTER TABLE order_items ADD FOREIGN KEY (product_id) REFERENCES products (id);
+INSERT INTO events SELECT i, now(), '{"a": 1}' FROM generate_series(1, 100000) i;
+"#;
+
+/// Staging: clean ASCII, no NULLs, at most 2 orders per customer, no 'cancelled', 100 events,
+/// order items pointing at products that do not exist (no foreign key here).
+const STAGING: &str = r#"
+INSERT INTO customers SELECT i, 'Customer ' || i, 'c' || i || '@example.com' FROM generate_series(1, 1000) i;
+INSERT INTO products SELECT i, 'P' || i FROM generate_series(1, 100) i;
+INSERT INTO orders SELECT i, 1 + i % 1000, (ARRAY['pending', 'paid'])[1 + i % 2]::order_status FROM generate_series(1, 2000) i;
+INSERT INTO order_items SELECT i, 1 + i % 120, 1 FROM generate_series(1, 2000) i;
+INSERT INTO events SELECT i, now(), '{"a": 1}' FROM generate_series(1, 100) i;
+"#;
+
+fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
+    f.iter().find(|x| x.id == id).unwrap_or_else(|| {
+        panic!(
+            "no finding {id}; got:\n{}",
+            f.iter()
+                .map(|x| format!("  {} {}", x.id, x.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+fn request(left: Side, right: Side, profile: ProfileOptions) -> CompareRequest {
+    CompareRequest {
+        left,
+        right,
+        left_name: Some("staging".into()),
+        right_name: Some("production".into()),
+        capture: CaptureOptions::default(),
+        profile: Some(profile),
+        relationships: Vec::new(),
+        policy: Vec::new(),
+        fail_on: Severity::Low,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+    }
+}
+
+#[test]
+fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
+    let (cs, cp) = (pg17(), pg17b());
+    let (ds, dp) = (fresh_db(cs, "gaps"), fresh_db(cp, "gaps"));
+    cs.execute(&ds, SCHEMA).unwrap();
+    cp.execute(&dp, SCHEMA).unwrap();
+    cs.execute(&ds, STAGING).unwrap();
+    cp.execute(&dp, PRODUCTION).unwrap();
+    cs.execute(&ds, "ANALYZE").unwrap();
+    cp.execute(&dp, "ANALYZE").unwrap();
+    cp.execute(&dp, "UPDATE customers SET email = NULL WHERE id % 10 < 3")
+        .unwrap();
+
+    for exact in [false, true] {
+        let profile = ProfileOptions {
+            exact,
+            ..ProfileOptions::default()
+        };
+        let req = request(
+            Side::Live(target(cs, &ds, "staging")),
+            Side::Live(target(cp, &dp, "production")),
+            profile,
+        );
+        let report = pgparity::run::check(&req, &NoProgress).unwrap();
+        let f: Vec<Finding> = report.findings.iter().map(|e| e.finding.clone()).collect();
+
+        let emoji = find(&f, "encoding:public.customers.display_name:emoji");
+        assert_eq!(
+            (emoji.category, emoji.severity),
+            (Category::Encoding, Severity::High)
+        );
+        assert!(
+            emoji.message.contains("production has emoji"),
+            "{}",
+            emoji.message
+        );
+        let rtl = find(&f, "encoding:public.customers.display_name:rtl");
+        assert!(rtl.message.contains("right-to-left text (Arabic, Hebrew) in 5.0 % of public.customers.display_name; staging has none"), "{}", rtl.message);
+        let nulls = find(&f, "nulls:public.customers.email");
+        assert_eq!(nulls.severity, Severity::Critical);
+        assert!(
+            nulls
+                .message
+                .contains("NULL in 30 % of production rows, never in staging"),
+            "{}",
+            nulls.message
+        );
+        let stats = find(&f, "statistics:public.customers.email:null_frac-right");
+        assert!(stats.message.contains("planner statistics in production say public.customers.email is 0 % NULL; measured 30 %"), "{}", stats.message);
+        let fan = find(
+            &f,
+            "relationship:public.orders(customer_id)->public.customers:fanout",
+        );
+        assert!(
+            fan.message.contains("has 10,000 public.orders rows"),
+            "{}",
+            fan.message
+        );
+        let orphans = find(
+            &f,
+            "relationship:public.order_items(product_id)->public.products:orphans-left",
+        );
+        assert!(
+            orphans.message.starts_with(
+                "staging has 320 public.order_items rows whose public.products does not exist"
+            ),
+            "{}",
+            orphans.message
+        );
+        let status = find(&f, "distribution:public.orders.status:value:cancelled");
+        assert_eq!(status.severity, Severity::High);
+        let volume = find(&f, "volume:public.events");
+        assert_eq!(volume.severity, Severity::High);
+        assert!(
+            volume.message.contains("1,000× larger in production"),
+            "{}",
+            volume.message
+        );
+        assert!(
+            f.iter().all(|x| x.id != "volume:public.customers"),
+            "5× is within the volume band"
+        );
+
+        // No raw value anywhere: report in every format, and the snapshots.
+        let (l, r) = pgparity::run::load_sides(&req, &NoProgress).unwrap();
+        for text in [
+            serde_json::to_string(&l).unwrap(),
+            serde_json::to_string(&r).unwrap(),
+            pgparity::report::render_json(&report),
+            pgparity::report::render_markdown(&report),
+            pgparity::report::render_text(&report, false),
+        ] {
+            assert!(
+                !text.contains("SENTINEL-7f3a") && !text.contains("שרה"),
+                "a raw value leaked"
+            );
+        }
+        let method = &r.profile.as_ref().unwrap().tables["public.events"].method;
+        assert_eq!(method.kind, if exact { "exact" } else { "bernoulli" });
+    }
+    // With the opt-in, raw frequent values are kept (the check above would catch a leak).
+    let raw = capture_with(
+        cp,
+        &dp,
+        "production",
+        Some(&ProfileOptions {
+            raw_values: true,
+            ..Default::default()
+        }),
+    );
+    assert!(serde_json::to_string(&raw)
+        .unwrap()
+        .contains("SENTINEL-7f3a"));
+}
+
+#[test]
+fn same_data_on_15_and_17_gives_no_data_findings_sampled_or_exact() {
+    let (a, b) = (pg15(), pg17());
+    let (da, db) = (fresh_db(a, "samedata"), fresh_db(b, "samedata"));
+    for (c, d) in [(a, &da), (b, &db)] {
+        c.execute(d, SCHEMA).unwrap();
+        c.execute(d, PRODUCTION).unwrap();
+        c.execute(d, "ANALYZE").unwrap();
+    }
+    for exact in [false, true] {
+        let p = ProfileOptions {
+            exact,
+            ..ProfileOptions::default()
+        };
+        let f = compare(
+            &capture_with(a, &da, "pg15", Some(&p)),
+            &capture_with(b, &db, "pg17", Some(&p)),
+        );
+        let data: Vec<&Finding> = f
+            .iter()
+            .filter(|x| {
+                matches!(
+                    x.category,
+                    Category::Volume
+                        | Category::Nulls
+                        | Category::Distinct
+                        | Category::Distribution
+                        | Category::Encoding
+                        | Category::Relationship
+                ) || x.id.contains("null_frac")
+            })
+            .collect();
+        assert!(data.is_empty(), "exact={exact}: {data:#?}");
+    }
+}
+
+#[test]
+fn sampled_estimates_stay_within_their_bounds_on_a_million_rows() {
+    let c = pg17();
+    let db = fresh_db(c, "million");
+    c.execute(
+        &db,
+        "CREATE TABLE big (id bigint, maybe int, label text); \
+         INSERT INTO big SELECT i, CASE WHEN (i * 7919) % 100 < 30 THEN NULL ELSE i % 1000 END, 'l' || (i % 50000) \
+         FROM generate_series(1::bigint, 1000000) i; ANALYZE big;",
+    )
+    .unwrap();
+    let sampled = capture_with(c, &db, "s", Some(&ProfileOptions::default()));
+    let exact = capture_with(
+        c,
+        &db,
+        "e",
+        Some(&ProfileOptions {
+            exact: true,
+            ..Default::default()
+        }),
+    );
+    let (s, e) = (
+        &sampled.profile.as_ref().unwrap().tables["public.big"],
+        &exact.profile.as_ref().unwrap().tables["public.big"],
+    );
+    assert_eq!(s.method.kind, "bernoulli");
+    assert!(
+        s.method.rows_read < 100_000,
+        "a sample, not the table: {}",
+        s.method.rows_read
+    );
+    assert_eq!((e.method.kind.as_str(), e.rows), ("exact", 1_000_000.0));
+    assert!((s.rows - 1e6).abs() / 1e6 < 0.1, "row estimate {}", s.rows);
+    for col in ["id", "maybe", "label"] {
+        let (sc, ec) = (&s.columns[col], &e.columns[col]);
+        let (ps, pe) = (
+            sc.nulls as f64 / sc.rows as f64,
+            ec.nulls as f64 / ec.rows as f64,
+        );
+        assert!(
+            (ps - pe).abs() <= sc.null_rate_error,
+            "{col}: null rate {ps} vs exact {pe} ± {}",
+            sc.null_rate_error
+        );
+        let (ds, de) = (sc.distinct.as_ref().unwrap(), ec.distinct.as_ref().unwrap());
+        let truth = match col {
+            "id" => 1_000_000.0,
+            "maybe" => 700.0,
+            _ => 50_000.0,
+        };
+        assert!(
+            ds.lower <= truth && truth <= ds.upper,
+            "{col}: sampled {ds:?} vs {truth}"
+        );
+        // The exact pass counted with HyperLogLog past 100,000 values: its bounds hold the truth.
+        assert!(
+            de.lower <= truth && truth <= de.upper,
+            "{col}: exact {de:?} vs {truth}"
+        );
+    }
+    assert_eq!(e.columns["maybe"].nulls, 300_000);
+}
