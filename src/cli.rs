@@ -216,6 +216,16 @@ impl Progress for Spinners {
             ));
         }
     }
+    fn step(&self, what: &str, done: usize, total: usize) {
+        if let Some((bar, _)) = self
+            .bars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(what)
+        {
+            bar.set_message(format!("{what}: profiling data, {done}/{total} tables"));
+        }
+    }
     fn note(&self, message: &str) {
         let _ = self.multi.println(format!("  {message}"));
     }
@@ -261,7 +271,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 &target,
                 &config.capture,
                 profile_options(&config, &a.profile).as_ref(),
-                &[],
+                &config.relationships,
                 &progress,
             )?;
             snap.write(&a.output)?;
@@ -439,7 +449,7 @@ fn request(
         right_name: r.right_name.clone(),
         capture: config.capture.clone(),
         profile: profile_options(config, p),
-        relationships: Vec::new(),
+        relationships: config.relationships.clone(),
         policy: collect_policy(config, r)?,
         fail_on: fail_level(config, r)?,
         today: chrono::Utc::now().date_naive(),

@@ -28,6 +28,9 @@ pub struct ConfigFile {
     pub capture: CaptureConfig,
     #[serde(default)]
     pub profile: ProfileConfig,
+    /// Logical relationships to profile like foreign keys (not declared in the schema).
+    #[serde(default)]
+    pub relationship: Vec<RelationshipConfig>,
     /// Accepted differences (the policy), inline.
     #[serde(default)]
     pub accept: Vec<Acceptance>,
@@ -82,6 +85,34 @@ pub struct ProfileConfig {
     pub statement_timeout: Option<String>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelationshipConfig {
+    /// `schema.table(column, ...)` holding the reference.
+    pub child: String,
+    /// `schema.table(column, ...)` referenced.
+    pub parent: String,
+}
+
+/// `public.orders(customer_id)` → (`public.orders`, [`customer_id`]).
+fn table_columns(s: &str) -> Result<(String, Vec<String>), String> {
+    let (table, rest) = s.split_once('(').ok_or_else(|| {
+        format!("relationship '{s}' is not of the form schema.table(column, ...)")
+    })?;
+    let cols = rest
+        .strip_suffix(')')
+        .ok_or_else(|| format!("relationship '{s}' lacks a closing ')'"))?;
+    let cols: Vec<String> = cols
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if cols.is_empty() || table.trim().is_empty() {
+        return Err(format!("relationship '{s}' names no table or no column"));
+    }
+    Ok((table.trim().to_string(), cols))
+}
+
 /// A loaded, validated configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -90,6 +121,7 @@ pub struct Config {
     pub policy: Vec<Acceptance>,
     pub capture: CaptureOptions,
     pub profile: crate::profile::ProfileOptions,
+    pub relationships: Vec<crate::profile::RelSpec>,
     pub fail_on: Option<Severity>,
 }
 
@@ -187,6 +219,28 @@ impl Config {
             }
             (None, None) => None,
         };
+        let mut relationships = Vec::new();
+        for r in &file.relationship {
+            let (child, child_columns) =
+                table_columns(&r.child).map_err(|m| Error::config(&path, m))?;
+            let (parent, parent_columns) =
+                table_columns(&r.parent).map_err(|m| Error::config(&path, m))?;
+            if child_columns.len() != parent_columns.len() {
+                return Err(Error::config(
+                    &path,
+                    format!(
+                        "relationship {} -> {}: column counts differ",
+                        r.child, r.parent
+                    ),
+                ));
+            }
+            relationships.push(crate::profile::RelSpec {
+                child,
+                child_columns,
+                parent,
+                parent_columns,
+            });
+        }
         let fail_on = match &file.check.fail_on {
             Some(l) => Some(
                 parse_level(l).map_err(|m| Error::config(&path, format!("check.fail_on: {m}")))?,
@@ -204,6 +258,7 @@ impl Config {
             policy,
             capture,
             profile,
+            relationships,
             fail_on,
         })
     }

@@ -44,23 +44,41 @@ CREATE TABLE order_items (
 );
 "#;
 
-fn data(customers: u32, orders_per_customer: u32) -> String {
-    format!(
-        r#"
+/// Production's data: the edge cases real users bring. Names with emoji, right-to-left script
+/// and decomposed accents, countries sometimes unknown, one customer with 5,000 orders,
+/// cancelled orders, and notes of a few kilobytes.
+const PRODUCTION_DATA: &str = r#"
 INSERT INTO customers (email, name, country)
-  SELECT 'user' || i || '@example.com', 'Customer ' || i, (ARRAY['DE','FR','US','JP'])[1 + i % 4]
-  FROM generate_series(1, {customers}) i;
+  SELECT 'user' || i || '@example.com',
+    CASE WHEN i % 10 = 0 THEN 'Zoë 🎉 ' || i WHEN i % 25 = 1 THEN 'محمد ' || i
+         WHEN i % 30 = 2 THEN 'José ' || i ELSE 'Customer ' || i END,
+    CASE WHEN i % 8 = 0 THEN NULL ELSE (ARRAY['DE','FR','US','JP'])[1 + i % 4] END
+  FROM generate_series(1, 2000) i;
 INSERT INTO products (sku, title, price)
   SELECT 'SKU-' || i, 'Product ' || i, 1 + (i % 50) FROM generate_series(1, 200) i;
 INSERT INTO orders (customer_id, status, total)
-  SELECT 1 + (i % {customers}), (ARRAY['pending','paid','shipped']::order_status[])[1 + i % 3], (i % 500) + 0.99
-  FROM generate_series(1, {orders}) i;
+  SELECT CASE WHEN i <= 5000 THEN 1 ELSE 1 + (i % 2000) END,
+    (ARRAY['pending','paid','shipped','cancelled']::order_status[])[1 + i % 4], (i % 5000) + 0.99
+  FROM generate_series(1, 25000) i;
 INSERT INTO order_items (order_id, product_id, quantity)
   SELECT o.id, 1 + (o.id % 200), 1 + (o.id % 3) FROM orders o;
-"#,
-        orders = customers * orders_per_customer
-    )
-}
+"#;
+
+/// Staging's data: what a hand-written generator makes. ASCII names, every country set, one to
+/// three orders per customer, small totals; and order items for products that do not exist
+/// (staging has no foreign key to stop them).
+const STAGING_DATA: &str = r#"
+INSERT INTO customers (email, name, country)
+  SELECT 'user' || i || '@example.com', 'Customer ' || i, (ARRAY['DE','FR','US','JP'])[1 + i % 4]
+  FROM generate_series(1, 100) i;
+INSERT INTO products (sku, title, price)
+  SELECT 'SKU-' || i, 'Product ' || i, 1 + (i % 50) FROM generate_series(1, 200) i;
+INSERT INTO orders (customer_id, status, total)
+  SELECT 1 + (i % 100), (ARRAY['pending','paid','shipped']::order_status[])[1 + i % 3], (i % 50) + 0.99
+  FROM generate_series(1, 250) i;
+INSERT INTO order_items (order_id, product_id, quantity)
+  SELECT o.id, 1 + (o.id % 230), 1 + (o.id % 3) FROM orders o;
+"#;
 
 /// Runs the demo: returns (staging, production) snapshots; the clusters are gone afterwards.
 pub fn run(
@@ -90,7 +108,7 @@ pub fn run(
     production.execute("shop", SCHEMA)?;
     production.execute(
         "shop",
-        &(data(2000, 10)
+        &(PRODUCTION_DATA.to_string()
             + "CREATE EXTENSION pg_trgm; CREATE INDEX customers_name_trgm ON customers USING gin (name gin_trgm_ops);"),
     )?;
     production.execute("shop", "ANALYZE")?;
@@ -114,7 +132,7 @@ pub fn run(
             "product_id integer NOT NULL",
         );
     staging.execute("shop", &staging_schema)?;
-    staging.execute("shop", &data(100, 3))?;
+    staging.execute("shop", STAGING_DATA)?;
     progress.finish("staging", "ready");
 
     let capture = CaptureOptions::default();

@@ -12,8 +12,8 @@ use crate::finding::{Category, Finding, Severity};
 use crate::profile::classes;
 use crate::snapshot::{ColumnProfile, Profile, RelationshipProfile, Snapshot, TableProfile};
 
-/// Expected occurrences that make an absence meaningful (P(absent by chance) ≈ e^-5 < 1 %).
-const MIN_EXPECTED: f64 = 5.0;
+/// Expected occurrences that make an absence meaningful: P(absent by chance) ≈ e^-3 < 5 %.
+const MIN_EXPECTED: f64 = 3.0;
 /// Volume band: outside [1/100, 100] × the right side's rows is a scale gap.
 const VOLUME_BAND: f64 = 100.0;
 
@@ -86,7 +86,8 @@ fn value(c: &ColumnProfile, x: f64) -> String {
     } else if x.fract() == 0.0 {
         count(x)
     } else {
-        format!("{x:.4}")
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
@@ -106,7 +107,8 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             let object = format!("{table}.{}", crate::capture::quote_ident(col));
             nulls(s, &object, a, b, out);
             encodings(s, &object, a, b, out);
-            distribution(s, &object, a, b, same_key(lp, rp), out);
+            let key = key_like(s.left, table, col) || key_like(s.right, table, col);
+            distribution(s, &object, a, b, same_key(lp, rp), key, out);
         });
     });
     each_key(&lp.relationships, &rp.relationships, |key, l, r| {
@@ -114,6 +116,28 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             relationship(s, key, l, r, out);
         }
     });
+}
+
+/// Surrogate keys and references: their ranges and distinct counts follow the row count, so
+/// they say nothing the volume finding does not.
+fn key_like(snap: &Snapshot, table: &str, col: &str) -> bool {
+    let in_constraint = snap.schema.constraints.values().any(|c| {
+        c.table == table
+            && matches!(c.kind.as_str(), "p" | "u" | "f")
+            && c.columns.iter().any(|x| x == col)
+    });
+    let generated = snap
+        .schema
+        .tables
+        .get(table)
+        .and_then(|t| t.columns.iter().find(|c| c.name == col))
+        .is_some_and(|c| {
+            !c.identity.is_empty()
+                || c.default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nextval("))
+        });
+    in_constraint || generated
 }
 
 fn same_key(l: &Profile, r: &Profile) -> bool {
@@ -253,10 +277,13 @@ fn distribution(
     a: &ColumnProfile,
     b: &ColumnProfile,
     same_key: bool,
+    key: bool,
     out: &mut Vec<Finding>,
 ) {
     // Ranges: production's 1st/99th percentile beyond staging's extremes.
-    if let (Some(amin), Some(amax), 7, 7) = (a.min, a.max, a.quantiles.len(), b.quantiles.len()) {
+    if let (false, Some(amin), Some(amax), 7, 7) =
+        (key, a.min, a.max, a.quantiles.len(), b.quantiles.len())
+    {
         let (p01, p99) = (b.quantiles[1], b.quantiles[5]);
         // "Far beyond": a tenth of the larger spread, or 0.1 % of the magnitude (rows loaded a
         // few seconds apart are not a range gap).
@@ -335,20 +362,35 @@ fn distribution(
             );
         }
     }
-    // Distinct counts far apart.
-    if let (Some(da), Some(db)) = (&a.distinct, &b.distinct) {
-        if db.lower > 10.0 * da.upper.max(1.0) && db.value >= 100.0 {
+    // Distinct values: fewer in staging than its rows would show if drawn from production's
+    // values (computed from production's complete value counts, so volume alone is no gap).
+    if let (false, true, Some(da)) = (key, b.categorical, &a.distinct) {
+        let nb_f = nb.max(1) as f64;
+        let expected: f64 = b
+            .top
+            .iter()
+            .map(|t| 1.0 - (1.0 - t.count as f64 / nb_f).powf(na as f64))
+            .sum();
+        if expected >= 2.0 * da.value && expected - da.value >= 5.0 {
+            let db = b
+                .distinct
+                .as_ref()
+                .map(|d| d.value)
+                .unwrap_or(b.top.len() as f64);
             out.push(
                 Finding::new(Category::Distinct, Severity::Low, object, "")
-                    .values(Some(count(da.value)), Some(count(db.value)))
+                    .values(Some(count(da.value)), Some(count(db)))
                     .message(format!(
-                        "{object} has {} distinct values in {} vs {} in {}",
-                        count(db.value),
-                        s.right_name,
+                        "{object} has {} distinct values in {}, {} in {}: a sample of {}'s size from {} would hold about {}",
                         count(da.value),
-                        s.left_name
+                        s.left_name,
+                        count(db),
+                        s.right_name,
+                        s.left_name,
+                        s.right_name,
+                        count(expected)
                     ))
-                    .why("selectivity, hash table sizes, cache hit rates and uniqueness assumptions differ")
+                    .why("values production has and staging lacks: filters, groupings and code paths per value are not exercised")
                     .hint(format!("make {}'s values as varied as {}'s", s.left_name, s.right_name)),
             );
         }
@@ -437,11 +479,12 @@ fn relationship(
                     Some(format!("max {} (p99 {})", count(r.max), count(p99(r)))),
                 )
                 .message(format!(
-                    "{}'s biggest {} has {} {} rows (p99 {}); {}'s at most {}",
+                    "{}'s biggest {} has {} {} rows (median {}, p99 {}); {}'s at most {}",
                     s.right_name,
                     l.parent,
                     count(r.max),
                     l.child,
+                    count(r.fanout.first().copied().unwrap_or(0.0)),
                     count(p99(r)),
                     s.left_name,
                     count(l.max)

@@ -237,6 +237,13 @@ fn the_demo_finds_its_planted_differences() {
         "topology:standbys",
         "setting:role:app/setting:search_path",
         "statistics:public.orders:never-analyzed",
+        "nulls:public.customers.country",
+        "encoding:public.customers.name:emoji",
+        "encoding:public.customers.name:rtl",
+        "encoding:public.customers.name:combining_mark",
+        "distribution:public.orders.status:value:cancelled",
+        "relationship:public.orders(customer_id)->public.customers:fanout",
+        "relationship:public.order_items(product_id)->public.products:orphans-left",
     ] {
         assert!(ids.contains(&id), "demo lacks {id}: {ids:?}");
     }

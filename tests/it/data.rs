@@ -283,3 +283,54 @@ fn sampled_estimates_stay_within_their_bounds_on_a_million_rows() {
     }
     assert_eq!(e.columns["maybe"].nulls, 300_000);
 }
+
+#[test]
+fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
+    let c = pg17();
+    let db = fresh_db(c, "oddprofile");
+    let wide: Vec<String> = (0..1600).map(|i| format!("c{i} int")).collect();
+    c.execute(
+        &db,
+        &format!(
+            "CREATE TABLE wide ({}); INSERT INTO wide (c0, c1599) VALUES (1, 2), (3, NULL); \
+             CREATE TABLE empty_t (id int, note text); \
+             CREATE TABLE secret_t (id int, card text); INSERT INTO secret_t VALUES (1, '4111'); \
+             CREATE TABLE \"Mixed Case \"\"Quoted\"\" ü\" (\"Ünïcode Col\" text, \"select\" int, r int4range, b bytea, a int[], j jsonb, u uuid); \
+             INSERT INTO \"Mixed Case \"\"Quoted\"\" ü\" VALUES ('x', 1, '[1,5)', '\\x00ff', ARRAY[1,2,3], '{{\"k\": [1, {{\"d\": 2}}]}}', gen_random_uuid()); \
+             DO $$ BEGIN CREATE ROLE profile_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+             GRANT SELECT ON wide, empty_t, \"Mixed Case \"\"Quoted\"\" ü\" TO profile_reader; GRANT pg_read_all_stats TO profile_reader;",
+            wide.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut t = target(c, &db, "limited");
+    t.conninfo.set("user", "profile_reader");
+    let snap = pgparity::run::snapshot(
+        &t,
+        &CaptureOptions::default(),
+        Some(&ProfileOptions::default()),
+        &[],
+        &NoProgress,
+    )
+    .unwrap();
+    let p = snap.profile.as_ref().unwrap();
+    assert_eq!(p.tables["public.wide"].columns.len(), 1600);
+    assert_eq!(p.tables["public.wide"].columns["c1599"].nulls, 1);
+    assert_eq!(p.tables["public.empty_t"].rows, 0.0);
+    let odd = &p.tables["public.\"Mixed Case \"\"Quoted\"\" ü\""];
+    assert_eq!(odd.columns["r"].kind, "other");
+    assert_eq!(odd.columns["b"].length_bytes.last(), Some(&2.0));
+    assert_eq!(odd.columns["a"].array_length.last(), Some(&3.0));
+    assert_eq!(odd.columns["j"].json_depth.last(), Some(&3.0));
+    assert_eq!(odd.columns["select"].max, Some(1.0));
+    assert!(!p.tables.contains_key("public.secret_t"));
+    assert!(
+        snap.problems
+            .iter()
+            .any(|x| x.area == "profile public.secret_t"
+                && x.message.starts_with("no SELECT privilege: not profiled")),
+        "{:?}",
+        snap.problems
+    );
+    assert!(!serde_json::to_string(&snap).unwrap().contains("4111"));
+}
