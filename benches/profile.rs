@@ -62,33 +62,73 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let full = args.iter().any(|a| a == "--bench");
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let rows: u64 = arg("--rows").and_then(|v| v.parse().ok()).unwrap_or(if full { 6_000_000 } else { 60_000 });
-    let majors: Vec<u32> =
-        arg("--majors").map(|m| m.split(',').filter_map(|x| x.parse().ok()).collect()).unwrap_or(vec![15, 17]);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let rows: u64 = arg("--rows")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if full { 6_000_000 } else { 60_000 });
+    let majors: Vec<u32> = arg("--majors")
+        .map(|m| m.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or(vec![15, 17]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     for major in majors {
         let install = Install::find(major).unwrap_or_else(|e| panic!("{e}"));
-        let cluster = Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let cluster =
+            Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
         eprintln!("PostgreSQL {major}: loading {rows} lineitem rows…");
         cluster.execute("postgres", "CREATE DATABASE tpch").unwrap();
         cluster.execute("tpch", SCHEMA).unwrap();
         cluster.execute("tpch", &load(rows)).unwrap();
         let (analyze, _) = time(|| cluster.execute("tpch", "ANALYZE lineitem").unwrap());
-        let target = Target { name: "tpch".into(), conninfo: ConnInfo::parse(&cluster.conninfo("tpch")).unwrap(), protected: false };
+        let target = Target {
+            name: "tpch".into(),
+            conninfo: ConnInfo::parse(&cluster.conninfo("tpch")).unwrap(),
+            protected: false,
+        };
         let capture = CaptureOptions::default();
-        let snap: Snapshot = pgparity::run::snapshot(&target, &capture, None, &[], &NoProgress).unwrap();
+        let snap: Snapshot =
+            pgparity::run::snapshot(&target, &capture, None, &[], &NoProgress).unwrap();
         // Profile lineitem alone, then the relationship alone.
         let mut only_lineitem = snap.clone();
-        only_lineitem.schema.tables.retain(|k, _| k == "public.lineitem");
+        only_lineitem
+            .schema
+            .tables
+            .retain(|k, _| k == "public.lineitem");
         only_lineitem.schema.constraints.clear();
         let sampled_opts = ProfileOptions::default();
-        let exact_opts = ProfileOptions { exact: true, ..ProfileOptions::default() };
-        let (sampled, (p, _)) =
-            time(|| rt.block_on(pgparity::profile::profile(&target, &only_lineitem, &[], &sampled_opts, &capture, &NoProgress)));
+        let exact_opts = ProfileOptions {
+            exact: true,
+            ..ProfileOptions::default()
+        };
+        let (sampled, (p, _)) = time(|| {
+            rt.block_on(pgparity::profile::profile(
+                &target,
+                &only_lineitem,
+                &[],
+                &sampled_opts,
+                &capture,
+                &NoProgress,
+            ))
+        });
         let read = p.tables["public.lineitem"].method.rows_read;
-        let (exact, _) =
-            time(|| rt.block_on(pgparity::profile::profile(&target, &only_lineitem, &[], &exact_opts, &capture, &NoProgress)));
+        let (exact, _) = time(|| {
+            rt.block_on(pgparity::profile::profile(
+                &target,
+                &only_lineitem,
+                &[],
+                &exact_opts,
+                &capture,
+                &NoProgress,
+            ))
+        });
         let (copy, copied) = time(|| {
             rt.block_on(async {
                 let client = pgparity::capture::connect(&target).await.unwrap();
@@ -114,28 +154,46 @@ fn main() {
             t.kind = "foreign table".into();
         }
         let (fanout, (fp, _)) = time(|| {
-            rt.block_on(pgparity::profile::profile(&target, &rel_only, std::slice::from_ref(&rel), &sampled_opts, &capture, &NoProgress))
+            rt.block_on(pgparity::profile::profile(
+                &target,
+                &rel_only,
+                std::slice::from_ref(&rel),
+                &sampled_opts,
+                &capture,
+                &NoProgress,
+            ))
         });
         assert_eq!(fp.relationships.len(), 1, "fan-out measured");
         let (group_by, _) = time(|| {
             cluster.query_scalar("tpch", "SELECT count(*)::text FROM (SELECT l_orderkey, count(*) FROM lineitem GROUP BY 1) x").unwrap()
         });
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!("PostgreSQL {major}, lineitem {rows} rows ({:.0} MB streamed by COPY):", copied as f64 / 1e6);
+        println!(
+            "PostgreSQL {major}, lineitem {rows} rows ({:.0} MB streamed by COPY):",
+            copied as f64 / 1e6
+        );
         println!(
             "  sampled profile {:.0} ms ({read} rows read) / ANALYZE {:.0} ms = {:.2} (goal < 1.5)",
             ms(sampled),
             ms(analyze),
             ms(sampled) / ms(analyze)
         );
-        println!("  exact profile {:.0} ms / COPY TO STDOUT {:.0} ms = {:.2} (goal < 1.5)", ms(exact), ms(copy), ms(exact) / ms(copy));
+        println!(
+            "  exact profile {:.0} ms / COPY TO STDOUT {:.0} ms = {:.2} (goal < 1.5)",
+            ms(exact),
+            ms(copy),
+            ms(exact) / ms(copy)
+        );
         println!(
             "  fan-out lineitem -> orders {:.0} ms / GROUP BY l_orderkey {:.0} ms = {:.2} (goal < 1.5; l_orderkey leads the primary key)",
             ms(fanout),
             ms(group_by),
             ms(fanout) / ms(group_by)
         );
-        println!("  peak memory of this process so far: {:.0} MB (goal < 300)", peak_rss_mb());
+        println!(
+            "  peak memory of this process so far: {:.0} MB (goal < 300)",
+            peak_rss_mb()
+        );
         cluster.stop();
     }
 }

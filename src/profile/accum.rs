@@ -110,7 +110,7 @@ pub struct ColumnAcc {
     raw_values: bool,
     rows: u64,
     nulls: u64,
-    counts: HashMap<u64, u64>,
+    counts: Counts,
     capped: bool,
     hll: Option<HllSketch>,
     raw: HashMap<u64, String>,
@@ -125,6 +125,66 @@ pub struct ColumnAcc {
     json_depth: Reservoir,
     array_len: Reservoir,
 }
+
+/// A number, or a date or timestamp in ISO style (sessions run with DateStyle ISO and
+/// TimeZone UTC) as seconds since 1970. Parsed by hand: this runs for every value.
+fn number(v: &str) -> Option<f64> {
+    let b = v.as_bytes();
+    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+            b.get(r)?.iter().try_fold(0i64, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
+            })
+        };
+        let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let mut secs = days_from_civil(y, m, d) as f64 * 86400.0;
+        if b.len() >= 19 && b[10] == b' ' && b[13] == b':' && b[16] == b':' {
+            secs += (digits(11..13)? * 3600 + digits(14..16)? * 60 + digits(17..19)?) as f64;
+            if b.get(19) == Some(&b'.') {
+                let end = b[20..]
+                    .iter()
+                    .position(|c| !c.is_ascii_digit())
+                    .map_or(b.len(), |p| p + 20);
+                if end > 20 {
+                    secs += digits(20..end)? as f64 / 10f64.powi((end - 20) as i32);
+                }
+            }
+        }
+        return Some(secs);
+    }
+    v.trim().parse::<f64>().ok()
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// Value hashes are already uniform: the count map uses them as they are.
+#[derive(Default, Clone, Copy)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ *b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Counts = HashMap<u64, u64, std::hash::BuildHasherDefault<IdentityHasher>>;
 
 fn json_depth(v: &serde_json::Value) -> usize {
     match v {
@@ -142,7 +202,7 @@ impl ColumnAcc {
             raw_values,
             rows: 0,
             nulls: 0,
-            counts: HashMap::new(),
+            counts: Counts::default(),
             capped: false,
             hll: None,
             raw: HashMap::new(),
@@ -188,18 +248,25 @@ impl ColumnAcc {
         }
     }
 
-    pub fn update(&mut self, values: &[Option<String>]) {
-        for v in values {
+    /// Measures one batch of the column.
+    pub fn update(&mut self, column: &super::copytext::Column) {
+        for v in column.iter() {
+            self.measure(v);
+        }
+    }
+
+    fn measure(&mut self, v: Option<&str>) {
+        {
             self.rows += 1;
             let Some(v) = v else {
                 self.nulls += 1;
-                continue;
+                return;
             };
             let h = self.hash(v.as_bytes());
             self.count(h, v);
             match self.kind {
                 Kind::Number | Kind::Temporal => {
-                    if let Ok(x) = v.trim().parse::<f64>() {
+                    if let Some(x) = number(v) {
                         if x.is_finite() {
                             self.min = self.min.min(x);
                             self.max = self.max.max(x);
@@ -228,7 +295,11 @@ impl ColumnAcc {
                     }
                 }
                 Kind::Boolean | Kind::Enum => {
-                    *self.labels.entry(v.clone()).or_default() += 1;
+                    if let Some(c) = self.labels.get_mut(v) {
+                        *c += 1;
+                    } else {
+                        self.labels.insert(v.to_string(), 1);
+                    }
                 }
                 Kind::Json => {
                     if let Ok(j) = serde_json::from_str::<serde_json::Value>(v) {
@@ -350,11 +421,26 @@ impl ColumnAcc {
 mod tests {
     use super::*;
 
+    use crate::profile::copytext::Column;
+
     fn col(values: &[Option<&str>], kind: Kind) -> ColumnProfile {
         let mut a = ColumnAcc::new(kind, (1, 2), 7, false);
-        let v: Vec<Option<String>> = values.iter().map(|x| x.map(String::from)).collect();
-        a.update(&v);
+        a.update(&Column::from_values(values));
         a.finish(1.0)
+    }
+
+    #[test]
+    fn dates_and_timestamps_read_as_seconds() {
+        assert_eq!(number("1970-01-02"), Some(86400.0));
+        assert_eq!(number("1970-01-01 00:01:00.5+00"), Some(60.5));
+        assert_eq!(number("2.5"), Some(2.5));
+        assert_eq!(
+            number("2026-11-26"),
+            Some(days_from_civil(2026, 11, 26) as f64 * 86400.0)
+        );
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(number("infinity"), Some(f64::INFINITY));
     }
 
     #[test]
@@ -369,7 +455,7 @@ mod tests {
             })
             .collect();
         let mut a = ColumnAcc::new(Kind::Number, (1, 2), 7, false);
-        a.update(&vals);
+        a.update(&Column::from_values(&vals));
         let p = a.finish(1.0);
         assert_eq!((p.rows, p.nulls), (1000, 100));
         assert_eq!(p.distinct.as_ref().unwrap().value, 90.0);
@@ -385,7 +471,7 @@ mod tests {
         let n = 300_000;
         for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
             let v: Vec<Option<String>> = chunk.iter().map(|i| Some(format!("v{i}"))).collect();
-            a.update(&v);
+            a.update(&Column::from_values(&v));
         }
         let d = a.finish(1.0).distinct.unwrap();
         assert!(d.method.starts_with("hll"));
@@ -399,7 +485,7 @@ mod tests {
             Kind::Text,
         );
         let mut other_key = ColumnAcc::new(Kind::Text, (3, 4), 7, false);
-        other_key.update(&[Some("secret-sentinel".to_string())]);
+        other_key.update(&Column::from_values(&[Some("secret-sentinel")]));
         let p2 = other_key.finish(1.0);
         assert_ne!(p1.top[0].hash, p2.top[0].hash);
         assert!(!serde_json::to_string(&p1)

@@ -1,25 +1,74 @@
 //! Reading PostgreSQL's COPY text format: tab-separated fields, `\N` for NULL, backslash
 //! escapes, one row per line (newlines inside values are escaped, so a raw `\n` ends a row).
+//! Rows land column by column in flat buffers: no allocation per value.
+
+/// One column of a batch: the values' bytes back to back, where each ends, and NULLs.
+#[derive(Default)]
+pub struct Column {
+    data: Vec<u8>,
+    ends: Vec<u32>,
+    null: Vec<bool>,
+}
+
+impl Column {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The `i`-th value; `None` for NULL (and for bytes that are not UTF-8, which COPY in a
+    /// UTF8 client encoding does not send).
+    pub fn get(&self, i: usize) -> Option<&str> {
+        if self.null[i] {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        std::str::from_utf8(&self.data[start..self.ends[i] as usize]).ok()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// A column holding `values` as they are (no COPY escaping).
+    #[cfg(test)]
+    pub fn from_values<S: AsRef<str>>(values: &[Option<S>]) -> Column {
+        let mut c = Column::default();
+        for v in values {
+            match v {
+                None => c.null.push(true),
+                Some(v) => {
+                    c.null.push(false);
+                    c.data.extend_from_slice(v.as_ref().as_bytes());
+                }
+            }
+            c.ends.push(c.data.len() as u32);
+        }
+        c
+    }
+
+    fn push(&mut self, field: &[u8]) {
+        if field == b"\\N" {
+            self.null.push(true);
+        } else {
+            self.null.push(false);
+            unescape_into(field, &mut self.data);
+        }
+        self.ends.push(self.data.len() as u32);
+    }
+}
 
 /// One batch of rows, column by column.
 pub struct Batch {
-    pub columns: Vec<Vec<Option<String>>>,
+    pub columns: Vec<Column>,
     pub rows: usize,
 }
 
 impl Batch {
     pub fn new(ncols: usize) -> Batch {
         Batch {
-            columns: (0..ncols).map(|_| Vec::new()).collect(),
+            columns: (0..ncols).map(|_| Column::default()).collect(),
             rows: 0,
         }
-    }
-
-    pub fn clear(&mut self) {
-        for c in &mut self.columns {
-            c.clear();
-        }
-        self.rows = 0;
     }
 
     /// Appends the complete lines in `buf` and returns how many bytes were consumed; a
@@ -28,32 +77,22 @@ impl Batch {
         let mut start = 0;
         while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
             let line = &buf[start..start + pos];
-            self.push_line(line);
+            let mut fields = line.split(|&b| b == b'\t');
+            for col in &mut self.columns {
+                col.push(fields.next().unwrap_or(b"\\N"));
+            }
+            self.rows += 1;
             start += pos + 1;
         }
         start
     }
-
-    fn push_line(&mut self, line: &[u8]) {
-        let ncols = self.columns.len();
-        let mut fields = line.split(|&b| b == b'\t');
-        for col in 0..ncols {
-            let field = fields.next().unwrap_or(b"\\N");
-            self.columns[col].push(if field == b"\\N" {
-                None
-            } else {
-                Some(unescape(field))
-            });
-        }
-        self.rows += 1;
-    }
 }
 
-fn unescape(field: &[u8]) -> String {
+fn unescape_into(field: &[u8], out: &mut Vec<u8>) {
     if !field.contains(&b'\\') {
-        return String::from_utf8_lossy(field).into_owned();
+        out.extend_from_slice(field);
+        return;
     }
-    let mut out = Vec::with_capacity(field.len());
     let mut i = 0;
     while i < field.len() {
         let b = field[i];
@@ -94,7 +133,6 @@ fn unescape(field: &[u8]) -> String {
             other => out.push(other),
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -108,11 +146,14 @@ mod tests {
         let used = b.push_lines(data);
         assert_eq!(&data[used..], b"partial\t");
         assert_eq!(b.rows, 2);
-        assert_eq!(b.columns[0], vec![Some("a\tb".into()), Some("x".into())]);
-        assert_eq!(b.columns[1], vec![None, Some("\\".into())]);
-        assert_eq!(
-            b.columns[2],
-            vec![Some("line\nbreak".into()), Some("AB".into())]
-        );
+        let col = |i: usize| {
+            b.columns[i]
+                .iter()
+                .map(|v| v.map(String::from))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(col(0), vec![Some("a\tb".into()), Some("x".into())]);
+        assert_eq!(col(1), vec![None, Some("\\".into())]);
+        assert_eq!(col(2), vec![Some("line\nbreak".into()), Some("AB".into())]);
     }
 }

@@ -152,11 +152,17 @@ fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind {
     }
 }
 
-fn expression(kind: Kind, col: &str) -> String {
+fn expression(kind: Kind, col: &str, data_type: &str) -> String {
     let c = ident(col);
     match kind {
-        Kind::Number | Kind::Text | Kind::Boolean | Kind::Enum | Kind::Json => format!("{c}::text"),
-        Kind::Temporal => format!("extract(epoch from {c})::float8::text"),
+        // Blank-padded character(n) loses its padding in the cast, as the application sees it.
+        Kind::Text if data_type.starts_with("character(") || data_type == "character" => {
+            format!("{c}::text")
+        }
+        // Sent as stored: the cheapest output (dates and timestamps parse on the client).
+        Kind::Number | Kind::Text | Kind::Boolean | Kind::Enum | Kind::Json => c,
+        Kind::Temporal if data_type.starts_with("date") || data_type.starts_with("timestamp") => c,
+        Kind::Temporal => format!("extract(epoch from {c})::float8"),
         Kind::Bytea => format!("octet_length({c})::text || ':' || md5({c})"),
         Kind::Array => format!("coalesce(cardinality({c}), 0)::text || ':' || md5({c}::text)"),
         Kind::Other => format!("md5({c}::text)"),
@@ -296,6 +302,13 @@ async fn open(target: &Target, opts: &CaptureOptions) -> Result<Client, String> 
     capture::read_only_session(&client, &target.name, opts)
         .await
         .map_err(|e| e.to_string())?;
+    // Dates and timestamps are read on the client in ISO style, in UTC.
+    client
+        .batch_execute(
+            "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 1",
+        )
+        .await
+        .map_err(|e| capture::db_message(&e))?;
     Ok(client)
 }
 
@@ -403,7 +416,8 @@ async fn profile_table(
     } else {
         kinds
             .iter()
-            .map(|(c, k)| expression(*k, c))
+            .zip(&table.columns)
+            .map(|((c, k), col)| expression(*k, c, &col.data_type))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -475,45 +489,68 @@ async fn read_table(
     use std::pin::pin;
     let stream = client.copy_out(sql).await?;
     let mut stream = pin!(stream);
-    let mut accs: Vec<ColumnAcc> = kinds
+    let accs: Vec<ColumnAcc> = kinds
         .iter()
         .enumerate()
         .map(|(i, (_, k))| {
             ColumnAcc::new(
                 *k,
                 job.key,
-                job.opts.seed as u64 ^ (i as u64) << 20,
+                job.opts.seed as u64 ^ ((i as u64) << 20),
                 job.opts.raw_values,
             )
         })
         .collect();
     let ncols = kinds.len().max(1);
+    // Reading and measuring overlap: full batches go to a measuring thread (columns in
+    // parallel on rayon) while the next batch streams in. Two batches in flight bound memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<copytext::Batch>(2);
+    let worker = std::thread::spawn(move || {
+        let mut accs = accs;
+        for batch in rx {
+            accs.par_iter_mut()
+                .zip(batch.columns.par_iter())
+                .for_each(|(a, c)| a.update(c));
+        }
+        accs
+    });
     let mut batch = copytext::Batch::new(ncols);
     let mut pending: Vec<u8> = Vec::new();
     let mut rows = 0u64;
-    let flush = |batch: &mut copytext::Batch, accs: &mut Vec<ColumnAcc>| {
-        if batch.rows == 0 {
-            return;
-        }
-        let cols = &batch.columns;
-        accs.par_iter_mut()
-            .zip(cols.par_iter())
-            .for_each(|(a, c)| a.update(c));
-        batch.clear();
-    };
+    let mut failure = None;
     while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
-        let chunk = chunk?;
-        pending.extend_from_slice(&chunk);
-        let used = batch.push_lines(&pending);
-        pending.drain(..used);
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        let used = if pending.is_empty() {
+            let used = batch.push_lines(&chunk);
+            pending.extend_from_slice(&chunk[used..]);
+            used
+        } else {
+            pending.extend_from_slice(&chunk);
+            let used = batch.push_lines(&pending);
+            pending.drain(..used);
+            used
+        };
+        let _ = used;
         if batch.rows >= 16_384 {
             rows += batch.rows as u64;
-            tokio::task::block_in_place(|| flush(&mut batch, &mut accs));
+            let full = std::mem::replace(&mut batch, copytext::Batch::new(ncols));
+            tokio::task::block_in_place(|| tx.send(full)).ok();
         }
     }
     rows += batch.rows as u64;
-    tokio::task::block_in_place(|| flush(&mut batch, &mut accs));
-    Ok((accs, rows))
+    tokio::task::block_in_place(|| tx.send(batch)).ok();
+    drop(tx);
+    let accs = tokio::task::block_in_place(|| worker.join()).expect("measuring thread");
+    match failure {
+        Some(e) => Err(e),
+        None => Ok((accs, rows)),
+    }
 }
 
 async fn fanout(
