@@ -579,7 +579,8 @@ async fn fanout(
         .get(&rel.parent)
         .map(|t| t.reltuples)
         .unwrap_or(-1.0);
-    let limit = (job.sample_rows * 10) as f64;
+    // Parents are sampled only when very many: the child side's GROUP BY dominates anyway.
+    let limit = (job.sample_rows * 50) as f64;
     let (parent_sample, sampled) = if !job.opts.exact && parent_rows > 2.0 * limit {
         (
             format!(
@@ -592,23 +593,45 @@ async fn fanout(
     } else {
         (String::new(), false)
     };
-    let sql = format!(
-        "WITH c AS (SELECT {cols}, count(*) AS n FROM {child} WHERE {not_null} GROUP BY {cols}), \
-         p AS (SELECT {pcols} FROM {parent}{parent_sample}), \
-         f AS (SELECT coalesce(c.n, 0) AS n FROM p LEFT JOIN c ON {on}) \
-         SELECT (SELECT count(*) FROM f)::bigint, (SELECT count(*) FROM f WHERE n = 0)::bigint, \
-           (SELECT percentile_disc(ARRAY[{qs}]) WITHIN GROUP (ORDER BY n) FROM f)::float8[], \
-           (SELECT coalesce(max(n), 0) FROM f)::float8, \
-           (SELECT coalesce(sum(n), 0) FROM c)::bigint, \
-           (SELECT coalesce(sum(n), 0) FROM c WHERE NOT EXISTS (SELECT 1 FROM {parent} pp WHERE {orphan_on}))::bigint",
-        cols = cc.join(", "),
-        child = rel.child,
-        pcols = pc.join(", "),
-        parent = rel.parent,
-        on = join("p", "c"),
-        orphan_on = join("pp", "c"),
-        qs = FANOUT_QUANTILES.iter().map(|q| q.to_string()).collect::<Vec<_>>().join(", "),
-    );
+    let qs = FANOUT_QUANTILES
+        .iter()
+        .map(|q| q.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = if sampled {
+        // Parents sampled: fan-out over the sampled parents, orphans checked one by one.
+        format!(
+            "WITH c AS (SELECT {cols}, count(*) AS n FROM {child} WHERE {not_null} GROUP BY {cols}), \
+             p AS (SELECT {pcols} FROM {parent}{parent_sample}), \
+             f AS (SELECT coalesce(c.n, 0) AS n FROM p LEFT JOIN c ON {on}) \
+             SELECT (SELECT count(*) FROM f)::bigint, (SELECT count(*) FROM f WHERE n = 0)::bigint, \
+               (SELECT percentile_disc(ARRAY[{qs}]) WITHIN GROUP (ORDER BY n) FROM f)::float8[], \
+               (SELECT coalesce(max(n), 0) FROM f)::float8, \
+               (SELECT coalesce(sum(n), 0) FROM c)::bigint, \
+               (SELECT coalesce(sum(n), 0) FROM c WHERE NOT EXISTS (SELECT 1 FROM {parent} pp WHERE {orphan_on}))::bigint",
+            cols = cc.join(", "),
+            child = rel.child,
+            pcols = pc.join(", "),
+            parent = rel.parent,
+            on = join("p", "c"),
+            orphan_on = join("pp", "c"),
+        )
+    } else {
+        // Every parent: one full join gives the fan-out (parents) and the orphans (children
+        // without a parent) in a single pass.
+        format!(
+            "WITH c AS (SELECT {cols}, count(*) AS n FROM {child} WHERE {not_null} GROUP BY {cols}), \
+             f AS (SELECT p.ctid IS NOT NULL AS parent, coalesce(c.n, 0) AS n FROM {parent} p FULL JOIN c ON {on}) \
+             SELECT count(*) FILTER (WHERE parent)::bigint, count(*) FILTER (WHERE parent AND n = 0)::bigint, \
+               (percentile_disc(ARRAY[{qs}]) WITHIN GROUP (ORDER BY n) FILTER (WHERE parent))::float8[], \
+               coalesce(max(n) FILTER (WHERE parent), 0)::float8, coalesce(sum(n), 0)::bigint, \
+               coalesce(sum(n) FILTER (WHERE NOT parent), 0)::bigint FROM f",
+            cols = cc.join(", "),
+            child = rel.child,
+            parent = rel.parent,
+            on = join("p", "c"),
+        )
+    };
     let row = client
         .query_one(sql.as_str(), &[])
         .await
