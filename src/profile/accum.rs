@@ -7,7 +7,7 @@ use std::hash::Hasher;
 
 use datasketches::common::NumStdDev;
 use datasketches::hll::{HllSketch, HllType};
-use siphasher::sip::SipHasher24;
+use siphasher::sip::SipHasher13;
 
 use super::classes::{classify, CLASSES};
 use crate::snapshot::{ColumnProfile, Estimate, TopValue, QUANTILES};
@@ -48,18 +48,25 @@ impl Kind {
 
 /// Distinct values counted exactly up to this many, then by HyperLogLog.
 const EXACT_DISTINCT_CAP: usize = 100_000;
+/// Past the cap, only the most frequent values seen so far keep being counted: a small map
+/// stays in cache, where probing a large one for every row would not.
+const KEEP_AFTER_CAP: usize = 1_024;
 /// Values kept for quantiles.
 const RESERVOIR: usize = 50_000;
 /// A column with at most this many distinct values is categorical: all of them are kept.
 const CATEGORICAL_MAX: usize = 1_000;
 const TOP: usize = 20;
 
-/// A seeded reservoir (Algorithm R with splitmix64): the same rows give the same sample.
+/// A seeded reservoir (Li's Algorithm L with splitmix64): the same rows give the same sample,
+/// and once full it draws random numbers only at the rows it keeps, not at every row.
 #[derive(Debug, Clone)]
 pub struct Reservoir {
     values: Vec<f64>,
     seen: u64,
     state: u64,
+    /// Row number (1-based) of the next value to keep once full, and Algorithm L's W.
+    next_keep: u64,
+    w: f64,
 }
 
 impl Reservoir {
@@ -68,6 +75,8 @@ impl Reservoir {
             values: Vec::new(),
             seen: 0,
             state: seed,
+            next_keep: 0,
+            w: 1.0,
         }
     }
 
@@ -79,15 +88,35 @@ impl Reservoir {
         z ^ (z >> 31)
     }
 
+    /// Uniform in (0, 1).
+    fn unit(&mut self) -> f64 {
+        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    fn schedule(&mut self) {
+        let k = RESERVOIR as f64;
+        self.w *= (self.unit().ln() / k).exp();
+        let skip = (self.unit().ln() / (1.0 - self.w).ln()).floor();
+        self.next_keep = self.seen
+            + 1
+            + if skip.is_finite() {
+                skip as u64
+            } else {
+                u64::MAX / 2
+            };
+    }
+
     pub fn push(&mut self, v: f64) {
         self.seen += 1;
         if self.values.len() < RESERVOIR {
             self.values.push(v);
-        } else {
-            let j = self.next() % self.seen;
-            if (j as usize) < RESERVOIR {
-                self.values[j as usize] = v;
+            if self.values.len() == RESERVOIR {
+                self.schedule();
             }
+        } else if self.seen == self.next_keep {
+            let slot = (self.next() % RESERVOIR as u64) as usize;
+            self.values[slot] = v;
+            self.schedule();
         }
     }
 
@@ -220,7 +249,7 @@ impl ColumnAcc {
     }
 
     fn hash(&self, bytes: &[u8]) -> u64 {
-        let mut h = SipHasher24::new_with_keys(self.key.0, self.key.1);
+        let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
         h.write(bytes);
         h.finish()
     }
@@ -241,6 +270,12 @@ impl ColumnAcc {
                 }
                 self.hll = Some(hll);
                 self.capped = true;
+                let mut by_count: Vec<(u64, u64)> = self.counts.drain().collect();
+                by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                by_count.truncate(KEEP_AFTER_CAP);
+                self.counts.extend(by_count);
+                let counts = &self.counts;
+                self.raw.retain(|k, _| counts.contains_key(k));
             }
         }
         if let Some(hll) = &mut self.hll {
@@ -276,7 +311,12 @@ impl ColumnAcc {
                 }
                 Kind::Text => {
                     self.len_bytes.push(v.len() as f64);
-                    self.len_chars.push(v.chars().count() as f64);
+                    let chars = if v.is_ascii() {
+                        v.len()
+                    } else {
+                        v.chars().count()
+                    };
+                    self.len_chars.push(chars as f64);
                     let m = classify(v);
                     for (i, c) in self.classes.iter_mut().enumerate() {
                         if m & (1 << i) != 0 {
@@ -356,7 +396,10 @@ impl ColumnAcc {
             let total = (n / fraction).max(n);
             let d = seen_distinct;
             let f1 = self.counts.values().filter(|c| **c == 1).count() as f64;
-            let value = if f1 >= n {
+            let value = if self.capped {
+                // Over 100,000 distinct in the sample (singletons no longer tracked): scale.
+                (d / n * total).clamp(d, total)
+            } else if f1 >= n {
                 total
             } else {
                 (n * d / (n - f1 + f1 * n / total)).clamp(d, total)
@@ -427,6 +470,21 @@ mod tests {
         let mut a = ColumnAcc::new(kind, (1, 2), 7, false);
         a.update(&Column::from_values(values));
         a.finish(1.0)
+    }
+
+    #[test]
+    fn the_reservoir_samples_uniformly_and_repeatably() {
+        let mut a = Reservoir::new(9);
+        let mut b = Reservoir::new(9);
+        for i in 0..1_000_000 {
+            a.push(i as f64);
+            b.push(i as f64);
+        }
+        assert_eq!(a.values, b.values);
+        let q = a.quantiles(&[0.1, 0.5, 0.9]);
+        for (got, want) in q.iter().zip([100_000.0, 500_000.0, 900_000.0]) {
+            assert!((got - want).abs() < 10_000.0, "{got} vs {want}");
+        }
     }
 
     #[test]

@@ -537,7 +537,7 @@ async fn read_table(
             used
         };
         let _ = used;
-        if batch.rows >= 16_384 {
+        if batch.rows >= 65_536 {
             rows += batch.rows as u64;
             let full = std::mem::replace(&mut batch, copytext::Batch::new(ncols));
             tokio::task::block_in_place(|| tx.send(full)).ok();
