@@ -123,7 +123,16 @@ fn main() {
     });
     let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let (diff_time, findings) = best_of(if full { 10 } else { 1 }, || {
-        let r = pgparity::run::build_report(&a, &b, "a", "b", &[], Severity::Low, today);
+        let r = pgparity::run::build_report(
+            &a,
+            &b,
+            "a",
+            "b",
+            &[],
+            &Default::default(),
+            Severity::Low,
+            today,
+        );
         let json = pgparity::report::render_json(&r);
         (r.findings.len(), json.len())
     });

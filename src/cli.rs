@@ -347,6 +347,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 "live (demo)",
                 "live (demo)",
                 &policy,
+                &config.thresholds,
                 fail_on,
                 chrono::Utc::now().date_naive(),
             );
@@ -451,6 +452,7 @@ fn request(
         profile: profile_options(config, p),
         relationships: config.relationships.clone(),
         policy: collect_policy(config, r)?,
+        thresholds: config.thresholds.clone(),
         fail_on: fail_level(config, r)?,
         today: chrono::Utc::now().date_naive(),
     })

@@ -28,6 +28,9 @@ pub struct ConfigFile {
     pub capture: CaptureConfig,
     #[serde(default)]
     pub profile: ProfileConfig,
+    /// Thresholds of the data comparers, run-wide and per table or column.
+    #[serde(default)]
+    pub thresholds: ThresholdsConfig,
     /// Logical relationships to profile like foreign keys (not declared in the schema).
     #[serde(default)]
     pub relationship: Vec<RelationshipConfig>,
@@ -85,6 +88,18 @@ pub struct ProfileConfig {
     pub statement_timeout: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsConfig {
+    pub volume_band: Option<f64>,
+    pub min_expected: Option<f64>,
+    pub null_rate_gap: Option<f64>,
+    pub statistics_null_gap: Option<f64>,
+    /// `"public.events"` or `"public.users.bio"` → overrides for that table or column.
+    #[serde(default)]
+    pub objects: BTreeMap<String, crate::compare::thresholds::Overrides>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelationshipConfig {
@@ -122,6 +137,7 @@ pub struct Config {
     pub capture: CaptureOptions,
     pub profile: crate::profile::ProfileOptions,
     pub relationships: Vec<crate::profile::RelSpec>,
+    pub thresholds: crate::compare::thresholds::ThresholdSet,
     pub fail_on: Option<Severity>,
 }
 
@@ -219,6 +235,23 @@ impl Config {
             }
             (None, None) => None,
         };
+        let tc = &file.thresholds;
+        let run_wide = crate::compare::thresholds::Overrides {
+            volume_band: tc.volume_band,
+            min_expected: tc.min_expected,
+            null_rate_gap: tc.null_rate_gap,
+            statistics_null_gap: tc.statistics_null_gap,
+        };
+        run_wide
+            .validate()
+            .map_err(|m| Error::config(&path, format!("thresholds: {m}")))?;
+        for (k, o) in &tc.objects {
+            o.validate()
+                .map_err(|m| Error::config(&path, format!("thresholds.objects.\"{k}\": {m}")))?;
+        }
+        let mut thresholds = crate::compare::thresholds::ThresholdSet::default();
+        run_wide.apply(&mut thresholds.default);
+        thresholds.objects = tc.objects.clone();
         let mut relationships = Vec::new();
         for r in &file.relationship {
             let (child, child_columns) =
@@ -259,6 +292,7 @@ impl Config {
             capture,
             profile,
             relationships,
+            thresholds,
             fail_on,
         })
     }

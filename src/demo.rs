@@ -153,6 +153,7 @@ pub fn run(
         profile,
         relationships: Vec::new(),
         policy: Vec::new(),
+        thresholds: Default::default(),
         fail_on: crate::finding::Severity::Low,
         today: chrono::Utc::now().date_naive(),
     };

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use crate::capture::{self, CaptureOptions, Target};
+use crate::compare::thresholds::ThresholdSet;
 use crate::compare::{self, Sides};
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Severity};
@@ -46,6 +47,8 @@ pub struct CompareRequest {
     /// Relationships to profile besides the declared foreign keys (configured ones).
     pub relationships: Vec<RelSpec>,
     pub policy: Vec<Acceptance>,
+    /// Data comparers' thresholds (defaults, or the config's).
+    pub thresholds: ThresholdSet,
     pub fail_on: Severity,
     /// Decides which acceptances have expired.
     pub today: NaiveDate,
@@ -154,6 +157,7 @@ pub fn check(req: &CompareRequest, progress: &dyn Progress) -> Result<Report> {
         &req.left.source(),
         &req.right.source(),
         &req.policy,
+        &req.thresholds,
         req.fail_on,
         req.today,
     ))
@@ -166,10 +170,12 @@ pub fn build_report(
     left_source: &str,
     right_source: &str,
     policy: &[Acceptance],
+    thresholds: &ThresholdSet,
     fail_on: Severity,
     today: NaiveDate,
 ) -> Report {
-    let sides = Sides::new(left, right);
+    let mut sides = Sides::new(left, right);
+    sides.thresholds = thresholds.clone();
     let findings = compare::compare_sides(&sides);
     let (findings, unused_acceptances) = policy::apply(findings, policy, today);
     let mut problems = Vec::new();

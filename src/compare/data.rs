@@ -12,22 +12,12 @@ use crate::finding::{Category, Finding, Severity};
 use crate::profile::classes;
 use crate::snapshot::{ColumnProfile, Profile, RelationshipProfile, Snapshot, TableProfile};
 
-/// Expected occurrences that make an absence meaningful: P(absent by chance) ≈ e^-3 < 5 %.
-const MIN_EXPECTED: f64 = 3.0;
-/// Volume band: outside [1/100, 100] × the right side's rows is a scale gap.
-const VOLUME_BAND: f64 = 100.0;
-
 fn share(count: u64, n: u64) -> f64 {
     if n == 0 {
         0.0
     } else {
         count as f64 / n as f64
     }
-}
-
-/// The left side would have seen the case `MIN_EXPECTED` times at the right side's share.
-fn missing_on_left(count_l: u64, n_l: u64, count_r: u64, n_r: u64) -> bool {
-    count_l == 0 && count_r > 0 && share(count_r, n_r) * n_l as f64 >= MIN_EXPECTED
 }
 
 fn pct(x: f64) -> String {
@@ -145,13 +135,14 @@ fn same_key(l: &Profile, r: &Profile) -> bool {
 }
 
 fn volume(s: &Sides, table: &str, l: &TableProfile, r: &TableProfile, out: &mut Vec<Finding>) {
+    let t = s.thresholds.get(table);
     let (nl, nr) = (l.rows.max(0.0), r.rows.max(0.0));
     let how = |t: &TableProfile| if t.rows_exact { "" } else { " (estimated)" };
     let values = (
         Some(format!("{} rows{}", count(nl), how(l))),
         Some(format!("{} rows{}", count(nr), how(r))),
     );
-    if nr >= 1000.0 && nl * VOLUME_BAND < nr {
+    if nr >= 1000.0 && nl * t.volume_band < nr {
         let ratio = if nl > 0.0 { nr / nl } else { f64::INFINITY };
         let sev = if nl * 500.0 < nr {
             Severity::High
@@ -176,13 +167,13 @@ fn volume(s: &Sides, table: &str, l: &TableProfile, r: &TableProfile, out: &mut 
                 .why("at 1 % of the volume, pagination, N+1 queries, sequential scans, sort spills and lock contention never show")
                 .hint(format!("load {} with production-scale data (pgparity seed), or accept the scale gap", s.left_name)),
         );
-    } else if nl >= 1000.0 && nr * VOLUME_BAND < nl {
+    } else if nl >= 1000.0 && nr * t.volume_band < nl {
         out.push(
             Finding::new(Category::Volume, Severity::Low, table, "")
                 .values(values.0, values.1)
                 .message(format!(
-                    "{table} is over {VOLUME_BAND}× larger in {} than in {}",
-                    s.left_name, s.right_name
+                    "{table} is over {}× larger in {} than in {}",
+                    t.volume_band, s.left_name, s.right_name
                 ))
                 .why("plans and timings measured on the larger side do not carry over")
                 .hint("check which side holds the intended data"),
@@ -195,12 +186,13 @@ fn non_null(c: &ColumnProfile) -> u64 {
 }
 
 fn nulls(s: &Sides, object: &str, a: &ColumnProfile, b: &ColumnProfile, out: &mut Vec<Finding>) {
+    let t = s.thresholds.get(object);
     let (pa, pb) = (share(a.nulls, a.rows), share(b.nulls, b.rows));
     let values = (
         Some(format!("{} NULL", pct(pa))),
         Some(format!("{} NULL", pct(pb))),
     );
-    if missing_on_left(a.nulls, a.rows, b.nulls, b.rows) {
+    if t.missing(a.nulls, a.rows, b.nulls, b.rows) {
         out.push(
             Finding::new(Category::Nulls, Severity::Critical, object, "")
                 .values(values.0, values.1)
@@ -208,7 +200,7 @@ fn nulls(s: &Sides, object: &str, a: &ColumnProfile, b: &ColumnProfile, out: &mu
                 .why("code paths for NULL (formatting, comparisons, NOT IN, aggregates, joins) are never exercised where the tests run")
                 .hint(format!("add rows with NULL {object} to {}'s data", s.left_name)),
         );
-    } else if missing_on_left(b.nulls, b.rows, a.nulls, a.rows) {
+    } else if t.missing(b.nulls, b.rows, a.nulls, a.rows) {
         out.push(
             Finding::new(Category::Nulls, Severity::Medium, object, "")
                 .values(values.0, values.1)
@@ -218,7 +210,7 @@ fn nulls(s: &Sides, object: &str, a: &ColumnProfile, b: &ColumnProfile, out: &mu
         );
     } else if a.rows > 0 && b.rows > 0 {
         let se = (pa * (1.0 - pa) / a.rows as f64 + pb * (1.0 - pb) / b.rows as f64).sqrt();
-        if (pa - pb).abs() > 0.2_f64.max(4.0 * se) {
+        if (pa - pb).abs() > t.null_rate_gap.max(4.0 * se) {
             out.push(
                 Finding::new(Category::Nulls, Severity::Low, object, "rate")
                     .values(values.0, values.1)
@@ -237,13 +229,14 @@ fn encodings(
     b: &ColumnProfile,
     out: &mut Vec<Finding>,
 ) {
+    let t = s.thresholds.get(object);
     let (na, nb) = (non_null(a), non_null(b));
     for (class, &cb) in &b.classes {
         if class == "ascii_only" {
             continue;
         }
         let ca = a.classes.get(class).copied().unwrap_or(0);
-        if !missing_on_left(ca, na, cb, nb) {
+        if !t.missing(ca, na, cb, nb) {
             continue;
         }
         let sev = match class.as_str() {
@@ -280,6 +273,7 @@ fn distribution(
     key: bool,
     out: &mut Vec<Finding>,
 ) {
+    let t = s.thresholds.get(object);
     // Ranges: production's 1st/99th percentile beyond staging's extremes.
     if let (false, Some(amin), Some(amax), 7, 7) =
         (key, a.min, a.max, a.quantiles.len(), b.quantiles.len())
@@ -318,7 +312,7 @@ fn distribution(
     if !b.labels.is_empty() {
         for (label, &cb) in &b.labels {
             let ca = a.labels.get(label).copied().unwrap_or(0);
-            if missing_on_left(ca, na, cb, nb) {
+            if t.missing(ca, na, cb, nb) {
                 out.push(
                     Finding::new(Category::Distribution, Severity::High, object, &format!("value:{label}"))
                         .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
@@ -335,15 +329,15 @@ fn distribution(
         let missing: Vec<(&str, u64)> = b
             .top
             .iter()
-            .filter(|t| {
-                missing_on_left(
-                    seen.get(t.hash.as_str()).copied().unwrap_or(0),
+            .filter(|v| {
+                t.missing(
+                    seen.get(v.hash.as_str()).copied().unwrap_or(0),
                     na,
-                    t.count,
+                    v.count,
                     nb,
                 )
             })
-            .map(|t| (t.hash.as_str(), t.count))
+            .map(|v| (v.hash.as_str(), v.count))
             .collect();
         if !missing.is_empty() {
             let total: u64 = missing.iter().map(|m| m.1).sum();
@@ -417,7 +411,7 @@ fn distribution(
     // JSON keys production uses and staging never has.
     for (key, &cb) in &b.json_keys {
         let ca = a.json_keys.get(key).copied().unwrap_or(0);
-        if missing_on_left(ca, na, cb, nb) {
+        if t.missing(ca, na, cb, nb) {
             out.push(
                 Finding::new(
                     Category::Distribution,
@@ -470,6 +464,7 @@ fn relationship(
     out: &mut Vec<Finding>,
 ) {
     let object = format!("{}({})->{}", l.child, l.child_columns.join(", "), l.parent);
+    let t = s.thresholds.get(&object);
     let p99 = |x: &RelationshipProfile| x.fanout.get(2).copied().unwrap_or(0.0);
     if r.max > 10.0 * l.max.max(1.0) && p99(r) > l.max {
         out.push(
@@ -494,7 +489,7 @@ fn relationship(
         );
     }
     for (x, y, on_left) in [(l, r, true), (r, l, false)] {
-        if missing_on_left(y.orphans, y.children, x.orphans, x.children)
+        if t.missing(y.orphans, y.children, x.orphans, x.children)
             || (x.orphans > 0 && y.orphans == 0 && y.children == 0)
         {
             let (lv, rv) = (
@@ -540,7 +535,10 @@ fn relationship(
 
 /// pg_stats's null_frac against the measured NULL rate, per side; a gap on one side only.
 fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
-    fn gaps(snap: &Snapshot) -> std::collections::BTreeMap<String, (f64, f64)> {
+    fn gaps(
+        snap: &Snapshot,
+        set: &super::thresholds::ThresholdSet,
+    ) -> std::collections::BTreeMap<String, (f64, f64)> {
         let mut m = std::collections::BTreeMap::new();
         let Some(p) = &snap.profile else { return m };
         for (table, tp) in &p.tables {
@@ -554,7 +552,10 @@ fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
                 }
                 let measured = share(c.nulls, c.rows);
                 let se = (measured * (1.0 - measured) / c.rows as f64).sqrt();
-                if (st.null_frac - measured).abs() > 0.1_f64.max(4.0 * se) {
+                let object = format!("{table}.{}", crate::capture::quote_ident(col));
+                if (st.null_frac - measured).abs()
+                    > set.get(&object).statistics_null_gap.max(4.0 * se)
+                {
                     m.insert(
                         format!("{table}.{}", crate::capture::quote_ident(col)),
                         (st.null_frac, measured),
@@ -564,7 +565,7 @@ fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
         }
         m
     }
-    let (gl, gr) = (gaps(s.left), gaps(s.right));
+    let (gl, gr) = (gaps(s.left, &s.thresholds), gaps(s.right, &s.thresholds));
     for (map, other, on_left) in [(&gl, &gr, true), (&gr, &gl, false)] {
         for (object, (planner, measured)) in map {
             if other.contains_key(object) {

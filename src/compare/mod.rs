@@ -9,6 +9,7 @@ mod extensions;
 mod schema;
 pub mod settings;
 mod statistics;
+pub mod thresholds;
 mod topology;
 mod version;
 
@@ -21,6 +22,7 @@ pub struct Sides<'a> {
     pub right: &'a Snapshot,
     pub left_name: String,
     pub right_name: String,
+    pub thresholds: thresholds::ThresholdSet,
 }
 
 impl<'a> Sides<'a> {
@@ -38,6 +40,7 @@ impl<'a> Sides<'a> {
             right,
             left_name: l,
             right_name: r,
+            thresholds: Default::default(),
         }
     }
 

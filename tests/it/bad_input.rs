@@ -198,6 +198,22 @@ fn malformed_config_and_unknown_keys() {
     .unwrap();
     let (code, _, err) = run_in(&["check"], Some(dir.path()));
     assert_eq!(error_line(code, &err), "error: config pgparity.toml: [[accept]] setting:x: expires 'soon' is not a date (YYYY-MM-DD)");
+    std::fs::write(
+        &cfg,
+        "[thresholds]\nvolume_band = 1000\n[thresholds.objects.\"public.t\"]\nmin_expected = -1\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&["check"], Some(dir.path()));
+    assert_eq!(
+        error_line(code, &err),
+        "error: config pgparity.toml: thresholds.objects.\"public.t\": min_expected must be a positive number, not -1"
+    );
+    std::fs::write(&cfg, "[thresholds]\nvolume_bnad = 1000\n").unwrap();
+    let (code, _, err) = run_in(&["check"], Some(dir.path()));
+    assert!(
+        error_line(code, &err).contains("unknown field `volume_bnad`"),
+        "{err}"
+    );
     let (code, _, err) = run(&["check", "--left", "nowhere", "--right", "nowhere2"]);
     assert!(
         error_line(code, &err).starts_with("error: 'nowhere' is not an environment"),

@@ -65,6 +65,7 @@ fn request(left: Side, right: Side, profile: ProfileOptions) -> CompareRequest {
         profile: Some(profile),
         relationships: Vec::new(),
         policy: Vec::new(),
+        thresholds: Default::default(),
         fail_on: Severity::Low,
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
     }
@@ -167,6 +168,33 @@ fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
                 "a raw value leaked"
             );
         }
+        // Thresholds per table: a declared scale gap on public.events is no finding.
+        let mut thresholds = pgparity::compare::thresholds::ThresholdSet::default();
+        thresholds.objects.insert(
+            "public.events".into(),
+            pgparity::compare::thresholds::Overrides {
+                volume_band: Some(10_000.0),
+                ..Default::default()
+            },
+        );
+        let relaxed = pgparity::run::build_report(
+            &l,
+            &r,
+            "l",
+            "r",
+            &[],
+            &thresholds,
+            Severity::Low,
+            req.today,
+        );
+        assert!(relaxed
+            .findings
+            .iter()
+            .all(|e| e.finding.id != "volume:public.events"));
+        assert!(relaxed
+            .findings
+            .iter()
+            .any(|e| e.finding.id == "nulls:public.customers.email"));
         let method = &r.profile.as_ref().unwrap().tables["public.events"].method;
         assert_eq!(method.kind, if exact { "exact" } else { "bernoulli" });
     }
