@@ -36,6 +36,8 @@ pub struct Cli {
 enum Command {
     /// Capture one environment into a snapshot file
     Snapshot(SnapshotArgs),
+    /// Profile one environment's data and print it (text or JSON)
+    Profile(ProfileCmdArgs),
     /// Capture (or read) two environments and report their differences
     Check(CheckArgs),
     /// Compare two snapshot files offline
@@ -60,6 +62,24 @@ struct SnapshotArgs {
     /// Snapshot file to write
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
+    #[command(flatten)]
+    profile: ProfileArgs,
+}
+
+#[derive(Args, Debug)]
+struct ProfileCmdArgs {
+    /// Connection string (postgresql:// URL or key=value pairs)
+    #[arg(long, conflicts_with = "env", value_name = "URL")]
+    url: Option<String>,
+    /// Environment name from the config file
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    /// Output format: text, or json (the snapshot's profile part)
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// Write to FILE (atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
     #[command(flatten)]
     profile: ProfileArgs,
 }
@@ -249,20 +269,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
     let progress = Spinners::new();
     match cli.command {
         Command::Snapshot(a) => {
-            let target = match (&a.url, &a.env) {
-                (Some(url), _) => adhoc_target(url, a.name.clone())?,
-                (None, Some(env)) => config.target(env).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "environment '{env}' is not defined in {}",
-                        config_name(&config)
-                    ))
-                })??,
-                (None, None) => {
-                    return Err(Error::Usage(
-                        "snapshot needs --url URL or --env NAME".into(),
-                    ))
-                }
-            };
+            let target = live_target(&config, a.url.as_deref(), a.env.as_deref(), "snapshot")?;
             let mut target = target;
             if let Some(n) = a.name {
                 target.name = n;
@@ -282,6 +289,45 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 snap.inventory.settings.len(),
                 snap.problems.len()
             );
+            Ok(0)
+        }
+        Command::Profile(a) => {
+            if a.format != "text" && a.format != "json" {
+                return Err(Error::Usage(format!(
+                    "--format: unknown format '{}'; hint: use text or json",
+                    a.format
+                )));
+            }
+            if a.profile.no_profile {
+                return Err(Error::Usage(
+                    "profile --no-profile has nothing to do".into(),
+                ));
+            }
+            let target = live_target(&config, a.url.as_deref(), a.env.as_deref(), "profile")?;
+            let snap = run::snapshot(
+                &target,
+                &config.capture,
+                profile_options(&config, &a.profile).as_ref(),
+                &config.relationships,
+                &progress,
+            )?;
+            let text = if a.format == "json" {
+                let mut j = serde_json::to_string_pretty(&serde_json::json!({
+                    "environment": snap.meta.environment,
+                    "captured_at": snap.meta.captured_at,
+                    "profile": snap.profile,
+                    "problems": snap.problems,
+                }))
+                .expect("profile serializes");
+                j.push('\n');
+                j
+            } else {
+                report::render_profile_text(&snap)
+            };
+            match &a.output {
+                Some(p) => crate::fsutil::write_atomically(p, text.as_bytes())?,
+                None => print!("{text}"),
+            }
             Ok(0)
         }
         Command::Check(a) => {
@@ -362,6 +408,27 @@ fn config_name(c: &Config) -> String {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "the config (no pgparity.toml found)".into())
+}
+
+/// The one live environment of `snapshot` and `profile`: `--url` or `--env`.
+fn live_target(
+    config: &Config,
+    url: Option<&str>,
+    env: Option<&str>,
+    command: &str,
+) -> Result<Target> {
+    match (url, env) {
+        (Some(url), _) => adhoc_target(url, None),
+        (None, Some(env)) => config.target(env).ok_or_else(|| {
+            Error::Usage(format!(
+                "environment '{env}' is not defined in {}",
+                config_name(config)
+            ))
+        })?,
+        (None, None) => Err(Error::Usage(format!(
+            "{command} needs --url URL or --env NAME"
+        ))),
+    }
 }
 
 fn adhoc_target(url: &str, name: Option<String>) -> Result<Target> {

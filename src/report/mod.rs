@@ -4,6 +4,7 @@
 
 mod json;
 mod markdown;
+mod profile_text;
 mod text;
 
 use serde::Serialize;
@@ -14,6 +15,7 @@ use crate::snapshot::Snapshot;
 
 pub use json::render as render_json;
 pub use markdown::render as render_markdown;
+pub use profile_text::render as render_profile_text;
 pub use text::render as render_text;
 
 /// One side of the comparison, as the report names it.

@@ -248,3 +248,47 @@ fn the_demo_finds_its_planted_differences() {
         assert!(ids.contains(&id), "demo lacks {id}: {ids:?}");
     }
 }
+
+#[test]
+fn profile_prints_one_environments_data() {
+    let c = pg17();
+    let db = fresh_db(c, "profilecmd");
+    c.execute(
+        &db,
+        "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int, parent_id int REFERENCES parent (id), note text); \
+         INSERT INTO parent SELECT generate_series(1, 10); \
+         INSERT INTO child SELECT i, 1 + i % 10, CASE WHEN i % 4 = 0 THEN NULL ELSE 'héllo ' || i END FROM generate_series(1, 100) i;",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["profile", "--url", &c.url(&db)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("public.child: 100 rows (every row read)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("25.0 % NULL") && out.contains("latin1_supplement 100.0 %"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "public.child(parent_id)->public.parent(id): 10 parents, 0 % childless, p50 10"
+        ),
+        "{out}"
+    );
+    let (code, out, _) = run(&[
+        "profile",
+        "--url",
+        &c.url(&db),
+        "--format",
+        "json",
+        "--exact",
+    ]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        j["profile"]["tables"]["public.child"]["columns"]["note"]["nulls"],
+        25
+    );
+    assert!(!out.contains("héllo"), "no raw value");
+}
