@@ -381,24 +381,34 @@ async fn profile_table(
     table: &Table,
 ) -> Result<(TableProfile, Vec<String>), String> {
     let mut notes = Vec::new();
+    // Sizes and the planner's row estimate, summed over partitions for a partitioned table
+    // (its own relation is empty): a never-analyzed partitioned table must not be read whole.
     let sizes = client
-        .query_opt(
-            "SELECT pg_table_size(c)::bigint, pg_indexes_size(c)::bigint, \
-             (pg_relation_size(c) / current_setting('block_size')::bigint)::bigint FROM to_regclass($1) c WHERE c IS NOT NULL",
+        .query_one(
+            "WITH r AS (SELECT to_regclass($1) AS c), \
+             parts AS (SELECT p.relid, p.isleaf FROM r, pg_partition_tree(r.c) p \
+                       UNION ALL SELECT r.c, true FROM r WHERE NOT EXISTS (SELECT 1 FROM pg_partition_tree(r.c))) \
+             SELECT sum(pg_table_size(relid))::bigint, sum(pg_indexes_size(relid))::bigint, \
+               (sum(pg_relation_size(relid)) FILTER (WHERE isleaf) / current_setting('block_size')::bigint)::bigint, \
+               (sum(greatest(k.reltuples, 0)) FILTER (WHERE isleaf))::float8, \
+               bool_and(k.reltuples >= 0) FILTER (WHERE isleaf), \
+               (SELECT c FROM r) IS NOT NULL \
+             FROM parts JOIN pg_class k ON k.oid = parts.relid",
             &[&name],
         )
         .await
-        .map_err(|e| capture::db_message(&e))?
-        .ok_or("the table was dropped during the run")?;
-    let (table_bytes, index_bytes, pages): (i64, i64, i64) =
-        (sizes.get(0), sizes.get(1), sizes.get(2));
-    let est = job
-        .snap
-        .statistics
-        .tables
-        .get(name)
-        .map(|t| t.reltuples)
-        .filter(|r| *r >= 0.0);
+        .map_err(|e| capture::db_message(&e))?;
+    if !sizes.get::<_, bool>(5) {
+        return Err("the table was dropped during the run".into());
+    }
+    let table_bytes: i64 = sizes.get::<_, Option<i64>>(0).unwrap_or(0);
+    let index_bytes: i64 = sizes.get::<_, Option<i64>>(1).unwrap_or(0);
+    let pages: i64 = sizes.get::<_, Option<i64>>(2).unwrap_or(0);
+    let analyzed: bool = sizes.get::<_, Option<bool>>(4).unwrap_or(false);
+    // PostgreSQL 13 reports 0 rows (not -1) for a never-analyzed table: not an estimate.
+    let est = sizes
+        .get::<_, Option<f64>>(3)
+        .filter(|r| analyzed && (*r > 0.0 || pages <= 128));
     let (mut clause, mut method, mut fraction) = sampling(job, est, pages);
 
     let kinds: Vec<(String, Kind)> = table
