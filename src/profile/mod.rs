@@ -609,7 +609,24 @@ async fn fanout(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = if sampled {
-        // Parents sampled: fan-out over the sampled parents, orphans checked one by one.
+        // Parents sampled: fan-out over the sampled parents; the orphan share from a sample of
+        // the children (an index probe each), scaled to every child.
+        let child_rows = job
+            .snap
+            .statistics
+            .tables
+            .get(&rel.child)
+            .map(|t| t.reltuples)
+            .unwrap_or(-1.0);
+        let child_sample = if child_rows > limit {
+            format!(
+                " TABLESAMPLE SYSTEM ({:.6}) REPEATABLE ({})",
+                (100.0 * limit / child_rows).min(100.0),
+                job.opts.seed
+            )
+        } else {
+            String::new()
+        };
         format!(
             "WITH c AS (SELECT {cols}, count(*) AS n FROM {child} WHERE {not_null} GROUP BY {cols}), \
              p AS (SELECT {pcols} FROM {parent}{parent_sample}), \
@@ -618,13 +635,16 @@ async fn fanout(
                (SELECT percentile_disc(ARRAY[{qs}]) WITHIN GROUP (ORDER BY n) FROM f)::float8[], \
                (SELECT coalesce(max(n), 0) FROM f)::float8, \
                (SELECT coalesce(sum(n), 0) FROM c)::bigint, \
-               (SELECT coalesce(sum(n), 0) FROM c WHERE NOT EXISTS (SELECT 1 FROM {parent} pp WHERE {orphan_on}))::bigint",
+               (SELECT round((SELECT coalesce(sum(n), 0) FROM c) * \
+                  coalesce(avg((NOT EXISTS (SELECT 1 FROM {parent} pp WHERE {orphan_on}))::int), 0)) \
+                  FROM (SELECT {cols} FROM {child}{child_sample} WHERE {not_null}) c)::bigint",
             cols = cc.join(", "),
             child = rel.child,
             pcols = pc.join(", "),
             parent = rel.parent,
             on = join("p", "c"),
             orphan_on = join("pp", "c"),
+            child_sample = child_sample,
         )
     } else {
         // Every parent: one full join gives the fan-out (parents) and the orphans (children

@@ -362,3 +362,46 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
     );
     assert!(!serde_json::to_string(&snap).unwrap().contains("4111"));
 }
+
+#[test]
+fn fan_out_on_sampled_parents_estimates_orphans() {
+    let c = pg17();
+    let db = fresh_db(c, "fansample");
+    c.execute(
+        &db,
+        "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int, parent_id int); \
+         INSERT INTO parent SELECT generate_series(1, 20000); \
+         INSERT INTO child SELECT i, CASE WHEN i % 10 = 0 THEN 100000 + i ELSE 1 + i % 20000 END FROM generate_series(1, 60000) i; \
+         CREATE INDEX ON child (parent_id); ANALYZE;",
+    )
+    .unwrap();
+    let rel = pgparity::profile::RelSpec {
+        child: "public.child".into(),
+        child_columns: vec!["parent_id".into()],
+        parent: "public.parent".into(),
+        parent_columns: vec!["id".into()],
+    };
+    let opts = ProfileOptions {
+        sample_rows: Some(100),
+        ..Default::default()
+    };
+    let snap = pgparity::run::snapshot(
+        &target(c, &db, "s"),
+        &CaptureOptions::default(),
+        Some(&opts),
+        &[rel],
+        &NoProgress,
+    )
+    .unwrap();
+    let r =
+        &snap.profile.as_ref().unwrap().relationships["public.child(parent_id)->public.parent(id)"];
+    assert!(r.parents_sampled);
+    assert_eq!(r.children, 60000);
+    assert!(
+        (4500..=7500).contains(&r.orphans),
+        "orphans estimated at {} of 6,000",
+        r.orphans
+    );
+    assert!(r.parents > 1000 && r.parents < 20000, "{}", r.parents);
+    assert_eq!(r.max, 3.0);
+}
