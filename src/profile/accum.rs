@@ -19,6 +19,8 @@ pub enum Kind {
     /// Seconds since 1970 (or since midnight, or in an interval).
     Temporal,
     Text,
+    /// character(n): sent blank-padded, measured without the padding (as `::text` would).
+    Char,
     /// `length:md5` of the value.
     Bytea,
     Boolean,
@@ -35,7 +37,7 @@ impl Kind {
         match self {
             Kind::Number => "number",
             Kind::Temporal => "temporal",
-            Kind::Text => "text",
+            Kind::Text | Kind::Char => "text",
             Kind::Bytea => "bytea",
             Kind::Boolean => "boolean",
             Kind::Enum => "enum",
@@ -297,6 +299,11 @@ impl ColumnAcc {
                 self.nulls += 1;
                 return;
             };
+            let v = if self.kind == Kind::Char {
+                v.trim_end_matches(' ')
+            } else {
+                v
+            };
             let h = self.hash(v.as_bytes());
             self.count(h, v);
             match self.kind {
@@ -309,7 +316,7 @@ impl ColumnAcc {
                         }
                     }
                 }
-                Kind::Text => {
+                Kind::Text | Kind::Char => {
                     self.len_bytes.push(v.len() as f64);
                     let chars = if v.is_ascii() {
                         v.len()
@@ -427,7 +434,7 @@ impl ColumnAcc {
             })
             .collect();
         let mut classes = BTreeMap::new();
-        if self.kind == Kind::Text {
+        if matches!(self.kind, Kind::Text | Kind::Char) {
             for (i, c) in self.classes.iter().enumerate() {
                 classes.insert(CLASSES[i].to_string(), *c);
             }

@@ -26,7 +26,19 @@ impl Column {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Option<&str>> {
-        (0..self.len()).map(|i| self.get(i))
+        // Validate the whole buffer once, and that every value ends on a character boundary;
+        // then each value is valid UTF-8 on its own and needs no check of its own.
+        let whole = std::str::from_utf8(&self.data)
+            .ok()
+            .filter(|s| self.ends.iter().all(|e| s.is_char_boundary(*e as usize)));
+        (0..self.len()).map(move |i| match whole {
+            Some(s) if !self.null[i] => {
+                let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+                Some(&s[start..self.ends[i] as usize])
+            }
+            Some(_) => None,
+            None => self.get(i),
+        })
     }
 
     /// A column holding `values` as they are (no COPY escaping).
@@ -75,21 +87,31 @@ impl Batch {
     /// partial last line is left for the next chunk.
     pub fn push_lines(&mut self, buf: &[u8]) -> usize {
         let mut start = 0;
-        while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
-            let line = &buf[start..start + pos];
-            let mut fields = line.split(|&b| b == b'\t');
-            for col in &mut self.columns {
-                col.push(fields.next().unwrap_or(b"\\N"));
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            let line = &buf[start..nl];
+            let mut cols = self.columns.iter_mut();
+            let mut field = 0;
+            for tab in memchr::memchr_iter(b'\t', line) {
+                if let Some(col) = cols.next() {
+                    col.push(&line[field..tab]);
+                }
+                field = tab + 1;
+            }
+            if let Some(col) = cols.next() {
+                col.push(&line[field..]);
+            }
+            for col in cols {
+                col.push(b"\\N");
             }
             self.rows += 1;
-            start += pos + 1;
+            start = nl + 1;
         }
         start
     }
 }
 
 fn unescape_into(field: &[u8], out: &mut Vec<u8>) {
-    if !field.contains(&b'\\') {
+    if memchr::memchr(b'\\', field).is_none() {
         out.extend_from_slice(field);
         return;
     }

@@ -144,7 +144,8 @@ fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind {
         | "time without time zone"
         | "time with time zone"
         | "interval" => Kind::Temporal,
-        "text" | "character varying" | "character" | "name" | "citext" | "\"char\"" => Kind::Text,
+        "character" => Kind::Char,
+        "text" | "character varying" | "name" | "citext" | "\"char\"" => Kind::Text,
         "bytea" => Kind::Bytea,
         "boolean" => Kind::Boolean,
         "json" | "jsonb" => Kind::Json,
@@ -155,12 +156,9 @@ fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind {
 fn expression(kind: Kind, col: &str, data_type: &str) -> String {
     let c = ident(col);
     match kind {
-        // Blank-padded character(n) loses its padding in the cast, as the application sees it.
-        Kind::Text if data_type.starts_with("character(") || data_type == "character" => {
-            format!("{c}::text")
-        }
-        // Sent as stored: the cheapest output (dates and timestamps parse on the client).
-        Kind::Number | Kind::Text | Kind::Boolean | Kind::Enum | Kind::Json => c,
+        // Sent as stored: the cheapest output (dates and timestamps parse on the client,
+        // character(n) loses its padding there).
+        Kind::Number | Kind::Text | Kind::Char | Kind::Boolean | Kind::Enum | Kind::Json => c,
         Kind::Temporal if data_type.starts_with("date") || data_type.starts_with("timestamp") => c,
         Kind::Temporal => format!("extract(epoch from {c})::float8"),
         Kind::Bytea => format!("octet_length({c})::text || ':' || md5({c})"),

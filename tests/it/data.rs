@@ -323,8 +323,8 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
             "CREATE TABLE wide ({}); INSERT INTO wide (c0, c1599) VALUES (1, 2), (3, NULL); \
              CREATE TABLE empty_t (id int, note text); \
              CREATE TABLE secret_t (id int, card text); INSERT INTO secret_t VALUES (1, '4111'); \
-             CREATE TABLE \"Mixed Case \"\"Quoted\"\" ü\" (\"Ünïcode Col\" text, \"select\" int, r int4range, b bytea, a int[], j jsonb, u uuid); \
-             INSERT INTO \"Mixed Case \"\"Quoted\"\" ü\" VALUES ('x', 1, '[1,5)', '\\x00ff', ARRAY[1,2,3], '{{\"k\": [1, {{\"d\": 2}}]}}', gen_random_uuid()); \
+             CREATE TABLE \"Mixed Case \"\"Quoted\"\" ü\" (\"Ünïcode Col\" text, \"select\" int, r int4range, b bytea, a int[], j jsonb, u uuid, c5 char(5)); \
+             INSERT INTO \"Mixed Case \"\"Quoted\"\" ü\" VALUES ('x', 1, '[1,5)', '\\x00ff', ARRAY[1,2,3], '{{\"k\": [1, {{\"d\": 2}}]}}', gen_random_uuid(), 'ab'); \
              DO $$ BEGIN CREATE ROLE profile_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
              GRANT SELECT ON wide, empty_t, \"Mixed Case \"\"Quoted\"\" ü\" TO profile_reader; GRANT pg_read_all_stats TO profile_reader;",
             wide.join(", ")
@@ -351,6 +351,9 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
     assert_eq!(odd.columns["a"].array_length.last(), Some(&3.0));
     assert_eq!(odd.columns["j"].json_depth.last(), Some(&3.0));
     assert_eq!(odd.columns["select"].max, Some(1.0));
+    // character(n) is measured without its padding, as `::text` reads it.
+    assert_eq!(odd.columns["c5"].length_bytes.last(), Some(&2.0));
+    assert_eq!(odd.columns["c5"].classes["edge_whitespace"], 0);
     assert!(!p.tables.contains_key("public.secret_t"));
     assert!(
         snap.problems
