@@ -588,7 +588,7 @@ async fn fanout(
         .map(|t| t.reltuples)
         .unwrap_or(-1.0);
     // Parents are sampled only when very many: the child side's GROUP BY dominates anyway.
-    let limit = (job.sample_rows * 50) as f64;
+    let limit = (job.sample_rows * 500) as f64;
     let (parent_sample, sampled) = if !job.opts.exact && parent_rows > 2.0 * limit {
         (
             format!(
