@@ -535,11 +535,10 @@ fn relationship(
 
 /// pg_stats's null_frac against the measured NULL rate, per side; a gap on one side only.
 fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
-    fn gaps(
-        snap: &Snapshot,
-        set: &super::thresholds::ThresholdSet,
-    ) -> std::collections::BTreeMap<String, (f64, f64)> {
-        let mut m = std::collections::BTreeMap::new();
+    /// (object, aspect) → (what pg_stats says, what was measured), where they are far apart.
+    type Gaps = std::collections::BTreeMap<(String, &'static str), (String, String)>;
+    fn gaps(snap: &Snapshot, set: &super::thresholds::ThresholdSet) -> Gaps {
+        let mut m = Gaps::new();
         let Some(p) = &snap.profile else { return m };
         for (table, tp) in &p.tables {
             let Some(stats) = snap.statistics.columns.get(table) else {
@@ -550,16 +549,36 @@ fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
                 if c.rows < 100 {
                     continue;
                 }
+                let object = format!("{table}.{}", crate::capture::quote_ident(col));
                 let measured = share(c.nulls, c.rows);
                 let se = (measured * (1.0 - measured) / c.rows as f64).sqrt();
-                let object = format!("{table}.{}", crate::capture::quote_ident(col));
                 if (st.null_frac - measured).abs()
                     > set.get(&object).statistics_null_gap.max(4.0 * se)
                 {
                     m.insert(
-                        format!("{table}.{}", crate::capture::quote_ident(col)),
-                        (st.null_frac, measured),
+                        (object.clone(), "null_frac"),
+                        (format!("{} NULL", pct(st.null_frac)), pct(measured)),
                     );
+                }
+                // n_distinct: negative means a fraction of the rows. Both sides are estimates:
+                // only an order of magnitude outside the measured bounds counts.
+                if let Some(d) = &c.distinct {
+                    let planner = if st.n_distinct >= 0.0 {
+                        st.n_distinct
+                    } else {
+                        -st.n_distinct * tp.rows
+                    };
+                    if planner.max(d.value) >= 100.0
+                        && (planner * 10.0 < d.lower || planner > d.upper * 10.0)
+                    {
+                        m.insert(
+                            (object, "n_distinct"),
+                            (
+                                format!("{} distinct", count(planner)),
+                                format!("{} distinct", count(d.value)),
+                            ),
+                        );
+                    }
                 }
             }
         }
@@ -567,24 +586,19 @@ fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
     }
     let (gl, gr) = (gaps(s.left, &s.thresholds), gaps(s.right, &s.thresholds));
     for (map, other, on_left) in [(&gl, &gr, true), (&gr, &gl, false)] {
-        for (object, (planner, measured)) in map {
-            if other.contains_key(object) {
+        for ((object, aspect), (planner, measured)) in map {
+            if other.contains_key(&(object.clone(), *aspect)) {
                 continue;
             }
-            let v = Some(format!(
-                "pg_stats {} NULL, measured {}",
-                pct(*planner),
-                pct(*measured)
-            ));
+            let v = Some(format!("pg_stats {planner}, measured {measured}"));
             let (lv, rv) = if on_left { (v, None) } else { (None, v) };
+            let side = if on_left { "left" } else { "right" };
             out.push(
-                Finding::new(Category::Statistics, Severity::Medium, object.clone(), if on_left { "null_frac-left" } else { "null_frac-right" })
+                Finding::new(Category::Statistics, Severity::Medium, object.clone(), &format!("{aspect}-{side}"))
                     .values(lv, rv)
                     .message(format!(
-                        "planner statistics in {} say {object} is {} NULL; measured {}",
-                        s.name(on_left),
-                        pct(*planner),
-                        pct(*measured)
+                        "planner statistics in {} say {object} is {planner}; measured {measured}",
+                        s.name(on_left)
                     ))
                     .why("the planner misestimates every filter and join on the column: plans there are chosen for data that no longer exists")
                     .hint(format!("ANALYZE the table in {} (and check autovacuum)", s.name(on_left))),

@@ -16,6 +16,7 @@ CREATE TABLE products (id int PRIMARY KEY, title text);
 CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id), status order_status NOT NULL);
 CREATE TABLE order_items (order_id int NOT NULL, product_id int NOT NULL, qty int);
 CREATE TABLE events (id bigint, at timestamptz, payload jsonb);
+CREATE TABLE tags (id int, label text);
 "#;
 
 /// Production: emoji, right-to-left names, NULL emails (after ANALYZE: pg_stats says 0 %),
@@ -31,6 +32,7 @@ INSERT INTO orders SELECT i, CASE WHEN i <= 10000 THEN 1 ELSE 2 + i % 4000 END,
 INSERT INTO order_items SELECT i, 1 + i % 100, 1 FROM generate_series(1, 20000) i;
 ALTER TABLE order_items ADD FOREIGN KEY (product_id) REFERENCES products (id);
 INSERT INTO events SELECT i, now(), '{"a": 1}' FROM generate_series(1, 100000) i;
+INSERT INTO tags SELECT i, 'l' || (i % 5) FROM generate_series(1, 1000) i;
 "#;
 
 /// Staging: clean ASCII, no NULLs, at most 2 orders per customer, no 'cancelled', 100 events,
@@ -41,6 +43,7 @@ INSERT INTO products SELECT i, 'P' || i FROM generate_series(1, 100) i;
 INSERT INTO orders SELECT i, 1 + i % 1000, (ARRAY['pending', 'paid'])[1 + i % 2]::order_status FROM generate_series(1, 2000) i;
 INSERT INTO order_items SELECT i, 1 + i % 120, 1 FROM generate_series(1, 2000) i;
 INSERT INTO events SELECT i, now(), '{"a": 1}' FROM generate_series(1, 100) i;
+INSERT INTO tags SELECT i, 'l' || i FROM generate_series(1, 1000) i;
 "#;
 
 fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
@@ -83,6 +86,8 @@ fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
     cp.execute(&dp, "ANALYZE").unwrap();
     cp.execute(&dp, "UPDATE customers SET email = NULL WHERE id % 10 < 3")
         .unwrap();
+    cp.execute(&dp, "UPDATE tags SET label = 'l' || id")
+        .unwrap();
 
     for exact in [false, true] {
         let profile = ProfileOptions {
@@ -120,6 +125,13 @@ fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
         );
         let stats = find(&f, "statistics:public.customers.email:null_frac-right");
         assert!(stats.message.contains("planner statistics in production say public.customers.email is 0 % NULL; measured 30 %"), "{}", stats.message);
+        let nd = find(&f, "statistics:public.tags.label:n_distinct-right");
+        assert!(
+            nd.message
+                .contains("say public.tags.label is 5 distinct; measured 1,000 distinct"),
+            "{}",
+            nd.message
+        );
         let fan = find(
             &f,
             "relationship:public.orders(customer_id)->public.customers:fanout",
