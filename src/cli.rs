@@ -149,6 +149,9 @@ struct CheckArgs {
     /// The side to match (production): an environment name, a connection string or a snapshot file
     #[arg(long, value_name = "ENV|URL|FILE")]
     right: Option<String>,
+    /// Query corpus (a folder of .sql files, or one file) to EXPLAIN on both live sides; repeatable
+    #[arg(long, value_name = "PATH")]
+    corpus: Vec<PathBuf>,
     #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
@@ -331,13 +334,25 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Check(a) => {
-            let req = compare_request(
+            let mut req = compare_request(
                 &config,
                 a.left.as_deref(),
                 a.right.as_deref(),
                 &a.report,
                 &a.profile,
             )?;
+            let mut paths = config.corpus.clone();
+            paths.extend(a.corpus.iter().cloned());
+            if !paths.is_empty() {
+                let (queries, problems) = crate::corpus::load(&paths)?;
+                for p in problems {
+                    eprintln!("warning: corpus: {}: {}", p.area, p.message);
+                }
+                if queries.is_empty() {
+                    return Err(Error::Usage("the corpus holds no query; hint: give a folder of .sql files, one statement each".into()));
+                }
+                req.corpus = queries;
+            }
             let report = run::check(&req, &progress)?;
             emit(&report, &a.report)
         }
@@ -518,6 +533,7 @@ fn request(
         capture: config.capture.clone(),
         profile: profile_options(config, p),
         relationships: config.relationships.clone(),
+        corpus: Vec::new(),
         policy: collect_policy(config, r)?,
         thresholds: config.thresholds.clone(),
         fail_on: fail_level(config, r)?,

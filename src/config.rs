@@ -31,6 +31,9 @@ pub struct ConfigFile {
     /// Thresholds of the data comparers, run-wide and per table or column.
     #[serde(default)]
     pub thresholds: ThresholdsConfig,
+    /// Query corpora (folders or files, relative to this file) that `check` plans on both sides.
+    #[serde(default)]
+    pub corpus: Vec<PathBuf>,
     /// Logical relationships to profile like foreign keys (not declared in the schema).
     #[serde(default)]
     pub relationship: Vec<RelationshipConfig>,
@@ -137,6 +140,7 @@ pub struct Config {
     pub capture: CaptureOptions,
     pub profile: crate::profile::ProfileOptions,
     pub relationships: Vec<crate::profile::RelSpec>,
+    pub corpus: Vec<PathBuf>,
     pub thresholds: crate::compare::thresholds::ThresholdSet,
     pub fail_on: Option<Severity>,
 }
@@ -285,6 +289,11 @@ impl Config {
                 return Err(Error::config(&path, format!("check names environment '{side}', which is not defined under [environments]")));
             }
         }
+        let corpus = file
+            .corpus
+            .iter()
+            .map(|c| path.parent().unwrap_or(Path::new(".")).join(c))
+            .collect();
         Ok(Config {
             path: Some(path),
             file,
@@ -292,6 +301,7 @@ impl Config {
             capture,
             profile,
             relationships,
+            corpus,
             thresholds,
             fail_on,
         })

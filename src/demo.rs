@@ -80,6 +80,27 @@ INSERT INTO order_items (order_id, product_id, quantity)
   SELECT o.id, 1 + (o.id % 230), 1 + (o.id % 3) FROM orders o;
 "#;
 
+/// The demo's queries (queries/demo), built in so the demo runs from anywhere.
+fn demo_corpus() -> Vec<crate::corpus::Query> {
+    [
+        (
+            "demo/customer_search.sql",
+            include_str!("../queries/demo/customer_search.sql"),
+        ),
+        (
+            "demo/orders_of_customer.sql",
+            include_str!("../queries/demo/orders_of_customer.sql"),
+        ),
+        (
+            "demo/revenue_by_country.sql",
+            include_str!("../queries/demo/revenue_by_country.sql"),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(path, sql)| crate::corpus::read_query(path, sql).ok())
+    .collect()
+}
+
 /// Runs the demo: returns (staging, production) snapshots; the clusters are gone afterwards.
 pub fn run(
     progress: &dyn Progress,
@@ -152,6 +173,7 @@ pub fn run(
         capture,
         profile,
         relationships: Vec::new(),
+        corpus: demo_corpus(),
         policy: Vec::new(),
         thresholds: Default::default(),
         fail_on: crate::finding::Severity::Low,

@@ -44,6 +44,8 @@ pub struct CompareRequest {
     pub capture: CaptureOptions,
     /// Profile the data of live sides (`None`: `--no-profile`).
     pub profile: Option<ProfileOptions>,
+    /// Corpus queries to plan on both live sides.
+    pub corpus: Vec<crate::corpus::Query>,
     /// Relationships to profile besides the declared foreign keys (configured ones).
     pub relationships: Vec<RelSpec>,
     pub policy: Vec<Acceptance>,
@@ -94,6 +96,38 @@ async fn add_profile(
     snap.problems.extend(problems);
 }
 
+/// Plans the corpus on a live side (EXPLAIN only, read-only, rolled back).
+async fn add_plans(
+    side: &Side,
+    snap: &mut Snapshot,
+    corpus: &[crate::corpus::Query],
+    opts: &CaptureOptions,
+    progress: &dyn Progress,
+) {
+    let Side::Live(t) = side else { return };
+    if corpus.is_empty() {
+        return;
+    }
+    progress.start(&t.name, &format!("planning {} queries", corpus.len()));
+    match capture::connect(t).await {
+        Ok(client) => match capture::read_only_session(&client, &t.name, opts).await {
+            Ok(()) => {
+                snap.plans =
+                    Some(crate::plan::explain_all(&client, corpus, snap.major_version()).await);
+            }
+            Err(e) => snap.problems.push(crate::snapshot::Problem {
+                area: "plans".into(),
+                message: e.to_string(),
+            }),
+        },
+        Err(e) => snap.problems.push(crate::snapshot::Problem {
+            area: "plans".into(),
+            message: e.to_string(),
+        }),
+    }
+    progress.finish(&t.name, "planned");
+}
+
 /// Captures one live environment, with its data profile unless `profile` is `None`.
 pub fn snapshot(
     target: &Target,
@@ -125,6 +159,10 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
                     load(&req.right, &req.capture, progress)
                 );
                 let (mut l, mut r) = (l?, r?);
+                tokio::join!(
+                    add_plans(&req.left, &mut l, &req.corpus, &req.capture, progress),
+                    add_plans(&req.right, &mut r, &req.corpus, &req.capture, progress)
+                );
                 if let Some(p) = &req.profile {
                     let mut extra_l = RelSpec::declared(&r);
                     extra_l.extend(req.relationships.iter().cloned());

@@ -25,6 +25,9 @@ pub struct Snapshot {
     /// Measured truth about the data (absent with `--no-profile`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// Corpus query path → its plan here (absent without a corpus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plans: Option<BTreeMap<String, crate::plan::PlannedQuery>>,
     /// What could not be read, and why; the run went on without it.
     #[serde(default)]
     pub problems: Vec<Problem>,

@@ -226,6 +226,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         schema,
         statistics,
         profile: None,
+        plans: None,
         problems,
     })
 }

@@ -6,6 +6,7 @@
 mod collation;
 mod data;
 mod extensions;
+mod plan;
 mod schema;
 pub mod settings;
 mod statistics;
@@ -74,6 +75,7 @@ pub fn compare_sides(s: &Sides) -> Vec<Finding> {
     schema::compare(s, &mut out);
     statistics::compare(s, &mut out);
     data::compare(s, &mut out);
+    plan::compare(s, &mut out);
     finding::sort(&mut out);
     out
 }

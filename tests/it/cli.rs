@@ -244,6 +244,8 @@ fn the_demo_finds_its_planted_differences() {
         "distribution:public.orders.status:value:cancelled",
         "relationship:public.orders(customer_id)->public.customers:fanout",
         "relationship:public.order_items(product_id)->public.products:orphans-left",
+        "plan:query:demo/orders_of_customer.sql:shape",
+        "plan:query:demo/revenue_by_country.sql:error",
     ] {
         assert!(ids.contains(&id), "demo lacks {id}: {ids:?}");
     }

@@ -67,6 +67,7 @@ fn request(left: Side, right: Side, profile: ProfileOptions) -> CompareRequest {
         capture: CaptureOptions::default(),
         profile: Some(profile),
         relationships: Vec::new(),
+        corpus: Vec::new(),
         policy: Vec::new(),
         thresholds: Default::default(),
         fail_on: Severity::Low,

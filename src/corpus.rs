@@ -1,0 +1,247 @@
+//! Query corpora: `.sql` files, one statement each, from folders or single files. Each file is
+//! read with sqlparser's PostgreSQL dialect to classify it (read or write), list the relations
+//! it reads and count its `$n` parameters. A statement sqlparser cannot read is still planned by
+//! the server (and the report says the parser could not read it); a file that holds no
+//! statement, or several, is a recorded problem and the run goes on.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sqlparser::ast::Statement;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::error::{Error, Result};
+use crate::snapshot::Problem;
+
+/// One corpus query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Query {
+    /// Path relative to the corpus root given (`tpch/q05.sql`): the finding's object.
+    pub path: String,
+    pub sql: String,
+    /// `read`, `write` (never executed; planned only), or `unknown` (the parser could not read it).
+    pub kind: String,
+    /// Relations the statement reads, as written.
+    pub relations: Vec<String>,
+    /// Highest `$n` placeholder.
+    pub params: usize,
+    /// Why sqlparser could not read it, if it could not.
+    pub parse_error: Option<String>,
+}
+
+/// Reads every `.sql` file under each path (folders recursively, in name order).
+pub fn load(paths: &[PathBuf]) -> Result<(Vec<Query>, Vec<Problem>)> {
+    let mut queries = Vec::new();
+    let mut problems = Vec::new();
+    for root in paths {
+        let meta = std::fs::metadata(root).map_err(|e| {
+            Error::Usage(format!(
+                "corpus {}: {}",
+                root.display(),
+                crate::error::io_message(&e)
+            ))
+        })?;
+        let mut files = Vec::new();
+        if meta.is_dir() {
+            collect(root, &mut files)
+                .map_err(|e| Error::Usage(format!("corpus {}: {e}", root.display())))?;
+        } else {
+            files.push(root.clone());
+        }
+        files.sort();
+        let base = if meta.is_dir() {
+            root.as_path()
+        } else {
+            root.parent().unwrap_or(Path::new(""))
+        };
+        for file in files {
+            let rel = file
+                .strip_prefix(base)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            match std::fs::read_to_string(&file) {
+                Ok(text) => match read_query(&rel, &text) {
+                    Ok(q) => queries.push(q),
+                    Err(m) => problems.push(Problem {
+                        area: format!("query {rel}"),
+                        message: m,
+                    }),
+                },
+                Err(e) => problems.push(Problem {
+                    area: format!("query {rel}"),
+                    message: format!("cannot read: {}", crate::error::io_message(&e)),
+                }),
+            }
+        }
+    }
+    Ok((queries, problems))
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The highest `$n` outside quotes and comments.
+fn max_param(sql: &str) -> usize {
+    let b = sql.as_bytes();
+    let (mut i, mut max) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'$' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                if j > start {
+                    max = max.max(sql[start..j].parse().unwrap_or(0));
+                }
+                i = j.max(i + 1) - 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    max
+}
+
+/// Reads one file's statement.
+pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> {
+    let sql = text.trim().trim_end_matches(';').trim().to_string();
+    let meaningful = sql.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with("--")
+    });
+    if !meaningful {
+        return Err("holds no SQL statement".into());
+    }
+    let params = max_param(&sql);
+    match Parser::parse_sql(&PostgreSqlDialect {}, &sql) {
+        Ok(statements) if statements.len() > 1 => Err(format!(
+            "holds {} statements; hint: put one statement per file",
+            statements.len()
+        )),
+        Ok(statements) if statements.is_empty() => Err("holds no SQL statement".into()),
+        Ok(statements) => {
+            let st = &statements[0];
+            let kind = match st {
+                Statement::Query(_) => "read",
+                Statement::Insert(_)
+                | Statement::Update(_)
+                | Statement::Delete(_)
+                | Statement::Merge(_) => "write",
+                _ => return Err(format!(
+                    "is not a query or a data-changing statement ({}); pgparity plans only those",
+                    first_word(&sql)
+                )),
+            };
+            let mut relations = Vec::new();
+            let _ = sqlparser::ast::visit_relations(&statements, |r| {
+                let name = r.to_string();
+                if !relations.contains(&name) {
+                    relations.push(name);
+                }
+                std::ops::ControlFlow::<()>::Continue(())
+            });
+            Ok(Query {
+                path: path.into(),
+                sql,
+                kind: kind.into(),
+                relations,
+                params,
+                parse_error: None,
+            })
+        }
+        Err(e) => {
+            // Not an error: the server's EXPLAIN is the judge. Refuse only what is plainly not SQL.
+            let word = first_word(&sql).to_ascii_uppercase();
+            if ![
+                "SELECT", "WITH", "VALUES", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE", "(",
+            ]
+            .contains(&word.as_str())
+            {
+                return Err(format!("is not SQL the tool can plan ({e})"));
+            }
+            let kind = if ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(&word.as_str()) {
+                "write"
+            } else {
+                "unknown"
+            };
+            Ok(Query {
+                path: path.into(),
+                sql,
+                kind: kind.into(),
+                relations: Vec::new(),
+                params,
+                parse_error: Some(e.to_string()),
+            })
+        }
+    }
+}
+
+fn first_word(sql: &str) -> String {
+    sql.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_relations_params_and_refusals() {
+        let q = read_query("a.sql", "-- c\nSELECT * FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $2 AND x = '$9';").unwrap();
+        assert_eq!((q.kind.as_str(), q.params), ("read", 2));
+        assert_eq!(q.relations, vec!["orders", "customers"]);
+        assert_eq!(
+            read_query("w.sql", "DELETE FROM orders WHERE id = $1")
+                .unwrap()
+                .kind,
+            "write"
+        );
+        assert!(read_query("two.sql", "SELECT 1; SELECT 2")
+            .unwrap_err()
+            .contains("holds 2 statements"));
+        assert!(read_query("e.sql", "-- only a comment")
+            .unwrap_err()
+            .contains("no SQL statement"));
+        assert!(read_query("ddl.sql", "DROP TABLE orders")
+            .unwrap_err()
+            .contains("is not a query"));
+        assert!(read_query("junk.sql", "hello world")
+            .unwrap_err()
+            .contains("is not SQL"));
+        let odd = read_query(
+            "o.sql",
+            "SELECT * FROM t WHERE x = ANY($1) FOR NO KEY UPDATE SKIP LOCKED OF",
+        )
+        .unwrap();
+        assert!(odd.parse_error.is_some() && odd.kind == "unknown");
+    }
+}
