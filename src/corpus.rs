@@ -152,10 +152,12 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
                 | Statement::Update(_)
                 | Statement::Delete(_)
                 | Statement::Merge(_) => "write",
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "is not a query or a data-changing statement ({}); pgparity plans only those",
                     first_word(&sql)
-                )),
+                ))
+                }
             };
             let mut relations = Vec::new();
             let _ = sqlparser::ast::visit_relations(&statements, |r| {

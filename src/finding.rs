@@ -180,3 +180,21 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.id.cmp(&b.id))
     });
 }
+
+/// A whole number with thousands separators (`1,234,567`), for messages.
+pub fn thousands(x: f64) -> String {
+    let n = x.round() as i64;
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}

@@ -15,20 +15,7 @@ fn pct(x: f64) -> String {
 }
 
 fn big(x: f64) -> String {
-    let n = x.round() as i64;
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    crate::finding::thousands(x)
 }
 
 fn mb(b: i64) -> String {

@@ -6,18 +6,6 @@ use pgparity::finding::{Category, Finding, Severity};
 
 use crate::support::*;
 
-fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
-    f.iter().find(|x| x.id == id).unwrap_or_else(|| {
-        panic!(
-            "no finding {id}; got:\n{}",
-            f.iter()
-                .map(|x| format!("  {} {}", x.id, x.message))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
-
 #[test]
 fn an_environment_compared_with_itself_has_no_findings() {
     let db = fresh_db(pg17(), "self");

@@ -46,32 +46,10 @@ INSERT INTO events SELECT i, now(), '{"a": 1}' FROM generate_series(1, 100) i;
 INSERT INTO tags SELECT i, 'l' || i FROM generate_series(1, 1000) i;
 "#;
 
-fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
-    f.iter().find(|x| x.id == id).unwrap_or_else(|| {
-        panic!(
-            "no finding {id}; got:\n{}",
-            f.iter()
-                .map(|x| format!("  {} {}", x.id, x.message))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
-
-fn request(left: Side, right: Side, profile: ProfileOptions) -> CompareRequest {
+fn profiled(left: Side, right: Side, profile: ProfileOptions) -> CompareRequest {
     CompareRequest {
-        left,
-        right,
-        left_name: Some("staging".into()),
-        right_name: Some("production".into()),
-        capture: CaptureOptions::default(),
         profile: Some(profile),
-        relationships: Vec::new(),
-        corpus: Vec::new(),
-        policy: Vec::new(),
-        thresholds: Default::default(),
-        fail_on: Severity::Low,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        ..request(left, right)
     }
 }
 
@@ -95,7 +73,7 @@ fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
             exact,
             ..ProfileOptions::default()
         };
-        let req = request(
+        let req = profiled(
             Side::Live(target(cs, &ds, "staging")),
             Side::Live(target(cp, &dp, "production")),
             profile,

@@ -1,7 +1,6 @@
 //! Planner parity on real clusters: the corpus is explained (never executed) on both sides,
 //! equal plans give no finding, planted causes change the plan and are said in words.
 
-use pgparity::capture::CaptureOptions;
 use pgparity::corpus::read_query;
 use pgparity::finding::{Category, Finding, Severity};
 use pgparity::progress::NoProgress;
@@ -23,18 +22,8 @@ fn corpus() -> Vec<pgparity::corpus::Query> {
 
 fn check(l: Side, r: Side) -> Vec<Finding> {
     let req = CompareRequest {
-        left: l,
-        right: r,
-        left_name: Some("staging".into()),
-        right_name: Some("production".into()),
-        capture: CaptureOptions::default(),
-        profile: None,
         corpus: corpus(),
-        relationships: Vec::new(),
-        policy: Vec::new(),
-        thresholds: Default::default(),
-        fail_on: Severity::Low,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        ..request(l, r)
     };
     pgparity::run::check(&req, &NoProgress)
         .unwrap()
@@ -43,12 +32,6 @@ fn check(l: Side, r: Side) -> Vec<Finding> {
         .map(|e| e.finding)
         .filter(|f| f.category == Category::Plan)
         .collect()
-}
-
-fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
-    f.iter()
-        .find(|x| x.id == id)
-        .unwrap_or_else(|| panic!("no {id}: {f:#?}"))
 }
 
 #[test]
@@ -122,18 +105,11 @@ fn parameterized_queries_plan_on_15_and_17_each_by_its_method() {
     }
     let snap = |c, d: &str, name: &str| {
         let req = CompareRequest {
-            left: Side::Live(target(c, d, name)),
-            right: Side::Live(target(c, d, name)),
-            left_name: None,
-            right_name: None,
-            capture: CaptureOptions::default(),
-            profile: None,
             corpus: corpus(),
-            relationships: Vec::new(),
-            policy: Vec::new(),
-            thresholds: Default::default(),
-            fail_on: Severity::Low,
-            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            ..request(
+                Side::Live(target(c, d, name)),
+                Side::Live(target(c, d, name)),
+            )
         };
         pgparity::run::load_sides(&req, &NoProgress).unwrap().0
     };

@@ -127,3 +127,37 @@ pub fn run_in(args: &[&str], dir: Option<&std::path::Path>) -> (i32, String, Str
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The finding with `id`, or a panic listing what there is.
+pub fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
+    f.iter().find(|x| x.id == id).unwrap_or_else(|| {
+        panic!(
+            "no finding {id}; got:\n{}",
+            f.iter()
+                .map(|x| format!("  {} {}", x.id, x.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+/// A comparison request between two sides with defaults for everything else.
+pub fn request(
+    left: pgparity::run::Side,
+    right: pgparity::run::Side,
+) -> pgparity::run::CompareRequest {
+    pgparity::run::CompareRequest {
+        left,
+        right,
+        left_name: Some("staging".into()),
+        right_name: Some("production".into()),
+        capture: CaptureOptions::default(),
+        profile: None,
+        corpus: Vec::new(),
+        relationships: Vec::new(),
+        policy: Vec::new(),
+        thresholds: Default::default(),
+        fail_on: pgparity::finding::Severity::Low,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+    }
+}
