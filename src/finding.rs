@@ -109,6 +109,19 @@ pub struct Finding {
     pub why: String,
     /// What to do about it.
     pub hint: String,
+    /// Why it differs, where the evidence allows (plan findings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<Cause>,
+}
+
+/// One reason a difference exists, with its evidence and the findings of other layers it links to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    /// `setting`, `schema`, `statistics`, `data`, `planner-version` or `unknown`.
+    pub kind: String,
+    pub evidence: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }
 
 impl Finding {
@@ -141,6 +154,7 @@ impl Finding {
             message: String::new(),
             why: String::new(),
             hint: String::new(),
+            causes: Vec::new(),
         }
     }
 

@@ -122,6 +122,17 @@ pub struct PlannedQuery {
     /// The server's error, when the query could not be planned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The same query re-planned here with the other side's planner settings (`SET LOCAL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterfactual: Option<Counterfactual>,
+}
+
+/// A re-plan with other settings: which, and the shape it gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counterfactual {
+    /// `name = value` as applied.
+    pub settings: Vec<String>,
+    pub fingerprint: Option<String>,
 }
 
 /// Plans every query on an open read-only session; `major` picks the parameter method.
@@ -138,6 +149,17 @@ pub async fn explain_all(
 }
 
 async fn explain(client: &Client, q: &Query, major: i32) -> PlannedQuery {
+    explain_with(client, q, major, &[]).await
+}
+
+/// Plans `q` with `sets` applied by `SET LOCAL` (each under a savepoint: one the role may not
+/// set is skipped) inside the read-only transaction.
+pub async fn explain_with(
+    client: &Client,
+    q: &Query,
+    major: i32,
+    sets: &[(String, String)],
+) -> PlannedQuery {
     let method = if q.params == 0 {
         "plain"
     } else if major >= 16 {
@@ -153,6 +175,7 @@ async fn explain(client: &Client, q: &Query, major: i32) -> PlannedQuery {
         fingerprint: None,
         plan: None,
         error: None,
+        counterfactual: None,
     };
     let opts = "FORMAT JSON, VERBOSE, SETTINGS";
     let body = match method {
@@ -171,6 +194,18 @@ async fn explain(client: &Client, q: &Query, major: i32) -> PlannedQuery {
             "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan",
         )
         .await;
+    for (name, value) in sets {
+        let sql = format!(
+            "SAVEPOINT pgparity_set; SET LOCAL \"{}\" = '{}'; RELEASE SAVEPOINT pgparity_set",
+            name.replace('"', "\"\""),
+            value.replace('\'', "''")
+        );
+        if client.batch_execute(&sql).await.is_err() {
+            let _ = client
+                .batch_execute("ROLLBACK TO SAVEPOINT pgparity_set")
+                .await;
+        }
+    }
     let prepared = if method == "prepare" {
         match client
             .simple_query(&format!("PREPARE pgparity_q AS {}", q.sql))

@@ -128,6 +128,83 @@ async fn add_plans(
     progress.finish(&t.name, "planned");
 }
 
+/// The right side's values of the planner settings that differ: what a counterfactual re-plan
+/// on the left applies.
+fn planner_differences(l: &Snapshot, r: &Snapshot) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, rs) in &r.inventory.settings {
+        let Some(ls) = l.inventory.settings.get(name) else {
+            continue;
+        };
+        if crate::compare::settings::is_ignored(name)
+            || crate::compare::settings::class(name, &rs.category)
+                != crate::compare::settings::Class::Planner
+            || ls.value == rs.value
+            || !matches!(rs.context.as_str(), "user" | "superuser")
+        {
+            continue;
+        }
+        out.push((name.clone(), rs.value.clone()));
+    }
+    out
+}
+
+/// For queries whose shapes differ, re-plans on the left with the right side's planner
+/// settings: if the shape converges, the settings are the cause.
+async fn add_counterfactuals(
+    left: &Side,
+    l: &mut Snapshot,
+    r: &Snapshot,
+    corpus: &[crate::corpus::Query],
+    opts: &CaptureOptions,
+) {
+    let (Side::Live(t), Some(lp), Some(rp)) = (left, l.plans.as_ref(), r.plans.as_ref()) else {
+        return;
+    };
+    let sets = planner_differences(l, r);
+    if sets.is_empty() {
+        return;
+    }
+    let divergent: Vec<&crate::corpus::Query> = corpus
+        .iter()
+        .filter(|q| match (lp.get(&q.path), rp.get(&q.path)) {
+            (Some(a), Some(b)) => {
+                a.fingerprint.is_some() && b.fingerprint.is_some() && a.fingerprint != b.fingerprint
+            }
+            _ => false,
+        })
+        .collect();
+    if divergent.is_empty() {
+        return;
+    }
+    let Ok(client) = capture::connect(t).await else {
+        return;
+    };
+    if capture::read_only_session(&client, &t.name, opts)
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let major = l.major_version();
+    let settings: Vec<String> = sets.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let mut results = Vec::new();
+    for q in divergent {
+        let re = crate::plan::explain_with(&client, q, major, &sets).await;
+        results.push((q.path.clone(), re.fingerprint));
+    }
+    if let Some(plans) = l.plans.as_mut() {
+        for (path, fingerprint) in results {
+            if let Some(p) = plans.get_mut(&path) {
+                p.counterfactual = Some(crate::plan::Counterfactual {
+                    settings: settings.clone(),
+                    fingerprint,
+                });
+            }
+        }
+    }
+}
+
 /// Captures one live environment, with its data profile unless `profile` is `None`.
 pub fn snapshot(
     target: &Target,
@@ -163,6 +240,7 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
                     add_plans(&req.left, &mut l, &req.corpus, &req.capture, progress),
                     add_plans(&req.right, &mut r, &req.corpus, &req.capture, progress)
                 );
+                add_counterfactuals(&req.left, &mut l, &r, &req.corpus, &req.capture).await;
                 if let Some(p) = &req.profile {
                     let mut extra_l = RelSpec::declared(&r);
                     extra_l.extend(req.relationships.iter().cloned());

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{each_key, Sides};
-use crate::finding::{Category, Finding, Severity};
+use crate::finding::{Category, Cause, Finding, Severity};
 use crate::plan::{PlanNode, PlannedQuery};
 
 /// What the aligned trees hold: scans per relation, joins per relation set, and counts.
@@ -126,8 +126,20 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                     return;
                 }
                 let (diffs, worse) = differences(a, b, &s.left_name, &s.right_name);
+                let causes = causes(s, l, r, a, b);
+                let mut f = Finding::new(
+                    Category::Plan,
+                    if worse {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    },
+                    object,
+                    "shape",
+                );
+                f.causes = causes;
                 out.push(
-                    Finding::new(Category::Plan, if worse { Severity::High } else { Severity::Medium }, object, "shape")
+                    f
                         .values(Some(summary(a, l)), Some(summary(b, r)))
                         .message(format!("{path} plans differently: {}", diffs.join("; ")))
                         .why("a query planned one way where it is tested runs another way where it matters: its speed and locking in staging predict nothing")
@@ -161,6 +173,136 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             _ => {}
         }
     });
+}
+
+/// Why two plans differ, where the evidence allows: the other side's settings make the shapes
+/// converge; an index one plan uses is missing on the other side; the relations' sizes differ
+/// by 10× or more; else, across major versions, the planner itself.
+fn causes(s: &Sides, l: &PlannedQuery, r: &PlannedQuery, a: &PlanNode, b: &PlanNode) -> Vec<Cause> {
+    let mut out = Vec::new();
+    if let Some(cf) = &l.counterfactual {
+        if cf.fingerprint.is_some() && cf.fingerprint == r.fingerprint {
+            out.push(Cause {
+                kind: "setting".into(),
+                evidence: format!(
+                    "re-planned in {} with {}'s planner settings ({}): the same shape as {}",
+                    s.left_name,
+                    s.right_name,
+                    cf.settings.join(", "),
+                    s.right_name
+                ),
+                links: cf
+                    .settings
+                    .iter()
+                    .map(|x| format!("setting:{}", x.split(" = ").next().unwrap_or("")))
+                    .collect(),
+            });
+        }
+    }
+    let mut missing = Vec::new();
+    for (plan, other, other_name) in [(a, s.right, &s.right_name), (b, s.left, &s.left_name)] {
+        plan.walk(&mut |n| {
+            if let Some(idx) = &n.index {
+                let exists = other
+                    .schema
+                    .indexes
+                    .keys()
+                    .any(|k| k == idx || k.ends_with(&format!(".{idx}")));
+                if !exists && !missing.iter().any(|(i, _): &(String, String)| i == idx) {
+                    missing.push((idx.clone(), other_name.clone()));
+                }
+            }
+        });
+    }
+    if !missing.is_empty() {
+        out.push(Cause {
+            kind: "schema".into(),
+            evidence: missing
+                .iter()
+                .map(|(i, side)| format!("index {i} does not exist in {side}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            links: missing
+                .iter()
+                .filter_map(|(i, _)| {
+                    s.left
+                        .schema
+                        .indexes
+                        .keys()
+                        .chain(s.right.schema.indexes.keys())
+                        .find(|k| *k == i || k.ends_with(&format!(".{i}")))
+                })
+                .map(|k| format!("schema:{k}:missing"))
+                .collect(),
+        });
+    }
+    let mut sizes = Vec::new();
+    let mut unanalyzed = Vec::new();
+    for rel in a.relations().intersection(&b.relations()) {
+        let (Some(x), Some(y)) = (
+            s.left.statistics.tables.get(rel),
+            s.right.statistics.tables.get(rel),
+        ) else {
+            continue;
+        };
+        if x.analyzed() != y.analyzed() {
+            unanalyzed.push((rel.clone(), s.name(!x.analyzed()).to_string()));
+            continue;
+        }
+        let (x, y) = (x.reltuples.max(1.0), y.reltuples.max(1.0));
+        if x / y >= 10.0 || y / x >= 10.0 {
+            sizes.push((rel.clone(), x, y));
+        }
+    }
+    if !unanalyzed.is_empty() {
+        out.push(Cause {
+            kind: "statistics".into(),
+            evidence: unanalyzed
+                .iter()
+                .map(|(r, side)| format!("{r} was never analyzed in {side}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            links: unanalyzed
+                .iter()
+                .map(|(r, _)| format!("statistics:{r}:never-analyzed"))
+                .collect(),
+        });
+    }
+    if !sizes.is_empty() {
+        out.push(Cause {
+            kind: "data".into(),
+            evidence: sizes
+                .iter()
+                .map(|(r, x, y)| {
+                    format!(
+                        "{r}: {} rows in {} vs {} in {} (planner estimates)",
+                        crate::finding::thousands(*x),
+                        s.left_name,
+                        crate::finding::thousands(*y),
+                        s.right_name
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            links: sizes
+                .iter()
+                .map(|(r, _, _)| format!("volume:{r}"))
+                .collect(),
+        });
+    }
+    if out.is_empty() {
+        let (lm, rm) = (s.left.major_version(), s.right.major_version());
+        out.push(if lm != rm {
+            Cause {
+                kind: "planner-version".into(),
+                evidence: format!("no setting, index or size difference explains it; PostgreSQL {lm} and {rm} plan differently"),
+                links: vec!["version:server:version".into()],
+            }
+        } else {
+            Cause { kind: "unknown".into(), evidence: "no setting, index or size difference explains it".into(), links: Vec::new() }
+        });
+    }
+    out
 }
 
 fn summary(n: &PlanNode, q: &PlannedQuery) -> String {

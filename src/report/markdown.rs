@@ -30,6 +30,14 @@ fn row(out: &mut String, e: &Evaluated) {
         cell(&f.why),
         cell(&f.hint)
     );
+    for c in &f.causes {
+        let _ = writeln!(
+            out,
+            "| | | | | | _cause ({}):_ {} |",
+            c.kind,
+            cell(&c.evidence)
+        );
+    }
 }
 
 pub fn render(r: &Report) -> String {

@@ -61,6 +61,9 @@ fn finding(out: &mut String, r: &Report, e: &Evaluated, color: bool) {
         "           {}",
         paint(color, dim, &format!("hint: {}", f.hint))
     );
+    for c in &f.causes {
+        let _ = writeln!(out, "           cause ({}): {}", c.kind, c.evidence);
+    }
     if e.status != Status::Open {
         let reason = e
             .acceptance

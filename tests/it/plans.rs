@@ -78,7 +78,35 @@ fn plans_compare_and_planted_causes_show() {
         "{}",
         join.message
     );
+    let kinds = |x: &Finding| x.causes.iter().map(|c| c.kind.clone()).collect::<Vec<_>>();
+    assert!(
+        kinds(join).contains(&"setting".to_string()),
+        "{:#?}",
+        join.causes
+    );
+    let setting = join.causes.iter().find(|c| c.kind == "setting").unwrap();
+    assert!(
+        setting.evidence.contains("enable_hashjoin = on"),
+        "{}",
+        setting.evidence
+    );
+    assert!(setting
+        .links
+        .contains(&"setting:enable_hashjoin".to_string()));
     let by_customer = find(&f, "plan:query:by_customer.sql:shape");
+    let schema = by_customer
+        .causes
+        .iter()
+        .find(|c| c.kind == "schema")
+        .unwrap_or_else(|| panic!("{:#?}", by_customer.causes));
+    assert_eq!(
+        schema.evidence,
+        "index orders_customer_id_idx does not exist in staging"
+    );
+    assert_eq!(
+        schema.links,
+        vec!["schema:public.orders_customer_id_idx:missing".to_string()]
+    );
     assert!(
         by_customer
             .message
