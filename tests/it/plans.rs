@@ -202,3 +202,20 @@ fn corpus_folders_on_the_command_line() {
         "error: the corpus holds no query; hint: give a folder of .sql files, one statement each"
     );
 }
+
+/// STYLE.md: every queries/*.sql file parses with sqlparser's PostgreSQL dialect, or says why not.
+#[test]
+fn every_shipped_query_parses_or_says_why() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let (queries, problems) = pgparity::corpus::load(&[root]).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(queries.len() >= 3);
+    for q in queries {
+        assert!(
+            q.parse_error.is_none() || q.sql.contains("sqlparser cannot"),
+            "{}: {:?}",
+            q.path,
+            q.parse_error
+        );
+    }
+}
