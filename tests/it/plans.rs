@@ -219,3 +219,52 @@ fn every_shipped_query_parses_or_says_why() {
         );
     }
 }
+
+/// The 22 TPC-H queries plan on PostgreSQL 15 and 17 (an empty TPC-H schema is enough), and
+/// two identical databases give no plan finding.
+#[test]
+fn tpch_queries_plan_on_15_and_17() {
+    let corpus_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch");
+    let (queries, problems) = pgparity::corpus::load(&[corpus_dir]).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(queries.len(), 22);
+    assert!(
+        queries
+            .iter()
+            .all(|q| q.kind == "read" && q.parse_error.is_none()),
+        "{queries:#?}"
+    );
+    for (x, y) in [(pg15(), pg15b()), (pg17(), pg17b())] {
+        let (dx, dy) = (fresh_db(x, "tpch"), fresh_db(y, "tpch"));
+        for (c, d) in [(x, &dx), (y, &dy)] {
+            c.execute(d, include_str!("../fixtures/tpch_schema.sql"))
+                .unwrap();
+        }
+        let req = CompareRequest {
+            corpus: queries.clone(),
+            ..request(
+                Side::Live(target(x, &dx, "a")),
+                Side::Live(target(y, &dy, "b")),
+            )
+        };
+        let (l, _) = pgparity::run::load_sides(&req, &NoProgress).unwrap();
+        let plans = l.plans.as_ref().unwrap();
+        let failed: Vec<_> = plans
+            .iter()
+            .filter(|(_, p)| p.plan.is_none())
+            .map(|(k, p)| (k.clone(), p.error.clone()))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "PostgreSQL {}: {failed:?}",
+            x.install.major
+        );
+        let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
+            .unwrap()
+            .findings
+            .into_iter()
+            .map(|e| e.finding)
+            .collect();
+        assert!(f.iter().all(|x| x.category != Category::Plan), "{f:#?}");
+    }
+}
