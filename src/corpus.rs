@@ -186,6 +186,13 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
             {
                 return Err(format!("is not SQL the tool can plan ({e})"));
             }
+            // Unread by the parser, it cannot be proven to be one statement: a semicolon could
+            // smuggle a second one into the EXPLAIN batch. Refuse it.
+            if sql.contains(';') {
+                return Err(format!(
+                    "cannot be read ({e}) and holds a ';'; pgparity sends only statements it can tell are single"
+                ));
+            }
             let kind = if ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(&word.as_str()) {
                 "write"
             } else {
@@ -245,5 +252,9 @@ mod tests {
         )
         .unwrap();
         assert!(odd.parse_error.is_some() && odd.kind == "unknown");
+        let smuggled = "SELECT * FROM t WHERE x = ANY($1) FOR NO KEY UPDATE SKIP LOCKED OF; SET default_transaction_read_only = off";
+        assert!(read_query("s.sql", smuggled)
+            .unwrap_err()
+            .contains("holds a ';'"));
     }
 }

@@ -189,11 +189,21 @@ pub async fn explain_with(
         ),
     };
     // Never executed: EXPLAIN without ANALYZE, in a read-only transaction, rolled back.
-    let _ = client
-        .batch_execute(
-            "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan",
-        )
-        .await;
+    const BEGIN: &str =
+        "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan";
+    if method != "prepare" && sets.is_empty() {
+        // The common case in one round trip: begin, explain, roll back.
+        let batch = format!("{BEGIN}; {body}; ROLLBACK");
+        match client.simple_query(&batch).await {
+            Ok(messages) => read_plan(&messages, &mut pq),
+            Err(e) => {
+                pq.error = Some(crate::capture::db_message(&e));
+                let _ = client.batch_execute("ROLLBACK").await;
+            }
+        }
+        return pq;
+    }
+    let _ = client.batch_execute(BEGIN).await;
     for (name, value) in sets {
         let sql = format!(
             "SAVEPOINT pgparity_set; SET LOCAL \"{}\" = '{}'; RELEASE SAVEPOINT pgparity_set",
@@ -222,25 +232,7 @@ pub async fn explain_with(
         false
     };
     match client.simple_query(&body).await {
-        Ok(messages) => {
-            let text = messages.iter().find_map(|m| match m {
-                SimpleQueryMessage::Row(r) => r.get(0).map(String::from),
-                _ => None,
-            });
-            match text
-                .as_deref()
-                .map(serde_json::from_str::<serde_json::Value>)
-            {
-                Some(Ok(v)) => {
-                    if let Some(plan) = v.get(0).and_then(|p| p.get("Plan")) {
-                        let node = PlanNode::from_json(plan);
-                        pq.fingerprint = Some(node.fingerprint());
-                        pq.plan = Some(node);
-                    }
-                }
-                _ => pq.error = Some("EXPLAIN returned no JSON plan".into()),
-            }
-        }
+        Ok(messages) => read_plan(&messages, &mut pq),
         Err(e) => pq.error = Some(crate::capture::db_message(&e)),
     }
     let _ = client.batch_execute("ROLLBACK").await;
@@ -248,4 +240,25 @@ pub async fn explain_with(
         let _ = client.batch_execute("DEALLOCATE pgparity_q").await;
     }
     pq
+}
+
+/// Reads the JSON plan out of EXPLAIN's reply.
+fn read_plan(messages: &[SimpleQueryMessage], pq: &mut PlannedQuery) {
+    let text = messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(r) => r.get(0).map(String::from),
+        _ => None,
+    });
+    match text
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        Some(Ok(v)) => {
+            if let Some(plan) = v.get(0).and_then(|p| p.get("Plan")) {
+                let node = PlanNode::from_json(plan);
+                pq.fingerprint = Some(node.fingerprint());
+                pq.plan = Some(node);
+            }
+        }
+        _ => pq.error = Some("EXPLAIN returned no JSON plan".into()),
+    }
 }
