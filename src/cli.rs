@@ -272,18 +272,11 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
     let progress = Spinners::new();
     match cli.command {
         Command::Snapshot(a) => {
-            let target = live_target(&config, a.url.as_deref(), a.env.as_deref(), "snapshot")?;
-            let mut target = target;
+            let mut target = live_target(&config, a.url.as_deref(), a.env.as_deref(), "snapshot")?;
             if let Some(n) = a.name {
                 target.name = n;
             }
-            let snap = run::snapshot(
-                &target,
-                &config.capture,
-                profile_options(&config, &a.profile).as_ref(),
-                &config.relationships,
-                &progress,
-            )?;
+            let snap = capture_live(&config, &target, &a.profile, &progress)?;
             snap.write(&a.output)?;
             eprintln!(
                 "wrote {} ({} tables, {} settings, {} problems)",
@@ -307,13 +300,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 ));
             }
             let target = live_target(&config, a.url.as_deref(), a.env.as_deref(), "profile")?;
-            let snap = run::snapshot(
-                &target,
-                &config.capture,
-                profile_options(&config, &a.profile).as_ref(),
-                &config.relationships,
-                &progress,
-            )?;
+            let snap = capture_live(&config, &target, &a.profile, &progress)?;
             let text = if a.format == "json" {
                 let mut j = serde_json::to_string_pretty(&serde_json::json!({
                     "environment": snap.meta.environment,
@@ -423,6 +410,22 @@ fn config_name(c: &Config) -> String {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "the config (no pgparity.toml found)".into())
+}
+
+/// Captures one live environment with the profile options of the command line and config.
+fn capture_live(
+    config: &Config,
+    target: &Target,
+    p: &ProfileArgs,
+    progress: &dyn Progress,
+) -> Result<crate::snapshot::Snapshot> {
+    run::snapshot(
+        target,
+        &config.capture,
+        profile_options(config, p).as_ref(),
+        &config.relationships,
+        progress,
+    )
 }
 
 /// The one live environment of `snapshot` and `profile`: `--url` or `--env`.

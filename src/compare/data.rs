@@ -4,7 +4,7 @@
 //!
 //! Asymmetric by default, with effect sizes: a case counts as missing on the left only when,
 //! had the left side the right side's share, its rows would have shown it at least
-//! `MIN_EXPECTED` times. So sampling noise is not a finding, and the same data on both sides
+//! `min_expected` times (3 by default, see `thresholds.rs`). So sampling noise is not a finding, and the same data on both sides
 //! gives none.
 
 use super::{each_key, Sides};

@@ -328,28 +328,19 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
     let target = job.sample_rows as f64;
     let rows = est_rows.filter(|r| *r > 0.0).unwrap_or(pages as f64 * 50.0);
     let small = est_rows.map_or(pages <= 128, |r| r <= 2.0 * target);
-    if job.opts.exact || small || rows <= 0.0 {
-        return (
-            String::new(),
-            Method {
-                kind: "exact".into(),
-                percent: None,
-                rows_read: 0,
-            },
-            1.0,
-        );
-    }
-    let percent = (100.0 * target / rows).clamp(0.0001, 100.0);
-    if percent >= 50.0 {
-        return (
-            String::new(),
-            Method {
-                kind: "exact".into(),
-                percent: None,
-                rows_read: 0,
-            },
-            1.0,
-        );
+    let percent = if rows > 0.0 {
+        (100.0 * target / rows).clamp(0.0001, 100.0)
+    } else {
+        100.0
+    };
+    // Small tables, and samples that would read half the table anyway, are read whole.
+    if job.opts.exact || small || percent >= 50.0 {
+        let method = Method {
+            kind: "exact".into(),
+            percent: None,
+            rows_read: 0,
+        };
+        return (String::new(), method, 1.0);
     }
     let kind = if rows <= 100.0 * target {
         "bernoulli"
