@@ -37,11 +37,16 @@ fn generated(n: usize) -> Vec<Query> {
 }
 
 async fn explain_side(target: &Target, queries: &[Query], major: i32) -> usize {
-    let client = pgparity::capture::connect(target).await.unwrap();
-    pgparity::capture::read_only_session(&client, &target.name, &CaptureOptions::default())
-        .await
-        .unwrap();
-    let plans = pgparity::plan::explain_all(&client, queries, major).await;
+    let (plans, problems) = pgparity::plan::explain_all(
+        target,
+        queries,
+        major,
+        &pgparity::plan::PlanOptions::default(),
+        &CaptureOptions::default(),
+        &pgparity::progress::NoProgress,
+    )
+    .await;
+    assert!(problems.is_empty(), "{problems:?}");
     plans.values().filter(|p| p.plan.is_some()).count()
 }
 

@@ -63,7 +63,92 @@ struct SnapshotArgs {
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
     #[command(flatten)]
+    corpus: CorpusArgs,
+    #[command(flatten)]
     profile: ProfileArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct CorpusArgs {
+    /// Query corpus (a folder of .sql files, or one file) to EXPLAIN on live sides; repeatable
+    #[arg(long, value_name = "PATH")]
+    corpus: Vec<PathBuf>,
+    /// Take the corpus from ENV's pg_stat_statements: its top statements by total execution
+    /// time, weighted by their share of it
+    #[arg(long, value_name = "ENV|URL")]
+    corpus_from_stats: Option<String>,
+    /// How many statements --corpus-from-stats takes
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    top: usize,
+    /// Sessions planning at once per environment (default 4)
+    #[arg(long, value_name = "N")]
+    plan_concurrency: Option<usize>,
+    /// statement_timeout while planning one query, e.g. 10s (default)
+    #[arg(long, value_name = "DURATION")]
+    plan_timeout: Option<String>,
+    /// Data-changing statements: plan (EXPLAIN in a rolled-back read-only transaction; the
+    /// default) or refuse (never sent)
+    #[arg(long, value_name = "plan|refuse")]
+    writes: Option<String>,
+    /// EXPLAIN ANALYZE read statements on environments not marked protected (read-only
+    /// transaction, rolled back, with buffers)
+    #[arg(long)]
+    explain_analyze: bool,
+}
+
+/// The corpus (files, and pg_stat_statements when asked) and how to plan it.
+fn corpus(
+    config: &Config,
+    a: &CorpusArgs,
+) -> Result<(Vec<crate::corpus::Query>, crate::plan::PlanOptions)> {
+    let mut plan = config.plan.clone();
+    if let Some(n) = a.plan_concurrency {
+        plan.concurrency = n.max(1);
+    }
+    if let Some(t) = &a.plan_timeout {
+        plan.timeout =
+            config::parse_duration(t).map_err(|m| Error::Usage(format!("--plan-timeout: {m}")))?;
+    }
+    if let Some(w) = &a.writes {
+        plan.writes = crate::plan::WritePolicy::parse(w)
+            .ok_or_else(|| Error::Usage(format!("--writes: '{w}' is neither plan nor refuse")))?;
+    }
+    plan.analyze |= a.explain_analyze;
+    let mut paths = config.corpus.clone();
+    paths.extend(a.corpus.iter().cloned());
+    let mut queries = Vec::new();
+    if !paths.is_empty() {
+        let (q, problems) = crate::corpus::load(&paths)?;
+        for p in problems {
+            eprintln!("warning: corpus: {}: {}", p.area, p.message);
+        }
+        queries = q;
+    }
+    if let Some(spec) = &a.corpus_from_stats {
+        if a.top == 0 {
+            return Err(Error::Usage("--top: must be at least 1".into()));
+        }
+        let target = match resolve_side(config, spec, None)? {
+            Side::Live(t) => t,
+            Side::File(p) => {
+                return Err(Error::Usage(format!(
+                    "--corpus-from-stats: {} is a snapshot file; hint: name a live environment (a snapshot's recorded corpus is replayed by itself)",
+                    p.display()
+                )))
+            }
+        };
+        let (q, problems) = run::corpus_from_stats(&target, a.top, &config.capture)?;
+        for p in problems {
+            eprintln!("warning: {}: {}: {}", target.name, p.area, p.message);
+        }
+        queries.extend(q);
+    } else if !paths.is_empty() && queries.is_empty() {
+        return Err(Error::Usage(
+            "the corpus holds no query; hint: give a folder of .sql files, one statement each"
+                .into(),
+        ));
+    }
+    Ok((queries, plan))
 }
 
 #[derive(Args, Debug)]
@@ -149,9 +234,8 @@ struct CheckArgs {
     /// The side to match (production): an environment name, a connection string or a snapshot file
     #[arg(long, value_name = "ENV|URL|FILE")]
     right: Option<String>,
-    /// Query corpus (a folder of .sql files, or one file) to EXPLAIN on both live sides; repeatable
-    #[arg(long, value_name = "PATH")]
-    corpus: Vec<PathBuf>,
+    #[command(flatten)]
+    corpus: CorpusArgs,
     #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
@@ -239,14 +323,14 @@ impl Progress for Spinners {
             ));
         }
     }
-    fn step(&self, what: &str, done: usize, total: usize) {
+    fn step(&self, what: &str, done: usize, total: usize, units: &str) {
         if let Some((bar, _)) = self
             .bars
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(what)
         {
-            bar.set_message(format!("{what}: profiling data, {done}/{total} tables"));
+            bar.set_message(format!("{what}: {done}/{total} {units}"));
         }
     }
     fn note(&self, message: &str) {
@@ -276,13 +360,23 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             if let Some(n) = a.name {
                 target.name = n;
             }
-            let snap = capture_live(&config, &target, &a.profile, &progress)?;
+            let (queries, plan) = corpus(&config, &a.corpus)?;
+            let snap = run::snapshot_planned(
+                &target,
+                &config.capture,
+                profile_options(&config, &a.profile).as_ref(),
+                &config.relationships,
+                &queries,
+                &plan,
+                &progress,
+            )?;
             snap.write(&a.output)?;
             eprintln!(
-                "wrote {} ({} tables, {} settings, {} problems)",
+                "wrote {} ({} tables, {} settings, {} queries planned, {} problems)",
                 a.output.display(),
                 snap.schema.tables.len(),
                 snap.inventory.settings.len(),
+                snap.plans.as_ref().map_or(0, |p| p.len()),
                 snap.problems.len()
             );
             Ok(0)
@@ -328,18 +422,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 &a.report,
                 &a.profile,
             )?;
-            let mut paths = config.corpus.clone();
-            paths.extend(a.corpus.iter().cloned());
-            if !paths.is_empty() {
-                let (queries, problems) = crate::corpus::load(&paths)?;
-                for p in problems {
-                    eprintln!("warning: corpus: {}: {}", p.area, p.message);
-                }
-                if queries.is_empty() {
-                    return Err(Error::Usage("the corpus holds no query; hint: give a folder of .sql files, one statement each".into()));
-                }
-                req.corpus = queries;
-            }
+            (req.corpus, req.plan) = corpus(&config, &a.corpus)?;
             let report = run::check(&req, &progress)?;
             emit(&report, &a.report)
         }
@@ -537,6 +620,7 @@ fn request(
         profile: profile_options(config, p),
         relationships: config.relationships.clone(),
         corpus: Vec::new(),
+        plan: config.plan.clone(),
         policy: collect_policy(config, r)?,
         thresholds: config.thresholds.clone(),
         fail_on: fail_level(config, r)?,

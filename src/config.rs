@@ -34,6 +34,9 @@ pub struct ConfigFile {
     /// Query corpora (folders or files, relative to this file) that `check` plans on both sides.
     #[serde(default)]
     pub corpus: Vec<PathBuf>,
+    /// How corpus queries are planned.
+    #[serde(default)]
+    pub plans: PlansConfig,
     /// Logical relationships to profile like foreign keys (not declared in the schema).
     #[serde(default)]
     pub relationship: Vec<RelationshipConfig>,
@@ -93,6 +96,20 @@ pub struct ProfileConfig {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct PlansConfig {
+    /// Sessions planning at once per environment (default 4).
+    pub concurrency: Option<usize>,
+    /// statement_timeout while planning one query (default 10s).
+    pub timeout: Option<String>,
+    /// Data-changing statements: `plan` (EXPLAIN in a rolled-back read-only transaction,
+    /// the default) or `refuse` (never sent).
+    pub writes: Option<String>,
+    /// EXPLAIN ANALYZE read statements on environments not marked protected (default false).
+    pub analyze: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ThresholdsConfig {
     pub volume_band: Option<f64>,
     pub min_expected: Option<f64>,
@@ -141,6 +158,7 @@ pub struct Config {
     pub profile: crate::profile::ProfileOptions,
     pub relationships: Vec<crate::profile::RelSpec>,
     pub corpus: Vec<PathBuf>,
+    pub plan: crate::plan::PlanOptions,
     pub thresholds: crate::compare::thresholds::ThresholdSet,
     pub fail_on: Option<Severity>,
 }
@@ -289,6 +307,23 @@ impl Config {
                 return Err(Error::config(&path, format!("check names environment '{side}', which is not defined under [environments]")));
             }
         }
+        let mut plan = crate::plan::PlanOptions::default();
+        if let Some(n) = file.plans.concurrency {
+            plan.concurrency = n.max(1);
+        }
+        if let Some(t) = &file.plans.timeout {
+            plan.timeout = parse_duration(t)
+                .map_err(|m| Error::config(&path, format!("plans.timeout: {m}")))?;
+        }
+        if let Some(w) = &file.plans.writes {
+            plan.writes = crate::plan::WritePolicy::parse(w).ok_or_else(|| {
+                Error::config(
+                    &path,
+                    format!("plans.writes: '{w}' is neither plan nor refuse"),
+                )
+            })?;
+        }
+        plan.analyze = file.plans.analyze.unwrap_or(false);
         let corpus = file
             .corpus
             .iter()
@@ -302,6 +337,7 @@ impl Config {
             profile,
             relationships,
             corpus,
+            plan,
             thresholds,
             fail_on,
         })

@@ -28,6 +28,9 @@ pub struct Query {
     pub params: usize,
     /// Why sqlparser could not read it, if it could not.
     pub parse_error: Option<String>,
+    /// Share of the workload's total execution time (from pg_stat_statements), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
 }
 
 /// Reads every `.sql` file under each path (folders recursively, in name order).
@@ -174,6 +177,7 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
                 relations,
                 params,
                 parse_error: None,
+                weight: None,
             })
         }
         Err(e) => {
@@ -205,6 +209,7 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
                 relations: Vec::new(),
                 params,
                 parse_error: Some(e.to_string()),
+                weight: None,
             })
         }
     }

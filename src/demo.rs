@@ -174,6 +174,7 @@ pub fn run(
         profile,
         relationships: Vec::new(),
         corpus: demo_corpus(),
+        plan: Default::default(),
         policy: Vec::new(),
         thresholds: Default::default(),
         fail_on: crate::finding::Severity::Low,

@@ -112,6 +112,13 @@ pub struct Finding {
     /// Why it differs, where the evidence allows (plan findings).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<Cause>,
+    /// Share of the workload's execution time behind this finding (a query of a corpus taken
+    /// from pg_stat_statements): within a severity, heavier findings rank first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Both plans, normalized, for a query that plans differently (for drawing side by side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plans: Option<Box<crate::plan::PlanPair>>,
 }
 
 /// One reason a difference exists, with its evidence and the findings of other layers it links to.
@@ -155,6 +162,8 @@ impl Finding {
             why: String::new(),
             hint: String::new(),
             causes: Vec::new(),
+            weight: None,
+            plans: None,
         }
     }
 
@@ -184,12 +193,19 @@ impl Finding {
     }
 }
 
-/// The stable order of a report: severity (highest first), then category rank, object, id.
+/// The stable order of a report: severity (highest first), then category rank, workload
+/// weight (heaviest first), object, id.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.category.cmp(&b.category))
+            .then_with(|| {
+                b.weight
+                    .unwrap_or(0.0)
+                    .partial_cmp(&a.weight.unwrap_or(0.0))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
             .then_with(|| a.object.cmp(&b.object))
             .then_with(|| a.id.cmp(&b.id))
     });

@@ -24,5 +24,6 @@ pub mod report;
 pub mod run;
 pub mod snapshot;
 pub mod tls;
+pub mod workload;
 
 pub use error::{Error, Result};

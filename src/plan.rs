@@ -3,15 +3,20 @@
 //! `GENERIC_PLAN` on PostgreSQL 16 and later, and on older servers `PREPARE` + `EXPLAIN EXECUTE`
 //! with NULL arguments under `plan_cache_mode = force_generic_plan` (so no constant folding).
 //! The plan is kept as a tree of what matters to its shape, with a fingerprint that ignores
-//! costs, row estimates, widths and worker counts.
+//! costs, row estimates, widths and worker counts. Several sessions plan a big corpus at once
+//! (a bounded pool), each with its own statement_timeout for planning.
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
+use crate::capture::{CaptureOptions, Target};
 use crate::corpus::Query;
+use crate::progress::Progress;
+use crate::snapshot::Problem;
 
 /// One plan node, as far as the shape goes (plus the planner's estimates, for messages).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +32,9 @@ pub struct PlanNode {
     pub strategy: Option<String>,
     pub rows: f64,
     pub cost: f64,
+    /// Rows the node returned (EXPLAIN ANALYZE only), per loop times loops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_rows: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<PlanNode>,
 }
@@ -46,6 +54,12 @@ impl PlanNode {
             strategy: s("Strategy"),
             rows: v.get("Plan Rows").and_then(|x| x.as_f64()).unwrap_or(0.0),
             cost: v.get("Total Cost").and_then(|x| x.as_f64()).unwrap_or(0.0),
+            actual_rows: v.get("Actual Rows").and_then(|x| x.as_f64()).map(|r| {
+                r * v
+                    .get("Actual Loops")
+                    .and_then(|x| x.as_f64())
+                    .unwrap_or(1.0)
+            }),
             children: v
                 .get("Plans")
                 .and_then(|p| p.as_array())
@@ -106,15 +120,74 @@ impl PlanNode {
     }
 }
 
+/// How the corpus is planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanOptions {
+    /// Sessions planning at once per environment (default 4).
+    pub concurrency: usize,
+    /// statement_timeout while planning one query (default 10s): a runaway planner (a 100-way
+    /// join without GEQO) is cut off and recorded, and the run goes on.
+    pub timeout: Duration,
+    /// Data-changing statements: planned inside a rolled-back read-only transaction (`Plan`,
+    /// the default) or not sent at all (`Refuse`).
+    pub writes: WritePolicy,
+    /// EXPLAIN ANALYZE (with BUFFERS) for read statements on environments not marked protected,
+    /// inside a read-only transaction that is rolled back.
+    pub analyze: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            concurrency: 4,
+            timeout: Duration::from_secs(10),
+            writes: WritePolicy::Plan,
+            analyze: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePolicy {
+    Plan,
+    Refuse,
+}
+
+impl WritePolicy {
+    pub fn parse(s: &str) -> Option<WritePolicy> {
+        match s {
+            "plan" => Some(WritePolicy::Plan),
+            "refuse" => Some(WritePolicy::Refuse),
+            _ => None,
+        }
+    }
+}
+
+/// Both sides' plans of one query, as a plan finding carries them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanPair {
+    pub left: Option<PlanNode>,
+    pub right: Option<PlanNode>,
+}
+
 /// One corpus query's plan on one side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedQuery {
     pub kind: String,
     pub params: usize,
+    /// The statement as planned, so a snapshot can replay its corpus on another server.
+    #[serde(default)]
+    pub sql: String,
+    /// Share of the workload's total execution time (a corpus from pg_stat_statements).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
     /// `plain`, `generic_plan` (16+), or `prepare` (EXPLAIN EXECUTE, forced generic plan).
     pub method: String,
+    /// True when the plan carries EXPLAIN ANALYZE's actual rows.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub analyzed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,59 +198,228 @@ pub struct PlannedQuery {
     /// The same query re-planned here with the other side's planner settings (`SET LOCAL`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterfactual: Option<Counterfactual>,
+    /// The same query re-planned here steered toward the other side's plan (`enable_* = off`
+    /// for what only this side's plan uses): a cost tie shows as a converged shape at almost
+    /// the same cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steered: Option<Counterfactual>,
 }
 
-/// A re-plan with other settings: which, and the shape it gave.
+impl PlannedQuery {
+    /// The query as a corpus entry again (to replay a snapshot's corpus on a live server).
+    pub fn to_query(&self, path: &str) -> Query {
+        Query {
+            path: path.into(),
+            sql: self.sql.clone(),
+            kind: self.kind.clone(),
+            relations: Vec::new(),
+            params: self.params,
+            parse_error: self.parse_error.clone(),
+            weight: self.weight,
+        }
+    }
+}
+
+/// A re-plan with other settings: which, the shape and the cost it gave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Counterfactual {
     /// `name = value` as applied.
     pub settings: Vec<String>,
     pub fingerprint: Option<String>,
+    /// The re-planned total cost, without the penalty PostgreSQL 17 and older add for a
+    /// disabled node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
-/// Plans every query on an open read-only session; `major` picks the parameter method.
+/// PostgreSQL 17 and older add this to the cost of every node a disabled `enable_*` forces.
+const DISABLE_COST: f64 = 1.0e10;
+
+fn without_disable_cost(c: f64) -> f64 {
+    if c >= DISABLE_COST {
+        c % DISABLE_COST
+    } else {
+        c
+    }
+}
+
+/// The `enable_*` switches (and the parallel worker cap) that steer the planner away from
+/// what `mine` uses and `theirs` does not: the re-plan then tends toward `theirs`.
+pub fn steering(mine: &PlanNode, theirs: &PlanNode) -> Vec<(String, String)> {
+    fn features(p: &PlanNode) -> std::collections::BTreeSet<&'static str> {
+        let mut out = std::collections::BTreeSet::new();
+        p.walk(&mut |n| {
+            let f = match (n.node_type.as_str(), n.strategy.as_deref()) {
+                ("Nested Loop", _) => "enable_nestloop",
+                ("Hash Join", _) => "enable_hashjoin",
+                ("Merge Join", _) => "enable_mergejoin",
+                ("Seq Scan", _) => "enable_seqscan",
+                ("Index Scan", _) => "enable_indexscan",
+                ("Index Only Scan", _) => "enable_indexonlyscan",
+                ("Bitmap Heap Scan", _) => "enable_bitmapscan",
+                ("Aggregate", Some("Hashed" | "Mixed")) => "enable_hashagg",
+                ("Memoize", _) => "enable_memoize",
+                ("Material", _) => "enable_material",
+                ("Incremental Sort", _) => "enable_incremental_sort",
+                ("Gather Merge", _) => "enable_gathermerge",
+                ("Gather", _) => "max_parallel_workers_per_gather",
+                _ => return,
+            };
+            out.insert(f);
+        });
+        out
+    }
+    let (a, b) = (features(mine), features(theirs));
+    a.difference(&b)
+        .map(|f| {
+            let off = if *f == "max_parallel_workers_per_gather" {
+                "0"
+            } else {
+                "off"
+            };
+            (f.to_string(), off.to_string())
+        })
+        .collect()
+}
+
+/// Plans every query on `target` through up to `opts.concurrency` read-only sessions;
+/// `major` picks the parameter method. A session that cannot be opened is a problem and its
+/// share of the corpus is planned by the others.
 pub async fn explain_all(
-    client: &Client,
+    target: &Target,
     queries: &[Query],
     major: i32,
-) -> BTreeMap<String, PlannedQuery> {
-    let mut out = BTreeMap::new();
-    for q in queries {
-        out.insert(q.path.clone(), explain(client, q, major).await);
+    opts: &PlanOptions,
+    copts: &CaptureOptions,
+    progress: &dyn Progress,
+) -> (BTreeMap<String, PlannedQuery>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let analyze = opts.analyze && !target.protected;
+    if opts.analyze && target.protected {
+        problems.push(Problem {
+            area: "plans".into(),
+            message: format!(
+                "EXPLAIN ANALYZE skipped: {} is protected; its plans are estimates only",
+                target.name
+            ),
+        });
     }
-    out
+    let sessions = opts
+        .concurrency
+        .max(1)
+        .min(queries.len().div_ceil(25))
+        .max(1);
+    let mut clients = Vec::new();
+    for _ in 0..sessions {
+        match open_session(target, copts, opts.timeout).await {
+            Ok(c) => clients.push(c),
+            Err(e) => {
+                if clients.is_empty() {
+                    problems.push(Problem {
+                        area: "plans".into(),
+                        message: e.to_string(),
+                    });
+                    return (BTreeMap::new(), problems);
+                }
+                break;
+            }
+        }
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results = futures_util::future::join_all(clients.iter().map(|client| {
+        let (next, done) = (&next, &done);
+        async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(q) = queries.get(i) else { break };
+                let pq = if q.kind == "write" && opts.writes == WritePolicy::Refuse {
+                    refused(q)
+                } else {
+                    explain_with(client, q, major, &[], analyze && q.kind == "read").await
+                };
+                out.push((q.path.clone(), pq));
+                let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if d % 25 == 0 || d == queries.len() {
+                    progress.step(&target.name, d, queries.len(), "queries planned");
+                }
+            }
+            out
+        }
+    }))
+    .await;
+    (results.into_iter().flatten().collect(), problems)
 }
 
-async fn explain(client: &Client, q: &Query, major: i32) -> PlannedQuery {
-    explain_with(client, q, major, &[]).await
+/// A read-only session whose statement_timeout is the planning timeout.
+pub async fn open_session(
+    target: &Target,
+    copts: &CaptureOptions,
+    timeout: Duration,
+) -> crate::error::Result<tokio_postgres::Client> {
+    let client = crate::capture::connect(target).await?;
+    crate::capture::read_only_session(&client, &target.name, copts).await?;
+    client
+        .batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))
+        .await
+        .map_err(|e| crate::error::Error::env(&target.name, crate::capture::db_message(&e)))?;
+    Ok(client)
 }
 
-/// Plans `q` with `sets` applied by `SET LOCAL` (each under a savepoint: one the role may not
-/// set is skipped) inside the read-only transaction.
-pub async fn explain_with(
-    client: &Client,
-    q: &Query,
-    major: i32,
-    sets: &[(String, String)],
-) -> PlannedQuery {
-    let method = if q.params == 0 {
+fn method(q: &Query, major: i32) -> &'static str {
+    if q.params == 0 {
         "plain"
     } else if major >= 16 {
         "generic_plan"
     } else {
         "prepare"
-    };
-    let mut pq = PlannedQuery {
+    }
+}
+
+fn blank(q: &Query, method: &str) -> PlannedQuery {
+    PlannedQuery {
         kind: q.kind.clone(),
         params: q.params,
+        sql: q.sql.clone(),
+        weight: q.weight,
         parse_error: q.parse_error.clone(),
         method: method.into(),
+        analyzed: false,
         fingerprint: None,
         plan: None,
         error: None,
         counterfactual: None,
+        steered: None,
+    }
+}
+
+fn refused(q: &Query) -> PlannedQuery {
+    let mut pq = blank(q, "refused");
+    pq.error = Some("not planned: data-changing statements are refused (writes = refuse)".into());
+    pq
+}
+
+/// Plans `q` with `sets` applied by `SET LOCAL` (each under a savepoint: one the role may not
+/// set is skipped) inside a read-only transaction that is rolled back. `analyze` runs EXPLAIN
+/// ANALYZE (BUFFERS) instead; the caller allows it only for read statements on unprotected
+/// environments, and the read-only transaction refuses any write regardless.
+pub async fn explain_with(
+    client: &Client,
+    q: &Query,
+    major: i32,
+    sets: &[(String, String)],
+    analyze: bool,
+) -> PlannedQuery {
+    let method = method(q, major);
+    let analyze = analyze && method != "generic_plan";
+    let mut pq = blank(q, method);
+    pq.analyzed = analyze;
+    let opts = if analyze {
+        "FORMAT JSON, VERBOSE, SETTINGS, ANALYZE, BUFFERS"
+    } else {
+        "FORMAT JSON, VERBOSE, SETTINGS"
     };
-    let opts = "FORMAT JSON, VERBOSE, SETTINGS";
     let body = match method {
         "plain" => format!("EXPLAIN ({opts}) {}", q.sql),
         "generic_plan" => format!("EXPLAIN ({opts}, GENERIC_PLAN) {}", q.sql),
@@ -188,7 +430,7 @@ pub async fn explain_with(
                 .join(", ")
         ),
     };
-    // Never executed: EXPLAIN without ANALYZE, in a read-only transaction, rolled back.
+    // Never executed unless asked (ANALYZE, reads only), in a read-only transaction, rolled back.
     const BEGIN: &str =
         "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan";
     if method != "prepare" && sets.is_empty() {
@@ -242,6 +484,21 @@ pub async fn explain_with(
     pq
 }
 
+/// Re-plans `q` with `sets` and keeps what the comparison needs: the shape and the cost.
+pub async fn replan(
+    client: &Client,
+    q: &Query,
+    major: i32,
+    sets: &[(String, String)],
+) -> Counterfactual {
+    let re = explain_with(client, q, major, sets, false).await;
+    Counterfactual {
+        settings: sets.iter().map(|(k, v)| format!("{k} = {v}")).collect(),
+        fingerprint: re.fingerprint,
+        cost: re.plan.map(|p| without_disable_cost(p.cost)),
+    }
+}
+
 /// Reads the JSON plan out of EXPLAIN's reply.
 fn read_plan(messages: &[SimpleQueryMessage], pq: &mut PlannedQuery) {
     let text = messages.iter().find_map(|m| match m {
@@ -260,5 +517,66 @@ fn read_plan(messages: &[SimpleQueryMessage], pq: &mut PlannedQuery) {
             }
         }
         _ => pq.error = Some("EXPLAIN returned no JSON plan".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(t: &str, strategy: Option<&str>, children: Vec<PlanNode>) -> PlanNode {
+        PlanNode {
+            node_type: t.into(),
+            relation: None,
+            index: None,
+            join_type: None,
+            strategy: strategy.map(String::from),
+            rows: 1.0,
+            cost: 1.0,
+            actual_rows: None,
+            children,
+        }
+    }
+
+    #[test]
+    fn steering_disables_what_only_one_plan_uses() {
+        let a = node(
+            "Aggregate",
+            Some("Hashed"),
+            vec![node(
+                "Nested Loop",
+                None,
+                vec![
+                    node("Seq Scan", None, vec![]),
+                    node("Index Scan", None, vec![]),
+                ],
+            )],
+        );
+        let b = node(
+            "Aggregate",
+            Some("Sorted"),
+            vec![node(
+                "Hash Join",
+                None,
+                vec![node("Seq Scan", None, vec![]), node("Gather", None, vec![])],
+            )],
+        );
+        assert_eq!(
+            steering(&a, &b),
+            vec![
+                ("enable_hashagg".to_string(), "off".to_string()),
+                ("enable_indexscan".into(), "off".into()),
+                ("enable_nestloop".into(), "off".into())
+            ]
+        );
+        assert_eq!(
+            steering(&b, &a),
+            vec![
+                ("enable_hashjoin".to_string(), "off".to_string()),
+                ("max_parallel_workers_per_gather".into(), "0".into())
+            ]
+        );
+        assert_eq!(without_disable_cost(2.0e10 + 12.5), 12.5);
+        assert_eq!(without_disable_cost(99.0), 99.0);
     }
 }

@@ -7,8 +7,8 @@ pub trait Progress: Sync {
     fn start(&self, what: &str, action: &str);
     /// `what` is done, with a one-word outcome.
     fn finish(&self, what: &str, outcome: &str);
-    /// `what` has done `done` of `total` units (tables profiled...).
-    fn step(&self, _what: &str, _done: usize, _total: usize) {}
+    /// `what` has done `done` of `total` `units` (`tables profiled`, `queries planned`).
+    fn step(&self, _what: &str, _done: usize, _total: usize, _units: &str) {}
     /// A free-form step.
     fn note(&self, _message: &str) {}
 }

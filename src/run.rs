@@ -11,6 +11,7 @@ use crate::compare::thresholds::ThresholdSet;
 use crate::compare::{self, Sides};
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Severity};
+use crate::plan::PlanOptions;
 use crate::policy::{self, Acceptance};
 use crate::profile::{ProfileOptions, RelSpec};
 use crate::progress::Progress;
@@ -44,8 +45,10 @@ pub struct CompareRequest {
     pub capture: CaptureOptions,
     /// Profile the data of live sides (`None`: `--no-profile`).
     pub profile: Option<ProfileOptions>,
-    /// Corpus queries to plan on both live sides.
+    /// Corpus queries to plan on both live sides (empty: a snapshot side's recorded corpus).
     pub corpus: Vec<crate::corpus::Query>,
+    /// How the corpus is planned.
+    pub plan: PlanOptions,
     /// Relationships to profile besides the declared foreign keys (configured ones).
     pub relationships: Vec<RelSpec>,
     pub policy: Vec<Acceptance>,
@@ -101,7 +104,8 @@ async fn add_plans(
     side: &Side,
     snap: &mut Snapshot,
     corpus: &[crate::corpus::Query],
-    opts: &CaptureOptions,
+    popts: &PlanOptions,
+    copts: &CaptureOptions,
     progress: &dyn Progress,
 ) {
     let Side::Live(t) = side else { return };
@@ -109,23 +113,13 @@ async fn add_plans(
         return;
     }
     progress.start(&t.name, &format!("planning {} queries", corpus.len()));
-    match capture::connect(t).await {
-        Ok(client) => match capture::read_only_session(&client, &t.name, opts).await {
-            Ok(()) => {
-                snap.plans =
-                    Some(crate::plan::explain_all(&client, corpus, snap.major_version()).await);
-            }
-            Err(e) => snap.problems.push(crate::snapshot::Problem {
-                area: "plans".into(),
-                message: e.to_string(),
-            }),
-        },
-        Err(e) => snap.problems.push(crate::snapshot::Problem {
-            area: "plans".into(),
-            message: e.to_string(),
-        }),
+    let (plans, problems) =
+        crate::plan::explain_all(t, corpus, snap.major_version(), popts, copts, progress).await;
+    progress.finish(&t.name, &format!("planned {} queries", plans.len()));
+    if !plans.is_empty() {
+        snap.plans = Some(plans);
     }
-    progress.finish(&t.name, "planned");
+    snap.problems.extend(problems);
 }
 
 /// The right side's values of the planner settings that differ: what a counterfactual re-plan
@@ -149,60 +143,115 @@ fn planner_differences(l: &Snapshot, r: &Snapshot) -> Vec<(String, String)> {
     out
 }
 
-/// For queries whose shapes differ, re-plans on the left with the right side's planner
-/// settings: if the shape converges, the settings are the cause.
-async fn add_counterfactuals(
-    left: &Side,
-    l: &mut Snapshot,
+/// Queries planned on both sides with different shapes.
+fn divergent<'q>(
+    corpus: &'q [crate::corpus::Query],
+    l: &Snapshot,
     r: &Snapshot,
-    corpus: &[crate::corpus::Query],
-    opts: &CaptureOptions,
-) {
-    let (Side::Live(t), Some(lp), Some(rp)) = (left, l.plans.as_ref(), r.plans.as_ref()) else {
-        return;
+) -> Vec<(
+    &'q crate::corpus::Query,
+    crate::plan::PlanNode,
+    crate::plan::PlanNode,
+)> {
+    let (Some(lp), Some(rp)) = (l.plans.as_ref(), r.plans.as_ref()) else {
+        return Vec::new();
     };
-    let sets = planner_differences(l, r);
-    if sets.is_empty() {
-        return;
-    }
-    let divergent: Vec<&crate::corpus::Query> = corpus
+    corpus
         .iter()
-        .filter(|q| match (lp.get(&q.path), rp.get(&q.path)) {
-            (Some(a), Some(b)) => {
-                a.fingerprint.is_some() && b.fingerprint.is_some() && a.fingerprint != b.fingerprint
+        .filter_map(|q| match (lp.get(&q.path), rp.get(&q.path)) {
+            (Some(a), Some(b)) if a.fingerprint != b.fingerprint => {
+                Some((q, a.plan.clone()?, b.plan.clone()?))
             }
-            _ => false,
+            _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Re-plans the queries whose shapes differ, on each live side: steered toward the other
+/// side's plan (a cost tie shows as the same shape at almost the same cost), and on the left
+/// with the right side's planner settings (if the shape converges, the settings are the cause).
+async fn add_counterfactuals(
+    req: &CompareRequest,
+    l: &mut Snapshot,
+    r: &mut Snapshot,
+    corpus: &[crate::corpus::Query],
+) {
+    let divergent = divergent(corpus, l, r);
     if divergent.is_empty() {
         return;
     }
-    let Ok(client) = capture::connect(t).await else {
-        return;
+    let sets = planner_differences(l, r);
+    let (lm, rm) = (l.major_version(), r.major_version());
+    let replans = |side: &Side, major: i32, left: bool| {
+        let divergent = &divergent;
+        let sets = &sets;
+        let side = side.clone();
+        async move {
+            let mut out = Vec::new();
+            let Side::Live(t) = side else { return out };
+            let Ok(client) = crate::plan::open_session(&t, &req.capture, req.plan.timeout).await
+            else {
+                return out;
+            };
+            for (q, a, b) in divergent {
+                let (mine, theirs) = if left { (a, b) } else { (b, a) };
+                let steer = crate::plan::steering(mine, theirs);
+                let steered = if steer.is_empty() {
+                    None
+                } else {
+                    Some(crate::plan::replan(&client, q, major, &steer).await)
+                };
+                let cf = if left && !sets.is_empty() {
+                    Some(crate::plan::replan(&client, q, major, sets).await)
+                } else {
+                    None
+                };
+                out.push((q.path.clone(), steered, cf));
+            }
+            out
+        }
     };
-    if capture::read_only_session(&client, &t.name, opts)
-        .await
-        .is_err()
-    {
-        return;
-    }
-    let major = l.major_version();
-    let settings: Vec<String> = sets.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-    let mut results = Vec::new();
-    for q in divergent {
-        let re = crate::plan::explain_with(&client, q, major, &sets).await;
-        results.push((q.path.clone(), re.fingerprint));
-    }
-    if let Some(plans) = l.plans.as_mut() {
-        for (path, fingerprint) in results {
-            if let Some(p) = plans.get_mut(&path) {
-                p.counterfactual = Some(crate::plan::Counterfactual {
-                    settings: settings.clone(),
-                    fingerprint,
-                });
+    let (lres, rres) = tokio::join!(replans(&req.left, lm, true), replans(&req.right, rm, false));
+    for (snap, res) in [(l, lres), (r, rres)] {
+        if let Some(plans) = snap.plans.as_mut() {
+            for (path, steered, cf) in res {
+                if let Some(p) = plans.get_mut(&path) {
+                    p.steered = steered;
+                    p.counterfactual = cf;
+                }
             }
         }
     }
+}
+
+/// The corpus for live sides: the request's, or else the one a snapshot side recorded (so an
+/// upgrade check replays a production snapshot's workload on a candidate server).
+fn effective_corpus(
+    req: &CompareRequest,
+    recorded: Option<&Snapshot>,
+) -> Vec<crate::corpus::Query> {
+    if !req.corpus.is_empty() {
+        return req.corpus.clone();
+    }
+    recorded
+        .and_then(|s| s.plans.as_ref())
+        .map(|plans| {
+            plans
+                .iter()
+                .filter(|(_, p)| !p.sql.is_empty())
+                .map(|(path, p)| p.to_query(path))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The top `top` statements of `target`'s pg_stat_statements as a weighted corpus.
+pub fn corpus_from_stats(
+    target: &Target,
+    top: usize,
+    opts: &CaptureOptions,
+) -> Result<(Vec<crate::corpus::Query>, Vec<crate::snapshot::Problem>)> {
+    runtime()?.block_on(crate::workload::from_stats(target, top, opts))
 }
 
 /// Captures one live environment, with its data profile unless `profile` is `None`.
@@ -213,9 +262,32 @@ pub fn snapshot(
     relationships: &[RelSpec],
     progress: &dyn Progress,
 ) -> Result<Snapshot> {
+    snapshot_planned(
+        target,
+        opts,
+        profile,
+        relationships,
+        &[],
+        &PlanOptions::default(),
+        progress,
+    )
+}
+
+/// Captures one live environment with its profile and the plans of `corpus`, which the
+/// snapshot records (SQL, weights and plans) so a later check can replay it elsewhere.
+pub fn snapshot_planned(
+    target: &Target,
+    opts: &CaptureOptions,
+    profile: Option<&ProfileOptions>,
+    relationships: &[RelSpec],
+    corpus: &[crate::corpus::Query],
+    plan: &PlanOptions,
+    progress: &dyn Progress,
+) -> Result<Snapshot> {
     runtime()?.block_on(async {
         let side = Side::Live(target.clone());
         let mut snap = load(&side, opts, progress).await?;
+        add_plans(&side, &mut snap, corpus, plan, opts, progress).await;
         if let Some(p) = profile {
             add_profile(&side, &mut snap, relationships, p, opts, progress).await;
         }
@@ -236,11 +308,31 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
                     load(&req.right, &req.capture, progress)
                 );
                 let (mut l, mut r) = (l?, r?);
+                let recorded = match (&req.left, &req.right) {
+                    (Side::File(_), _) => Some(&l),
+                    (_, Side::File(_)) => Some(&r),
+                    _ => None,
+                };
+                let corpus = effective_corpus(req, recorded);
                 tokio::join!(
-                    add_plans(&req.left, &mut l, &req.corpus, &req.capture, progress),
-                    add_plans(&req.right, &mut r, &req.corpus, &req.capture, progress)
+                    add_plans(
+                        &req.left,
+                        &mut l,
+                        &corpus,
+                        &req.plan,
+                        &req.capture,
+                        progress
+                    ),
+                    add_plans(
+                        &req.right,
+                        &mut r,
+                        &corpus,
+                        &req.plan,
+                        &req.capture,
+                        progress
+                    )
                 );
-                add_counterfactuals(&req.left, &mut l, &r, &req.corpus, &req.capture).await;
+                add_counterfactuals(req, &mut l, &mut r, &corpus).await;
                 if let Some(p) = &req.profile {
                     let mut extra_l = RelSpec::declared(&r);
                     extra_l.extend(req.relationships.iter().cloned());

@@ -251,7 +251,7 @@ pub async fn profile(
             }
             let mut d = done.lock().unwrap();
             *d += 1;
-            progress.step(&target.name, *d, total);
+            progress.step(&target.name, *d, total, "tables profiled");
         }
     });
     futures_util::future::join_all(workers).await;

@@ -74,7 +74,7 @@ fn plans_compare_and_planted_causes_show() {
     );
     let join = find(&f, "plan:query:join.sql:shape");
     assert!(
-        join.message.contains("join method between public.customers, public.orders: Nested Loop in staging → Hash Join in production"),
+        join.message.contains("join between public.customers, public.orders: Nested Loop in staging → Hash Join in production"),
         "{}",
         join.message
     );
@@ -267,4 +267,244 @@ fn tpch_queries_plan_on_15_and_17() {
             .collect();
         assert!(f.iter().all(|x| x.category != Category::Plan), "{f:#?}");
     }
+}
+
+fn tpch_check(
+    l: (&pgparity::cluster::Cluster, &str),
+    r: (&pgparity::cluster::Cluster, &str),
+) -> Vec<Finding> {
+    let req = CompareRequest {
+        corpus: tpch_queries(),
+        ..request(
+            Side::Live(target(l.0, l.1, "staging")),
+            Side::Live(target(r.0, r.1, "production")),
+        )
+    };
+    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
+        .unwrap()
+        .findings
+        .into_iter()
+        .map(|e| e.finding)
+        .filter(|f| f.category == Category::Plan)
+        .collect();
+    for f in &f {
+        eprintln!("{} {} {}\n   {:?}", f.id, f.severity, f.message, f.causes);
+    }
+    f
+}
+
+fn kinds(f: &Finding) -> Vec<String> {
+    f.causes.iter().map(|c| c.kind.clone()).collect()
+}
+
+/// TPC-H at a small scale on two PostgreSQL 17 servers: identical data gives no plan finding;
+/// each planted cause is found and attributed (a dropped index, a planner setting, 100× rows).
+#[test]
+fn tpch_planted_causes_are_attributed() {
+    let (a, b) = (pg17(), pg17b());
+    let (da, db) = (tpch_db(a, "tc", 0.01), tpch_db(b, "tc", 0.01));
+    for (c, d) in [(a, &da), (b, &db)] {
+        c.execute(
+            d,
+            "CREATE INDEX lineitem_shipdate_idx ON lineitem (l_shipdate); ANALYZE lineitem",
+        )
+        .unwrap();
+    }
+    assert_eq!(tpch_check((a, &da), (b, &db)), Vec::<Finding>::new());
+
+    // A dropped index: the queries that used it say which index is missing where.
+    a.execute(&da, "DROP INDEX lineitem_shipdate_idx").unwrap();
+    let f = tpch_check((a, &da), (b, &db));
+    assert!(!f.is_empty());
+    for x in &f {
+        let schema = x
+            .causes
+            .iter()
+            .find(|c| c.kind == "schema")
+            .unwrap_or_else(|| panic!("{x:#?}"));
+        assert_eq!(
+            schema.evidence,
+            "index lineitem_shipdate_idx does not exist in staging"
+        );
+        assert_eq!(
+            schema.links,
+            vec!["schema:public.lineitem_shipdate_idx:missing".to_string()]
+        );
+    }
+    let q06 = find(&f, "plan:query:q06.sql:shape");
+    assert!(
+        q06.message.contains(
+            "access path on public.lineitem: Seq Scan in staging → Bitmap Heap Scan in production"
+        ),
+        "{}",
+        q06.message
+    );
+    let pair = q06.plans.as_ref().expect("both plans in the finding");
+    assert_eq!(
+        pair.left.as_ref().unwrap().children[0].node_type,
+        "Seq Scan"
+    );
+    a.execute(
+        &da,
+        "CREATE INDEX lineitem_shipdate_idx ON lineitem (l_shipdate)",
+    )
+    .unwrap();
+
+    // A planner setting: every divergence is explained by re-planning with production's value.
+    a.execute(
+        &da,
+        &format!("ALTER DATABASE {da} SET enable_hashjoin = off"),
+    )
+    .unwrap();
+    let f = tpch_check((a, &da), (b, &db));
+    assert!(f.len() >= 5, "{f:#?}");
+    for x in &f {
+        assert_eq!(kinds(x), vec!["setting"], "{x:#?}");
+        assert_eq!(
+            x.causes[0].links,
+            vec!["setting:enable_hashjoin".to_string()]
+        );
+    }
+
+    // Production with 100× the rows: divergent plans and diverging estimates, cause data.
+    let small = tpch_db(a, "tc", 0.0001);
+    a.execute(
+        &small,
+        "CREATE INDEX lineitem_shipdate_idx ON lineitem (l_shipdate); ANALYZE lineitem",
+    )
+    .unwrap();
+    let f = tpch_check((a, &small), (b, &db));
+    assert!(f.len() >= 10, "{f:#?}");
+    for x in &f {
+        assert!(kinds(x).contains(&"data".to_string()), "{x:#?}");
+        let data = x.causes.iter().find(|c| c.kind == "data").unwrap();
+        assert!(
+            data.links.iter().all(|l| l.starts_with("volume:public.")),
+            "{data:?}"
+        );
+    }
+    assert!(
+        f.iter()
+            .any(|x| x.id.ends_with(":estimates") && x.severity == Severity::High),
+        "{f:#?}"
+    );
+    let q03 = f
+        .iter()
+        .find(|x| x.id.starts_with("plan:query:q03.sql"))
+        .unwrap();
+    assert!(q03.message.contains("differ"), "{}", q03.message);
+}
+
+/// Upgrade mode: the same TPC-H data on PostgreSQL 15 and 17. Only planner-version
+/// divergences remain (here Q22, whose anti join becomes a right anti join, a PostgreSQL 16
+/// feature), linked to the planner settings the new version brought; no cost tie is reported
+/// as a regression.
+#[test]
+fn tpch_upgrade_15_to_17_reports_planner_version() {
+    let (a, b) = (pg15(), pg17());
+    let (da, db) = (tpch_db(a, "up", 0.01), tpch_db(b, "up", 0.01));
+    let f = tpch_check((a, &da), (b, &db));
+    assert!(!f.is_empty());
+    for x in &f {
+        let k = kinds(x);
+        assert!(
+            k == vec!["planner-version"]
+                || (x.severity == Severity::Low && k[0] == "statistics-noise"),
+            "{x:#?}"
+        );
+    }
+    let q22 = find(&f, "plan:query:q22.sql:shape");
+    assert_eq!(q22.severity, Severity::Medium);
+    assert!(
+        q22.message.contains(
+            "Hash Join (Anti) in staging → Hash Join (Right Anti) in production (inputs swapped)"
+        ),
+        "{}",
+        q22.message
+    );
+    let cause = &q22.causes[0];
+    assert!(
+        cause
+            .evidence
+            .contains("right anti joins exist since PostgreSQL 16"),
+        "{}",
+        cause.evidence
+    );
+    assert!(
+        cause
+            .links
+            .contains(&"setting:enable_presorted_aggregate:presence".to_string()),
+        "{:?}",
+        cause.links
+    );
+    assert!(cause.links.contains(&"version:server:version".to_string()));
+}
+
+/// Two servers whose data differs by 2 % and a query balanced on the point where a sequential
+/// scan and a bitmap scan cost the same: they choose differently, and the steered re-plan shows
+/// a cost tie, reported low as statistics noise rather than as a regression.
+#[test]
+fn cost_ties_are_reported_as_noise() {
+    let (a, b) = (pg17(), pg17b());
+    let (da, db) = (fresh_db(a, "tie"), fresh_db(b, "tie"));
+    for (c, d, extra) in [(a, &da, 0), (b, &db, 2000)] {
+        c.execute(d, &format!("CREATE TABLE t (x int, pad text); \
+            INSERT INTO t SELECT (i * 7919) % 10000, 'p' FROM generate_series(1, 100000) i; \
+            INSERT INTO t SELECT 20000, 'p' FROM generate_series(1, {extra}); \
+            CREATE INDEX t_x_idx ON t (x); SET default_statistics_target = 10000; ANALYZE t; \
+            CREATE FUNCTION top_plan(n int) RETURNS text LANGUAGE plpgsql AS $f$ DECLARE r text; \
+            BEGIN EXECUTE format('EXPLAIN SELECT pad FROM t WHERE x < %s', n) INTO r; RETURN r; END $f$")).unwrap();
+    }
+    // The largest bound for which a server still avoids the sequential scan.
+    let flip = |c: &pgparity::cluster::Cluster, d: &str| {
+        let seq = |n: i32| {
+            let top = c.query_scalar(d, &format!("SELECT top_plan({n})")).unwrap();
+            top.starts_with("Seq Scan") || top.starts_with("Gather")
+        };
+        let (mut lo, mut hi) = (1, 10000);
+        assert!(!seq(lo) && seq(hi));
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if seq(mid) {
+                hi = mid
+            } else {
+                lo = mid
+            }
+        }
+        lo
+    };
+    let (fa, fb) = (flip(a, &da), flip(b, &db));
+    assert!(
+        fb > fa,
+        "the larger table should keep the bitmap scan longer: {fa} vs {fb}"
+    );
+    let sql = format!("SELECT pad FROM t WHERE x < {}", fa + 1);
+    let req = CompareRequest {
+        corpus: vec![read_query("balanced.sql", &sql).unwrap()],
+        ..request(
+            Side::Live(target(a, &da, "staging")),
+            Side::Live(target(b, &db, "production")),
+        )
+    };
+    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
+        .unwrap()
+        .findings
+        .into_iter()
+        .map(|e| e.finding)
+        .filter(|f| f.category == Category::Plan)
+        .collect();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].severity, Severity::Low, "{:#?}", f[0]);
+    assert_eq!(kinds(&f[0]), vec!["statistics-noise"], "{:#?}", f[0]);
+    assert!(
+        f[0].message
+            .contains("an unstable choice, not a regression"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].causes[0].evidence.contains("% apart"),
+        "{}",
+        f[0].causes[0].evidence
+    );
 }

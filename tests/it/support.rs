@@ -154,10 +154,35 @@ pub fn request(
         capture: CaptureOptions::default(),
         profile: None,
         corpus: Vec::new(),
+        plan: Default::default(),
         relationships: Vec::new(),
         policy: Vec::new(),
         thresholds: Default::default(),
         fail_on: pgparity::finding::Severity::Low,
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
     }
+}
+
+/// A fresh database on `cluster` holding the TPC-H schema and deterministic TPC-H-shaped data
+/// at scale factor `sf` (identical on every major version), analyzed.
+pub fn tpch_db(cluster: &Cluster, prefix: &str, sf: f64) -> String {
+    let db = fresh_db(cluster, prefix);
+    cluster
+        .execute(&db, include_str!("../fixtures/tpch_schema.sql"))
+        .unwrap();
+    cluster
+        .execute(
+            &db,
+            &include_str!("../fixtures/tpch_data.sql").replace("{SF}", &sf.to_string()),
+        )
+        .unwrap_or_else(|e| panic!("loading TPC-H data: {e}"));
+    db
+}
+
+/// The 22 TPC-H queries shipped in `queries/tpch`.
+pub fn tpch_queries() -> Vec<pgparity::corpus::Query> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch");
+    let (queries, problems) = pgparity::corpus::load(&[dir]).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    queries
 }
