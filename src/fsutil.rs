@@ -30,3 +30,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
     Ok(())
 }
+
+/// Parses JSON of any nesting depth (plans of 100-way joins nest a few hundred levels), growing
+/// the stack on the heap rather than overflowing it.
+pub fn deep_json(bytes: &[u8]) -> serde_json::Result<serde_json::Value> {
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.disable_recursion_limit();
+    let value = serde_json::Value::deserialize(serde_stacker::Deserializer::new(&mut de))?;
+    de.end()?;
+    Ok(value)
+}

@@ -507,7 +507,7 @@ fn read_plan(messages: &[SimpleQueryMessage], pq: &mut PlannedQuery) {
     });
     match text
         .as_deref()
-        .map(serde_json::from_str::<serde_json::Value>)
+        .map(|t| crate::fsutil::deep_json(t.as_bytes()))
     {
         Some(Ok(v)) => {
             if let Some(plan) = v.get(0).and_then(|p| p.get("Plan")) {

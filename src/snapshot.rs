@@ -549,7 +549,7 @@ fn read_header(path: &Path) -> Result<(u32, serde_json::Value)> {
             format!("cannot read: {}{hint}", crate::error::io_message(&e)),
         )
     })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let value: serde_json::Value = crate::fsutil::deep_json(&bytes).map_err(|e| {
         Error::snapshot(
             path,
             format!("corrupt snapshot: not valid JSON ({e}); hint: capture it again"),

@@ -508,3 +508,274 @@ fn cost_ties_are_reported_as_noise() {
         f[0].causes[0].evidence
     );
 }
+
+/// Production's workload as the corpus: the top statements of pg_stat_statements, normalized
+/// (no raw value reaches the snapshot), weighted, recorded in the snapshot and replayed on a
+/// candidate server of another major version.
+#[test]
+fn corpus_from_pg_stat_statements_is_recorded_and_replayed() {
+    let (prod, cand) = (pg15_stats(), pg17());
+    let (dp, dc) = (tpch_db(prod, "pss", 0.001), tpch_db(cand, "pss", 0.001));
+    prod.execute(&dp, "CREATE EXTENSION pg_stat_statements; CREATE INDEX orders_custkey_idx ON orders (o_custkey); SELECT pg_stat_statements_reset()").unwrap();
+    for i in 0..40 {
+        prod.execute(&dp, &format!("SELECT o_orderkey, o_totalprice FROM orders WHERE o_custkey = {} ORDER BY o_orderdate", 424240 + i)).unwrap();
+    }
+    prod.execute(
+        &dp,
+        "SELECT count(*) FROM lineitem WHERE l_comment = 'sentinel-value-77'",
+    )
+    .unwrap();
+    prod.execute(&dp, "VACUUM orders").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("prod.json");
+    let url = prod.url(&dp);
+    let (code, _, err) = run(&[
+        "snapshot",
+        "--url",
+        &url,
+        "--name",
+        "production",
+        "--no-profile",
+        "--corpus-from-stats",
+        &url,
+        "--top",
+        "2",
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("2 queries planned"), "{err}");
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(
+        !text.contains("42424") && !text.contains("sentinel-value-77"),
+        "raw values leaked"
+    );
+    let s = pgparity::snapshot::Snapshot::read(&snap).unwrap();
+    let plans = s.plans.as_ref().unwrap();
+    assert_eq!(plans.len(), 2, "{plans:#?}");
+    let heavy = plans
+        .values()
+        .find(|p| p.sql.contains("o_custkey = $1"))
+        .expect("the normalized orders query");
+    assert!(plans.keys().all(|k| k.starts_with("pg_stat_statements/")));
+    assert!(
+        heavy.weight.unwrap() > 0.0
+            && plans.values().map(|p| p.weight.unwrap()).sum::<f64>() <= 1.0 + 1e-9
+    );
+    assert_eq!(heavy.method, "prepare");
+
+    // Replayed on the candidate (no index there): the finding names the workload share.
+    let req = request(
+        Side::File(snap.clone()),
+        Side::Live(target(cand, &dc, "candidate")),
+    );
+    let (l, r) = pgparity::run::load_sides(&req, &NoProgress).unwrap();
+    assert_eq!(
+        l.plans.as_ref().unwrap().keys().collect::<Vec<_>>(),
+        r.plans.as_ref().unwrap().keys().collect::<Vec<_>>()
+    );
+    assert!(
+        r.plans
+            .as_ref()
+            .unwrap()
+            .values()
+            .all(|p| p.method == "generic_plan" && p.plan.is_some()),
+        "{:#?}",
+        r.plans
+    );
+    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
+        .unwrap()
+        .findings
+        .into_iter()
+        .map(|e| e.finding)
+        .filter(|f| f.category == Category::Plan)
+        .collect();
+    let orders = f
+        .iter()
+        .find(|x| x.weight == heavy.weight)
+        .unwrap_or_else(|| panic!("{f:#?}"));
+    assert!(
+        orders
+            .message
+            .contains("% of the workload's execution time]"),
+        "{}",
+        orders.message
+    );
+    assert!(
+        orders.causes.iter().any(|c| c.kind == "schema"),
+        "{:#?}",
+        orders.causes
+    );
+
+    // No pg_stat_statements: a clear error, exit 2.
+    let other = cand.url(&dc);
+    let (code, _, err) = run(&[
+        "check",
+        "--left",
+        &other,
+        "--right",
+        &other,
+        "--no-profile",
+        "--corpus-from-stats",
+        &other,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("pg_stat_statements is not installed in this database")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+/// Bad corpora: a write is refused when asked (never sent), a 100-way join plans within the
+/// timeout or is cut off by it and the run goes on, EXPLAIN ANALYZE is skipped on a protected
+/// environment.
+#[test]
+fn writes_refused_planning_timeout_and_protected_analyze() {
+    let c = pg17();
+    let db = fresh_db(c, "badcorpus");
+    c.execute(&db, SCHEMA).unwrap();
+    let joins: String = (2..=100)
+        .map(|i| format!(" JOIN orders o{i} ON o{i}.id = o{}.id", i - 1))
+        .collect();
+    let queries = vec![
+        read_query(
+            "huge.sql",
+            &format!("SELECT count(*) FROM orders o1{joins}"),
+        )
+        .unwrap(),
+        read_query("purge.sql", "DELETE FROM orders").unwrap(),
+        read_query("small.sql", "SELECT * FROM orders WHERE id = 1").unwrap(),
+    ];
+    let t = target(c, &db, "staging");
+    let plan_with = |opts: pgparity::plan::PlanOptions, t: &pgparity::capture::Target| {
+        let req = CompareRequest {
+            corpus: queries.clone(),
+            plan: opts,
+            ..request(Side::Live(t.clone()), Side::Live(t.clone()))
+        };
+        pgparity::run::load_sides(&req, &NoProgress).unwrap().0
+    };
+    let s = plan_with(
+        pgparity::plan::PlanOptions {
+            writes: pgparity::plan::WritePolicy::Refuse,
+            ..Default::default()
+        },
+        &t,
+    );
+    let plans = s.plans.as_ref().unwrap();
+    let huge = plans["huge.sql"]
+        .plan
+        .as_ref()
+        .unwrap_or_else(|| panic!("a 100-way join plans: {:?}", plans["huge.sql"]));
+    assert_eq!(huge.relations().len(), 1);
+    let mut scans = 0;
+    huge.walk(&mut |n| scans += usize::from(n.relation.is_some()));
+    assert_eq!(scans, 100);
+    let file = tempfile::tempdir().unwrap();
+    s.write(&file.path().join("deep.json")).unwrap();
+    let back = pgparity::snapshot::Snapshot::read(&file.path().join("deep.json")).unwrap();
+    assert_eq!(
+        back.plans.as_ref().unwrap()["huge.sql"].plan.as_ref(),
+        Some(huge)
+    );
+    assert_eq!(plans["purge.sql"].method, "refused");
+    assert!(plans["purge.sql"]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("writes = refuse"));
+
+    let s = plan_with(
+        pgparity::plan::PlanOptions {
+            timeout: std::time::Duration::from_millis(1),
+            ..Default::default()
+        },
+        &t,
+    );
+    let huge = &s.plans.as_ref().unwrap()["huge.sql"];
+    assert!(
+        huge.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("statement timeout"),
+        "{huge:?}"
+    );
+
+    let analyzed = plan_with(
+        pgparity::plan::PlanOptions {
+            analyze: true,
+            ..Default::default()
+        },
+        &t,
+    );
+    let small = &analyzed.plans.as_ref().unwrap()["small.sql"];
+    assert!(
+        small.analyzed && small.plan.as_ref().unwrap().actual_rows == Some(1.0),
+        "{small:?}"
+    );
+    assert!(!analyzed.plans.as_ref().unwrap()["purge.sql"].analyzed);
+    let protected = pgparity::capture::Target {
+        protected: true,
+        ..t.clone()
+    };
+    let s = plan_with(
+        pgparity::plan::PlanOptions {
+            analyze: true,
+            ..Default::default()
+        },
+        &protected,
+    );
+    assert!(!s.plans.as_ref().unwrap()["small.sql"].analyzed);
+    assert!(
+        s.problems.iter().any(|p| p
+            .message
+            .contains("EXPLAIN ANALYZE skipped: staging is protected")),
+        "{:?}",
+        s.problems
+    );
+    assert_eq!(
+        c.query_scalar(&db, "SELECT count(*)::text FROM orders")
+            .unwrap(),
+        "200"
+    );
+}
+
+/// A corpus of 10,000 files loads, plans on both sides through the pool, and compares clean.
+#[test]
+fn ten_thousand_query_corpus() {
+    let c = pg17();
+    let db = fresh_db(c, "tenk");
+    c.execute(&db, SCHEMA).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..10_000 {
+        let sql = match i % 3 {
+            0 => format!("SELECT * FROM orders WHERE customer_id = {i}"),
+            1 => format!("SELECT c.email FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.total > {i}"),
+            _ => format!("SELECT count(*) FROM orders WHERE id = $1 AND total < {i}"),
+        };
+        std::fs::write(dir.path().join(format!("q{i:05}.sql")), sql).unwrap();
+    }
+    let url = c.url(&db);
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(&[
+        "check",
+        "--left",
+        &url,
+        "--right",
+        &url,
+        "--no-profile",
+        "--corpus",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(r["problems"].as_array().unwrap().len(), 0, "{out}");
+    eprintln!(
+        "10,000 queries on both sides in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}

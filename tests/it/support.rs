@@ -33,6 +33,22 @@ shared!(pg15b, 15);
 shared!(pg17, 17);
 shared!(pg17b, 17);
 
+/// PostgreSQL 15 with pg_stat_statements preloaded: a production that records its workload.
+pub fn pg15_stats() -> &'static Cluster {
+    static C: OnceLock<Cluster> = OnceLock::new();
+    C.get_or_init(|| {
+        let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
+        let opts = ClusterOptions {
+            settings: vec![(
+                "shared_preload_libraries".into(),
+                "pg_stat_statements".into(),
+            )],
+            ..Default::default()
+        };
+        Cluster::start(&install, &opts).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
 /// A new, empty database on `cluster` with a unique name; `create` is the CREATE DATABASE tail.
 pub fn fresh_db_with(cluster: &Cluster, prefix: &str, create: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
