@@ -44,8 +44,50 @@ enum Command {
     Diff(DiffArgs),
     /// Write today's differences as a policy of accepted differences
     Baseline(BaselineArgs),
+    /// Fill a staging environment with synthetic data shaped like a snapshot's profile
+    Seed(SeedArgs),
     /// Run the check on two throwaway local clusters with planted differences
     Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct SeedArgs {
+    /// Production snapshot (with its data profile) to learn from
+    #[arg(long, value_name = "SNAPSHOT")]
+    from: PathBuf,
+    /// Environment to fill: a configured environment (not protected) or a connection string
+    #[arg(long, value_name = "ENV|URL")]
+    into: String,
+    /// Create the snapshot's schema on the target first (tables, types, keys, indexes, constraints)
+    #[arg(long)]
+    create_schema: bool,
+    /// Row counts are the profile's times F
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    scale: f64,
+    /// Row count for one table, e.g. public.orders=5000; repeatable
+    #[arg(long, value_name = "TABLE=N")]
+    rows: Vec<String>,
+    /// Same seed, same data
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+    /// Only these tables (names, `*` patterns); repeatable
+    #[arg(long, value_name = "TABLE")]
+    include: Vec<String>,
+    /// Leave these tables out (names, `*` patterns); repeatable
+    #[arg(long, value_name = "TABLE")]
+    skip: Vec<String>,
+    /// Empty non-empty tables first (else they are refused)
+    #[arg(long)]
+    truncate: bool,
+    /// Tables loaded at once (one COPY stream each; default 2)
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    streams: usize,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    yes: bool,
+    /// Profile the seeded target and compare it with the snapshot (data findings, and plans of the snapshot's corpus); exit 1 if data findings remain
+    #[arg(long)]
+    verify: bool,
 }
 
 #[derive(Args, Debug)]
@@ -467,6 +509,7 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Seed(a) => seed_command(&config, a, &progress),
         Command::Demo(a) => {
             let (staging, production) =
                 crate::demo::run(&progress, profile_options(&config, &a.profile))?;
@@ -486,6 +529,127 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn seed_command(config: &Config, a: SeedArgs, progress: &dyn Progress) -> Result<u8> {
+    if !(a.scale > 0.0 && a.scale.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--scale: {} is not a positive number",
+            a.scale
+        )));
+    }
+    let mut rows = std::collections::BTreeMap::new();
+    for r in &a.rows {
+        let (t, n) = r.rsplit_once('=').ok_or_else(|| {
+            Error::Usage(format!(
+                "--rows: '{r}' is not TABLE=N; hint: --rows public.orders=5000"
+            ))
+        })?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| Error::Usage(format!("--rows: '{n}' is not a row count")))?;
+        rows.insert(t.trim().to_string(), n);
+    }
+    let target = match resolve_side(config, &a.into, None)? {
+        Side::Live(t) => t,
+        Side::File(p) => {
+            return Err(Error::Usage(format!(
+                "--into: {} is a file; hint: name an environment or give a connection string",
+                p.display()
+            )))
+        }
+    };
+    if target.protected {
+        return Err(Error::Usage(format!(
+            "refusing to seed {}: it is marked protected in the config; hint: seed a staging environment",
+            target.name
+        )));
+    }
+    if !a.yes {
+        let shown = target
+            .conninfo
+            .resolve(&crate::conninfo::ProcessEnv)
+            .map(|r| r.describe())
+            .unwrap_or_else(|_| target.name.clone());
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::Usage(format!(
+                "seed writes into {} ({shown}); hint: pass --yes to confirm (stdin is not a terminal)",
+                target.name
+            )));
+        }
+        eprint!(
+            "seed will write synthetic rows into {} ({shown}){}. Type yes to go on: ",
+            target.name,
+            if a.truncate {
+                ", emptying its tables first"
+            } else {
+                ""
+            }
+        );
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if answer.trim() != "yes" {
+            return Err(Error::Usage("seed cancelled".into()));
+        }
+    }
+    let req = run::SeedRequest {
+        snapshot: a.from.clone(),
+        target,
+        options: crate::seed::SeedOptions {
+            scale: a.scale,
+            rows,
+            seed: a.seed,
+            include: a.include.clone(),
+            skip: a.skip.clone(),
+            create_schema: a.create_schema,
+            truncate: a.truncate,
+            streams: a.streams.max(1),
+        },
+        verify: a.verify,
+        capture: config.capture.clone(),
+        profile: config.profile.clone(),
+        thresholds: config.thresholds.clone(),
+    };
+    let (report, verification) = run::seed(&req, progress)?;
+    for p in &report.problems {
+        eprintln!("note: {}: {}", p.area, p.message);
+    }
+    let rows = report.rows();
+    eprintln!(
+        "seeded {} tables, {} rows in {:.1}s (load {:.1}s, {} rows/s)",
+        report.tables.len(),
+        crate::finding::thousands(rows as f64),
+        report.seconds,
+        report.load_seconds,
+        crate::finding::thousands(rows as f64 / report.load_seconds.max(1e-9))
+    );
+    let Some(v) = verification else { return Ok(0) };
+    for f in &v.findings {
+        eprintln!("  {} {}: {}", f.severity, f.id, f.message);
+    }
+    eprintln!(
+        "verify: {} data findings against the snapshot at the configured thresholds{}",
+        v.findings.len(),
+        if req.options.scale != 1.0 || !req.options.rows.is_empty() {
+            " (volume left out: a scale or row counts were asked for)"
+        } else {
+            ""
+        }
+    );
+    if v.plans_total > 0 {
+        eprintln!(
+            "verify: {} of {} corpus queries plan with the same shape as in the snapshot{}",
+            v.plans_same,
+            v.plans_total,
+            if v.plans_divergent.is_empty() {
+                String::new()
+            } else {
+                format!(" (different: {})", v.plans_divergent.join(", "))
+            }
+        );
+    }
+    Ok(u8::from(!v.findings.is_empty()))
 }
 
 fn config_name(c: &Config) -> String {

@@ -22,6 +22,7 @@ pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod seed;
 pub mod snapshot;
 pub mod tls;
 pub mod workload;

@@ -227,11 +227,11 @@ async fn add_counterfactuals(
 /// The corpus for live sides: the request's, or else the one a snapshot side recorded (so an
 /// upgrade check replays a production snapshot's workload on a candidate server).
 fn effective_corpus(
-    req: &CompareRequest,
+    given: &[crate::corpus::Query],
     recorded: Option<&Snapshot>,
 ) -> Vec<crate::corpus::Query> {
-    if !req.corpus.is_empty() {
-        return req.corpus.clone();
+    if !given.is_empty() {
+        return given.to_vec();
     }
     recorded
         .and_then(|s| s.plans.as_ref())
@@ -313,7 +313,7 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
                     (_, Side::File(_)) => Some(&r),
                     _ => None,
                 };
-                let corpus = effective_corpus(req, recorded);
+                let corpus = effective_corpus(&req.corpus, recorded);
                 tokio::join!(
                     add_plans(
                         &req.left,
@@ -411,4 +411,110 @@ pub fn baseline(req: &CompareRequest, progress: &dyn Progress) -> Result<(String
     let (l, r) = load_sides(req, progress)?;
     let findings = compare::compare(&l, &r);
     Ok((policy::baseline(&findings, req.today), findings))
+}
+
+/// What `seed` needs: the production snapshot, the target, how, and whether to verify.
+#[derive(Debug, Clone)]
+pub struct SeedRequest {
+    pub snapshot: PathBuf,
+    pub target: Target,
+    pub options: crate::seed::SeedOptions,
+    pub verify: bool,
+    pub capture: CaptureOptions,
+    pub profile: ProfileOptions,
+    pub thresholds: ThresholdSet,
+}
+
+/// The closed loop: the seeded target profiled and compared with the snapshot.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Data findings (volume left out when a scale or row counts were asked for).
+    pub findings: Vec<Finding>,
+    /// Corpus queries (the snapshot's recorded ones) planned with the same shape, of those
+    /// planned on both.
+    pub plans_same: usize,
+    pub plans_total: usize,
+    pub plans_divergent: Vec<String>,
+}
+
+/// `seed`: fill the target, then (with `verify`) profile it and compare it with the snapshot.
+pub fn seed(
+    req: &SeedRequest,
+    progress: &dyn Progress,
+) -> Result<(crate::seed::SeedReport, Option<Verification>)> {
+    let source = Snapshot::read(&req.snapshot)?;
+    let rt = runtime()?;
+    let report = rt.block_on(crate::seed::seed(
+        &source,
+        &req.target,
+        &req.options,
+        progress,
+    ))?;
+    if !req.verify {
+        return Ok((report, None));
+    }
+    let side = Side::Live(req.target.clone());
+    let corpus = effective_corpus(&[], Some(&source));
+    // Hashes of synthetic values never match production's: profile with a fresh key so the
+    // comparison weighs categories by their frequencies, unless raw values were captured.
+    let mut popts = req.profile.clone();
+    if !source.profile.as_ref().is_some_and(|p| p.raw_values) {
+        popts.hash_key = Some(format!(
+            "seed-verify-{}",
+            std::process::id() as u64 ^ req.options.seed
+        ));
+    }
+    let mut target = rt.block_on(async {
+        let mut snap = load(&side, &req.capture, progress).await?;
+        add_plans(
+            &side,
+            &mut snap,
+            &corpus,
+            &PlanOptions::default(),
+            &req.capture,
+            progress,
+        )
+        .await;
+        let extra = RelSpec::declared(&source);
+        add_profile(&side, &mut snap, &extra, &popts, &req.capture, progress).await;
+        Ok::<_, Error>(snap)
+    })?;
+    target.meta.environment = req.target.name.clone();
+    let scaled = req.options.scale != 1.0 || !req.options.rows.is_empty();
+    let mut sides = Sides::new(&target, &source);
+    sides.thresholds = req.thresholds.clone();
+    use crate::finding::Category as C;
+    let findings: Vec<Finding> = compare::compare_sides(&sides)
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                f.category,
+                C::Nulls | C::Distinct | C::Distribution | C::Encoding | C::Relationship
+            ) || (f.category == C::Volume && !scaled)
+        })
+        .collect();
+    let (mut same, mut total, mut divergent) = (0, 0, Vec::new());
+    if let (Some(a), Some(b)) = (target.plans.as_ref(), source.plans.as_ref()) {
+        for (path, p) in a {
+            let Some(q) = b.get(path) else { continue };
+            if p.fingerprint.is_none() || q.fingerprint.is_none() {
+                continue;
+            }
+            total += 1;
+            if p.fingerprint == q.fingerprint {
+                same += 1;
+            } else {
+                divergent.push(path.clone());
+            }
+        }
+    }
+    Ok((
+        report,
+        Some(Verification {
+            findings,
+            plans_same: same,
+            plans_total: total,
+            plans_divergent: divergent,
+        }),
+    ))
 }

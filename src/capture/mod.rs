@@ -3,7 +3,7 @@
 //! lock_timeout, application_name `pgparity`), reads the catalogs with one JSON-returning query
 //! per area, and turns what cannot be read into recorded problems rather than failures.
 
-mod catalog;
+pub(crate) mod catalog;
 
 pub use catalog::quote_ident;
 

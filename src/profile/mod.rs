@@ -5,7 +5,7 @@
 //! by the server, one aggregate per relationship. Anything that cannot be measured becomes a
 //! recorded problem and the run goes on.
 
-mod accum;
+pub(crate) mod accum;
 pub mod classes;
 mod copytext;
 
@@ -112,11 +112,11 @@ fn keys(secret: Option<&str>) -> ((u64, u64), String) {
 }
 
 /// Always-quoted identifier for generated SQL.
-fn ident(s: &str) -> String {
+pub(crate) fn ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind {
+pub(crate) fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind {
     if data_type.ends_with("[]") {
         return Kind::Array;
     }

@@ -1,0 +1,465 @@
+//! Value generators: each column's values drawn to match its profile (null rate, quantiles,
+//! lengths, character classes, label and category frequencies, JSON keys, array lengths),
+//! written straight into COPY's text format. Keys and foreign keys are pure functions of the
+//! row number (see `model.rs`); everything else draws from a ChaCha8 stream seeded per
+//! (seed, table, column, chunk), so the same seed gives the same bytes on any thread count.
+
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+
+/// A piecewise-linear inverse CDF: `points` are (probability, value), probabilities ascending
+/// from 0 to 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Curve {
+    /// From quantiles taken at `at` (e.g. the profile's `QUANTILES`).
+    pub fn from_quantiles(at: &[f64], values: &[f64]) -> Option<Curve> {
+        if at.len() != values.len() || values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let mut points: Vec<(f64, f64)> = at.iter().copied().zip(values.iter().copied()).collect();
+        for i in 1..points.len() {
+            if points[i].1 < points[i - 1].1 {
+                points[i].1 = points[i - 1].1;
+            }
+        }
+        Some(Curve { points })
+    }
+
+    pub fn constant(v: f64) -> Curve {
+        Curve {
+            points: vec![(0.0, v), (1.0, v)],
+        }
+    }
+
+    pub fn at(&self, u: f64) -> f64 {
+        let p = &self.points;
+        if u <= p[0].0 {
+            return p[0].1;
+        }
+        for w in p.windows(2) {
+            let ((a, x), (b, y)) = (w[0], w[1]);
+            if u <= b {
+                return if b > a {
+                    x + (y - x) * (u - a) / (b - a)
+                } else {
+                    y
+                };
+            }
+        }
+        p[p.len() - 1].1
+    }
+
+    pub fn min(&self) -> f64 {
+        self.points[0].1
+    }
+
+    pub fn max(&self) -> f64 {
+        self.points[self.points.len() - 1].1
+    }
+}
+
+/// How a temporal value is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Temporal {
+    Date,
+    Timestamp,
+    TimestampTz,
+    Time,
+    TimeTz,
+    Interval,
+}
+
+/// Character-class shares of non-NULL text values (see `profile::classes`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Classes {
+    pub empty: f64,
+    pub ascii: f64,
+    pub edge_whitespace: f64,
+    /// Fragment and its probability among non-ASCII values.
+    pub fragments: Vec<(&'static str, f64)>,
+}
+
+/// A fragment per class that makes a value hold it (and as few others as possible).
+pub const FRAGMENTS: [(&str, &str); 11] = [
+    ("latin1_supplement", "é"),
+    ("other_latin", "ł"),
+    ("greek_cyrillic", "Ж"),
+    ("cjk", "東"),
+    ("rtl", "ש"),
+    ("other_script", "ก"),
+    // A ZWJ family: emoji, outside the BMP.
+    ("emoji", "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"),
+    // Combining low line: a mark with no precomposed form, so the value stays NFC.
+    ("combining_mark", "a\u{332}"),
+    // Mathematical bold A: 4 bytes in UTF-8, not an emoji.
+    ("outside_bmp", "\u{1D400}"),
+    // Zero-width space.
+    ("control_or_invisible", "\u{200B}"),
+    // e + combining acute: not NFC (and a combining mark).
+    ("not_nfc", "e\u{301}"),
+];
+
+/// What a column's values are drawn from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Base {
+    Number {
+        curve: Curve,
+        int: bool,
+        /// Digits after the decimal point (numeric(p, s)); `None`: as computed.
+        scale: Option<u32>,
+        lo: f64,
+        hi: f64,
+    },
+    Temporal {
+        curve: Curve,
+        kind: Temporal,
+    },
+    Text {
+        /// Length in characters.
+        len: Curve,
+        classes: Classes,
+        max_chars: Option<usize>,
+    },
+    /// A fixed list drawn with weights: booleans, enum labels, raw categories, IN-list checks.
+    Labels {
+        labels: Vec<String>,
+        cum: Vec<f64>,
+    },
+    Json {
+        keys: Vec<(String, f64)>,
+        nested: f64,
+    },
+    Array {
+        elem: Box<Base>,
+        len: Curve,
+    },
+    Bytea {
+        len: Curve,
+    },
+    Uuid,
+}
+
+/// Values drawn per row, optionally from a pool of categories with weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values {
+    pub base: Base,
+    pub null_rate: f64,
+    /// Categories: cumulative weights; category `k`'s value is drawn with a stream seeded by
+    /// `k`, so it is the same value every time.
+    pub pool: Option<Vec<f64>>,
+}
+
+pub fn rng_for(parts: &[u64]) -> ChaCha8Rng {
+    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
+    for p in parts {
+        h ^= p
+            .wrapping_add(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(h << 6)
+            .wrapping_add(h >> 2);
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    }
+    ChaCha8Rng::seed_from_u64(h)
+}
+
+/// A stable 64-bit number for a name (table, column).
+pub fn name_id(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(0x7365_6564, 0x6e61_6d65);
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Picks an index from cumulative weights.
+pub fn pick(cum: &[f64], u: f64) -> usize {
+    let total = cum.last().copied().unwrap_or(0.0);
+    let x = u * total;
+    cum.partition_point(|&c| c <= x)
+        .min(cum.len().saturating_sub(1))
+}
+
+/// Appends `s` escaped for COPY's text format.
+pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.push(b),
+        }
+    }
+}
+
+impl Values {
+    /// One value (or `None` for NULL) appended to `out` as COPY text.
+    pub fn write(&self, rng: &mut ChaCha8Rng, salt: u64, out: &mut Vec<u8>) -> bool {
+        if self.null_rate > 0.0 && rng.random::<f64>() < self.null_rate {
+            return false;
+        }
+        let text = match &self.pool {
+            Some(cum) => {
+                let k = pick(cum, rng.random::<f64>());
+                let mut r = rng_for(&[salt, k as u64]);
+                self.base.draw(&mut r, Some((k, cum.len())))
+            }
+            None => self.base.draw(rng, None),
+        };
+        push_escaped(out, &text);
+        true
+    }
+}
+
+const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789     ";
+
+impl Base {
+    /// One value as PostgreSQL text. `category` is (k, K) when drawing a pool's category `k`
+    /// of `K`: numbers and times are then spread over their curve (stratified).
+    pub fn draw(&self, rng: &mut ChaCha8Rng, category: Option<(usize, usize)>) -> String {
+        let u = match category {
+            Some((k, n)) => (k as f64 + 0.5) / n as f64,
+            None => rng.random::<f64>(),
+        };
+        match self {
+            Base::Number {
+                curve,
+                int,
+                scale,
+                lo,
+                hi,
+            } => {
+                let x = curve.at(u).clamp(*lo, *hi);
+                if *int {
+                    format!("{}", x.round() as i64)
+                } else {
+                    match scale {
+                        Some(s) => format!("{:.*}", *s as usize, x),
+                        None => format!("{x}"),
+                    }
+                }
+            }
+            Base::Temporal { curve, kind } => temporal(curve.at(u), *kind),
+            Base::Text {
+                len,
+                classes,
+                max_chars,
+            } => text(rng, len, classes, *max_chars),
+            Base::Labels { labels, cum } => labels[pick(cum, u)].clone(),
+            Base::Json { keys, nested } => {
+                let mut o = serde_json::Map::new();
+                for (k, share) in keys {
+                    if rng.random::<f64>() < *share {
+                        let v: serde_json::Value = if rng.random::<f64>() < *nested {
+                            serde_json::json!({"v": rng.random_range(0..1000)})
+                        } else if rng.random_bool(0.5) {
+                            serde_json::json!(rng.random_range(0..100_000))
+                        } else {
+                            {
+                                let n = 3 + rng.random_range(0..8);
+                                serde_json::json!(word(rng, n))
+                            }
+                        };
+                        o.insert(k.clone(), v);
+                    }
+                }
+                serde_json::Value::Object(o).to_string()
+            }
+            Base::Array { elem, len } => {
+                let n = len.at(rng.random::<f64>()).round().max(0.0) as usize;
+                let mut s = String::from("{");
+                for i in 0..n {
+                    if i > 0 {
+                        s.push(',');
+                    }
+                    let v = elem.draw(rng, None);
+                    s.push('"');
+                    for c in v.chars() {
+                        if c == '"' || c == '\\' {
+                            s.push('\\');
+                        }
+                        s.push(c);
+                    }
+                    s.push('"');
+                }
+                s.push('}');
+                s
+            }
+            Base::Bytea { len } => {
+                let n = len.at(u).round().max(0.0) as usize;
+                let mut s = String::with_capacity(2 + 2 * n);
+                s.push_str("\\x");
+                for _ in 0..n {
+                    s.push_str(&format!("{:02x}", rng.random::<u8>()));
+                }
+                s
+            }
+            Base::Uuid => uuid(rng.random::<u64>(), rng.random::<u64>()),
+        }
+    }
+}
+
+fn word(rng: &mut ChaCha8Rng, n: usize) -> String {
+    (0..n)
+        .map(|_| ALPHABET[rng.random_range(0..52)] as char)
+        .collect()
+}
+
+/// A version-4 UUID from 128 bits.
+pub fn uuid(hi: u64, lo: u64) -> String {
+    let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+    let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    )
+}
+
+/// Seconds (since 1970, since midnight, or of an interval) as PostgreSQL text.
+pub fn temporal(secs: f64, kind: Temporal) -> String {
+    let whole = secs.floor() as i64;
+    let micros = ((secs - secs.floor()) * 1e6).round().min(999_999.0) as u32;
+    let dt = chrono::DateTime::from_timestamp(whole, micros * 1000)
+        .unwrap_or_default()
+        .naive_utc();
+    match kind {
+        Temporal::Date => dt.format("%Y-%m-%d").to_string(),
+        Temporal::Timestamp => dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        Temporal::TimestampTz => dt.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string(),
+        Temporal::Time => dt.format("%H:%M:%S%.6f").to_string(),
+        Temporal::TimeTz => dt.format("%H:%M:%S%.6f+00").to_string(),
+        Temporal::Interval => format!("{:.6} seconds", secs),
+    }
+}
+
+/// A text value of a drawn length holding the drawn character classes.
+fn text(rng: &mut ChaCha8Rng, len: &Curve, c: &Classes, max_chars: Option<usize>) -> String {
+    let u = rng.random::<f64>();
+    if u < c.empty {
+        return String::new();
+    }
+    let target = len.at(rng.random::<f64>()).round().max(1.0) as usize;
+    let mut fragments: Vec<&str> = Vec::new();
+    if u >= c.empty + c.ascii {
+        // Classes keep their shares: one class per value when they fit (sum ≤ 1), else each
+        // drawn on its own; a value with none gets a neutral non-ASCII character.
+        let sum: f64 = c.fragments.iter().map(|(_, p)| p).sum();
+        if sum <= 1.0 {
+            let mut x = rng.random::<f64>();
+            for (f, p) in &c.fragments {
+                if x < *p {
+                    fragments.push(f);
+                    break;
+                }
+                x -= p;
+            }
+        } else {
+            for (f, p) in &c.fragments {
+                if rng.random::<f64>() < *p {
+                    fragments.push(f);
+                }
+            }
+        }
+        if fragments.is_empty() {
+            fragments.push("\u{B7}");
+        }
+    }
+    let edge = rng.random::<f64>() < c.edge_whitespace;
+    let mut limit = max_chars.unwrap_or(usize::MAX).min(target.max(1));
+    let frag_chars: usize = fragments.iter().map(|f| f.chars().count()).sum();
+    if frag_chars + usize::from(edge) > max_chars.unwrap_or(usize::MAX) {
+        fragments.clear();
+    }
+    let frag_chars: usize = fragments.iter().map(|f| f.chars().count()).sum();
+    limit = limit.max(frag_chars + usize::from(edge));
+    let ascii_len = limit - frag_chars - usize::from(edge);
+    let mut s = String::with_capacity(limit + 16);
+    if edge {
+        s.push(' ');
+    }
+    // Letters and inner spaces; never a space at either end (that is the edge class).
+    let mut base: Vec<u8> = (0..ascii_len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
+        .collect();
+    if let Some(b) = base.first_mut() {
+        if *b == b' ' {
+            *b = b'x';
+        }
+    }
+    if let Some(b) = base.last_mut() {
+        if *b == b' ' {
+            *b = b'y';
+        }
+    }
+    let mut cut = 0;
+    for (i, f) in fragments.iter().enumerate() {
+        let at = if base.is_empty() {
+            0
+        } else {
+            (cut + rng.random_range(0..=(base.len() - cut))).min(base.len())
+        };
+        s.push_str(std::str::from_utf8(&base[cut..at]).unwrap_or(""));
+        s.push_str(f);
+        cut = at;
+        let _ = i;
+    }
+    s.push_str(std::str::from_utf8(&base[cut..]).unwrap_or(""));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_fragments_and_escaping() {
+        let c = Curve::from_quantiles(&[0.0, 0.5, 1.0], &[10.0, 20.0, 40.0]).unwrap();
+        assert_eq!(
+            (c.at(0.0), c.at(0.25), c.at(0.75), c.at(1.0)),
+            (10.0, 15.0, 30.0, 40.0)
+        );
+        for (class, f) in FRAGMENTS {
+            let m = crate::profile::classes::classify(&format!("ab{f}cd"));
+            let bit = crate::profile::classes::CLASSES
+                .iter()
+                .position(|c| *c == class)
+                .unwrap();
+            assert!(m & (1 << bit) != 0, "{class}");
+        }
+        let mut out = Vec::new();
+        push_escaped(&mut out, "a\\b\tc\nd");
+        assert_eq!(out, b"a\\\\b\\tc\\nd");
+        assert_eq!(uuid(0, 0), "00000000-0000-4000-8000-000000000000");
+        assert_eq!(temporal(86400.0 * 365.0, Temporal::Date), "1971-01-01");
+        assert_eq!(temporal(3661.5, Temporal::Time), "01:01:01.500000");
+    }
+
+    #[test]
+    fn same_stream_same_text() {
+        let classes = Classes {
+            empty: 0.1,
+            ascii: 0.5,
+            edge_whitespace: 0.05,
+            fragments: FRAGMENTS.iter().map(|(_, f)| (*f, 0.3)).collect(),
+        };
+        let len = Curve::from_quantiles(&[0.0, 1.0], &[1.0, 30.0]).unwrap();
+        let draw = || {
+            let mut r = rng_for(&[1, 2, 3]);
+            (0..200)
+                .map(|_| text(&mut r, &len, &classes, Some(20)))
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (draw(), draw());
+        assert_eq!(a, b);
+        assert!(a
+            .iter()
+            .all(|s| s.chars().count() <= 20 && !s.contains('\0')));
+        assert!(a.iter().any(|s| s.is_empty()) && a.iter().any(|s| !s.is_ascii()));
+    }
+}

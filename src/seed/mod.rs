@@ -1,0 +1,414 @@
+//! Seed: fill a target environment with synthetic data shaped like a production snapshot's
+//! profile, never copying a production row. The only module besides the test clusters that
+//! writes to a database, and only to the target it is given, never to one marked protected.
+//!
+//! The model (`model.rs`) decides row counts and a generator per column from the snapshot
+//! alone; `gen.rs` draws values; `ddl.rs` writes the schema for `--create-schema`. Loading is
+//! one COPY stream per table (a few tables at once), each in its own transaction, so a table
+//! ends either complete or empty; rows are generated in parallel chunks (rayon) ahead of the
+//! stream. Keys, checks and foreign keys are added after the load, then every table is
+//! analyzed.
+
+pub mod checks;
+pub mod ddl;
+pub mod gen;
+pub mod model;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_postgres::Client;
+
+use crate::capture::Target;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::snapshot::{Problem, Snapshot};
+pub use model::{Model, SeedOptions};
+
+/// Rows per generated chunk: values depend on it (each chunk has its own streams), never on
+/// the number of threads.
+pub const CHUNK_ROWS: u64 = 8192;
+
+/// One table's load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableLoad {
+    pub table: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// What a seed did.
+#[derive(Debug, Clone, Default)]
+pub struct SeedReport {
+    pub tables: Vec<TableLoad>,
+    pub problems: Vec<Problem>,
+    /// Loading only (COPY), and everything (schema, load, constraints, ANALYZE).
+    pub load_seconds: f64,
+    pub seconds: f64,
+}
+
+impl SeedReport {
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+}
+
+/// One chunk of a table as COPY text.
+pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
+    let table = &model.tables[t];
+    let (start, end) = (k * CHUNK_ROWS, ((k + 1) * CHUNK_ROWS).min(table.rows));
+    let mut rngs: Vec<_> = (0..table.columns.len())
+        .map(|c| gen::rng_for(&[table.id, c as u64, k]))
+        .collect();
+    let salts: Vec<u64> = table
+        .columns
+        .iter()
+        .map(|c| table.id ^ gen::name_id(&c.name))
+        .collect();
+    let mut out = Vec::with_capacity(((end - start) * 64) as usize);
+    for row in start..end {
+        for (c, col) in table.columns.iter().enumerate() {
+            if c > 0 {
+                out.push(b'\t');
+            }
+            let written = match &col.gen {
+                model::Gen::Values(v) => v.write(&mut rngs[c], salts[c], &mut out),
+                model::Gen::Null => false,
+                _ => match model.key_text(t, c, row) {
+                    Some(s) => {
+                        gen::push_escaped(&mut out, &s);
+                        true
+                    }
+                    None => false,
+                },
+            };
+            if !written {
+                out.extend_from_slice(b"\\N");
+            }
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+fn ident(s: &str) -> String {
+    crate::capture::catalog::quote_ident(s)
+}
+
+async fn exec(client: &Client, env: &str, sql: &str) -> Result<()> {
+    client.batch_execute(sql).await.map_err(|e| {
+        let head: String = sql.chars().take(80).collect();
+        Error::env(env, format!("{}: {}", head, crate::capture::db_message(&e)))
+    })
+}
+
+/// Loads one table in its own transaction: the table ends complete or empty.
+async fn load(
+    target: &Target,
+    model: Arc<Model>,
+    t: usize,
+    progress: &dyn Progress,
+) -> std::result::Result<TableLoad, String> {
+    let started = Instant::now();
+    let table = &model.tables[t];
+    let client = crate::capture::connect(target)
+        .await
+        .map_err(|e| e.to_string())?;
+    let cols: Vec<String> = table.columns.iter().map(|c| ident(&c.name)).collect();
+    let db = |e: tokio_postgres::Error| crate::capture::db_message(&e);
+    client
+        .batch_execute("BEGIN; SET LOCAL statement_timeout = 0")
+        .await
+        .map_err(db)?;
+    let sink = client
+        .copy_in::<_, bytes::Bytes>(&format!(
+            "COPY {} ({}) FROM STDIN",
+            table.name,
+            cols.join(", ")
+        ))
+        .await
+        .map_err(db)?;
+    futures_util::pin_mut!(sink);
+    let chunks = table.rows.div_ceil(CHUNK_ROWS);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+    let m = model.clone();
+    let producer = tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        let batch = (rayon::current_num_threads() * 2).max(2) as u64;
+        let mut k = 0;
+        while k < chunks {
+            let end = (k + batch).min(chunks);
+            let bufs: Vec<Vec<u8>> = (k..end).into_par_iter().map(|i| chunk(&m, t, i)).collect();
+            for b in bufs {
+                if tx.blocking_send(bytes::Bytes::from(b)).is_err() {
+                    return;
+                }
+            }
+            k = end;
+        }
+    });
+    let (mut bytes, mut sent) = (0u64, 0u64);
+    let mut failed = None;
+    while let Some(buf) = rx.recv().await {
+        bytes += buf.len() as u64;
+        if let Err(e) = sink.send(buf).await {
+            failed = Some(db(e));
+            break;
+        }
+        sent += 1;
+        if sent % 16 == 0 {
+            progress.step(
+                &table.name,
+                (sent * CHUNK_ROWS).min(table.rows) as usize,
+                table.rows as usize,
+                "rows",
+            );
+        }
+    }
+    drop(rx);
+    let _ = producer.await;
+    let result = match failed {
+        Some(e) => Err(e),
+        None => sink.as_mut().finish().await.map_err(db),
+    };
+    match result {
+        Ok(n) => {
+            client.batch_execute("COMMIT").await.map_err(db)?;
+            Ok(TableLoad {
+                table: table.name.clone(),
+                rows: n,
+                bytes,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// The target's columns of `table` (name, type), or `None` when the table does not exist.
+async fn target_columns(client: &Client, table: &str) -> Result<Option<Vec<(String, String)>>> {
+    let rows = client
+        .query(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            &[&table],
+        )
+        .await
+        .map_err(|e| Error::Usage(crate::capture::db_message(&e)))?;
+    let exists: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+        .await
+        .map_err(|e| Error::Usage(crate::capture::db_message(&e)))?
+        .get(0);
+    Ok(exists.then(|| rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
+}
+
+/// Seeds `target` from `snap`'s profile.
+pub async fn seed(
+    snap: &Snapshot,
+    target: &Target,
+    opts: &SeedOptions,
+    progress: &dyn Progress,
+) -> Result<SeedReport> {
+    let started = Instant::now();
+    if target.protected {
+        return Err(Error::Usage(format!(
+            "refusing to seed {}: it is marked protected in the config; hint: seed a staging environment",
+            target.name
+        )));
+    }
+    let model = Arc::new(model::build(snap, opts)?);
+    let mut report = SeedReport {
+        problems: model.problems.clone(),
+        ..Default::default()
+    };
+    let env = target.name.as_str();
+    let client = crate::capture::connect(target).await?;
+    exec(&client, env, "SET statement_timeout = 0").await?;
+    // The schema: created from the snapshot, or the target's checked against it.
+    let mut dropped_fks: Vec<(String, String, String)> = Vec::new();
+    if opts.create_schema {
+        for name in snap.schema.tables.keys() {
+            if target_columns(&client, name).await?.is_some() {
+                return Err(Error::env(env, format!("table {name} already exists; hint: drop --create-schema to fill the existing schema, or seed an empty database")));
+            }
+        }
+        progress.start(env, "creating the schema");
+        for sql in ddl::before_load(snap) {
+            exec(&client, env, &sql).await?;
+        }
+        progress.finish(env, "schema created");
+        if let Some(note) = ddl::left_out(snap) {
+            report.problems.push(Problem {
+                area: "schema".into(),
+                message: note,
+            });
+        }
+    } else {
+        let mut differences = Vec::new();
+        for t in &model.tables {
+            match target_columns(&client, &t.name).await? {
+                None => differences.push(format!("table {} is missing", t.name)),
+                Some(cols) => {
+                    let have: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+                    let want: Vec<&str> = snap.schema.tables[&t.name]
+                        .columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    for c in &want {
+                        if !have.contains(c) {
+                            differences.push(format!("{}.{} is missing", t.name, ident(c)));
+                        }
+                    }
+                    for c in &have {
+                        if !want.contains(c) {
+                            differences.push(format!(
+                                "{}.{} is not in the snapshot",
+                                t.name,
+                                ident(c)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if !differences.is_empty() {
+            let n = differences.len();
+            differences.truncate(5);
+            return Err(Error::env(env, format!(
+                "the target's schema differs from the snapshot's ({n} differences: {}{}); hint: migrate the target first, or seed an empty database with --create-schema",
+                differences.join(", "),
+                if n > 5 { ", ..." } else { "" }
+            )));
+        }
+        // Foreign keys among seeded tables are dropped for the load and added back after.
+        let names: Vec<String> = model.tables.iter().map(|t| t.name.clone()).collect();
+        let rows = client
+            .query(
+                "SELECT format('%I.%I', n.nspname, c.relname), con.conname::text, pg_get_constraintdef(con.oid) \
+                 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+                 WHERE con.contype = 'f' AND format('%I.%I', n.nspname, c.relname) = ANY($1) \
+                   AND format('%I.%I', pn.nspname, p.relname) = ANY($1) AND con.conparentid = 0",
+                &[&names],
+            )
+            .await
+            .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
+        dropped_fks = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+    }
+    // Empty tables only, unless asked to empty them.
+    let mut non_empty = Vec::new();
+    for t in &model.tables {
+        let any: bool = client
+            .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {})", t.name), &[])
+            .await
+            .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?
+            .get(0);
+        if any {
+            non_empty.push(t.name.clone());
+        }
+    }
+    if !non_empty.is_empty() && !opts.truncate {
+        return Err(Error::env(
+            env,
+            format!(
+                "{} not empty: {}; hint: --truncate empties them first",
+                if non_empty.len() == 1 {
+                    "table is"
+                } else {
+                    "tables are"
+                },
+                non_empty.join(", ")
+            ),
+        ));
+    }
+    for (table, name, _) in &dropped_fks {
+        exec(
+            &client,
+            env,
+            &format!("ALTER TABLE {table} DROP CONSTRAINT {}", ident(name)),
+        )
+        .await?;
+    }
+    if !non_empty.is_empty() {
+        exec(&client, env, &format!("TRUNCATE {}", non_empty.join(", "))).await?;
+    }
+    // The load: a few tables at once, biggest first.
+    let load_started = Instant::now();
+    let mut order: Vec<usize> = (0..model.tables.len()).collect();
+    order.sort_by_key(|&t| std::cmp::Reverse(model.tables[t].rows));
+    let results: Vec<(usize, std::result::Result<TableLoad, String>)> =
+        futures_util::stream::iter(order.into_iter().map(|t| {
+            let model = model.clone();
+            async move {
+                let name = model.tables[t].name.clone();
+                progress.start(
+                    &name,
+                    &format!(
+                        "seeding {} rows",
+                        crate::finding::thousands(model.tables[t].rows as f64)
+                    ),
+                );
+                let r = load(target, model, t, progress).await;
+                progress.finish(&name, if r.is_ok() { "seeded" } else { "failed" });
+                (t, r)
+            }
+        }))
+        .buffer_unordered(opts.streams.max(1))
+        .collect()
+        .await;
+    report.load_seconds = load_started.elapsed().as_secs_f64();
+    let mut failures = Vec::new();
+    for (t, r) in results {
+        match r {
+            Ok(l) => report.tables.push(l),
+            Err(e) => failures.push(format!("{}: {e}", model.tables[t].name)),
+        }
+    }
+    report.tables.sort_by(|a, b| a.table.cmp(&b.table));
+    // Constraints and indexes after the load; then statistics.
+    progress.start(env, "adding keys, indexes and constraints");
+    let after: Vec<String> = if opts.create_schema {
+        ddl::after_load(snap)
+    } else {
+        dropped_fks
+            .iter()
+            .map(|(table, name, def)| {
+                format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", ident(name))
+            })
+            .collect()
+    };
+    for sql in after {
+        if let Err(e) = exec(&client, env, &sql).await {
+            report.problems.push(Problem {
+                area: "constraints".into(),
+                message: e.to_string(),
+            });
+        }
+    }
+    for t in &report.tables {
+        exec(&client, env, &format!("ANALYZE {}", t.table)).await?;
+    }
+    progress.finish(env, "constraints added, tables analyzed");
+    report.seconds = started.elapsed().as_secs_f64();
+    if !failures.is_empty() {
+        return Err(Error::env(
+            env,
+            format!(
+                "{} table(s) could not be loaded and were left empty: {}",
+                failures.len(),
+                failures.join("; ")
+            ),
+        ));
+    }
+    Ok(report)
+}
