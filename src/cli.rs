@@ -639,9 +639,10 @@ fn seed_command(config: &Config, a: SeedArgs, progress: &dyn Progress) -> Result
     );
     if v.plans_total > 0 {
         eprintln!(
-            "verify: {} of {} corpus queries plan with the same shape as in the snapshot{}",
+            "verify: {} of {} corpus queries plan with the same shape as in the snapshot, {} more differ only by a cost tie{}",
             v.plans_same,
             v.plans_total,
+            v.plans_tied,
             if v.plans_divergent.is_empty() {
                 String::new()
             } else {

@@ -258,6 +258,8 @@ pub fn steering(mine: &PlanNode, theirs: &PlanNode) -> Vec<(String, String)> {
                 ("Index Only Scan", _) => "enable_indexonlyscan",
                 ("Bitmap Heap Scan", _) => "enable_bitmapscan",
                 ("Aggregate", Some("Hashed" | "Mixed")) => "enable_hashagg",
+                // Sorted grouping has no switch of its own: without sorts it turns to hashing.
+                ("Aggregate", Some("Sorted")) | ("Group", _) => "enable_sort",
                 ("Memoize", _) => "enable_memoize",
                 ("Material", _) => "enable_material",
                 ("Incremental Sort", _) => "enable_incremental_sort",
@@ -573,6 +575,7 @@ mod tests {
             steering(&b, &a),
             vec![
                 ("enable_hashjoin".to_string(), "off".to_string()),
+                ("enable_sort".into(), "off".into()),
                 ("max_parallel_workers_per_gather".into(), "0".into())
             ]
         );

@@ -433,6 +433,8 @@ pub struct Verification {
     /// Corpus queries (the snapshot's recorded ones) planned with the same shape, of those
     /// planned on both.
     pub plans_same: usize,
+    /// Planned differently, but a cost tie: not a regression.
+    pub plans_tied: usize,
     pub plans_total: usize,
     pub plans_divergent: Vec<String>,
 }
@@ -453,8 +455,6 @@ pub fn seed(
     if !req.verify {
         return Ok((report, None));
     }
-    let side = Side::Live(req.target.clone());
-    let corpus = effective_corpus(&[], Some(&source));
     // Hashes of synthetic values never match production's: profile with a fresh key so the
     // comparison weighs categories by their frequencies, unless raw values were captured.
     let mut popts = req.profile.clone();
@@ -464,36 +464,41 @@ pub fn seed(
             std::process::id() as u64 ^ req.options.seed
         ));
     }
-    let mut target = rt.block_on(async {
-        let mut snap = load(&side, &req.capture, progress).await?;
-        add_plans(
-            &side,
-            &mut snap,
-            &corpus,
-            &PlanOptions::default(),
-            &req.capture,
-            progress,
-        )
-        .await;
-        let extra = RelSpec::declared(&source);
-        add_profile(&side, &mut snap, &extra, &popts, &req.capture, progress).await;
-        Ok::<_, Error>(snap)
-    })?;
-    target.meta.environment = req.target.name.clone();
+    // The target against the snapshot, replaying the snapshot's corpus on the target.
+    let compare_req = CompareRequest {
+        left: Side::Live(req.target.clone()),
+        right: Side::File(req.snapshot.clone()),
+        left_name: Some(req.target.name.clone()),
+        right_name: None,
+        capture: req.capture.clone(),
+        profile: Some(popts),
+        corpus: Vec::new(),
+        plan: PlanOptions::default(),
+        relationships: Vec::new(),
+        policy: Vec::new(),
+        thresholds: req.thresholds.clone(),
+        fail_on: Severity::Low,
+        today: chrono::Utc::now().date_naive(),
+    };
+    let (target, source) = load_sides(&compare_req, progress)?;
     let scaled = req.options.scale != 1.0 || !req.options.rows.is_empty();
     let mut sides = Sides::new(&target, &source);
     sides.thresholds = req.thresholds.clone();
     use crate::finding::Category as C;
-    let findings: Vec<Finding> = compare::compare_sides(&sides)
-        .into_iter()
+    let all = compare::compare_sides(&sides);
+    let findings: Vec<Finding> = all
+        .iter()
         .filter(|f| {
             matches!(
                 f.category,
                 C::Nulls | C::Distinct | C::Distribution | C::Encoding | C::Relationship
             ) || (f.category == C::Volume && !scaled)
         })
+        .cloned()
         .collect();
-    let (mut same, mut total, mut divergent) = (0, 0, Vec::new());
+    // Plans: the same shape, or a cost tie (the target steered toward the snapshot's plan
+    // reaches it at almost the same cost).
+    let (mut same, mut tied, mut total, mut divergent) = (0, 0, 0, Vec::new());
     if let (Some(a), Some(b)) = (target.plans.as_ref(), source.plans.as_ref()) {
         for (path, p) in a {
             let Some(q) = b.get(path) else { continue };
@@ -503,6 +508,17 @@ pub fn seed(
             total += 1;
             if p.fingerprint == q.fingerprint {
                 same += 1;
+                continue;
+            }
+            let id = format!("plan:query:{path}:shape");
+            let tie = all.iter().any(|f| {
+                f.id == id
+                    && f.causes
+                        .first()
+                        .is_some_and(|c| c.kind == "statistics-noise")
+            });
+            if tie {
+                tied += 1;
             } else {
                 divergent.push(path.clone());
             }
@@ -513,6 +529,7 @@ pub fn seed(
         Some(Verification {
             findings,
             plans_same: same,
+            plans_tied: tied,
             plans_total: total,
             plans_divergent: divergent,
         }),

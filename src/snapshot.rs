@@ -438,6 +438,10 @@ pub struct ColumnProfile {
     /// Arrays: element count quantiles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub array_length: Vec<f64>,
+    /// Text, with the raw-values opt-in only: the most frequent whitespace-separated words
+    /// and how many values hold them (seed composes text from them, so LIKE patterns match).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub words: BTreeMap<String, u64>,
 }
 
 /// The quantiles every quantile list is taken at.

@@ -12,6 +12,10 @@ use siphasher::sip::SipHasher13;
 use super::classes::{classify, CLASSES};
 use crate::snapshot::{ColumnProfile, Estimate, TopValue, QUANTILES};
 
+/// Distinct words counted per text column (raw-values opt-in only), and how many are kept.
+const WORDS_CAP: usize = 20_000;
+const WORDS_KEPT: usize = 500;
+
 /// What the server sends for a column, and so how it is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -155,6 +159,8 @@ pub struct ColumnAcc {
     json_keys: HashMap<String, u64>,
     json_depth: Reservoir,
     array_len: Reservoir,
+    /// Text with the raw-values opt-in: word → values holding it (capped).
+    words: HashMap<String, u64>,
 }
 
 /// A number, or a date or timestamp in ISO style (sessions run with DateStyle ISO and
@@ -237,6 +243,7 @@ impl ColumnAcc {
             capped: false,
             hll: None,
             raw: HashMap::new(),
+            words: HashMap::new(),
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             numbers: Reservoir::new(seed),
@@ -324,6 +331,15 @@ impl ColumnAcc {
                         v.chars().count()
                     };
                     self.len_chars.push(chars as f64);
+                    if self.raw_values {
+                        for w in v.split_whitespace() {
+                            if let Some(c) = self.words.get_mut(w) {
+                                *c += 1;
+                            } else if self.words.len() < WORDS_CAP {
+                                self.words.insert(w.to_string(), 1);
+                            }
+                        }
+                    }
                     let m = classify(v);
                     for (i, c) in self.classes.iter_mut().enumerate() {
                         if m & (1 << i) != 0 {
@@ -463,6 +479,12 @@ impl ColumnAcc {
             json_keys: self.json_keys.into_iter().collect(),
             json_depth: self.json_depth.quantiles(&QUANTILES),
             array_length: self.array_len.quantiles(&QUANTILES),
+            words: {
+                let mut w: Vec<(String, u64)> = self.words.into_iter().collect();
+                w.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                w.truncate(WORDS_KEPT);
+                w.into_iter().collect()
+            },
         }
     }
 }

@@ -123,6 +123,9 @@ pub enum Base {
         len: Curve,
         classes: Classes,
         max_chars: Option<usize>,
+        /// Words to compose the ASCII part from, with cumulative weights (profiles with the
+        /// raw-values opt-in only); else random letters.
+        words: Option<(Vec<String>, Vec<f64>)>,
     },
     /// A fixed list drawn with weights: booleans, enum labels, raw categories, IN-list checks.
     Labels {
@@ -246,7 +249,8 @@ impl Base {
                 len,
                 classes,
                 max_chars,
-            } => text(rng, len, classes, *max_chars),
+                words,
+            } => text(rng, len, classes, *max_chars, words.as_ref()),
             Base::Labels { labels, cum } => labels[pick(cum, u)].clone(),
             Base::Json { keys, nested } => {
                 let mut o = serde_json::Map::new();
@@ -339,7 +343,13 @@ pub fn temporal(secs: f64, kind: Temporal) -> String {
 }
 
 /// A text value of a drawn length holding the drawn character classes.
-fn text(rng: &mut ChaCha8Rng, len: &Curve, c: &Classes, max_chars: Option<usize>) -> String {
+fn text(
+    rng: &mut ChaCha8Rng,
+    len: &Curve,
+    c: &Classes,
+    max_chars: Option<usize>,
+    words: Option<&(Vec<String>, Vec<f64>)>,
+) -> String {
     let u = rng.random::<f64>();
     if u < c.empty {
         return String::new();
@@ -384,9 +394,22 @@ fn text(rng: &mut ChaCha8Rng, len: &Curve, c: &Classes, max_chars: Option<usize>
         s.push(' ');
     }
     // Letters and inner spaces; never a space at either end (that is the edge class).
-    let mut base: Vec<u8> = (0..ascii_len)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
-        .collect();
+    let mut base: Vec<u8> = match words {
+        Some((list, cum)) if !list.is_empty() => {
+            let mut b = Vec::with_capacity(ascii_len + 16);
+            while b.len() < ascii_len {
+                if !b.is_empty() {
+                    b.push(b' ');
+                }
+                b.extend_from_slice(list[pick(cum, rng.random::<f64>())].as_bytes());
+            }
+            b.truncate(ascii_len);
+            b
+        }
+        _ => (0..ascii_len)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
+            .collect(),
+    };
     if let Some(b) = base.first_mut() {
         if *b == b' ' {
             *b = b'x';
@@ -452,7 +475,7 @@ mod tests {
         let draw = || {
             let mut r = rng_for(&[1, 2, 3]);
             (0..200)
-                .map(|_| text(&mut r, &len, &classes, Some(20)))
+                .map(|_| text(&mut r, &len, &classes, Some(20), None))
                 .collect::<Vec<_>>()
         };
         let (a, b) = (draw(), draw());

@@ -453,6 +453,21 @@ fn base_for(
                     ..Default::default()
                 }),
                 max_chars,
+                words: p.and_then(|p| {
+                    let ascii: Vec<(&String, &u64)> =
+                        p.words.iter().filter(|(w, _)| w.is_ascii()).collect();
+                    (!ascii.is_empty()).then(|| {
+                        let mut acc = 0.0;
+                        let cum = ascii
+                            .iter()
+                            .map(|(_, c)| {
+                                acc += **c as f64;
+                                acc
+                            })
+                            .collect();
+                        (ascii.iter().map(|(w, _)| (*w).clone()).collect(), cum)
+                    })
+                }),
             }
         }
         Kind::Boolean | Kind::Enum => {
@@ -523,6 +538,7 @@ fn base_for(
                         ..Default::default()
                     },
                     max_chars: modifiers(elem_type).0.map(|n| n as usize),
+                    words: None,
                 },
                 "uuid" => Base::Uuid,
                 _ => return None,
@@ -628,6 +644,7 @@ fn degrees(
     rel: Option<&crate::snapshot::RelationshipProfile>,
     parents: u64,
     children: u64,
+    mean: Option<f64>,
     salt: u64,
 ) -> Vec<u64> {
     let p = parents as usize;
@@ -641,33 +658,70 @@ fn degrees(
         return (0..parents).map(|j| each + u64::from(j < extra)).collect();
     };
     let z = rel.childless as f64 / rel.parents as f64;
-    let mut points: Vec<(f64, f64)> = vec![(z, 1.0)];
-    for (q, v) in FANOUT_QUANTILES.iter().zip(&rel.fanout) {
-        if *q > z {
-            points.push((*q, v.max(1.0)));
+    // The quantiles fix the shape above the median; below it only the lowest degree is
+    // unknown: it is chosen (between 1 and the median) so the mean matches the source's
+    // children per parent, which keeps the child table's volume.
+    let curve = |low: f64| {
+        let mut points: Vec<(f64, f64)> = vec![(z, low)];
+        for (q, v) in FANOUT_QUANTILES.iter().zip(&rel.fanout) {
+            if *q > z {
+                points.push((*q, v.max(1.0)));
+            }
         }
-    }
-    points.push((1.0, rel.max.max(1.0)));
-    for i in 1..points.len() {
-        if points[i].1 < points[i - 1].1 {
-            points[i].1 = points[i - 1].1;
+        points.push((1.0, rel.max.max(1.0)));
+        for i in 1..points.len() {
+            if points[i].1 < points[i - 1].1 {
+                points[i].1 = points[i - 1].1;
+            }
         }
-    }
-    let curve = Curve { points };
+        Curve { points }
+    };
     let a = coprime(p as u64, salt);
-    let mut out = vec![0u64; p];
-    for (j, d) in out.iter_mut().enumerate() {
-        let rank = ((a as u128 * j as u128 + (salt % p as u64) as u128) % p as u128) as usize;
-        let u = (rank as f64 + 0.5) / p as f64;
-        *d = if rank == p - 1 {
-            rel.max.round() as u64
-        } else if u < z {
-            0
+    let draw = |low: f64| {
+        let c = curve(low);
+        let mut out = vec![0u64; p];
+        for (j, d) in out.iter_mut().enumerate() {
+            let rank = ((a as u128 * j as u128 + (salt % p as u64) as u128) % p as u128) as usize;
+            let u = (rank as f64 + 0.5) / p as f64;
+            *d = if rank == p - 1 {
+                rel.max.round() as u64
+            } else if u < z {
+                0
+            } else {
+                c.at(u).round().max(1.0) as u64
+            };
+        }
+        out
+    };
+    let median = rel.fanout[0].max(1.0);
+    let Some(mean) = mean else {
+        return draw(1.0);
+    };
+    let want = mean * p as f64;
+    let (mut lo, mut hi) = (1.0, median);
+    for _ in 0..30 {
+        let mid = (lo + hi) / 2.0;
+        if (draw(mid).iter().sum::<u64>() as f64) < want {
+            lo = mid;
         } else {
-            curve.at(u).round().max(1.0) as u64
-        };
+            hi = mid;
+        }
     }
-    out
+    draw(hi)
+}
+
+/// Children per parent in the source: every child over every parent row.
+fn mean_children(
+    profile: &crate::snapshot::Profile,
+    rel: Option<&crate::snapshot::RelationshipProfile>,
+) -> Option<f64> {
+    let rel = rel?;
+    let parents = profile
+        .tables
+        .get(&rel.parent)
+        .map(|t| t.rows)
+        .unwrap_or(rel.parents as f64);
+    (parents > 0.0).then(|| rel.children.saturating_sub(rel.orphans) as f64 / parents)
 }
 
 /// A multiplier coprime to `n` (an affine permutation of 0..n).
@@ -825,7 +879,13 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
         };
         let rel = profile.relationships.get(&rel_key(c));
         let child_rows = rows[n];
-        let d = degrees(rel, prows, child_rows, name_id(n));
+        let d = degrees(
+            rel,
+            prows,
+            child_rows,
+            mean_children(profile, rel),
+            name_id(n),
+        );
         let total: u64 = d.iter().sum();
         let col = &c.columns[0];
         let nr = profile.tables[n]
@@ -918,6 +978,7 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
                         rel,
                         prows,
                         ((n as f64) * (1.0 - nr)).round() as u64,
+                        mean_children(profile, rel),
                         name_id(&c.name),
                     );
                     let mut cum = Vec::with_capacity(d.len());
@@ -1222,7 +1283,7 @@ mod tests {
             children: 0,
             orphans: 0,
         };
-        let d = degrees(Some(&rel), 10_000, 0, 7);
+        let d = degrees(Some(&rel), 10_000, 0, None, 7);
         let mut s = d.clone();
         s.sort();
         let q = |x: f64| s[((s.len() as f64 * x) as usize).min(s.len() - 1)];
@@ -1235,7 +1296,16 @@ mod tests {
             q(0.9)
         );
         assert!((q(0.99) as f64 - 40.0).abs() <= 4.0, "{}", q(0.99));
-        assert_eq!(d, degrees(Some(&rel), 10_000, 0, 7));
+        assert_eq!(d, degrees(Some(&rel), 10_000, 0, None, 7));
+        let even = crate::snapshot::RelationshipProfile {
+            childless: 0,
+            fanout: vec![5.0; 4],
+            max: 5.0,
+            ..rel.clone()
+        };
+        assert!(degrees(Some(&even), 25, 0, Some(5.0), 1)
+            .iter()
+            .all(|&d| d == 5));
         assert_ne!(d[..20], s[..20]);
     }
 

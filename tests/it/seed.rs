@@ -190,3 +190,321 @@ fn seeded_target_matches_the_profile_and_leaks_nothing() {
         table_md5(c, &other, "customers", "id")
     );
 }
+
+/// The schema part of EDGE (no rows): a target migrated like production but empty.
+fn edge_schema() -> String {
+    EDGE.split("INSERT INTO customers")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn seeding_an_existing_schema_and_bad_input() {
+    let (c, _src, snap) = edge_source();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prod.json");
+    snap.write(&path).unwrap();
+    let err = |r: pgparity::error::Result<_>| match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    };
+
+    // An existing, empty schema: filled, foreign keys dropped for the load and added back.
+    let db = fresh_db(c, "seedexisting");
+    c.execute(&db, &edge_schema()).unwrap();
+    let (report, _) = seed_into(
+        &path,
+        c,
+        &db,
+        SeedOptions {
+            scale: 0.5,
+            ..Default::default()
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(report.tables.len(), 3);
+    assert_eq!(
+        c.query_scalar(
+            &db,
+            "SELECT count(*)::text FROM pg_constraint WHERE contype = 'f'"
+        )
+        .unwrap(),
+        "3"
+    );
+    let n: i64 = c
+        .query_scalar(&db, "SELECT count(*)::text FROM customers")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(n, 1500);
+
+    // Not empty: refused, unless asked to empty it.
+    let e = err(seed_into(&path, c, &db, SeedOptions::default(), false));
+    assert!(e.contains("tables are not empty: public.customers, public.order_lines, public.orders; hint: --truncate"), "{e}");
+    seed_into(
+        &path,
+        c,
+        &db,
+        SeedOptions {
+            truncate: true,
+            scale: 0.1,
+            ..Default::default()
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        c.query_scalar(&db, "SELECT count(*)::text FROM customers")
+            .unwrap(),
+        "300"
+    );
+
+    // A target whose schema differs.
+    let other = fresh_db(c, "seeddiff");
+    c.execute(
+        &other,
+        &edge_schema().replace("external_id uuid", "external_ref uuid"),
+    )
+    .unwrap();
+    let e = err(seed_into(&path, c, &other, SeedOptions::default(), false));
+    assert!(
+        e.contains("public.customers.external_id is missing")
+            && e.contains("public.customers.external_ref is not in the snapshot"),
+        "{e}"
+    );
+
+    // A unique smallint key asked for more rows than it can hold.
+    let small = fresh_db(c, "seedsmall");
+    c.execute(&small, "CREATE TABLE t (id smallint PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' FROM generate_series(1, 100) i; ANALYZE t").unwrap();
+    let snap_small = capture(c, &small, "production");
+    let p2 = dir.path().join("small.json");
+    snap_small.write(&p2).unwrap();
+    let rows = [("public.t".to_string(), 100_000u64)].into_iter().collect();
+    let e = err(seed_into(
+        &p2,
+        c,
+        &fresh_db(c, "seedsmall"),
+        SeedOptions {
+            create_schema: true,
+            rows,
+            ..Default::default()
+        },
+        false,
+    ));
+    assert!(
+        e.contains("public.t.id: smallint cannot hold 100,000 distinct values"),
+        "{e}"
+    );
+
+    // A snapshot without a profile.
+    let p3 = dir.path().join("noprofile.json");
+    capture_with(c, &small, "production", None)
+        .write(&p3)
+        .unwrap();
+    let e = err(seed_into(
+        &p3,
+        c,
+        &fresh_db(c, "seednp"),
+        SeedOptions {
+            create_schema: true,
+            ..Default::default()
+        },
+        false,
+    ));
+    assert!(e.contains("the snapshot holds no data profile"), "{e}");
+
+    // The command line: no confirmation without a terminal; a protected environment refused.
+    let url = c.url(&fresh_db(c, "seedcli"));
+    let (code, _, stderr) = run(&[
+        "seed",
+        "--from",
+        path.to_str().unwrap(),
+        "--into",
+        &url,
+        "--create-schema",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("hint: pass --yes to confirm"), "{stderr}");
+    let cfg = dir.path().join("pgparity.toml");
+    std::fs::write(
+        &cfg,
+        format!("[environments.production]\nurl = \"{url}\"\nprotected = true\n"),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "seed",
+        "--from",
+        path.to_str().unwrap(),
+        "--into",
+        "production",
+        "--yes",
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.trim(), "error: refusing to seed production: it is marked protected in the config; hint: seed a staging environment");
+    let (code, _, stderr) = run(&[
+        "seed",
+        "--from",
+        path.to_str().unwrap(),
+        "--into",
+        &url,
+        "--create-schema",
+        "--yes",
+        "--verify",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("seeded 3 tables") && stderr.contains("verify: 0 data findings"),
+        "{stderr}"
+    );
+}
+
+/// A connection dropped in the middle of a load leaves the table empty and the run failed,
+/// never half-filled with a success.
+#[test]
+fn a_dropped_connection_leaves_the_table_empty() {
+    let c = pg15();
+    let src = fresh_db(c, "seedbig");
+    c.execute(&src, "CREATE TABLE big (id bigint PRIMARY KEY, a text, b numeric(12,2), c timestamptz); \
+        INSERT INTO big SELECT i, repeat('x', i % 40), i / 7.0, now() - i * interval '1 minute' FROM generate_series(1, 20000) i; ANALYZE big").unwrap();
+    let snap = capture(c, &src, "production");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    snap.write(&path).unwrap();
+    let db = fresh_db(c, "seedkill");
+    let killer = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            for _ in 0..2000 {
+                let killed = c
+                    .query_scalar(&db, "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity WHERE query LIKE 'COPY public.big%' AND pid <> pg_backend_pid()")
+                    .unwrap_or_default();
+                if killed != "0" {
+                    return true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            false
+        })
+    };
+    let rows = [("public.big".to_string(), 5_000_000u64)]
+        .into_iter()
+        .collect();
+    let r = seed_into(
+        &path,
+        c,
+        &db,
+        SeedOptions {
+            create_schema: true,
+            rows,
+            ..Default::default()
+        },
+        false,
+    );
+    assert!(killer.join().unwrap(), "the COPY was never seen running");
+    let e = r.err().expect("the load must fail").to_string();
+    assert!(
+        e.contains("1 table(s) could not be loaded and were left empty: public.big"),
+        "{e}"
+    );
+    assert_eq!(
+        c.query_scalar(&db, "SELECT count(*)::text FROM big")
+            .unwrap(),
+        "0"
+    );
+}
+
+/// TPC-H at a small scale: the seeded target plans at least 90 % of the 22 queries with the
+/// same shape as the source (the snapshot records the corpus and its plans).
+#[test]
+fn seeded_tpch_plans_like_the_source() {
+    let c = pg17();
+    let src = tpch_db(c, "seedtpch", 0.01);
+    let snap = pgparity::run::snapshot_planned(
+        &target(c, &src, "production"),
+        &Default::default(),
+        Some(&pgparity::profile::ProfileOptions {
+            raw_values: true,
+            ..Default::default()
+        }),
+        &[],
+        &tpch_queries(),
+        &Default::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tpch.json");
+    snap.write(&path).unwrap();
+    let db = fresh_db(c, "seedtpch");
+    let (report, v) = seed_into(
+        &path,
+        c,
+        &db,
+        SeedOptions {
+            create_schema: true,
+            ..Default::default()
+        },
+        true,
+    )
+    .unwrap();
+    let v = v.unwrap();
+    eprintln!(
+        "{} rows; {} (+{} tied) of {} plan the same; different: {:?}; findings: {:?}",
+        report.rows(),
+        v.plans_same,
+        v.plans_tied,
+        v.plans_total,
+        v.plans_divergent,
+        v.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
+    );
+    let req = pgparity::run::CompareRequest {
+        profile: Some(Default::default()),
+        ..request(
+            pgparity::run::Side::Live(target(c, &db, "staging")),
+            pgparity::run::Side::File(path.clone()),
+        )
+    };
+    for e in pgparity::run::check(&req, &NoProgress).unwrap().findings {
+        let f = e.finding;
+        if matches!(
+            f.category,
+            pgparity::finding::Category::Plan
+                | pgparity::finding::Category::Volume
+                | pgparity::finding::Category::Statistics
+        ) {
+            eprintln!(
+                "{} {}\n  L {}\n  R {}",
+                f.id,
+                f.message,
+                f.left.clone().unwrap_or_default(),
+                f.right.clone().unwrap_or_default()
+            );
+        }
+    }
+    for t in [
+        "lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region",
+    ] {
+        eprintln!(
+            "{t}: {} vs {}",
+            c.query_scalar(&db, &format!("SELECT count(*)::text FROM {t}"))
+                .unwrap(),
+            c.query_scalar(&src, &format!("SELECT count(*)::text FROM {t}"))
+                .unwrap()
+        );
+    }
+    assert_eq!(v.plans_total, 22);
+    assert!(
+        (v.plans_same + v.plans_tied) * 10 >= v.plans_total * 9,
+        "{} + {} of {}: {:?}",
+        v.plans_same,
+        v.plans_tied,
+        v.plans_total,
+        v.plans_divergent
+    );
+}

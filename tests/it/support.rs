@@ -192,6 +192,10 @@ pub fn tpch_db(cluster: &Cluster, prefix: &str, sf: f64) -> String {
             &include_str!("../fixtures/tpch_data.sql").replace("{SF}", &sf.to_string()),
         )
         .unwrap_or_else(|e| panic!("loading TPC-H data: {e}"));
+    // After the load's transaction: statistics counters start clean.
+    cluster
+        .execute(&db, "SET default_statistics_target = 1000; ANALYZE")
+        .unwrap();
     db
 }
 
