@@ -406,9 +406,15 @@ fn text(
             b.truncate(ascii_len);
             b
         }
-        _ => (0..ascii_len)
-            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
-            .collect(),
+        _ => {
+            // One stream read for the whole value, not a draw per character.
+            let mut b = vec![0u8; ascii_len];
+            rand::Rng::fill_bytes(rng, &mut b);
+            for x in b.iter_mut() {
+                *x = ALPHABET[*x as usize % ALPHABET.len()];
+            }
+            b
+        }
     };
     if let Some(b) = base.first_mut() {
         if *b == b' ' {

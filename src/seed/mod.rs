@@ -122,11 +122,28 @@ async fn load(
         .batch_execute("BEGIN; SET LOCAL statement_timeout = 0")
         .await
         .map_err(db)?;
+    // The table is empty (checked, or emptied): truncated again in this transaction, COPY can
+    // write its rows frozen (no hint-bit or freeze pass later). Where TRUNCATE is refused (a
+    // foreign key from a table not seeded), a plain COPY.
+    let freeze = !table.partitioned
+        && client
+            .batch_execute(&format!(
+                "SAVEPOINT pgparity_truncate; TRUNCATE {}; RELEASE SAVEPOINT pgparity_truncate",
+                table.name
+            ))
+            .await
+            .is_ok();
+    if !freeze && !table.partitioned {
+        let _ = client
+            .batch_execute("ROLLBACK TO SAVEPOINT pgparity_truncate")
+            .await;
+    }
     let sink = client
         .copy_in::<_, bytes::Bytes>(&format!(
-            "COPY {} ({}) FROM STDIN",
+            "COPY {} ({}) FROM STDIN{}",
             table.name,
-            cols.join(", ")
+            cols.join(", "),
+            if freeze { " WITH (FREEZE)" } else { "" }
         ))
         .await
         .map_err(db)?;

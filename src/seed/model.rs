@@ -217,6 +217,8 @@ pub struct ColumnModel {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableModel {
     pub name: String,
+    /// Partitioned (rows route to partitions; COPY FREEZE does not apply).
+    pub partitioned: bool,
     pub rows: u64,
     pub columns: Vec<ColumnModel>,
     pub fks: Vec<FkModel>,
@@ -1148,6 +1150,7 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             continue;
         }
         tables.push(TableModel {
+            partitioned: t.kind == "p",
             name: name.clone(),
             rows: n,
             columns,

@@ -1,0 +1,286 @@
+//! Seeding speed on PostgreSQL 15 (which has pgbench), against references run in the same
+//! process:
+//!
+//!   cargo bench --bench seed                 (2,000,000 lineitem rows; pgbench scale 10; 10M rows)
+//!   cargo bench --bench seed -- --rows N     (lineitem rows)
+//!
+//! Prints: rows/s seeding a lineitem-shaped table (16 columns) into an empty table / rows/s of
+//! `COPY FROM` of the same bytes prepared in memory (goal ≥ 0.8); rows/s seeding a
+//! pgbench_accounts-shaped table / `pgbench -i` rows/s (data generation step only; goal ≥ 1.0);
+//! the time for a 10-million-row lineitem with its orders, keys, foreign keys and ANALYZE.
+//! Under `cargo test` it runs small (smoke mode) and checks nothing but that it runs.
+
+use std::time::Instant;
+
+use pgparity::capture::Target;
+use pgparity::cluster::{Cluster, ClusterOptions, Install};
+use pgparity::conninfo::ConnInfo;
+use pgparity::progress::NoProgress;
+use pgparity::seed::SeedOptions;
+
+fn target(c: &Cluster, db: &str) -> Target {
+    Target {
+        name: db.into(),
+        conninfo: ConnInfo::parse(&c.conninfo(db)).unwrap(),
+        protected: false,
+    }
+}
+
+fn seed(
+    c: &Cluster,
+    snap: &std::path::Path,
+    db: &str,
+    opts: SeedOptions,
+) -> pgparity::seed::SeedReport {
+    c.execute("postgres", &format!("CREATE DATABASE {db}")).unwrap();
+    pgparity::run::seed(
+        &pgparity::run::SeedRequest {
+            snapshot: snap.to_path_buf(),
+            target: target(c, db),
+            options: SeedOptions {
+                create_schema: true,
+                ..opts
+            },
+            verify: false,
+            capture: Default::default(),
+            profile: Default::default(),
+            thresholds: Default::default(),
+        },
+        &NoProgress,
+    )
+    .unwrap()
+    .0
+}
+
+fn snapshot(c: &Cluster, db: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let snap = pgparity::run::snapshot(
+        &target(c, db),
+        &Default::default(),
+        Some(&Default::default()),
+        &[],
+        &NoProgress,
+    )
+    .unwrap();
+    let path = dir.join(format!("{db}.json"));
+    snap.write(&path).unwrap();
+    path
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench");
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let rows = arg("--rows").unwrap_or(if full { 2_000_000 } else { 20_000 });
+    let scale = if full { 10 } else { 1 };
+    let big = if full { 10_000_000 } else { 50_000 };
+    let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
+    let c = Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // The source: TPC-H-shaped data, and a lineitem-shaped table without foreign keys.
+    c.execute("postgres", "CREATE DATABASE src").unwrap();
+    c.execute("src", include_str!("../tests/fixtures/tpch_schema.sql"))
+        .unwrap();
+    c.execute(
+        "src",
+        &include_str!("../tests/fixtures/tpch_data.sql").replace("{SF}", "0.01"),
+    )
+    .unwrap();
+    c.execute("src", "CREATE TABLE li (LIKE lineitem INCLUDING ALL); INSERT INTO li SELECT * FROM lineitem; ANALYZE")
+        .unwrap();
+    let src = snapshot(&c, "src", dir.path());
+
+    // 1. lineitem-shaped rows/s vs COPY FROM of the same bytes.
+    let li_rows = [("public.li".to_string(), rows)].into_iter().collect();
+    let r = seed(
+        &c,
+        &src,
+        "seed_li",
+        SeedOptions {
+            include: vec!["public.li".into()],
+            rows: li_rows,
+            ..Default::default()
+        },
+    );
+    let seeded = r.rows();
+    let seed_rate = seeded as f64 / r.load_seconds;
+    let (copy_secs, mb) = rt.block_on(async {
+        let from = pgparity::capture::connect(&target(&c, "seed_li")).await.unwrap();
+        let out = from.copy_out("COPY li TO STDOUT").await.unwrap();
+        let mut out = std::pin::pin!(out);
+        // The prepared file: the seeded rows as COPY text, in 1 MB pieces (as a file is read).
+        let mut all: Vec<u8> = Vec::new();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut out).await {
+            all.extend_from_slice(&chunk.unwrap());
+        }
+        let mb = all.len() as f64 / 1e6;
+        let buf: Vec<bytes::Bytes> = all
+            .chunks(1 << 20)
+            .map(bytes::Bytes::copy_from_slice)
+            .collect();
+        from.batch_execute("CREATE DATABASE copy_li").await.unwrap();
+        let into = pgparity::capture::connect(&target(&c, "copy_li")).await.unwrap();
+        into.batch_execute(include_str!("../tests/fixtures/tpch_schema.sql"))
+            .await
+            .unwrap();
+        into.batch_execute("CREATE TABLE li (LIKE lineitem)")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        into.batch_execute("BEGIN").await.unwrap();
+        let sink = into
+            .copy_in::<_, bytes::Bytes>("COPY li FROM STDIN")
+            .await
+            .unwrap();
+        let mut sink = std::pin::pin!(sink);
+        for b in buf {
+            futures_util::SinkExt::send(&mut sink, b).await.unwrap();
+        }
+        sink.as_mut().finish().await.unwrap();
+        into.batch_execute("COMMIT").await.unwrap();
+        (started.elapsed().as_secs_f64(), mb)
+    });
+    let copy_rate = seeded as f64 / copy_secs;
+    println!(
+        "lineitem-shaped: seed {} rows in {:.2}s = {:.0} rows/s; COPY FROM of the same {:.0} MB {:.2}s = {:.0} rows/s ({:.0} MB/s); ratio {:.2} (goal >= 0.8)",
+        seeded,
+        r.load_seconds,
+        seed_rate,
+        mb,
+        copy_secs,
+        copy_rate,
+        mb / copy_secs,
+        seed_rate / copy_rate
+    );
+
+    // 2. pgbench_accounts-shaped vs pgbench's own loader.
+    c.execute("postgres", "CREATE DATABASE pgb").unwrap();
+    let pgbench = |db: &str, scale: u64| {
+        let started = Instant::now();
+        let out = std::process::Command::new(install.tool("pgbench"))
+            .args([
+                "-i",
+                "-q",
+                "-I",
+                "dtg",
+                "-s",
+                &scale.to_string(),
+                "-h",
+                &c.dir.display().to_string(),
+                "-p",
+                &c.port.to_string(),
+                "-U",
+                "postgres",
+                db,
+            ])
+            .output()
+            .expect("run pgbench");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        started.elapsed().as_secs_f64()
+    };
+    pgbench("pgb", 1);
+    c.execute("pgb", "ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid); ANALYZE")
+        .unwrap();
+    let pgb_src = snapshot(&c, "pgb", dir.path());
+    c.execute("postgres", "CREATE DATABASE pgb_ref").unwrap();
+    let pgb_secs = pgbench("pgb_ref", scale);
+    let pgb_rate = (100_000 * scale) as f64 / pgb_secs;
+    let acc_rows = [("public.pgbench_accounts".to_string(), 100_000 * scale)]
+        .into_iter()
+        .collect();
+    let r = seed(
+        &c,
+        &pgb_src,
+        "seed_pgb",
+        SeedOptions {
+            include: vec!["public.pgbench_accounts".into()],
+            rows: acc_rows,
+            ..Default::default()
+        },
+    );
+    let acc_rate = r.rows() as f64 / r.load_seconds;
+    // Generation alone (no server): the share of the load the generator costs.
+    let model = pgparity::seed::model::build(
+        &pgparity::snapshot::Snapshot::read(&pgb_src).unwrap(),
+        &SeedOptions {
+            include: vec!["public.pgbench_accounts".into()],
+            rows: [("public.pgbench_accounts".to_string(), 100_000 * scale)]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let started = Instant::now();
+    let chunks = model.tables[0].rows.div_ceil(pgparity::seed::CHUNK_ROWS);
+    let bytes: usize = {
+        use rayon::prelude::*;
+        (0..chunks)
+            .into_par_iter()
+            .map(|k| pgparity::seed::chunk(&model, 0, k).len())
+            .sum()
+    };
+    let gen_secs = started.elapsed().as_secs_f64();
+    println!(
+        "pgbench_accounts-shaped generation alone: {:.0} rows/s ({:.0} MB/s)",
+        model.tables[0].rows as f64 / gen_secs,
+        bytes as f64 / 1e6 / gen_secs
+    );
+    println!(
+        "pgbench_accounts-shaped: seed {} rows in {:.2}s = {:.0} rows/s; pgbench -i -s {scale} (data generation) {:.2}s = {:.0} rows/s; ratio {:.2} (goal >= 1.0)",
+        r.rows(),
+        r.load_seconds,
+        acc_rate,
+        pgb_secs,
+        pgb_rate,
+        acc_rate / pgb_rate
+    );
+
+    // 3. A 10-million-row lineitem with its orders and the small tables, keys, FKs, ANALYZE.
+    let big_rows = [
+        ("public.lineitem".to_string(), big),
+        ("public.orders".to_string(), big / 4),
+    ]
+    .into_iter()
+    .collect();
+    let r = seed(
+        &c,
+        &src,
+        "seed_big",
+        SeedOptions {
+            include: vec![
+                "public.lineitem".into(),
+                "public.orders".into(),
+                "public.customer".into(),
+                "public.part".into(),
+                "public.supplier".into(),
+                "public.nation".into(),
+                "public.region".into(),
+            ],
+            rows: big_rows,
+            ..Default::default()
+        },
+    );
+    println!(
+        "{} rows ({} in lineitem) with keys, foreign keys and ANALYZE: {:.1}s (load {:.1}s)",
+        r.rows(),
+        big,
+        r.seconds,
+        r.load_seconds
+    );
+    assert!(r.problems.iter().all(|p| p.area != "constraints"), "{:?}", r.problems);
+}
