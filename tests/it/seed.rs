@@ -298,6 +298,37 @@ fn seeding_an_existing_schema_and_bad_input() {
         "{e}"
     );
 
+    // A check across columns is not a form seed honours: reported, and added NOT VALID.
+    let cross = fresh_db(c, "seedcross");
+    c.execute(&cross, "CREATE TABLE span (id int PRIMARY KEY, starts_at int NOT NULL, ends_at int NOT NULL, CHECK (ends_at > starts_at)); \
+        INSERT INTO span SELECT i, i, i + 1 + i % 10 FROM generate_series(1, 500) i; ANALYZE span").unwrap();
+    let p4 = dir.path().join("cross.json");
+    capture(c, &cross, "production").write(&p4).unwrap();
+    let into = fresh_db(c, "seedcross");
+    let (report, _) = seed_into(
+        &p4,
+        c,
+        &into,
+        SeedOptions {
+            create_schema: true,
+            ..Default::default()
+        },
+        false,
+    )
+    .unwrap();
+    let notes: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|m| m.contains("check constraint span_check is not a simple form")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|m| m.contains("added NOT VALID")),
+        "{notes:?}"
+    );
+    assert_eq!(c.query_scalar(&into, "SELECT count(*)::text FROM pg_constraint WHERE conname = 'span_check' AND NOT convalidated").unwrap(), "1");
+
     // A snapshot without a profile.
     let p3 = dir.path().join("noprofile.json");
     capture_with(c, &small, "production", None)
