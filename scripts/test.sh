@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (PostgreSQL 15 and 17 server binaries, plus 13 and 18 for the
-# catalog-compatibility test), then
-# runs the whole suite (unit tests and the integration tests against real clusters).
+# catalog-compatibility test; Debian's chromium for the HTML report test and libxml2-utils' xmllint for the
+# JUnit schema test), then runs the whole suite (unit tests, the integration tests against real clusters, and
+# the benches in their quick smoke mode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-postgres.sh 13 15 17 18 >&2
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: the tests need ${missing[*]}; install them (apt-get install ${missing[*]}) or run this script as root" >&2
+    exit 2
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
 cargo test --all-targets "$@"

@@ -248,7 +248,7 @@ fn profile_options(config: &Config, a: &ProfileArgs) -> Option<crate::profile::P
 
 #[derive(Args, Debug, Clone)]
 struct ReportArgs {
-    /// Report format: text, json or markdown
+    /// Report format: text, json, markdown, html (one self-contained file), junit or sarif
     #[arg(long, default_value = "text")]
     format: String,
     /// Write the report to FILE (atomically) instead of stdout
@@ -278,6 +278,10 @@ struct CheckArgs {
     right: Option<String>,
     #[command(flatten)]
     corpus: CorpusArgs,
+    /// Keep each run's findings in DIR and report what is new, fixed and persisting since the
+    /// previous run there
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
     #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
@@ -311,6 +315,9 @@ struct BaselineArgs {
 
 #[derive(Args, Debug)]
 struct DemoArgs {
+    /// Where the demo writes its HTML report
+    #[arg(long, value_name = "FILE", default_value = "pgparity-demo.html")]
+    html: PathBuf,
     #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
@@ -465,8 +472,22 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 &a.profile,
             )?;
             (req.corpus, req.plan) = corpus(&config, &a.corpus)?;
-            let report = run::check(&req, &progress)?;
-            emit(&report, &a.report)
+            let history = a.history.clone().or_else(|| config.history.clone());
+            let earlier = match &history {
+                Some(dir) => Some(crate::history::load(dir)?),
+                None => None,
+            };
+            let mut report = run::check(&req, &progress)?;
+            let run = crate::history::run_of(&report, &chrono::Utc::now().to_rfc3339());
+            if let Some(earlier) = &earlier {
+                report.history = Some(crate::history::diff(earlier, &run));
+            }
+            let code = emit(&report, &a.report)?;
+            if let Some(dir) = &history {
+                let path = crate::history::record(dir, &run)?;
+                eprintln!("recorded this run in {}", path.display());
+            }
+            Ok(code)
         }
         Command::Diff(a) => {
             let req = request(
@@ -526,6 +547,10 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
                 chrono::Utc::now().date_naive(),
             );
             emit(&report, &a.report)?;
+            let html = report::render(&report, Format::Html, false);
+            crate::fsutil::write_atomically(&a.html, html.as_bytes())?;
+            let shown = std::fs::canonicalize(&a.html).unwrap_or(a.html.clone());
+            eprintln!("wrote the HTML report: {}", shown.display());
             Ok(0)
         }
     }

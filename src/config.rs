@@ -69,6 +69,8 @@ pub struct CheckConfig {
     /// The environment it should match (production).
     pub right: Option<String>,
     pub fail_on: Option<String>,
+    /// Folder keeping each run's findings (relative to this file), like `check --history`.
+    pub history: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -159,6 +161,7 @@ pub struct Config {
     pub relationships: Vec<crate::profile::RelSpec>,
     pub corpus: Vec<PathBuf>,
     pub plan: crate::plan::PlanOptions,
+    pub history: Option<PathBuf>,
     pub thresholds: crate::compare::thresholds::ThresholdSet,
     pub fail_on: Option<Severity>,
 }
@@ -329,6 +332,11 @@ impl Config {
             .iter()
             .map(|c| path.parent().unwrap_or(Path::new(".")).join(c))
             .collect();
+        let history = file
+            .check
+            .history
+            .as_ref()
+            .map(|h| path.parent().unwrap_or(Path::new(".")).join(h));
         Ok(Config {
             path: Some(path),
             file,
@@ -338,6 +346,7 @@ impl Config {
             relationships,
             corpus,
             plan,
+            history,
             thresholds,
             fail_on,
         })

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod finding;
 pub mod fsutil;
+pub mod history;
 pub mod plan;
 pub mod policy;
 pub mod profile;

@@ -396,6 +396,24 @@ pub fn build_report(
             });
         }
     }
+    let details = findings
+        .iter()
+        .filter_map(|e| {
+            crate::report::Detail::of(&e.finding, left, right).map(|d| (e.finding.id.clone(), d))
+        })
+        .collect();
+    let mut volumes: Vec<(String, Option<f64>, Option<f64>)> = Vec::new();
+    if let (Some(lp), Some(rp)) = (left.profile.as_ref(), right.profile.as_ref()) {
+        let names: std::collections::BTreeSet<&String> =
+            lp.tables.keys().chain(rp.tables.keys()).collect();
+        for t in names {
+            volumes.push((
+                t.clone(),
+                lp.tables.get(t).map(|x| x.rows),
+                rp.tables.get(t).map(|x| x.rows),
+            ));
+        }
+    }
     Report {
         left: SideInfo::of(&sides.left_name, left, left_source),
         right: SideInfo::of(&sides.right_name, right, right_source),
@@ -403,6 +421,9 @@ pub fn build_report(
         findings,
         problems,
         unused_acceptances,
+        details,
+        volumes,
+        history: None,
     }
 }
 

@@ -24,6 +24,8 @@ struct Json<'a> {
     findings: &'a [Evaluated],
     problems: &'a [SideProblem],
     unused_acceptances: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<&'a crate::history::History>,
 }
 
 #[derive(Serialize)]
@@ -53,6 +55,7 @@ pub fn render(r: &Report) -> String {
         findings: &r.findings,
         problems: &r.problems,
         unused_acceptances: &r.unused_acceptances,
+        history: r.history.as_ref(),
     };
     let mut s = serde_json::to_string_pretty(&j).expect("report serializes");
     s.push('\n');

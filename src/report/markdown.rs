@@ -49,6 +49,42 @@ pub fn render(r: &Report) -> String {
         cell(&r.left.name),
         cell(&r.right.name)
     );
+    if let Some(h) = &r.history {
+        let _ = writeln!(
+            out,
+            "**Since {}:** {} new, {} fixed, {} persisting\n",
+            h.previous.as_deref().unwrap_or("the first run"),
+            h.new.len(),
+            h.fixed.len(),
+            h.persisting.len()
+        );
+        for (label, list) in [("New", &h.new), ("Fixed", &h.fixed)] {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "**{label}**");
+            for f in list.iter().take(10) {
+                let _ = writeln!(
+                    out,
+                    "- {} `{}` {}",
+                    f.severity,
+                    cell(&f.id),
+                    cell(&f.message)
+                );
+            }
+            if list.len() > 10 {
+                let _ = writeln!(out, "- … {} more", list.len() - 10);
+            }
+            out.push('\n');
+        }
+        if !h.persisting.is_empty() {
+            let _ = writeln!(
+                out,
+                "**Persisting:** {} findings (details below)\n",
+                h.persisting.len()
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "| | {} | {} |\n|---|---|---|",

@@ -2,9 +2,13 @@
 //! terminal), JSON (stable, documented in docs/report-format.md) or Markdown (scheduled reports
 //! and pull request comments). Rendering is a pure function of the report.
 
+mod html;
 mod json;
+mod junit;
 mod markdown;
 mod profile_text;
+mod sarif;
+mod svg;
 mod text;
 
 use serde::Serialize;
@@ -13,9 +17,12 @@ use crate::finding::Severity;
 use crate::policy::{Evaluated, Status};
 use crate::snapshot::Snapshot;
 
+pub use html::render as render_html;
 pub use json::render as render_json;
+pub use junit::render as render_junit;
 pub use markdown::render as render_markdown;
 pub use profile_text::render as render_profile_text;
+pub use sarif::render as render_sarif;
 pub use text::render as render_text;
 
 /// One side of the comparison, as the report names it.
@@ -60,6 +67,64 @@ pub struct Report {
     pub problems: Vec<SideProblem>,
     /// Acceptances in the policy that matched no finding (fixed differences?).
     pub unused_acceptances: Vec<String>,
+    /// What the HTML report draws, per finding id: both sides' measurements.
+    pub details: std::collections::BTreeMap<String, Detail>,
+    /// Rows per table on each side (profiled tables), for the volume chart.
+    pub volumes: Vec<(String, Option<f64>, Option<f64>)>,
+    /// New, fixed and persisting findings since the previous run of a history folder.
+    pub history: Option<crate::history::History>,
+}
+
+/// Both sides' measurements behind a data finding.
+#[derive(Debug, Clone)]
+pub enum Detail {
+    Column {
+        left: Option<crate::snapshot::ColumnProfile>,
+        right: Option<crate::snapshot::ColumnProfile>,
+    },
+    Fanout {
+        left: Option<crate::snapshot::RelationshipProfile>,
+        right: Option<crate::snapshot::RelationshipProfile>,
+    },
+}
+
+impl Detail {
+    /// The measurements behind `f`, looked up in both snapshots' profiles.
+    pub fn of(f: &crate::finding::Finding, l: &Snapshot, r: &Snapshot) -> Option<Detail> {
+        use crate::finding::Category as C;
+        let (lp, rp) = (l.profile.as_ref(), r.profile.as_ref());
+        match f.category {
+            C::Relationship => {
+                let key = f.object.as_str();
+                let get = |p: Option<&crate::snapshot::Profile>| {
+                    p.and_then(|p| p.relationships.get(key)).cloned()
+                };
+                let (a, b) = (get(lp), get(rp));
+                (a.is_some() || b.is_some()).then_some(Detail::Fanout { left: a, right: b })
+            }
+            C::Nulls | C::Distinct | C::Distribution | C::Encoding => {
+                let tables = lp.into_iter().chain(rp).flat_map(|p| p.tables.keys());
+                let (table, column) = tables
+                    .filter_map(|t| {
+                        f.object
+                            .strip_prefix(t.as_str())
+                            .and_then(|c| c.strip_prefix('.'))
+                            .map(|c| (t.clone(), c.to_string()))
+                    })
+                    .max_by_key(|(t, _)| t.len())?;
+                let get = |p: Option<&crate::snapshot::Profile>| {
+                    p.and_then(|p| p.tables.get(&table))
+                        .and_then(|t| t.columns.get(&column))
+                        .cloned()
+                };
+                Some(Detail::Column {
+                    left: get(lp),
+                    right: get(rp),
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Report {
@@ -113,6 +178,9 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    Html,
+    Junit,
+    Sarif,
 }
 
 impl Format {
@@ -121,8 +189,11 @@ impl Format {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "markdown" | "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            "junit" => Ok(Format::Junit),
+            "sarif" => Ok(Format::Sarif),
             other => Err(format!(
-                "unknown format '{other}'; hint: use text, json or markdown"
+                "unknown format '{other}'; hint: use text, json, markdown, html, junit or sarif"
             )),
         }
     }
@@ -134,6 +205,9 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Text => render_text(report, color),
         Format::Json => render_json(report),
         Format::Markdown => render_markdown(report),
+        Format::Html => render_html(report),
+        Format::Junit => render_junit(report),
+        Format::Sarif => render_sarif(report),
     }
 }
 

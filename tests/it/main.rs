@@ -6,6 +6,7 @@ mod cli;
 mod compare_live;
 mod data;
 mod plans;
+mod reports;
 mod seed;
 mod session;
 mod support;
