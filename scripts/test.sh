@@ -15,6 +15,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 2
   fi
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 fi
 cargo test --all-targets "$@"
