@@ -328,7 +328,7 @@ fn bad_flags() {
     let (code, _, err) = run(&["diff", "a", "b", "--format", "pdf"]);
     assert_eq!(
         error_line(code, &err),
-        "error: --format: unknown format 'pdf'; hint: use text, json or markdown"
+        "error: --format: unknown format 'pdf'; hint: use text, json, markdown, html, junit or sarif"
     );
     let (code, _, err) = run(&[
         "snapshot",
