@@ -31,6 +31,10 @@ pub struct Query {
     /// Share of the workload's total execution time (from pg_stat_statements), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    /// Representative parameter values (SQL literals, `$1` first) from a `.values` file next
+    /// to the query: it is then planned for those values (a custom plan) on every version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 /// Reads every `.sql` file under each path (folders recursively, in name order).
@@ -66,7 +70,16 @@ pub fn load(paths: &[PathBuf]) -> Result<(Vec<Query>, Vec<Problem>)> {
                 .to_string();
             match std::fs::read_to_string(&file) {
                 Ok(text) => match read_query(&rel, &text) {
-                    Ok(q) => queries.push(q),
+                    Ok(mut q) => {
+                        match read_values(&file.with_extension("values"), q.params) {
+                            Ok(v) => q.values = v,
+                            Err(m) => problems.push(Problem {
+                                area: format!("query {rel}"),
+                                message: format!("{m}; planned with a generic plan instead"),
+                            }),
+                        }
+                        queries.push(q)
+                    }
                     Err(m) => problems.push(Problem {
                         area: format!("query {rel}"),
                         message: m,
@@ -80,6 +93,40 @@ pub fn load(paths: &[PathBuf]) -> Result<(Vec<Query>, Vec<Problem>)> {
         }
     }
     Ok((queries, problems))
+}
+
+/// The `.values` file of a query, if there is one: one SQL literal per line (`--` comments and
+/// blank lines skipped), as many as the query has parameters. Each must read as a single
+/// expression without `;`, so nothing can ride along into the EXECUTE.
+pub fn read_values(path: &Path, params: usize) -> std::result::Result<Vec<String>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("values file: {}", crate::error::io_message(&e))),
+    };
+    let values: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("--"))
+        .map(String::from)
+        .collect();
+    if values.len() != params {
+        return Err(format!(
+            "values file has {} values for {params} parameters",
+            values.len()
+        ));
+    }
+    for v in &values {
+        let ok = !v.contains(';')
+            && matches!(
+                Parser::parse_sql(&PostgreSqlDialect {}, &format!("SELECT {v}")).as_deref(),
+                Ok([Statement::Query(_)])
+            );
+        if !ok {
+            return Err(format!("values file: '{v}' is not a single SQL value"));
+        }
+    }
+    Ok(values)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -178,6 +225,7 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
                 params,
                 parse_error: None,
                 weight: None,
+                values: Vec::new(),
             })
         }
         Err(e) => {
@@ -210,6 +258,7 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
                 params,
                 parse_error: Some(e.to_string()),
                 weight: None,
+                values: Vec::new(),
             })
         }
     }

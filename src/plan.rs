@@ -181,9 +181,14 @@ pub struct PlannedQuery {
     /// Share of the workload's total execution time (a corpus from pg_stat_statements).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    /// Parameter values it was planned with (`custom_values`), from the query's values file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
-    /// `plain`, `generic_plan` (16+), or `prepare` (EXPLAIN EXECUTE, forced generic plan).
+    /// `plain`, `generic_plan` (16+), `prepare` (EXPLAIN EXECUTE with NULLs, forced generic
+    /// plan), `custom_values` (EXPLAIN EXECUTE with the values file's values, forced custom
+    /// plan, any version) or `refused`.
     pub method: String,
     /// True when the plan carries EXPLAIN ANALYZE's actual rows.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -216,6 +221,7 @@ impl PlannedQuery {
             params: self.params,
             parse_error: self.parse_error.clone(),
             weight: self.weight,
+            values: self.values.clone(),
         }
     }
 }
@@ -372,6 +378,8 @@ pub async fn open_session(
 fn method(q: &Query, major: i32) -> &'static str {
     if q.params == 0 {
         "plain"
+    } else if q.values.len() == q.params {
+        "custom_values"
     } else if major >= 16 {
         "generic_plan"
     } else {
@@ -385,6 +393,7 @@ fn blank(q: &Query, method: &str) -> PlannedQuery {
         params: q.params,
         sql: q.sql.clone(),
         weight: q.weight,
+        values: q.values.clone(),
         parse_error: q.parse_error.clone(),
         method: method.into(),
         analyzed: false,
@@ -425,6 +434,10 @@ pub async fn explain_with(
     let body = match method {
         "plain" => format!("EXPLAIN ({opts}) {}", q.sql),
         "generic_plan" => format!("EXPLAIN ({opts}, GENERIC_PLAN) {}", q.sql),
+        "custom_values" => format!(
+            "EXPLAIN ({opts}) EXECUTE pgparity_q({})",
+            q.values.join(", ")
+        ),
         _ => format!(
             "EXPLAIN ({opts}) EXECUTE pgparity_q({})",
             std::iter::repeat_n("NULL", q.params)
@@ -435,7 +448,8 @@ pub async fn explain_with(
     // Never executed unless asked (ANALYZE, reads only), in a read-only transaction, rolled back.
     const BEGIN: &str =
         "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan";
-    if method != "prepare" && sets.is_empty() {
+    let prepares = method == "prepare" || method == "custom_values";
+    if !prepares && sets.is_empty() {
         // The common case in one round trip: begin, explain, roll back.
         let batch = format!("{BEGIN}; {body}; ROLLBACK");
         match client.simple_query(&batch).await {
@@ -460,7 +474,12 @@ pub async fn explain_with(
                 .await;
         }
     }
-    let prepared = if method == "prepare" {
+    if method == "custom_values" {
+        let _ = client
+            .batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await;
+    }
+    let prepared = if prepares {
         match client
             .simple_query(&format!("PREPARE pgparity_q AS {}", q.sql))
             .await

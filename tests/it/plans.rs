@@ -779,3 +779,57 @@ fn ten_thousand_query_corpus() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// A values file next to a parameterized query: planned for those values (a custom plan) on
+/// every version; a values file that does not fit is a warning and the query plans generically.
+#[test]
+fn values_files_give_custom_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("by_customer.sql"),
+        "SELECT * FROM orders WHERE customer_id = $1 AND total > $2",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("by_customer.values"),
+        "-- a big customer\n7\n100.5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.sql"),
+        "SELECT * FROM orders WHERE id = $1",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bad.values"), "1); SELECT 1; --\n").unwrap();
+    let (queries, problems) = pgparity::corpus::load(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .message
+            .contains("is not a single SQL value; planned with a generic plan instead"),
+        "{problems:?}"
+    );
+    let q = queries
+        .iter()
+        .find(|q| q.path == "by_customer.sql")
+        .unwrap();
+    assert_eq!(q.values, vec!["7".to_string(), "100.5".to_string()]);
+    for c in [pg15(), pg17()] {
+        let db = fresh_db(c, "values");
+        c.execute(&db, SCHEMA).unwrap();
+        let req = CompareRequest {
+            corpus: queries.clone(),
+            ..request(
+                Side::Live(target(c, &db, "a")),
+                Side::Live(target(c, &db, "b")),
+            )
+        };
+        let (l, _) = pgparity::run::load_sides(&req, &NoProgress).unwrap();
+        let plans = l.plans.as_ref().unwrap();
+        let p = &plans["by_customer.sql"];
+        assert_eq!(p.method, "custom_values", "{p:?}");
+        assert!(p.plan.is_some(), "{p:?}");
+        assert_ne!(plans["bad.sql"].method, "custom_values");
+        assert!(plans["bad.sql"].plan.is_some(), "{:?}", plans["bad.sql"]);
+    }
+}
