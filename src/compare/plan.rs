@@ -139,6 +139,19 @@ struct Differences {
     qerror: Option<(f64, String, f64, f64)>,
 }
 
+/// Partitions a plan reads: scanned relations that are partitions in that side's schema.
+fn partitions(p: &PlanNode, snap: &crate::snapshot::Snapshot) -> BTreeSet<String> {
+    p.relations()
+        .into_iter()
+        .filter(|r| {
+            snap.schema
+                .tables
+                .get(r)
+                .is_some_and(|t| t.parent.is_some())
+        })
+        .collect()
+}
+
 fn differences(l: &PlanNode, r: &PlanNode, left: &str, right: &str) -> Differences {
     let (a, b) = (shape(l), shape(r));
     let mut d = Differences {
@@ -283,7 +296,24 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                     .hint("compare the volume and statistics findings of the relations involved; seed staging at production's scale")
             }
             (Some(a), Some(b), _, _) => {
-                let d = differences(a, b, &s.left_name, &s.right_name);
+                let mut d = differences(a, b, &s.left_name, &s.right_name);
+                let (pa, pb) = (partitions(a, s.left), partitions(b, s.right));
+                if pa != pb {
+                    let only = |x: &BTreeSet<String>, y: &BTreeSet<String>| x.difference(y).count();
+                    d.only_index_choice = false;
+                    d.words.retain(|w| w != "plan shape differs");
+                    d.words.push(format!(
+                        "partitions pruned differently: {} scanned in {}, {} in {} ({} only in {}, {} only in {})",
+                        pa.len(),
+                        s.left_name,
+                        pb.len(),
+                        s.right_name,
+                        only(&pa, &pb),
+                        s.left_name,
+                        only(&pb, &pa),
+                        s.right_name
+                    ));
+                }
                 let tie = cost_tie(s, l, r);
                 let mut causes = causes(s, l, r, a, b, &moved);
                 let qe = d.qerror.as_ref().filter(|x| x.0 >= QERROR_NOTE);

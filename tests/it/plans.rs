@@ -833,3 +833,50 @@ fn values_files_give_custom_plans() {
         assert!(plans["bad.sql"].plan.is_some(), "{:?}", plans["bad.sql"]);
     }
 }
+
+/// Partition pruning that differs is said in words: production's partition bounds let a
+/// query skip partitions staging must read.
+#[test]
+fn partitions_pruned_differently_are_named() {
+    let c = pg17();
+    let (a, b) = (fresh_db(c, "prune"), fresh_db(c, "prune"));
+    c.execute(
+        &a,
+        "CREATE TABLE ev (id int, at date) PARTITION BY RANGE (at); \
+        CREATE TABLE ev_all PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2030-01-01')",
+    )
+    .unwrap();
+    c.execute(
+        &b,
+        "CREATE TABLE ev (id int, at date) PARTITION BY RANGE (at); \
+        CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01'); \
+        CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); \
+        CREATE TABLE ev_2027 PARTITION OF ev FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
+    )
+    .unwrap();
+    let req = CompareRequest {
+        corpus: vec![read_query(
+            "recent.sql",
+            "SELECT count(*) FROM ev WHERE at >= date '2026-01-01'",
+        )
+        .unwrap()],
+        ..request(
+            Side::Live(target(c, &a, "staging")),
+            Side::Live(target(c, &b, "production")),
+        )
+    };
+    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
+        .unwrap()
+        .findings
+        .into_iter()
+        .map(|e| e.finding)
+        .filter(|f| f.category == Category::Plan)
+        .collect();
+    let x = find(&f, "plan:query:recent.sql:shape");
+    assert!(
+        x.message
+            .contains("partitions pruned differently: 1 scanned in staging, 2 in production"),
+        "{}",
+        x.message
+    );
+}
