@@ -31,7 +31,7 @@ fn plan(depth: usize, i: usize) -> PlanNode {
     PlanNode {
         node_type: if depth == 0 {
             "Seq Scan"
-        } else if i % 2 == 0 {
+        } else if i.is_multiple_of(2) {
             "Hash Join"
         } else {
             "Nested Loop"
@@ -113,8 +113,8 @@ fn main() {
             details.insert(
                 f.id.clone(),
                 Detail::Column {
-                    left: Some(column(0.0)),
-                    right: Some(column(100.0)),
+                    left: Some(Box::new(column(0.0))),
+                    right: Some(Box::new(column(100.0))),
                 },
             );
         }

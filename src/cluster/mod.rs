@@ -112,8 +112,7 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
         let err = String::from_utf8_lossy(&out.stderr);
         let last = err
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or("")
             .to_string();
         return Err(Error::Cluster(format!("{what} failed: {last}")));
@@ -373,8 +372,7 @@ impl Cluster {
     fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
         log.lines()
-            .filter(|l| l.contains("FATAL") || l.contains("ERROR") || l.contains("could not"))
-            .last()
+            .rfind(|l| l.contains("FATAL") || l.contains("ERROR") || l.contains("could not"))
             .or_else(|| log.lines().last())
             .unwrap_or("")
             .to_string()

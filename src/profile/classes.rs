@@ -82,10 +82,8 @@ pub fn classify(s: &str) -> u16 {
             }
             match c.general_category_group() {
                 GeneralCategoryGroup::Mark => m |= bit("combining_mark"),
-                GeneralCategoryGroup::Other => {
-                    if !matches!(c, '\t' | '\n' | '\r') {
-                        m |= bit("control_or_invisible");
-                    }
+                GeneralCategoryGroup::Other if !matches!(c, '\t' | '\n' | '\r') => {
+                    m |= bit("control_or_invisible");
                 }
                 _ => {}
             }

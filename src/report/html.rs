@@ -160,7 +160,7 @@ fn plots(r: &Report, f: &Finding) -> String {
     let mut out = String::new();
     match r.details.get(&f.id) {
         Some(Detail::Column { left, right }) => {
-            let (a, b) = (left.as_ref(), right.as_ref());
+            let (a, b) = (left.as_deref(), right.as_deref());
             let temporal = a.or(b).is_some_and(|c| c.kind == "temporal");
             fn seven(v: &[f64]) -> Option<&[f64]> {
                 (v.len() == QUANTILES.len()).then_some(v)
@@ -234,7 +234,7 @@ fn plots(r: &Report, f: &Finding) -> String {
                 v.push(p.max);
                 v
             };
-            let (a, b) = (left.as_ref().map(curve), right.as_ref().map(curve));
+            let (a, b) = (left.as_deref().map(curve), right.as_deref().map(curve));
             out.push_str(&svg::fanout(
                 &format!("{}: children per parent (log scale)", f.object),
                 a.as_deref(),
@@ -630,9 +630,9 @@ pub fn render(r: &Report) -> String {
             esc(&r.unused_acceptances.join(", "))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<footer><p class=\"why\">pgparity {}</p></footer></body></html>\n",
+        "<footer><p class=\"why\">pgparity {}</p></footer></body></html>",
         env!("CARGO_PKG_VERSION")
     );
     o

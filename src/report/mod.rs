@@ -79,12 +79,12 @@ pub struct Report {
 #[derive(Debug, Clone)]
 pub enum Detail {
     Column {
-        left: Option<crate::snapshot::ColumnProfile>,
-        right: Option<crate::snapshot::ColumnProfile>,
+        left: Option<Box<crate::snapshot::ColumnProfile>>,
+        right: Option<Box<crate::snapshot::ColumnProfile>>,
     },
     Fanout {
-        left: Option<crate::snapshot::RelationshipProfile>,
-        right: Option<crate::snapshot::RelationshipProfile>,
+        left: Option<Box<crate::snapshot::RelationshipProfile>>,
+        right: Option<Box<crate::snapshot::RelationshipProfile>>,
     },
 }
 
@@ -97,7 +97,9 @@ impl Detail {
             C::Relationship => {
                 let key = f.object.as_str();
                 let get = |p: Option<&crate::snapshot::Profile>| {
-                    p.and_then(|p| p.relationships.get(key)).cloned()
+                    p.and_then(|p| p.relationships.get(key))
+                        .cloned()
+                        .map(Box::new)
                 };
                 let (a, b) = (get(lp), get(rp));
                 (a.is_some() || b.is_some()).then_some(Detail::Fanout { left: a, right: b })
@@ -116,6 +118,7 @@ impl Detail {
                     p.and_then(|p| p.tables.get(&table))
                         .and_then(|t| t.columns.get(&column))
                         .cloned()
+                        .map(Box::new)
                 };
                 Some(Detail::Column {
                     left: get(lp),

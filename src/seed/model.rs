@@ -396,9 +396,7 @@ fn base_for(
             let (tlo, thi, int) = type_limits(bare);
             let curve = p
                 .and_then(|p| curve7(&p.quantiles))
-                .or_else(|| {
-                    p.and_then(|p| Some(Curve::from_quantiles(&[0.0, 1.0], &[p.min?, p.max?])?))
-                })
+                .or_else(|| p.and_then(|p| Curve::from_quantiles(&[0.0, 1.0], &[p.min?, p.max?])))
                 .unwrap_or_else(|| {
                     Curve::from_quantiles(&[0.0, 1.0], &[0.0, 1000.0]).expect("curve")
                 });
@@ -739,7 +737,7 @@ fn coprime(n: u64, salt: u64) -> u64 {
     };
     let mut a = (n as f64 * 0.618_033_988_75) as u64 | 1;
     a = a.wrapping_add(2 * (salt % 16));
-    while gcd(a % n, n) != 1 || a % n == 0 {
+    while gcd(a % n, n) != 1 || a.is_multiple_of(n) {
         a += 1;
     }
     a % n

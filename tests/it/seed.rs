@@ -438,7 +438,7 @@ fn a_dropped_connection_leaves_the_table_empty() {
         false,
     );
     assert!(killer.join().unwrap(), "the COPY was never seen running");
-    let e = r.err().expect("the load must fail").to_string();
+    let e = r.expect_err("the load must fail").to_string();
     assert!(
         e.contains("1 table(s) could not be loaded and were left empty: public.big"),
         "{e}"
