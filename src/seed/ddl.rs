@@ -16,6 +16,23 @@ fn namespace(key: &str) -> &str {
     key.split('.').next().unwrap_or(key)
 }
 
+/// The snapshot's extensions (types, operator classes and functions the tables and indexes
+/// may need), each created if the target can; run before everything else, best effort.
+pub fn extensions(snap: &Snapshot) -> Vec<String> {
+    snap.inventory
+        .extensions
+        .iter()
+        .filter(|(name, _)| name.as_str() != "plpgsql")
+        .map(|(name, e)| {
+            format!(
+                "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
+                quote_ident(name),
+                quote_ident(&e.schema)
+            )
+        })
+        .collect()
+}
+
 /// Statements that create what the tables need and the tables themselves, in order; each
 /// one is run on its own so a failure names what failed.
 pub fn before_load(snap: &Snapshot) -> Vec<String> {

@@ -256,6 +256,14 @@ pub async fn seed(
             }
         }
         progress.start(env, "creating the schema");
+        for sql in ddl::extensions(snap) {
+            if let Err(e) = exec(&client, env, &sql).await {
+                report.problems.push(Problem {
+                    area: "schema".into(),
+                    message: format!("{e}; what needs the extension will fail below"),
+                });
+            }
+        }
         for sql in ddl::before_load(snap) {
             exec(&client, env, &sql).await?;
         }

@@ -13,6 +13,7 @@ use crate::support::*;
 /// Unicode classes, NULLs, a heavy fan-out tail, enums, json, arrays, bytea, uuid, a domain,
 /// checks, composite keys and a self-referencing foreign key; sentinel strings planted.
 const EDGE: &str = r#"
+CREATE EXTENSION pg_trgm;
 CREATE TYPE status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
 CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
 CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, name text, country char(2),
@@ -47,6 +48,7 @@ SELECT row_number() OVER (), c, (ARRAY['new', 'paid', 'paid', 'shipped', 'shippe
     CASE WHEN k % 97 = 5 THEN 'SENTINEL-XYZZY-7' WHEN k % 3 = 0 THEN NULL ELSE 'note ' || k END
 FROM generate_series(1, 3000) c,
      generate_series(1, CASE WHEN c % 1000 = 0 THEN 300 WHEN c % 100 = 0 THEN 40 WHEN c % 10 = 0 THEN 8 ELSE c % 4 END) k;
+CREATE INDEX customers_name_trgm ON customers USING gin (name gin_trgm_ops);
 INSERT INTO order_lines SELECT o.id, l, 1 + (o.id * l) % 50, 'SKU-' || ((o.id * 31 + l) % 400)
 FROM orders o, generate_series(1, 1 + o.id % 5) l;
 ANALYZE;
@@ -158,6 +160,20 @@ fn seeded_target_matches_the_profile_and_leaks_nothing() {
         )
         .unwrap(),
         "0"
+    );
+    // The extension an index needs came along with the schema, and so did the index.
+    assert!(
+        report.problems.iter().all(|p| p.area != "constraints"),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(
+        c.query_scalar(
+            &db,
+            "SELECT count(*)::text FROM pg_indexes WHERE indexname = 'customers_name_trgm'"
+        )
+        .unwrap(),
+        "1"
     );
     // No raw value of the source reached the target.
     for (table, col) in [
