@@ -1,4 +1,4 @@
-//! The snapshot's schema as SQL, for `seed --create-schema`: schemas, enum and domain types,
+//! The snapshot's schema as SQL, for `seed --create-schema`: extensions, schemas, enum and domain types,
 //! sequences and tables (partitions included) before the load; primary and unique keys,
 //! indexes, checks and foreign keys after it (faster, and a load order never matters), then
 //! sequences moved past the loaded keys. Views, functions, triggers and policies are not
