@@ -379,7 +379,19 @@ impl Progress for Spinners {
             .unwrap_or_else(|e| e.into_inner())
             .get(what)
         {
-            bar.set_message(format!("{what}: {done}/{total} {units}"));
+            // Known totals turn the spinner into a bar (rows seeded, tables profiled...).
+            if bar.length() != Some(total as u64) {
+                bar.set_length(total as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {human_pos}/{human_len} {per_sec} {elapsed}",
+                    )
+                    .expect("template")
+                    .progress_chars("=> "),
+                );
+            }
+            bar.set_position(done as u64);
+            bar.set_message(format!("{what}: {units}"));
         }
     }
     fn note(&self, message: &str) {
