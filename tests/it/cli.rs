@@ -216,7 +216,10 @@ fn snapshots_compare_offline_and_against_a_live_side() {
 
 #[test]
 fn the_demo_finds_its_planted_differences() {
-    let (code, out, err) = run(&["demo", "--format", "json"]);
+    // In a folder of its own: the demo writes its HTML report into the current one.
+    let cwd = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_in(&["demo", "--format", "json"], Some(cwd.path()));
+    assert!(cwd.path().join("pgparity-demo.html").exists(), "{err}");
     assert_eq!(code, 0, "{err}");
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     let ids: Vec<&str> = r["findings"]
