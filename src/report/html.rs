@@ -247,6 +247,24 @@ fn plots(r: &Report, f: &Finding) -> String {
     out
 }
 
+/// Finding `i` of `total` past the drawn ones, as a row of the table that lists the rest.
+fn listed(o: &mut String, i: usize, total: usize, f: &Finding, what: &str) {
+    if i == PLOTTED {
+        let _ = write!(o, "<h3>{} more {what}</h3><table>", total - PLOTTED);
+    }
+    let _ = write!(
+        o,
+        r#"<tr id="{}"><td>{}</td><td class="v">{}</td><td>{}</td></tr>"#,
+        anchor(&f.id),
+        sev(f.severity),
+        esc(&f.id),
+        esc(&f.message)
+    );
+    if i + 1 == total {
+        o.push_str("</table>");
+    }
+}
+
 fn causes(f: &Finding, ids: &std::collections::BTreeSet<&str>) -> String {
     let mut out = String::new();
     for c in &f.causes {
@@ -491,24 +509,7 @@ pub fn render(r: &Report) -> String {
                 plots(r, f)
             );
         } else {
-            if i == PLOTTED {
-                let _ = write!(
-                    o,
-                    "<h3>{} more data findings (without plots)</h3><table>",
-                    data.len() - PLOTTED
-                );
-            }
-            let _ = write!(
-                o,
-                r#"<tr id="{}"><td>{}</td><td class="v">{}</td><td>{}</td></tr>"#,
-                anchor(&f.id),
-                sev(f.severity),
-                esc(&f.id),
-                esc(&f.message)
-            );
-            if i + 1 == data.len() {
-                o.push_str("</table>");
-            }
+            listed(&mut o, i, data.len(), f, "data findings (without plots)");
         }
     }
     // Plans.
@@ -523,24 +524,7 @@ pub fn render(r: &Report) -> String {
     for (i, e) in plans.iter().enumerate() {
         let f = &e.finding;
         if i >= PLOTTED {
-            if i == PLOTTED {
-                let _ = write!(
-                    o,
-                    "<h3>{} more plan findings (without trees)</h3><table>",
-                    plans.len() - PLOTTED
-                );
-            }
-            let _ = write!(
-                o,
-                r#"<tr id="{}"><td>{}</td><td class="v">{}</td><td>{}</td></tr>"#,
-                anchor(&f.id),
-                sev(f.severity),
-                esc(&f.id),
-                esc(&f.message)
-            );
-            if i + 1 == plans.len() {
-                o.push_str("</table>");
-            }
+            listed(&mut o, i, plans.len(), f, "plan findings (without trees)");
             continue;
         }
         let _ = write!(
