@@ -20,18 +20,23 @@ fn corpus() -> Vec<pgparity::corpus::Query> {
     .collect()
 }
 
-fn check(l: Side, r: Side) -> Vec<Finding> {
-    let req = CompareRequest {
-        corpus: corpus(),
-        ..request(l, r)
-    };
-    pgparity::run::check(&req, &NoProgress)
+/// The plan findings of a comparison.
+fn plan_findings(req: &CompareRequest) -> Vec<Finding> {
+    pgparity::run::check(req, &NoProgress)
         .unwrap()
         .findings
         .into_iter()
         .map(|e| e.finding)
         .filter(|f| f.category == Category::Plan)
         .collect()
+}
+
+fn check(l: Side, r: Side) -> Vec<Finding> {
+    let req = CompareRequest {
+        corpus: corpus(),
+        ..request(l, r)
+    };
+    plan_findings(&req)
 }
 
 #[test]
@@ -280,13 +285,7 @@ fn tpch_check(
             Side::Live(target(r.0, r.1, "production")),
         )
     };
-    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
-        .unwrap()
-        .findings
-        .into_iter()
-        .map(|e| e.finding)
-        .filter(|f| f.category == Category::Plan)
-        .collect();
+    let f: Vec<Finding> = plan_findings(&req);
     for f in &f {
         eprintln!("{} {} {}\n   {:?}", f.id, f.severity, f.message, f.causes);
     }
@@ -486,13 +485,7 @@ fn cost_ties_are_reported_as_noise() {
             Side::Live(target(b, &db, "production")),
         )
     };
-    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
-        .unwrap()
-        .findings
-        .into_iter()
-        .map(|e| e.finding)
-        .filter(|f| f.category == Category::Plan)
-        .collect();
+    let f: Vec<Finding> = plan_findings(&req);
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0].severity, Severity::Low, "{:#?}", f[0]);
     assert_eq!(kinds(&f[0]), vec!["statistics-noise"], "{:#?}", f[0]);
@@ -583,13 +576,7 @@ fn corpus_from_pg_stat_statements_is_recorded_and_replayed() {
         "{:#?}",
         r.plans
     );
-    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
-        .unwrap()
-        .findings
-        .into_iter()
-        .map(|e| e.finding)
-        .filter(|f| f.category == Category::Plan)
-        .collect();
+    let f: Vec<Finding> = plan_findings(&req);
     let orders = f
         .iter()
         .find(|x| x.weight == heavy.weight)
@@ -865,13 +852,7 @@ fn partitions_pruned_differently_are_named() {
             Side::Live(target(c, &b, "production")),
         )
     };
-    let f: Vec<Finding> = pgparity::run::check(&req, &NoProgress)
-        .unwrap()
-        .findings
-        .into_iter()
-        .map(|e| e.finding)
-        .filter(|f| f.category == Category::Plan)
-        .collect();
+    let f: Vec<Finding> = plan_findings(&req);
     let x = find(&f, "plan:query:recent.sql:shape");
     assert!(
         x.message
