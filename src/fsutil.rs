@@ -1,14 +1,45 @@
-//! Atomic file writes: every output file is written to a temporary file in the same folder
-//! and renamed into place, so a failed run never leaves a half-written file behind.
+//! Output files: a regular file (or a path that does not exist yet) is written to a temporary
+//! file in the same folder and renamed into place, so a failed run never leaves a half-written
+//! file behind. Anything else is written through, never replaced: `-` is standard output, a
+//! character device (`/dev/null`), a named pipe or a socket is opened and written; a symbolic
+//! link is followed and its final target replaced atomically (the link stays a link). A new
+//! file gets the mode the umask allows (0666 minus the umask), an existing file keeps its own.
 
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path`: atomically for regular files, through for devices, pipes and `-`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|_| out.flush())
+            .map_err(|e| Error::write(path, e));
+    }
+    let target = follow_links(path).map_err(|e| Error::write(path, e))?;
+    let existing = match std::fs::metadata(&target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::write(path, e)),
+    };
+    if let Some(m) = &existing {
+        if m.is_dir() {
+            return Err(Error::write(path, "it is a folder; hint: name a file"));
+        }
+        if !m.is_file() {
+            // A device, pipe or socket: write through, never replace it.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map_err(|e| Error::write(path, e))?;
+            return f.write_all(bytes).map_err(|e| Error::write(path, e));
+        }
+    }
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
@@ -18,17 +49,46 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             format!("folder {} does not exist", dir.display()),
         ));
     }
+    // open(2) applies the umask to 0666, as for any file a program creates.
     let mut tmp = tempfile::Builder::new()
         .prefix(".pgparity-")
         .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(|e| Error::write(path, e))?;
+    if let Some(m) = &existing {
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(m.permissions().mode() & 0o7777))
+            .map_err(|e| Error::write(path, e))?;
+    }
     tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::write(path, e))?;
-    tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
+    tmp.persist(&target).map_err(|e| Error::write(path, e.error))?;
     Ok(())
+}
+
+/// The path a chain of symbolic links ends at (the path itself when it is not a link); a
+/// dangling link gives its would-be target, which is then created.
+fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p)?;
+                p = if to.is_absolute() {
+                    to
+                } else {
+                    p.parent().unwrap_or(Path::new(".")).join(to)
+                };
+            }
+            Ok(_) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(p),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 /// Parses JSON of any nesting depth (plans of 100-way joins nest a few hundred levels), growing
@@ -40,4 +100,79 @@ pub fn deep_json(bytes: &[u8]) -> serde_json::Result<serde_json::Value> {
     let value = serde_json::Value::deserialize(serde_stacker::Deserializer::new(&mut de))?;
     de.end()?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::stat::{mknod, umask, Mode, SFlag};
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    // Issue 10: `--output /dev/null` as root replaced the machine's /dev/null with a 0600 file,
+    // a pipe was replaced, a symlink replaced, and every file was 0600 whatever the umask.
+    #[test]
+    fn output_files_respect_what_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+
+        // A new file: 0666 minus the umask; an existing file keeps its mode.
+        let old = umask(Mode::from_bits_truncate(0o027));
+        let new = dir.path().join("new.txt");
+        let made = write_atomically(&new, b"one");
+        umask(old);
+        made.unwrap();
+        assert_eq!(mode(&new), 0o640);
+        std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o604)).unwrap();
+        write_atomically(&new, b"two").unwrap();
+        assert_eq!((mode(&new), std::fs::read(&new).unwrap()), (0o604, b"two".to_vec()));
+
+        // A symbolic link stays a link; its target is replaced.
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink("new.txt", &link).unwrap();
+        write_atomically(&link, b"three").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&new).unwrap(), b"three");
+        // A dangling link creates its target.
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink("made-by-link.txt", &dangling).unwrap();
+        write_atomically(&dangling, b"four").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("made-by-link.txt")).unwrap(), b"four");
+
+        // A named pipe is written through, not replaced.
+        let fifo = dir.path().join("pipe");
+        nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).unwrap();
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+        };
+        write_atomically(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+            &std::fs::symlink_metadata(&fifo).unwrap().file_type()
+        ));
+
+        // A character device is written through: a private null device where we may make one
+        // (root), else the machine's /dev/null (which a non-root user could not replace anyway).
+        let null = dir.path().join("null");
+        let device = if mknod(&null, SFlag::S_IFCHR, Mode::from_bits_truncate(0o666), nix::sys::stat::makedev(1, 3)).is_ok() {
+            null
+        } else {
+            PathBuf::from("/dev/null")
+        };
+        write_atomically(&device, b"gone").unwrap();
+        let ft = std::fs::symlink_metadata(&device).unwrap().file_type();
+        assert!(std::os::unix::fs::FileTypeExt::is_char_device(&ft), "{device:?} was replaced");
+        assert_eq!(mode(&device), 0o666);
+
+        // A folder is refused, and nothing is left behind in any case.
+        assert!(write_atomically(dir.path(), b"x").is_err());
+        let stray: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".pgparity-"))
+            .collect();
+        assert!(stray.is_empty(), "{stray:?}");
+    }
 }

@@ -25,6 +25,7 @@ pub mod report;
 pub mod run;
 pub mod seed;
 pub mod snapshot;
+pub mod sql;
 pub mod tls;
 pub mod workload;
 

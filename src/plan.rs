@@ -464,9 +464,9 @@ pub async fn explain_with(
     let _ = client.batch_execute(BEGIN).await;
     for (name, value) in sets {
         let sql = format!(
-            "SAVEPOINT pgparity_set; SET LOCAL \"{}\" = '{}'; RELEASE SAVEPOINT pgparity_set",
-            name.replace('"', "\"\""),
-            value.replace('\'', "''")
+            "SAVEPOINT pgparity_set; SET LOCAL {} = {}; RELEASE SAVEPOINT pgparity_set",
+            crate::sql::ident(name),
+            crate::sql::literal(value)
         );
         if client.batch_execute(&sql).await.is_err() {
             let _ = client

@@ -99,6 +99,9 @@ pub struct Override {
 pub struct Extension {
     pub version: String,
     pub schema: String,
+    /// The version this server's packages install by default (absent in older snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -174,8 +177,7 @@ pub struct Namespace {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Table {
-    /// `table`, `partitioned table` or `foreign table`.
-    pub kind: String,
+    pub kind: TableKind,
     pub persistence: String,
     pub partition_key: Option<String>,
     pub parent: Option<String>,
@@ -191,8 +193,7 @@ pub struct Column {
     pub name: String,
     /// `format_type`: `integer`, `character varying(20)`, `public.mood[]`.
     pub data_type: String,
-    /// `b` base, `e` enum, `d` domain, `r` range, `c` composite, `m` multirange, `p` pseudo.
-    pub type_kind: String,
+    pub type_kind: TypeKind,
     pub not_null: bool,
     pub default: Option<String>,
     /// Set only when the column's collation is not its type's default.
@@ -236,8 +237,7 @@ impl Index {
 pub struct Constraint {
     pub table: String,
     pub name: String,
-    /// `p` primary key, `u` unique, `f` foreign key, `c` check, `x` exclusion, `t` trigger.
-    pub kind: String,
+    pub kind: ConstraintKind,
     /// `pg_get_constraintdef`.
     pub definition: String,
     pub validated: bool,
@@ -279,8 +279,7 @@ pub struct Trigger {
 pub struct Function {
     pub result: Option<String>,
     pub language: String,
-    /// `f` function, `p` procedure, `a` aggregate, `w` window.
-    pub kind: String,
+    pub kind: FunctionKind,
     pub volatility: String,
     pub security_definer: bool,
     /// md5 of the source text: bodies are compared, not stored.
@@ -299,8 +298,7 @@ pub struct Policy {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TypeDef {
-    /// `enum` or `domain`.
-    pub kind: String,
+    pub kind: TypeDefKind,
     /// Enum labels in order.
     #[serde(default)]
     pub labels: Vec<String>,
@@ -310,7 +308,89 @@ pub struct TypeDef {
     pub not_null: bool,
     #[serde(default)]
     pub checks: Vec<String>,
+    /// Composite: its fields as `name type`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
 }
+
+/// Declares a kind held as a fixed word or letter in the snapshot file (the catalog's own
+/// spelling, so files stay readable and format 1 stays format 1), typed in code so a
+/// comparison with the wrong spelling cannot compile.
+macro_rules! kind {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $text)] $variant),+
+        }
+        impl $name {
+            /// The spelling in the snapshot file.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+kind!(
+    /// What a relation in `Schema::tables` is.
+    TableKind {
+        Table = "table",
+        /// Holds no rows itself: they live in its partitions (`PARTITION BY`).
+        Partitioned = "partitioned table",
+        Foreign = "foreign table",
+    }
+);
+
+kind!(
+    /// pg_type.typtype of a column's type.
+    TypeKind {
+        Base = "b",
+        Enum = "e",
+        Domain = "d",
+        Range = "r",
+        Composite = "c",
+        Multirange = "m",
+        Pseudo = "p",
+    }
+);
+
+kind!(
+    /// pg_constraint.contype.
+    ConstraintKind {
+        PrimaryKey = "p",
+        Unique = "u",
+        ForeignKey = "f",
+        Check = "c",
+        Exclusion = "x",
+        Trigger = "t",
+    }
+);
+
+kind!(
+    /// pg_proc.prokind.
+    FunctionKind {
+        Function = "f",
+        Procedure = "p",
+        Aggregate = "a",
+        Window = "w",
+    }
+);
+
+kind!(
+    /// A user-defined type the schema records.
+    TypeDefKind {
+        Enum = "enum",
+        Domain = "domain",
+        /// `CREATE TYPE ... AS (...)`: `attributes` holds its fields.
+        Composite = "composite",
+    }
+);
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Statistics {

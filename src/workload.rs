@@ -42,10 +42,10 @@ pub async fn from_stats(
     let toplevel = if major >= 14 { "AND s.toplevel" } else { "" };
     let sql = format!(
         "SELECT s.queryid::text, s.query, s.total_exec_time::float8, sum(s.total_exec_time) OVER ()::float8 \
-         FROM \"{}\".pg_stat_statements s \
+         FROM {}.pg_stat_statements s \
          WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) {toplevel} \
          ORDER BY s.total_exec_time DESC, s.queryid",
-        schema.replace('"', "\"\"")
+        crate::sql::ident(&schema)
     );
     let rows = client.query(&sql, &[]).await.map_err(|e| {
         env(format!(

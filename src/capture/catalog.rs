@@ -3,6 +3,7 @@
 //! number of tables. Each query runs under a savepoint, so one that fails (a permission, a
 //! catalog column a version lacks) becomes a recorded problem and the capture goes on.
 
+use crate::sql::ident as quote_ident;
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -192,11 +193,13 @@ impl Reader<'_> {
             name: String,
             version: String,
             schema: String,
+            default_version: Option<String>,
         }
         let extensions = self
             .rows::<E>(
                 "extensions",
-                "SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema \
+                "SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema, \
+                 (SELECT a.default_version FROM pg_available_extensions a WHERE a.name = e.extname) AS default_version \
                  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace",
             )
             .await
@@ -207,6 +210,7 @@ impl Reader<'_> {
                     Extension {
                         version: e.version,
                         schema: e.schema,
+                        default_version: e.default_version,
                     },
                 )
             })
@@ -358,7 +362,7 @@ impl Reader<'_> {
         #[derive(Deserialize)]
         struct T {
             name: String,
-            kind: String,
+            kind: TableKind,
             persistence: String,
             partition_key: Option<String>,
             parent: Option<String>,
@@ -407,7 +411,7 @@ impl Reader<'_> {
             table: String,
             name: String,
             data_type: String,
-            type_kind: String,
+            type_kind: TypeKind,
             not_null: bool,
             default: Option<String>,
             collation: Option<String>,
@@ -494,7 +498,7 @@ impl Reader<'_> {
         struct K {
             table: String,
             name: String,
-            kind: String,
+            kind: ConstraintKind,
             definition: String,
             validated: bool,
             deferrable: bool,
@@ -649,7 +653,7 @@ impl Reader<'_> {
             name: String,
             result: Option<String>,
             language: String,
-            kind: String,
+            kind: FunctionKind,
             volatility: String,
             security_definer: bool,
             body_md5: Option<String>,
@@ -727,25 +731,29 @@ impl Reader<'_> {
         #[derive(Deserialize)]
         struct Ty {
             name: String,
-            kind: String,
+            kind: TypeDefKind,
             labels: Option<Vec<String>>,
             base_type: Option<String>,
             not_null: bool,
             checks: Option<Vec<String>>,
+            attributes: Option<Vec<String>>,
         }
         schema.types = self
             .rows::<Ty>(
                 "schema.types",
                 &format!(
                     "SELECT format('%I.%I', n.nspname, t.typname) AS name, \
-                     CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END AS kind, \
+                     CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'c' THEN 'composite' ELSE 'domain' END AS kind, \
                      (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels, \
                      CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type, \
                      t.typnotnull AS not_null, \
                      (SELECT array_agg(pg_get_constraintdef(con.oid) ORDER BY 1) FROM pg_constraint con \
-                       WHERE con.contypid = t.oid AND con.contype = 'c') AS checks \
+                       WHERE con.contypid = t.oid AND con.contype = 'c') AS checks, \
+                     (SELECT array_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
+                       FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attributes \
                      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-                     WHERE t.typtype IN ('e', 'd') AND {USER_NS} AND {}",
+                     WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) \
+                     AND {USER_NS} AND {}",
                     not_extension_member("pg_type", "t.oid")
                 ),
             )
@@ -760,6 +768,11 @@ impl Reader<'_> {
                         base_type: t.base_type,
                         not_null: t.not_null,
                         checks: t.checks.unwrap_or_default(),
+                        attributes: if t.kind == TypeDefKind::Composite {
+                            t.attributes.unwrap_or_default()
+                        } else {
+                            Vec::new()
+                        },
                     },
                 )
             })
@@ -868,17 +881,3 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-/// Quotes an identifier the way PostgreSQL's quote_ident does.
-pub fn quote_ident(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
-}

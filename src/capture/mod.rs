@@ -5,7 +5,6 @@
 
 pub(crate) mod catalog;
 
-pub use catalog::quote_ident;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -81,7 +81,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             if a.kind != b.kind {
                 return; // a type difference: the schema comparison reports it
             }
-            let object = format!("{table}.{}", crate::capture::quote_ident(col));
+            let object = format!("{table}.{}", crate::sql::ident(col));
             nulls(s, &object, a, b, out);
             encodings(s, &object, a, b, out);
             let key = key_like(s.left, table, col) || key_like(s.right, table, col);
@@ -536,7 +536,7 @@ fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
                 if c.rows < 100 {
                     continue;
                 }
-                let object = format!("{table}.{}", crate::capture::quote_ident(col));
+                let object = format!("{table}.{}", crate::sql::ident(col));
                 let measured = share(c.nulls, c.rows);
                 let se = (measured * (1.0 - measured) / c.rows as f64).sqrt();
                 if (st.null_frac - measured).abs()

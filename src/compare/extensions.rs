@@ -12,6 +12,25 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
         |name, l, r| {
             let object = format!("extension:{name}");
             match (l, r) {
+            // Two majors, each at the version its own server ships: the version moved with the
+            // server (version noise, said once as info).
+            (Some(l), Some(r))
+                if l.version != r.version
+                    && s.left.inventory.server_version_num / 10000 != s.right.inventory.server_version_num / 10000
+                    && l.default_version.as_ref() == Some(&l.version)
+                    && r.default_version.as_ref() == Some(&r.version) =>
+            {
+                out.push(
+                    Finding::new(Category::Version, Severity::Info, object, "version")
+                        .values(Some(&l.version), Some(&r.version))
+                        .message(format!(
+                            "extension {name} is {} in {} and {} in {}: each is the version its major ships",
+                            l.version, s.left_name, r.version, s.right_name
+                        ))
+                        .why("the extension's functions and operators moved with the server version; check the extension's release notes with the upgrade")
+                        .hint("nothing to do beyond the version upgrade itself"),
+                )
+            }
             (Some(l), Some(r)) if l.version != r.version => out.push(
                 Finding::new(Category::Extension, Severity::Medium, object, "version")
                     .values(Some(&l.version), Some(&r.version))

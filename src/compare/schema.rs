@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{each_key, Sides};
 use crate::finding::{Category, Finding, Severity};
-use crate::snapshot::{Constraint, Index, Table};
+use crate::snapshot::{Constraint, ConstraintKind, Index, Table};
 
 fn schema_finding(sev: Severity, object: &str, aspect: &str) -> Finding {
     Finding::new(Category::Schema, sev, object, aspect)
@@ -68,10 +68,83 @@ fn changed(
     );
 }
 
+/// Privileges as both versions can express them. Privilege letters a newer major added are
+/// dropped from the other side's entries when one side's major predates them (MAINTAIN, `m`,
+/// exists from 17: the owner's implicit privileges show it there and cannot on 16), and an
+/// entry left with no privilege goes too. Version noise, like a setting default that moved.
+fn comparable_acl(acl: &[String], other_major: i32) -> Vec<String> {
+    // (letter, first major that has it)
+    const NEWER: &[(char, i32)] = &[('m', 17)];
+    let drop: Vec<char> = NEWER
+        .iter()
+        .filter(|(_, since)| other_major < *since)
+        .map(|(c, _)| *c)
+        .collect();
+    if drop.is_empty() {
+        return acl.to_vec();
+    }
+    let mut out: Vec<String> = acl
+        .iter()
+        .filter_map(|item| {
+            let (grantee, rest) = item.split_once('=')?;
+            let (privs, grantor) = rest.split_once('/').unwrap_or((rest, ""));
+            let mut kept = String::new();
+            let mut chars = privs.chars().peekable();
+            while let Some(c) = chars.next() {
+                let option = chars.next_if_eq(&'*').is_some();
+                if !drop.contains(&c) {
+                    kept.push(c);
+                    if option {
+                        kept.push('*');
+                    }
+                }
+            }
+            (!kept.is_empty()).then(|| format!("{grantee}={kept}/{grantor}"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether two ACLs grant the same privileges, once each side is read in the terms of the
+/// other side's major.
+fn same_acl(s: &Sides, a: &[String], b: &[String]) -> bool {
+    let (ma, mb) = (
+        s.left.inventory.server_version_num / 10000,
+        s.right.inventory.server_version_num / 10000,
+    );
+    comparable_acl(a, mb) == comparable_acl(b, ma)
+}
+
+/// The `public` schema's initdb privileges on a major: PUBLIC lost CREATE on it in 15 and its
+/// owner became pg_database_owner. Each side holding its own version's default is no drift.
+fn default_public_acl(major: i32, acl: &[String]) -> bool {
+    let mut acl = acl.to_vec();
+    acl.sort();
+    if major >= 15 {
+        acl == ["=U/pg_database_owner", "pg_database_owner=UC/pg_database_owner"]
+    } else {
+        acl.len() == 2
+            && acl.iter().any(|x| x.starts_with("=UC/"))
+            && acl.iter().any(|x| x.contains("=UC/") && !x.starts_with('='))
+    }
+}
+
 pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     let (l, r) = (&s.left.schema, &s.right.schema);
+    let (ml, mr) = (
+        s.left.inventory.server_version_num / 10000,
+        s.right.inventory.server_version_num / 10000,
+    );
     each_key(&l.schemas, &r.schemas, |name, a, b| match (a, b) {
-        (Some(a), Some(b)) if a.acl != b.acl => changed(
+        (Some(a), Some(b))
+            if !same_acl(s, &a.acl, &b.acl)
+                && !(name == "public"
+                    && ml != mr
+                    && default_public_acl(ml, &a.acl)
+                    && default_public_acl(mr, &b.acl)) =>
+        {
+            changed(
             s,
             out,
             Severity::Medium,
@@ -81,7 +154,8 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             a.acl.join(" "),
             b.acl.join(" "),
             "permission errors (or missing ones) show up only on one side",
-        ),
+            )
+        }
         (Some(_), None) | (None, Some(_)) => presence(
             s,
             out,
@@ -306,7 +380,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             s,
             out,
             Severity::High,
-            &t.kind,
+            t.kind.as_str(),
             name,
             None,
             a.is_some(),
@@ -393,8 +467,8 @@ fn tables(s: &Sides, out: &mut Vec<Finding>, name: &str, a: &Table, b: &Table) {
             name,
             "kind",
             "table kind",
-            a.kind.clone(),
-            b.kind.clone(),
+            a.kind.to_string(),
+            b.kind.to_string(),
             "partitioning changes plans (pruning), constraints and what DDL is allowed",
         );
     }
@@ -436,7 +510,7 @@ fn tables(s: &Sides, out: &mut Vec<Finding>, name: &str, a: &Table, b: &Table) {
         changed(s, out, Severity::High, name, "rls", "row level security", rls(a), rls(b),
             "with row level security on one side only, queries return other rows: authorization bugs hide here");
     }
-    if a.acl != b.acl {
+    if !same_acl(s, &a.acl, &b.acl) {
         changed(
             s,
             out,
@@ -454,7 +528,7 @@ fn tables(s: &Sides, out: &mut Vec<Finding>, name: &str, a: &Table, b: &Table) {
     let bc: BTreeMap<&str, &crate::snapshot::Column> =
         b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
     each_key(&ac, &bc, |col, x, y| {
-        let object = format!("{name}.{}", crate::capture::quote_ident(col));
+        let object = format!("{name}.{}", crate::sql::ident(col));
         match (x, y) {
             (Some(x), Some(y)) => {
                 if x.data_type != y.data_type {
@@ -605,33 +679,32 @@ fn indexes(s: &Sides, out: &mut Vec<Finding>) {
     );
 }
 
-fn constraint_kind(k: &str) -> &'static str {
+fn constraint_kind(k: &ConstraintKind) -> &'static str {
     match k {
-        "p" => "primary key",
-        "u" => "unique constraint",
-        "f" => "foreign key",
-        "c" => "check constraint",
-        "x" => "exclusion constraint",
-        "t" => "constraint trigger",
-        _ => "constraint",
+        ConstraintKind::PrimaryKey => "primary key",
+        ConstraintKind::Unique => "unique constraint",
+        ConstraintKind::ForeignKey => "foreign key",
+        ConstraintKind::Check => "check constraint",
+        ConstraintKind::Exclusion => "exclusion constraint",
+        ConstraintKind::Trigger => "constraint trigger",
     }
 }
 
-fn constraint_why(k: &str) -> &'static str {
+fn constraint_why(k: &ConstraintKind) -> &'static str {
     match k {
-        "p" | "u" | "x" => "duplicates accepted on one side are rejected on the other, and ON CONFLICT targets exist on one side only",
-        "f" => "without the foreign key, orphan rows can exist and cascades do not run: code that relies on referential integrity is not exercised",
-        "c" => "values one side accepts are rejected by the other: inserts that pass in staging fail in production",
-        _ => "data rules enforced on one side are not enforced on the other",
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => "duplicates accepted on one side are rejected on the other, and ON CONFLICT targets exist on one side only",
+        ConstraintKind::ForeignKey => "without the foreign key, orphan rows can exist and cascades do not run: code that relies on referential integrity is not exercised",
+        ConstraintKind::Check => "values one side accepts are rejected by the other: inserts that pass in staging fail in production",
+        ConstraintKind::Trigger => "data rules enforced on one side are not enforced on the other",
     }
 }
 
 fn constraints(s: &Sides, out: &mut Vec<Finding>) {
     let by_def =
-        |m: &BTreeMap<String, Constraint>| -> BTreeMap<(String, String, String), Vec<String>> {
-            let mut x: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+        |m: &BTreeMap<String, Constraint>| -> BTreeMap<(String, ConstraintKind, String), Vec<String>> {
+            let mut x: BTreeMap<(String, ConstraintKind, String), Vec<String>> = BTreeMap::new();
             for (key, c) in m {
-                x.entry((c.table.clone(), c.kind.clone(), c.definition.clone()))
+                x.entry((c.table.clone(), c.kind, c.definition.clone()))
                     .or_default()
                     .push(key.clone());
             }
@@ -690,7 +763,7 @@ fn constraints(s: &Sides, out: &mut Vec<Finding>) {
             (Some(a), Some(b)) => changed(
                 s,
                 out,
-                if a.kind == "t" {
+                if a.kind == ConstraintKind::Trigger {
                     Severity::Medium
                 } else {
                     Severity::High
@@ -708,7 +781,7 @@ fn constraints(s: &Sides, out: &mut Vec<Finding>) {
                 let (lv, rv) = if on_left { (d, None) } else { (None, d) };
                 out.push(
                     schema_finding(
-                        if c.kind == "t" {
+                        if c.kind == ConstraintKind::Trigger {
                             Severity::Medium
                         } else {
                             Severity::High
@@ -729,7 +802,7 @@ fn constraints(s: &Sides, out: &mut Vec<Finding>) {
                     .hint(format!(
                         "ALTER TABLE {} ADD CONSTRAINT {} {} in {}",
                         c.table,
-                        crate::capture::quote_ident(&c.name),
+                        crate::sql::ident(&c.name),
                         c.definition,
                         s.name(!on_left)
                     )),
@@ -742,6 +815,24 @@ fn constraints(s: &Sides, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
+    // Issue 10: GRANT SELECT on every table of identical databases on 15 and 17 gave one
+    // grants finding per table (`postgres=arwdDxt/postgres` vs `postgres=arwdDxtm/postgres`).
+    #[test]
+    fn maintain_privilege_is_version_noise() {
+        use super::{comparable_acl, default_public_acl};
+        let acl = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let v17 = acl(&["app=r/postgres", "postgres=arwdDxtm/postgres", "ops=m*/postgres"]);
+        let v15 = acl(&["app=r/postgres", "postgres=arwdDxt/postgres"]);
+        assert_eq!(comparable_acl(&v17, 15), v15);
+        assert_eq!(comparable_acl(&v17, 17), v17);
+        // A real difference stays one.
+        let other = acl(&["app=rw/postgres", "postgres=arwdDxt/postgres"]);
+        assert_ne!(comparable_acl(&v17, 15), other);
+        assert!(default_public_acl(15, &acl(&["pg_database_owner=UC/pg_database_owner", "=U/pg_database_owner"])));
+        assert!(default_public_acl(13, &acl(&["postgres=UC/postgres", "=UC/postgres"])));
+        assert!(!default_public_acl(15, &acl(&["pg_database_owner=UC/pg_database_owner", "=UC/pg_database_owner"])));
+    }
+
     #[test]
     fn view_definitions_lose_qualifiers_but_not_numbers_or_strings() {
         assert_eq!(

@@ -323,7 +323,7 @@ impl ColumnAcc {
                         }
                     }
                 }
-                Kind::Text | Kind::Char => {
+                Kind::Text | Kind::Char | Kind::Other => {
                     self.len_bytes.push(v.len() as f64);
                     let chars = if v.is_ascii() {
                         v.len()
@@ -331,7 +331,7 @@ impl ColumnAcc {
                         v.chars().count()
                     };
                     self.len_chars.push(chars as f64);
-                    if self.raw_values {
+                    if self.raw_values && self.kind != Kind::Other {
                         for w in v.split_whitespace() {
                             if let Some(c) = self.words.get_mut(w) {
                                 *c += 1;
@@ -378,7 +378,6 @@ impl ColumnAcc {
                         }
                     }
                 }
-                Kind::Other => {}
             }
         }
     }
@@ -450,7 +449,7 @@ impl ColumnAcc {
             })
             .collect();
         let mut classes = BTreeMap::new();
-        if matches!(self.kind, Kind::Text | Kind::Char) {
+        if matches!(self.kind, Kind::Text | Kind::Char | Kind::Other) {
             for (i, c) in self.classes.iter().enumerate() {
                 classes.insert(CLASSES[i].to_string(), *c);
             }

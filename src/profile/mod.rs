@@ -22,7 +22,7 @@ use tokio_postgres::Client;
 use crate::capture::{self, CaptureOptions, Target};
 use crate::progress::Progress;
 use crate::snapshot::{
-    Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableProfile, FANOUT_QUANTILES,
+    ConstraintKind, TableKind, TypeKind, Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableProfile, FANOUT_QUANTILES,
 };
 use accum::{ColumnAcc, Kind};
 
@@ -85,7 +85,7 @@ impl RelSpec {
         snap.schema
             .constraints
             .values()
-            .filter(|c| c.kind == "f" && c.references.is_some())
+            .filter(|c| c.kind == ConstraintKind::ForeignKey && c.references.is_some())
             .map(|c| RelSpec {
                 child: c.table.clone(),
                 child_columns: c.columns.clone(),
@@ -112,18 +112,16 @@ fn keys(secret: Option<&str>) -> ((u64, u64), String) {
 }
 
 /// Always-quoted identifier for generated SQL.
-pub(crate) fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+pub(crate) use crate::sql::ident;
 
-pub(crate) fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind {
+pub(crate) fn kind_of(data_type: &str, type_kind: TypeKind, snap: &Snapshot) -> Kind {
     if data_type.ends_with("[]") {
         return Kind::Array;
     }
-    if type_kind == "e" {
+    if type_kind == TypeKind::Enum {
         return Kind::Enum;
     }
-    if type_kind == "d" {
+    if type_kind == TypeKind::Domain {
         let base = snap
             .schema
             .types
@@ -131,7 +129,7 @@ pub(crate) fn kind_of(data_type: &str, type_kind: &str, snap: &Snapshot) -> Kind
             .find(|(k, _)| *k == data_type || k.ends_with(&format!(".{data_type}")))
             .and_then(|(_, t)| t.base_type.clone());
         return match base {
-            Some(b) => kind_of(&b, "b", snap),
+            Some(b) => kind_of(&b, TypeKind::Base, snap),
             None => Kind::Other,
         };
     }
@@ -163,7 +161,9 @@ fn expression(kind: Kind, col: &str, data_type: &str) -> String {
         Kind::Temporal => format!("extract(epoch from {c})::float8"),
         Kind::Bytea => format!("octet_length({c})::text || ':' || md5({c})"),
         Kind::Array => format!("coalesce(cardinality({c}), 0)::text || ':' || md5({c}::text)"),
-        Kind::Other => format!("md5({c}::text)"),
+        // Any other type is measured through its text output: nulls, distinct, lengths and
+        // character classes (never skipped).
+        Kind::Other => format!("{c}::text"),
     }
 }
 
@@ -201,13 +201,14 @@ pub async fn profile(
     let problems = Mutex::new(Vec::new());
     let queue: Mutex<VecDeque<(&String, &Table)>> = Mutex::new(VecDeque::new());
     for (name, table) in &snap.schema.tables {
-        if table.kind == "foreign table" {
+        if table.kind == TableKind::Foreign {
             problems.lock().unwrap().push(Problem {
                 area: format!("profile {name}"),
                 message: "foreign table: not profiled (it would read a remote server)".into(),
             });
-        } else if table.parent.is_some() {
-            // Partitions and inheritance children are profiled through their parent.
+        } else if table.parent.is_some() && table.partition_bound.is_some() {
+            // Partitions are profiled through their parent; inheritance children hold rows of
+            // their own and are profiled like any table (their parent with ONLY).
         } else {
             queue.lock().unwrap().push_back((name, table));
         }
@@ -406,7 +407,7 @@ async fn profile_table(
         .map(|c| {
             (
                 c.name.clone(),
-                kind_of(&c.data_type, &c.type_kind, job.snap),
+                kind_of(&c.data_type, c.type_kind, job.snap),
             )
         })
         .collect();
@@ -422,7 +423,8 @@ async fn profile_table(
     };
     let mut attempt = 0;
     let (accs, rows_read) = loop {
-        let sql = format!("COPY (SELECT {select} FROM {name}{clause}) TO STDOUT");
+        let only = if table.kind == TableKind::Partitioned { "" } else { "ONLY " };
+        let sql = format!("COPY (SELECT {select} FROM {only}{name}{clause}) TO STDOUT");
         match read_table(client, &sql, &kinds, job).await {
             Ok(r) => break r,
             Err(e) if e.code() == Some(&SqlState::QUERY_CANCELED) && attempt < 2 => {

@@ -4,16 +4,18 @@
 //! sequences moved past the loaded keys. Views, functions, triggers and policies are not
 //! created: the note says how many were left out.
 
-use crate::capture::catalog::quote_ident;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{ConstraintKind, Snapshot, Table, TableKind, TypeDefKind};
+use crate::sql::{ident as quote_ident, literal};
 
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+/// `public.orders` → `public`, `"Odd.Schema"."T"` → `"Odd.Schema"`: keys in snapshots are
+/// already quoted where needed.
+fn namespace(key: &str) -> &str {
+    crate::sql::split_qualified(key).0
 }
 
-/// `public.orders` → `"public"`; keys in snapshots are already quoted where needed.
-fn namespace(key: &str) -> &str {
-    key.split('.').next().unwrap_or(key)
+/// A partition (it has a bound), not an inheritance child.
+fn is_partition(t: &Table) -> bool {
+    t.parent.is_some() && t.partition_bound.is_some()
 }
 
 /// The snapshot's extensions (types, operator classes and functions the tables and indexes
@@ -51,7 +53,7 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
         out.push(format!("CREATE SCHEMA IF NOT EXISTS {s}"));
     }
     for (name, t) in &snap.schema.types {
-        if t.kind == "enum" {
+        if t.kind == TypeDefKind::Enum {
             out.push(format!(
                 "CREATE TYPE {name} AS ENUM ({})",
                 t.labels
@@ -62,21 +64,41 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
             ));
         }
     }
-    for (name, t) in &snap.schema.types {
-        if t.kind == "domain" {
-            let mut s = format!(
-                "CREATE DOMAIN {name} AS {}",
-                t.base_type.as_deref().unwrap_or("text")
-            );
-            if t.not_null {
-                s.push_str(" NOT NULL");
-            }
-            for c in &t.checks {
-                s.push(' ');
-                s.push_str(c);
-            }
-            out.push(s);
+    // Domains and composite types in dependency order: a type is created once the user types
+    // its definition names exist (enums are already there).
+    let mut pending: Vec<(&String, &crate::snapshot::TypeDef)> = snap
+        .schema
+        .types
+        .iter()
+        .filter(|(_, t)| t.kind != TypeDefKind::Enum)
+        .collect();
+    while !pending.is_empty() {
+        let uses = |def: &crate::snapshot::TypeDef, other: &str| {
+            let text = format!("{} {}", def.base_type.as_deref().unwrap_or(""), def.attributes.join(" "));
+            let bare = crate::sql::split_qualified(other).1;
+            text.contains(other) || text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"')).any(|w| w == bare)
+        };
+        let ready = pending
+            .iter()
+            .position(|(n, t)| !pending.iter().any(|(o, _)| o != n && uses(t, o)))
+            .unwrap_or(0);
+        let (name, t) = pending.remove(ready);
+        if t.kind == TypeDefKind::Composite {
+            out.push(format!("CREATE TYPE {name} AS ({})", t.attributes.join(", ")));
+            continue;
         }
+        let mut s = format!(
+            "CREATE DOMAIN {name} AS {}",
+            t.base_type.as_deref().unwrap_or("text")
+        );
+        if t.not_null {
+            s.push_str(" NOT NULL");
+        }
+        for c in &t.checks {
+            s.push(' ');
+            s.push_str(c);
+        }
+        out.push(s);
     }
     for (name, q) in &snap.schema.sequences {
         out.push(format!(
@@ -91,13 +113,18 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
     }
     // Parents before partitions.
     let mut tables: Vec<(&String, &crate::snapshot::Table)> = snap.schema.tables.iter().collect();
-    tables.sort_by_key(|(k, t)| (t.parent.is_some(), (*k).clone()));
+    tables.sort_by_key(|(k, t)| (depth(snap, t), (*k).clone()));
     for (name, t) in tables {
-        if t.kind == "f" {
+        if t.kind == TableKind::Foreign {
             continue;
         }
         if let (Some(parent), Some(bound)) = (&t.parent, &t.partition_bound) {
-            out.push(format!("CREATE TABLE {name} PARTITION OF {parent} {bound}"));
+            let sub = t
+                .partition_key
+                .as_ref()
+                .map(|k| format!(" PARTITION BY {k}"))
+                .unwrap_or_default();
+            out.push(format!("CREATE TABLE {name} PARTITION OF {parent} {bound}{sub}"));
             continue;
         }
         let cols: Vec<String> = t
@@ -124,6 +151,10 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
             })
             .collect();
         let mut s = format!("CREATE TABLE {name} ({})", cols.join(", "));
+        if let Some(parent) = &t.parent {
+            // Inheritance: the child's columns merge with the parent's of the same name.
+            s.push_str(&format!(" INHERITS ({parent})"));
+        }
         if let Some(key) = &t.partition_key {
             s.push_str(&format!(" PARTITION BY {key}"));
         }
@@ -135,17 +166,23 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
 /// Keys, indexes, checks and foreign keys, then sequences past the loaded values.
 pub fn after_load(snap: &Snapshot) -> Vec<String> {
     let mut out = Vec::new();
-    let constraints = |kind: &str| {
+    let constraints = |kind: ConstraintKind| {
         snap.schema
             .constraints
             .values()
             .filter(move |c| c.kind == kind)
             .filter(|c| {
-                // Partitions inherit their parent's keys and foreign keys.
-                snap.schema
-                    .tables
-                    .get(&c.table)
-                    .is_some_and(|t| t.parent.is_none())
+                // Partitions inherit their parent's keys and foreign keys; inheritance children
+                // their parent's checks.
+                snap.schema.tables.get(&c.table).is_some_and(|t| {
+                    !is_partition(t)
+                        && !(c.kind == ConstraintKind::Check
+                            && t.parent.as_ref().is_some_and(|p| {
+                                snap.schema.constraints.values().any(|pc| {
+                                    &pc.table == p && pc.name == c.name && pc.kind == c.kind
+                                })
+                            }))
+                })
             })
             .map(|c| {
                 format!(
@@ -157,21 +194,21 @@ pub fn after_load(snap: &Snapshot) -> Vec<String> {
             })
             .collect::<Vec<_>>()
     };
-    out.extend(constraints("p"));
-    out.extend(constraints("u"));
+    out.extend(constraints(ConstraintKind::PrimaryKey));
+    out.extend(constraints(ConstraintKind::Unique));
     for i in snap.schema.indexes.values() {
         let on_partition = snap
             .schema
             .tables
             .get(&i.table)
-            .is_some_and(|t| t.parent.is_some());
+            .is_some_and(is_partition);
         if i.constraint.is_none() && !on_partition {
             out.push(i.definition.clone());
         }
     }
-    out.extend(constraints("x"));
-    out.extend(constraints("c"));
-    out.extend(constraints("f"));
+    out.extend(constraints(ConstraintKind::Exclusion));
+    out.extend(constraints(ConstraintKind::Check));
+    out.extend(constraints(ConstraintKind::ForeignKey));
     for (name, t) in &snap.schema.tables {
         for c in &t.columns {
             let Some(d) = &c.default else { continue };
@@ -201,6 +238,20 @@ pub fn after_load(snap: &Snapshot) -> Vec<String> {
         }
     }
     out
+}
+
+/// How many parents a table has above it: parents are created before their children.
+fn depth(snap: &Snapshot, t: &Table) -> usize {
+    let mut d = 0;
+    let mut p = t.parent.as_ref();
+    while let Some(name) = p {
+        d += 1;
+        if d > 64 {
+            break;
+        }
+        p = snap.schema.tables.get(name).and_then(|t| t.parent.as_ref());
+    }
+    d
 }
 
 /// What `--create-schema` leaves out, for the note.

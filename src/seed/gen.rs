@@ -144,6 +144,8 @@ pub enum Base {
         len: Curve,
     },
     Uuid,
+    /// A type without a profile-driven generator: a value of its shape per drawn number.
+    Literal(super::literal::Lit),
 }
 
 /// Values drawn per row, optionally from a pool of categories with weights.
@@ -301,6 +303,7 @@ impl Base {
                 s
             }
             Base::Uuid => uuid(rng.random::<u64>(), rng.random::<u64>()),
+            Base::Literal(lit) => lit.text(rng.random::<u64>() >> 12),
         }
     }
 }

@@ -12,6 +12,7 @@
 pub mod checks;
 pub mod ddl;
 pub mod gen;
+pub mod literal;
 pub mod model;
 
 use std::sync::Arc;
@@ -93,9 +94,7 @@ pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
     out
 }
 
-fn ident(s: &str) -> String {
-    crate::capture::catalog::quote_ident(s)
-}
+use crate::sql::ident;
 
 async fn exec(client: &Client, env: &str, sql: &str) -> Result<()> {
     client.batch_execute(sql).await.map_err(|e| {

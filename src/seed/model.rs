@@ -15,7 +15,7 @@ use super::gen::{name_id, Base, Classes, Curve, Temporal, Values, FRAGMENTS};
 use crate::error::{Error, Result};
 use crate::profile::accum::Kind;
 use crate::snapshot::{
-    ColumnProfile, Problem, Snapshot, TableProfile, FANOUT_QUANTILES, QUANTILES,
+    ConstraintKind, TableKind, TypeKind, ColumnProfile, Problem, Snapshot, TableProfile, FANOUT_QUANTILES, QUANTILES,
 };
 
 /// What `seed` was asked for.
@@ -309,8 +309,8 @@ fn modifiers(data_type: &str) -> (Option<u32>, Option<u32>) {
 }
 
 /// The built-in type under domains, and the domain's checks.
-fn resolve<'a>(snap: &'a Snapshot, data_type: &'a str, type_kind: &str) -> (String, Vec<&'a str>) {
-    if type_kind != "d" {
+fn resolve<'a>(snap: &'a Snapshot, data_type: &'a str, type_kind: TypeKind) -> (String, Vec<&'a str>) {
+    if type_kind != TypeKind::Domain {
         return (data_type.to_string(), Vec::new());
     }
     let found = snap
@@ -541,7 +541,7 @@ fn base_for(
                     words: None,
                 },
                 "uuid" => Base::Uuid,
-                _ => return None,
+                _ => Base::Literal(super::literal::for_type(snap, elem_type)?),
             };
             let len = p
                 .and_then(|p| curve7(&p.array_length))
@@ -557,7 +557,7 @@ fn base_for(
             }),
         },
         Kind::Other if bare == "uuid" => Base::Uuid,
-        Kind::Other => return None,
+        Kind::Other => Base::Literal(super::literal::for_type(snap, type_name)?),
     })
 }
 
@@ -763,7 +763,9 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
     // Tables to fill: ordinary and partitioned (rows route to partitions), with a profile.
     let mut names = Vec::new();
     for (name, t) in &snap.schema.tables {
-        if t.kind == "f" || t.parent.is_some() || !selected(name) {
+        // Partitions get their rows through their parent; inheritance children are tables.
+        let partition = t.parent.is_some() && t.partition_bound.is_some();
+        if t.kind == TableKind::Foreign || partition || !selected(name) {
             continue;
         }
         if profile.tables.contains_key(name) {
@@ -920,7 +922,7 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             .schema
             .constraints
             .values()
-            .filter(|c| &c.table == name && c.kind == "c")
+            .filter(|c| &c.table == name && c.kind == ConstraintKind::Check)
         {
             match checks::read(&c.definition) {
                 Some(r) => {
@@ -1025,8 +1027,8 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             if col.generated == "s" {
                 continue;
             }
-            let object = format!("{name}.{}", crate::capture::catalog::quote_ident(&col.name));
-            let (base_type, domain_checks) = resolve(snap, &col.data_type, &col.type_kind);
+            let object = format!("{name}.{}", crate::sql::ident(&col.name));
+            let (base_type, domain_checks) = resolve(snap, &col.data_type, col.type_kind);
             let mut rule = rules
                 .get(&col.name.to_lowercase())
                 .cloned()
@@ -1036,7 +1038,7 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
                     merge(&mut rule, r);
                 }
             }
-            let kind = crate::profile::kind_of(&col.data_type, &col.type_kind, snap);
+            let kind = crate::profile::kind_of(&col.data_type, col.type_kind, snap);
             let p = tp.columns.get(&col.name);
             let in_key = table_keys.iter().find(|k| k.contains(&col.name));
             let gen = if let Some(&(fk, part)) = fk_of_col.get(&col.name) {
@@ -1148,7 +1150,7 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             continue;
         }
         tables.push(TableModel {
-            partitioned: t.kind == "p",
+            partitioned: t.kind == TableKind::Partitioned,
             name: name.clone(),
             rows: n,
             columns,

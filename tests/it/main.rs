@@ -11,3 +11,4 @@ mod seed;
 mod session;
 mod support;
 mod tls;
+mod zoo;

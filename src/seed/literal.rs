@@ -1,0 +1,268 @@
+//! Values for types without a profile-driven generator: every built-in type family (network,
+//! geometric, range and multirange, bit strings, text search, xml, money, pg_lsn, oid), the
+//! extension types shipped with the server (hstore, ltree, citext), enums, domains over any of
+//! them and composite types, field by field. Each value is a pure function of a number `k`,
+//! distinct for distinct `k` where the type allows, so a pool of categories keeps production's
+//! distinct count. Types nothing here knows get no value: the caller falls back to the
+//! column's default, NULL where allowed, or skips the table and says why.
+
+use crate::snapshot::{Snapshot, TypeDefKind};
+
+/// How to write one value of a type as PostgreSQL text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    /// A built-in or extension type, by its bare name (`inet`, `int4range`...), with its
+    /// length modifier where it matters (`bit(8)`).
+    Builtin { name: String, modifier: Option<u32> },
+    /// Enum labels, drawn in turn.
+    Labels(Vec<String>),
+    /// A domain's base type, kept inside `[lo, hi]` where the domain's check says so.
+    Bounded { inner: Box<Lit>, lo: Option<f64>, hi: Option<f64> },
+    /// A composite type's fields, in order.
+    Composite(Vec<Lit>),
+    /// An array of the element type (1 to 3 elements).
+    Array(Box<Lit>),
+}
+
+const BUILTIN: &[&str] = &[
+    "smallint", "integer", "bigint", "numeric", "real", "double precision", "money", "oid",
+    "text", "character varying", "character", "name", "citext", "\"char\"", "boolean", "bytea",
+    "date", "timestamp without time zone", "timestamp with time zone", "time without time zone",
+    "time with time zone", "interval", "uuid", "json", "jsonb", "xml", "tsvector", "tsquery",
+    "inet", "cidr", "macaddr", "macaddr8", "bit", "bit varying", "point", "line", "lseg", "box",
+    "path", "polygon", "circle", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
+    "daterange", "int4multirange", "int8multirange", "nummultirange", "tsmultirange",
+    "tstzmultirange", "datemultirange", "pg_lsn", "hstore", "ltree",
+];
+
+/// The literal maker for a `format_type` spelling, or `None` when the type is unknown.
+pub fn for_type(snap: &Snapshot, data_type: &str) -> Option<Lit> {
+    for_type_depth(snap, data_type, 0)
+}
+
+fn for_type_depth(snap: &Snapshot, data_type: &str, depth: usize) -> Option<Lit> {
+    if depth > 8 {
+        return None;
+    }
+    let data_type = data_type.trim();
+    if let Some(elem) = data_type.strip_suffix("[]") {
+        return Some(Lit::Array(Box::new(for_type_depth(snap, elem, depth + 1)?)));
+    }
+    let (bare, modifier) = match data_type.split_once('(') {
+        Some((b, m)) => (
+            b.trim(),
+            m.trim_end_matches(')').split(',').next().and_then(|x| x.trim().parse().ok()),
+        ),
+        None => (data_type, None),
+    };
+    // Extension types may be qualified with their schema (`public.hstore`).
+    let unqualified = bare.rsplit('.').next().unwrap_or(bare).trim_matches('"');
+    if BUILTIN.contains(&bare) || BUILTIN.contains(&unqualified) {
+        let name = if BUILTIN.contains(&bare) { bare } else { unqualified };
+        return Some(Lit::Builtin { name: name.to_string(), modifier });
+    }
+    let (_, t) = snap
+        .schema
+        .types
+        .iter()
+        .find(|(k, _)| k.as_str() == bare || k.ends_with(&format!(".{bare}")))?;
+    match t.kind {
+        TypeDefKind::Enum => (!t.labels.is_empty()).then(|| Lit::Labels(t.labels.clone())),
+        TypeDefKind::Domain => {
+            let inner = for_type_depth(snap, t.base_type.as_deref()?, depth + 1)?;
+            let mut lo = None;
+            let mut hi = None;
+            for c in &t.checks {
+                if let Some(r) = super::checks::read(c).and_then(|mut m| m.remove("value")) {
+                    lo = r.lo.or(lo);
+                    hi = r.hi.or(hi);
+                }
+            }
+            Some(Lit::Bounded { inner: Box::new(inner), lo, hi })
+        }
+        TypeDefKind::Composite => Some(Lit::Composite(
+            t.attributes
+                .iter()
+                .map(|a| {
+                    let ty = attribute_type(a);
+                    for_type_depth(snap, ty, depth + 1)
+                })
+                .collect::<Option<Vec<_>>>()?,
+        )),
+    }
+}
+
+/// `name type` (the name quoted where needed) → `type`.
+fn attribute_type(attr: &str) -> &str {
+    if let Some(rest) = attr.strip_prefix('"') {
+        // Skip the quoted name, doubled quotes included.
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if chars.peek().is_some_and(|(_, n)| *n == '"') {
+                    chars.next();
+                    continue;
+                }
+                return rest[i + 1..].trim();
+            }
+        }
+        ""
+    } else {
+        attr.split_once(' ').map_or("", |(_, t)| t.trim())
+    }
+}
+
+fn quoted(v: &str) -> String {
+    let mut s = String::with_capacity(v.len() + 2);
+    s.push('"');
+    for c in v.chars() {
+        if c == '"' || c == '\\' {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('"');
+    s
+}
+
+fn date(days: u64) -> String {
+    (chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date") + chrono::Days::new(days % 20_000))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn timestamp(secs: u64) -> String {
+    let t = chrono::DateTime::from_timestamp(946_684_800 + (secs % 900_000_000) as i64, 0)
+        .unwrap_or_default()
+        .naive_utc();
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+impl Lit {
+    /// The value for `k`, as PostgreSQL text.
+    pub fn text(&self, k: u64) -> String {
+        match self {
+            Lit::Builtin { name, modifier } => builtin(name, *modifier, k),
+            Lit::Labels(labels) => labels[(k % labels.len() as u64) as usize].clone(),
+            Lit::Bounded { inner, lo, hi } => {
+                if lo.is_some() || hi.is_some() {
+                    let lo = lo.unwrap_or(0.0).ceil();
+                    let hi = hi.unwrap_or(lo + 1e6).floor().max(lo);
+                    let span = (hi - lo + 1.0).max(1.0) as u64;
+                    format!("{}", lo + (k % span) as f64)
+                } else {
+                    inner.text(k)
+                }
+            }
+            Lit::Composite(fields) => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| quoted(&f.text(k.wrapping_add(i as u64))))
+                    .collect();
+                format!("({})", parts.join(","))
+            }
+            Lit::Array(elem) => {
+                let n = 1 + k % 3;
+                let parts: Vec<String> =
+                    (0..n).map(|i| quoted(&elem.text(k.wrapping_mul(3).wrapping_add(i)))).collect();
+                format!("{{{}}}", parts.join(","))
+            }
+        }
+    }
+}
+
+fn builtin(name: &str, modifier: Option<u32>, k: u64) -> String {
+    let b = |shift: u32| (k >> shift) & 255;
+    match name {
+        "smallint" => format!("{}", 1 + k % 32_000),
+        "integer" | "oid" => format!("{}", 1 + k % 2_000_000_000),
+        "bigint" => format!("{}", 1 + k),
+        "numeric" | "real" | "double precision" => format!("{}.{}", k % 1_000_000, k % 10),
+        "money" => format!("{}.{:02}", k % 1_000_000, k % 100),
+        "text" | "character varying" | "name" | "citext" => {
+            let s = format!("v{k}");
+            match modifier {
+                Some(n) if (n as usize) < s.len() => s[s.len() - n as usize..].to_string(),
+                _ => s,
+            }
+        }
+        "character" | "\"char\"" => {
+            let n = modifier.unwrap_or(1) as usize;
+            let s = format!("{k:x}");
+            s[s.len().saturating_sub(n)..].to_string()
+        }
+        "boolean" => if k % 2 == 0 { "t" } else { "f" }.into(),
+        "bytea" => format!("\\x{:08x}", k & 0xFFFF_FFFF),
+        "date" => date(k),
+        "timestamp without time zone" => timestamp(k),
+        "timestamp with time zone" => format!("{}+00", timestamp(k)),
+        "time without time zone" => format!("{:02}:{:02}:{:02}", k / 3600 % 24, k / 60 % 60, k % 60),
+        "time with time zone" => format!("{:02}:{:02}:{:02}+00", k / 3600 % 24, k / 60 % 60, k % 60),
+        "interval" => format!("{} seconds", k % 100_000_000),
+        "uuid" => super::gen::uuid(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), k),
+        "json" | "jsonb" => format!("{{\"k\": {k}}}"),
+        "xml" => format!("<v>{k}</v>"),
+        "tsvector" => format!("w{k} x{}", k % 7),
+        "tsquery" => format!("w{k}"),
+        "inet" => format!("10.{}.{}.{}", b(16), b(8), b(0)),
+        "cidr" => format!("10.{}.{}.0/24", b(8), b(0)),
+        "macaddr" => format!("08:00:2b:{:02x}:{:02x}:{:02x}", b(16), b(8), b(0)),
+        "macaddr8" => format!("08:00:2b:ff:fe:{:02x}:{:02x}:{:02x}", b(16), b(8), b(0)),
+        "bit" => {
+            let n = modifier.unwrap_or(1).clamp(1, 64);
+            (0..n).rev().map(|i| if i < 64 && (k >> i) & 1 == 1 { '1' } else { '0' }).collect()
+        }
+        "bit varying" => {
+            let n = modifier.unwrap_or(16).clamp(1, 16);
+            (0..n).rev().map(|i| if (k >> i) & 1 == 1 { '1' } else { '0' }).collect()
+        }
+        "point" => format!("({},{})", k, k % 97),
+        "line" => format!("{{1,-1,{k}}}"),
+        "lseg" => format!("[(0,0),({k},1)]"),
+        "box" => format!("(({},{}),(0,0))", k + 1, k % 97 + 1),
+        "path" => format!("[(0,0),({k},1),(1,{k})]"),
+        "polygon" => format!("((0,0),({},0),(0,1))", k + 1),
+        "circle" => format!("<({k},0),{}>", 1 + k % 9),
+        "int4range" => format!("[{},{})", k % 2_000_000_000, k % 2_000_000_000 + 10),
+        "int8range" => format!("[{k},{})", k + 10),
+        "numrange" => format!("[{k},{k}.5)"),
+        "daterange" => format!("[{},{})", date(k), date(k + 1)),
+        "tsrange" => format!("[\"{}\",\"{}\")", timestamp(k), timestamp(k + 3600)),
+        "tstzrange" => format!("[\"{}+00\",\"{}+00\")", timestamp(k), timestamp(k + 3600)),
+        "int4multirange" => format!("{{[{},{})}}", k % 2_000_000_000, k % 2_000_000_000 + 2),
+        "int8multirange" => format!("{{[{k},{})}}", k + 2),
+        "nummultirange" => format!("{{[{k},{k}.5)}}"),
+        "datemultirange" => format!("{{[{},{})}}", date(k), date(k + 1)),
+        "tsmultirange" => format!("{{[\"{}\",\"{}\")}}", timestamp(k), timestamp(k + 60)),
+        "tstzmultirange" => format!("{{[\"{}+00\",\"{}+00\")}}", timestamp(k), timestamp(k + 60)),
+        "pg_lsn" => format!("{:X}/{:X}", k >> 32, k & 0xFFFF_FFFF),
+        "hstore" => format!("\"k{}\"=>\"{k}\"", k % 5),
+        "ltree" => format!("top.n{}.leaf{k}", k % 7),
+        _ => format!("{k}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_names_are_skipped() {
+        assert_eq!(attribute_type("street text"), "text");
+        assert_eq!(attribute_type("\"Odd \"\"x\"\" name\" character varying(10)"), "character varying(10)");
+    }
+
+    #[test]
+    fn values_differ_by_k_and_arrays_quote_elements() {
+        let snap = Snapshot::default();
+        for t in ["inet", "int4range", "macaddr8", "pg_lsn", "bit(8)", "tstzrange", "point"] {
+            let l = for_type(&snap, t).unwrap_or_else(|| panic!("{t}"));
+            assert_ne!(l.text(1), l.text(2), "{t}");
+        }
+        let a = for_type(&snap, "int4range[]").unwrap();
+        assert_eq!(a.text(0), "{\"[0,10)\"}");
+        assert!(for_type(&snap, "some_unknown_type").is_none());
+        assert_eq!(for_type(&snap, "bit(8)").unwrap().text(5), "00000101");
+    }
+}
