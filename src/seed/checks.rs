@@ -20,6 +20,8 @@ pub struct Rule {
     pub one_of: Option<Vec<String>>,
     pub max_chars: Option<usize>,
     pub not_null: bool,
+    /// `col ~ 'pattern'` (or `~*`): values must match it.
+    pub pattern: Option<String>,
 }
 
 /// Reads one constraint definition (`CHECK ((total >= (0)::numeric))`); `value_name` is the
@@ -161,6 +163,17 @@ fn walk(e: &Expr, rules: &mut BTreeMap<String, Rule>) -> bool {
                 _ => false,
             }
         }
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::PGRegexMatch | BinaryOperator::PGRegexIMatch,
+            right,
+        } => match (column(left), string(right)) {
+            (Some(c), Some(p)) => {
+                rules.entry(c).or_default().pattern = Some(p);
+                true
+            }
+            _ => false,
+        },
         Expr::BinaryOp { left, op, right } => {
             use BinaryOperator::*;
             // Normalize to `column op number` (or `length(column) op number`).
@@ -240,6 +253,8 @@ mod tests {
         let r = read("CHECK ((p BETWEEN 1 AND 5))").unwrap();
         assert_eq!((r["p"].lo, r["p"].hi), (Some(1.0), Some(5.0)));
         assert!(read("CHECK ((ends_at > starts_at))").is_none());
+        let r = read("CHECK ((VALUE ~ '^[^@]+@[^@]+$'::citext))").unwrap();
+        assert_eq!(r["value"].pattern.as_deref(), Some("^[^@]+@[^@]+$"));
         assert!(read("CHECK ((lower(email) = email))").is_none());
     }
 }

@@ -146,6 +146,15 @@ pub enum Base {
     Uuid,
     /// A type without a profile-driven generator: a value of its shape per drawn number.
     Literal(super::literal::Lit),
+    /// Text a CHECK's regular expression accepts.
+    Pattern(super::pattern::Pattern),
+    /// A list partition key: the partitions' values with their partitions' shares of the rows,
+    /// and for the last share (a default partition) the column's own generator.
+    Routed {
+        labels: Vec<String>,
+        cum: Vec<f64>,
+        other: Option<Box<Base>>,
+    },
 }
 
 /// Values drawn per row, optionally from a pool of categories with weights.
@@ -202,6 +211,24 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
 impl Values {
     /// One value (or `None` for NULL) appended to `out` as COPY text.
     pub fn write(&self, rng: &mut ChaCha8Rng, salt: u64, out: &mut Vec<u8>) -> bool {
+        self.write_row(rng, salt, out, u64::MAX)
+    }
+
+    /// As [`Values::write`], for row `row` of the table: rows 0 and 1 of a number or time
+    /// column take the profile's minimum and maximum exactly, so a small table reaches its
+    /// extremes (a random draw from 20 rows rarely does).
+    pub fn write_row(&self, rng: &mut ChaCha8Rng, salt: u64, out: &mut Vec<u8>, row: u64) -> bool {
+        if row < 2 && matches!(self.base, Base::Number { .. } | Base::Temporal { .. }) {
+            let text = match &self.pool {
+                None => self.base.draw_at(rng, row as f64),
+                Some(cum) => {
+                    let k = if row == 0 { 0 } else { cum.len().saturating_sub(1) };
+                    self.base.draw(&mut rng_for(&[salt, k as u64]), Some((k, cum.len())))
+                }
+            };
+            push_escaped(out, &text);
+            return true;
+        }
         if self.null_rate > 0.0 && rng.random::<f64>() < self.null_rate {
             return false;
         }
@@ -222,12 +249,19 @@ const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 
 impl Base {
     /// One value as PostgreSQL text. `category` is (k, K) when drawing a pool's category `k`
-    /// of `K`: numbers and times are then spread over their curve (stratified).
+    /// of `K`: numbers and times are then spread over their curve (stratified, ends included).
     pub fn draw(&self, rng: &mut ChaCha8Rng, category: Option<(usize, usize)>) -> String {
+        // Categories span the curve from its minimum to its maximum, both included.
         let u = match category {
-            Some((k, n)) => (k as f64 + 0.5) / n as f64,
+            Some((_, 1)) => 0.5,
+            Some((k, n)) => k as f64 / (n - 1) as f64,
             None => rng.random::<f64>(),
         };
+        self.draw_at(rng, u)
+    }
+
+    /// One value at position `u` (0 to 1) of its curve, where the base has one.
+    pub fn draw_at(&self, rng: &mut ChaCha8Rng, u: f64) -> String {
         match self {
             Base::Number {
                 curve,
@@ -304,6 +338,15 @@ impl Base {
             }
             Base::Uuid => uuid(rng.random::<u64>(), rng.random::<u64>()),
             Base::Literal(lit) => lit.text(rng.random::<u64>() >> 12),
+            Base::Pattern(p) => p.draw(rng),
+            Base::Routed { labels, cum, other } => {
+                let i = pick(cum, rng.random::<f64>());
+                match (labels.get(i), other) {
+                    (Some(l), _) => l.clone(),
+                    (None, Some(o)) => o.draw(rng, None),
+                    (None, None) => labels[0].clone(),
+                }
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod ddl;
 pub mod gen;
 pub mod literal;
 pub mod model;
+pub mod pattern;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -75,7 +76,7 @@ pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
                 out.push(b'\t');
             }
             let written = match &col.gen {
-                model::Gen::Values(v) => v.write(&mut rngs[c], salts[c], &mut out),
+                model::Gen::Values(v) => v.write_row(&mut rngs[c], salts[c], &mut out, row),
                 model::Gen::Null => false,
                 _ => match model.key_text(t, c, row) {
                     Some(s) => {
@@ -103,6 +104,16 @@ async fn exec(client: &Client, env: &str, sql: &str) -> Result<()> {
     })
 }
 
+/// `ONLY ` for a table with rows of its own (not its inheritance children's); nothing for a
+/// partitioned table, whose rows are its partitions'.
+fn only(t: &model::TableModel) -> &'static str {
+    if t.partitioned {
+        ""
+    } else {
+        "ONLY "
+    }
+}
+
 /// Loads one table in its own transaction: the table ends complete or empty.
 async fn load(
     target: &Target,
@@ -127,7 +138,7 @@ async fn load(
     let freeze = !table.partitioned
         && client
             .batch_execute(&format!(
-                "SAVEPOINT pgparity_truncate; TRUNCATE {}; RELEASE SAVEPOINT pgparity_truncate",
+                "SAVEPOINT pgparity_truncate; TRUNCATE ONLY {}; RELEASE SAVEPOINT pgparity_truncate",
                 table.name
             ))
             .await
@@ -332,13 +343,14 @@ pub async fn seed(
     // Empty tables only, unless asked to empty them.
     let mut non_empty = Vec::new();
     for t in &model.tables {
+        // ONLY: an inheritance parent's children are tables of their own.
         let any: bool = client
-            .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {})", t.name), &[])
+            .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {}{})", only(t), t.name), &[])
             .await
             .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?
             .get(0);
         if any {
-            non_empty.push(t.name.clone());
+            non_empty.push(format!("{}{}", only(t), t.name));
         }
     }
     if !non_empty.is_empty() && !opts.truncate {

@@ -389,6 +389,11 @@ fn base_for(
             &list.iter().map(|l| (l.clone(), 1.0)).collect::<Vec<_>>(),
         ));
     }
+    if let Some(p) = rule.pattern.as_deref().and_then(super::pattern::Pattern::compile) {
+        if matches!(kind, Kind::Text | Kind::Char | Kind::Other) {
+            return Some(Base::Pattern(p));
+        }
+    }
     let bare = base_type.split('(').next().unwrap_or(base_type).trim();
     let (m1, m2) = modifiers(base_type);
     Some(match kind {
@@ -792,12 +797,19 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
     let mut keys: HashMap<&str, Vec<Vec<String>>> = HashMap::new();
     let mut fks: HashMap<&str, Vec<&crate::snapshot::Constraint>> = HashMap::new();
     for c in snap.schema.constraints.values() {
-        match c.kind.as_str() {
-            "p" | "u" if !c.columns.is_empty() => keys
+        match c.kind {
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique if !c.columns.is_empty() => keys
                 .entry(c.table.as_str())
                 .or_default()
                 .push(c.columns.clone()),
-            "f" if c.references.is_some() => fks.entry(c.table.as_str()).or_default().push(c),
+            // An exclusion constraint whose operators are all equality is a unique key.
+            ConstraintKind::Exclusion if !c.columns.is_empty() && equality_only(&c.definition) => keys
+                .entry(c.table.as_str())
+                .or_default()
+                .push(c.columns.clone()),
+            ConstraintKind::ForeignKey if c.references.is_some() => {
+                fks.entry(c.table.as_str()).or_default().push(c)
+            }
             _ => {}
         }
     }
@@ -1021,6 +1033,7 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
         }
         // Key columns.
         let table_keys = keys.get(name.as_str()).cloned().unwrap_or_default();
+        let route = list_route(snap, name, t);
         let mut columns = Vec::new();
         let mut unsupported = None;
         for col in &t.columns {
@@ -1041,7 +1054,18 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             let kind = crate::profile::kind_of(&col.data_type, col.type_kind, snap);
             let p = tp.columns.get(&col.name);
             let in_key = table_keys.iter().find(|k| k.contains(&col.name));
-            let gen = if let Some(&(fk, part)) = fk_of_col.get(&col.name) {
+            let gen = if route.as_ref().is_some_and(|(c, _, _)| *c == col.name) {
+                // A list partition key: the partitions' values at their shares of the rows.
+                let (_, labels, cum) = route.clone().expect("route");
+                let other = (cum.len() > labels.len())
+                    .then(|| base_for(snap, kind, &base_type, &col.data_type, p, &rule).map(Box::new))
+                    .flatten();
+                Gen::Values(Values {
+                    base: Base::Routed { labels, cum, other },
+                    null_rate: 0.0,
+                    pool: None,
+                })
+            } else if let Some(&(fk, part)) = fk_of_col.get(&col.name) {
                 // A second foreign key inside a composite key led by the primary one.
                 match in_key {
                     Some(k)
@@ -1065,7 +1089,9 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
                         && f.columns.iter().all(|c| k.contains(c))
                         && k.len() == f.columns.len() + 1
                 });
-                if k.len() == 1 {
+                // A key that holds the list partition key: the other columns are unique alone.
+                let routed_key = route.as_ref().is_some_and(|(c, _, _)| k.contains(c));
+                if k.len() == 1 || routed_key {
                     Gen::Key {
                         key: key_for(
                             &object,
@@ -1170,6 +1196,119 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
     })
 }
 
+/// For a table partitioned by `LIST (col)`: the column, the values its partitions list, and
+/// cumulative weights by each partition's rows (the planner's count, from the snapshot's
+/// statistics); one more weight at the end when a default partition takes the rest.
+fn list_route(
+    snap: &Snapshot,
+    name: &str,
+    t: &crate::snapshot::Table,
+) -> Option<(String, Vec<String>, Vec<f64>)> {
+    let key = t.partition_key.as_deref()?.strip_prefix("LIST (")?.strip_suffix(')')?;
+    if key.contains(',') || key.contains('(') {
+        return None;
+    }
+    let col = unquote(key.trim());
+    let rows = |n: &str| -> f64 {
+        fn sum(snap: &Snapshot, n: &str, depth: usize) -> f64 {
+            let own = snap
+                .statistics
+                .tables
+                .get(n)
+                .map(|s| s.reltuples.max(s.live_tuples as f64).max(0.0))
+                .unwrap_or(0.0);
+            if depth > 16 {
+                return own;
+            }
+            own + snap
+                .schema
+                .tables
+                .iter()
+                .filter(|(_, c)| c.parent.as_deref() == Some(n))
+                .map(|(k, _)| sum(snap, k, depth + 1))
+                .sum::<f64>()
+        }
+        sum(snap, n, 0)
+    };
+    let (mut labels, mut weights, mut default) = (Vec::new(), Vec::new(), None);
+    for (child, c) in snap.schema.tables.iter().filter(|(_, c)| c.parent.as_deref() == Some(name)) {
+        let Some(bound) = &c.partition_bound else { continue };
+        let w = rows(child);
+        if bound.trim() == "DEFAULT" {
+            default = Some(w);
+            continue;
+        }
+        let Some(list) = bound.trim().strip_prefix("FOR VALUES IN (").and_then(|b| b.strip_suffix(')')) else {
+            continue;
+        };
+        let values = split_literals(list);
+        let share = w / values.len().max(1) as f64;
+        for v in values {
+            labels.push(v);
+            weights.push(share);
+        }
+    }
+    if labels.is_empty() {
+        return None;
+    }
+    if let Some(d) = default {
+        weights.push(d);
+    }
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    let cum = weights
+        .iter()
+        .map(|w| {
+            acc += if total > 0.0 { *w } else { 1.0 };
+            acc
+        })
+        .collect();
+    Some((col, labels, cum))
+}
+
+/// `"Odd ""Name"""` → `Odd "Name"`; a bare name as is.
+fn unquote(s: &str) -> String {
+    match s.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => s.to_string(),
+    }
+}
+
+/// `'eu', 'uk'` → [eu, uk]; numbers as written; NULL left out.
+fn split_literals(list: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = list.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' if quoted && chars.peek() == Some(&'\'') => {
+                cur.push('\'');
+                chars.next();
+            }
+            '\'' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c if quoted || !c.is_whitespace() => cur.push(c),
+            _ => {}
+        }
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|v| v.split("::").next().unwrap_or("").to_string())
+        .filter(|v| !v.is_empty() && v != "NULL")
+        .collect()
+}
+
+/// `EXCLUDE USING btree (a WITH =, b WITH =)`: every operator is `=`.
+fn equality_only(definition: &str) -> bool {
+    let ops: Vec<&str> = definition
+        .split(" WITH ")
+        .skip(1)
+        .map(|x| x.split([',', ')']).next().unwrap_or("").trim())
+        .collect();
+    !ops.is_empty() && ops.iter().all(|o| *o == "=")
+}
+
 fn merge(into: &mut Rule, r: Rule) {
     if let Some(lo) = r.lo {
         into.lo = Some(into.lo.map_or(lo, |x| x.max(lo)));
@@ -1184,6 +1323,9 @@ fn merge(into: &mut Rule, r: Rule) {
         into.max_chars = Some(into.max_chars.map_or(m, |x| x.min(m)));
     }
     into.not_null |= r.not_null;
+    if r.pattern.is_some() {
+        into.pattern = r.pattern;
+    }
 }
 
 /// Per-row values: null rate, categories (the profile's complete value counts, or its raw
@@ -1286,6 +1428,7 @@ mod tests {
             children: 0,
             orphans: 0,
         };
+        assert_eq!(split_literals("'eu', 'it''s', 5, NULL"), ["eu", "it's", "5"]);
         let d = degrees(Some(&rel), 10_000, 0, None, 7);
         let mut s = d.clone();
         s.sort();
