@@ -151,7 +151,7 @@ fn main() {
         let mut rel_only = snap.clone();
         rel_only.schema.constraints.clear();
         for t in rel_only.schema.tables.values_mut() {
-            t.kind = "foreign table".into();
+            t.kind = pgparity::snapshot::TableKind::Foreign;
         }
         let (fanout, (fp, _)) = time(|| {
             rt.block_on(pgparity::profile::profile(

@@ -661,7 +661,22 @@ fn seed_command(config: &Config, a: SeedArgs, progress: &dyn Progress) -> Result
         report.load_seconds,
         crate::finding::thousands(rows as f64 / report.load_seconds.max(1e-9))
     );
-    let Some(v) = verification else { return Ok(0) };
+    if !report.skipped.is_empty() {
+        eprintln!(
+            "skipped {} table(s), left empty (each named above with its reason): {}",
+            report.skipped.len(),
+            report
+                .skipped
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let incomplete = u8::from(!report.skipped.is_empty());
+    let Some(v) = verification else {
+        return Ok(incomplete);
+    };
     for f in &v.findings {
         eprintln!("  {} {}: {}", f.severity, f.id, f.message);
     }
@@ -687,7 +702,7 @@ fn seed_command(config: &Config, a: SeedArgs, progress: &dyn Progress) -> Result
             }
         );
     }
-    Ok(u8::from(!v.findings.is_empty()))
+    Ok(u8::from(!v.findings.is_empty()).max(incomplete))
 }
 
 fn config_name(c: &Config) -> String {

@@ -389,6 +389,8 @@ kind!(
         Domain = "domain",
         /// `CREATE TYPE ... AS (...)`: `attributes` holds its fields.
         Composite = "composite",
+        /// `CREATE TYPE ... AS RANGE (subtype = ...)`: `base_type` holds the subtype.
+        Range = "range",
     }
 );
 

@@ -743,16 +743,17 @@ impl Reader<'_> {
                 "schema.types",
                 &format!(
                     "SELECT format('%I.%I', n.nspname, t.typname) AS name, \
-                     CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'c' THEN 'composite' ELSE 'domain' END AS kind, \
+                     CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE 'domain' END AS kind, \
                      (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels, \
-                     CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type, \
+                     CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) \
+                       WHEN t.typtype = 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS base_type, \
                      t.typnotnull AS not_null, \
                      (SELECT array_agg(pg_get_constraintdef(con.oid) ORDER BY 1) FROM pg_constraint con \
                        WHERE con.contypid = t.oid AND con.contype = 'c') AS checks, \
                      (SELECT array_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
                        FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attributes \
                      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-                     WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) \
+                     WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) \
                      AND {USER_NS} AND {}",
                     not_extension_member("pg_type", "t.oid")
                 ),

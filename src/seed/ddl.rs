@@ -87,6 +87,13 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
             out.push(format!("CREATE TYPE {name} AS ({})", t.attributes.join(", ")));
             continue;
         }
+        if t.kind == TypeDefKind::Range {
+            out.push(format!(
+                "CREATE TYPE {name} AS RANGE (subtype = {})",
+                t.base_type.as_deref().unwrap_or("numeric")
+            ));
+            continue;
+        }
         let mut s = format!(
             "CREATE DOMAIN {name} AS {}",
             t.base_type.as_deref().unwrap_or("text")

@@ -22,6 +22,8 @@ pub enum Lit {
     Composite(Vec<Lit>),
     /// An array of the element type (1 to 3 elements).
     Array(Box<Lit>),
+    /// A user-defined range over an ordered subtype: `[v(k), v(k + 1))`.
+    Range(Box<Lit>),
 }
 
 const BUILTIN: &[&str] = &[
@@ -79,6 +81,22 @@ fn for_type_depth(snap: &Snapshot, data_type: &str, depth: usize) -> Option<Lit>
                 }
             }
             Some(Lit::Bounded { inner: Box::new(inner), lo, hi })
+        }
+        TypeDefKind::Range => {
+            // A range over a subtype we can write: `[a,b)` with a < b.
+            let sub = for_type_depth(snap, t.base_type.as_deref()?, depth + 1)?;
+            match &sub {
+                Lit::Builtin { name, .. }
+                    if matches!(
+                        name.as_str(),
+                        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision"
+                            | "date" | "timestamp without time zone" | "timestamp with time zone"
+                    ) =>
+                {
+                    Some(Lit::Range(Box::new(sub)))
+                }
+                _ => None,
+            }
         }
         TypeDefKind::Composite => Some(Lit::Composite(
             t.attributes
@@ -161,6 +179,11 @@ impl Lit {
                     .map(|(i, f)| quoted(&f.text(k.wrapping_add(i as u64))))
                     .collect();
                 format!("({})", parts.join(","))
+            }
+            Lit::Range(sub) => {
+                // Below every subtype's wrap-around, so the lower bound stays below the upper.
+                let k = k % 9_000;
+                format!("[{},{})", quoted(&sub.text(2 * k)), quoted(&sub.text(2 * k + 1)))
             }
             Lit::Array(elem) => {
                 let n = 1 + k % 3;

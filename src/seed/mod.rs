@@ -46,6 +46,9 @@ pub struct TableLoad {
 pub struct SeedReport {
     pub tables: Vec<TableLoad>,
     pub problems: Vec<Problem>,
+    /// Tables left empty because they cannot be generated or need rows of one that cannot:
+    /// (table, why). Also in `problems`.
+    pub skipped: Vec<(String, String)>,
     /// Loading only (COPY), and everything (schema, load, constraints, ANALYZE).
     pub load_seconds: f64,
     pub seconds: f64,
@@ -71,10 +74,15 @@ pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
         .collect();
     let mut out = Vec::with_capacity(((end - start) * 64) as usize);
     for row in start..end {
+        let mut first = true;
         for (c, col) in table.columns.iter().enumerate() {
-            if c > 0 {
+            if matches!(col.gen, model::Gen::Default) {
+                continue;
+            }
+            if !first {
                 out.push(b'\t');
             }
+            first = false;
             let written = match &col.gen {
                 model::Gen::Values(v) => v.write_row(&mut rngs[c], salts[c], &mut out, row),
                 model::Gen::Null => false,
@@ -126,7 +134,12 @@ async fn load(
     let client = crate::capture::connect(target)
         .await
         .map_err(|e| e.to_string())?;
-    let cols: Vec<String> = table.columns.iter().map(|c| ident(&c.name)).collect();
+    let cols: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !matches!(c.gen, model::Gen::Default))
+        .map(|c| ident(&c.name))
+        .collect();
     let db = |e: tokio_postgres::Error| crate::capture::db_message(&e);
     client
         .batch_execute("BEGIN; SET LOCAL statement_timeout = 0")
@@ -252,6 +265,7 @@ pub async fn seed(
     let model = Arc::new(model::build(snap, opts)?);
     let mut report = SeedReport {
         problems: model.problems.clone(),
+        skipped: model.skipped.clone(),
         ..Default::default()
     };
     let env = target.name.as_str();
@@ -341,7 +355,7 @@ pub async fn seed(
             .collect();
     }
     // Empty tables only, unless asked to empty them.
-    let mut non_empty = Vec::new();
+    let (mut non_empty, mut to_truncate) = (Vec::new(), Vec::new());
     for t in &model.tables {
         // ONLY: an inheritance parent's children are tables of their own.
         let any: bool = client
@@ -350,7 +364,8 @@ pub async fn seed(
             .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?
             .get(0);
         if any {
-            non_empty.push(format!("{}{}", only(t), t.name));
+            non_empty.push(t.name.clone());
+            to_truncate.push(format!("{}{}", only(t), t.name));
         }
     }
     if !non_empty.is_empty() && !opts.truncate {
@@ -376,7 +391,7 @@ pub async fn seed(
         .await?;
     }
     if !non_empty.is_empty() {
-        exec(&client, env, &format!("TRUNCATE {}", non_empty.join(", "))).await?;
+        exec(&client, env, &format!("TRUNCATE {}", to_truncate.join(", "))).await?;
     }
     // The load: a few tables at once, biggest first.
     let load_started = Instant::now();

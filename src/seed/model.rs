@@ -142,6 +142,8 @@ pub enum Gen {
         part: usize,
     },
     Null,
+    /// Left out of the COPY: the column's default fills it.
+    Default,
 }
 
 /// A foreign key's assignment of child rows to parent rows.
@@ -231,6 +233,9 @@ pub struct Model {
     pub tables: Vec<TableModel>,
     pub index: HashMap<String, usize>,
     pub problems: Vec<Problem>,
+    /// Tables left out because they cannot be generated, or need rows of one that cannot:
+    /// (table, why).
+    pub skipped: Vec<(String, String)>,
 }
 
 impl Model {
@@ -264,7 +269,7 @@ impl Model {
                 let pj = (rank + j.wrapping_mul(7919)) % prows;
                 self.parent_text(o, *part, pj)
             }
-            Gen::Values(_) | Gen::Null => None,
+            Gen::Values(_) | Gen::Null | Gen::Default => None,
         }
     }
 
@@ -748,8 +753,34 @@ fn coprime(n: u64, salt: u64) -> u64 {
     a % n
 }
 
-/// Builds the model: which tables, how many rows, which generator per column.
+/// Builds the model: which tables, how many rows, which generator per column. A table that
+/// cannot be generated (a NOT NULL column of a type seed has no value for, and no default) is
+/// skipped, and so is every table whose NOT NULL foreign key needs its rows, each named with
+/// its reason; a nullable foreign key to it is left NULL. The rest is seeded.
 pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
+    let mut excluded: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        match build_once(snap, opts, &excluded)? {
+            Ok(mut model) => {
+                model.skipped = excluded.into_iter().collect();
+                return Ok(model);
+            }
+            Err((table, why)) => {
+                if excluded.insert(table.clone(), why).is_some() {
+                    return Err(Error::Usage(format!("seed: {table} was skipped twice (a bug)")));
+                }
+            }
+        }
+    }
+}
+
+/// One attempt with `excluded` tables (name → why) left out: a model, or the next table that
+/// must be left out and why.
+fn build_once(
+    snap: &Snapshot,
+    opts: &SeedOptions,
+    excluded: &BTreeMap<String, String>,
+) -> Result<std::result::Result<Model, (String, String)>> {
     let profile = snap.profile.as_ref().ok_or_else(|| {
         Error::Usage("the snapshot holds no data profile, and seed learns only from a profile; hint: capture it again without --no-profile".into())
     })?;
@@ -771,6 +802,13 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
         // Partitions get their rows through their parent; inheritance children are tables.
         let partition = t.parent.is_some() && t.partition_bound.is_some();
         if t.kind == TableKind::Foreign || partition || !selected(name) {
+            continue;
+        }
+        if let Some(why) = excluded.get(name) {
+            problems.push(Problem {
+                area: format!("table {name}"),
+                message: format!("not seeded: {why}"),
+            });
             continue;
         }
         if profile.tables.contains_key(name) {
@@ -959,11 +997,13 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
                 c.name.clone(),
             )
         });
+        let mut left_null: BTreeSet<String> = BTreeSet::new();
         for c in table_fks {
             let parent = c.references.clone().unwrap_or_default();
             let Some(&prows) = rows.get(&parent) else {
                 let nullable = c.columns.iter().all(|col| !not_null(name, col));
                 if nullable {
+                    left_null.extend(c.columns.iter().cloned());
                     problems.push(Problem {
                         area: format!("table {name}"),
                         message: format!(
@@ -972,6 +1012,12 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
                         ),
                     });
                     continue;
+                }
+                if excluded.contains_key(&parent) {
+                    return Ok(Err((
+                        name.clone(),
+                        format!("its NOT NULL foreign key {} needs rows of {parent}, which is not seeded", c.name),
+                    )));
                 }
                 return Err(Error::Usage(format!(
                     "{name}: foreign key {} needs rows of {parent}, which is not seeded; hint: include {parent}, or skip {name}",
@@ -1054,7 +1100,9 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             let kind = crate::profile::kind_of(&col.data_type, col.type_kind, snap);
             let p = tp.columns.get(&col.name);
             let in_key = table_keys.iter().find(|k| k.contains(&col.name));
-            let gen = if route.as_ref().is_some_and(|(c, _, _)| *c == col.name) {
+            let gen = if left_null.contains(&col.name) && !fk_of_col.contains_key(&col.name) {
+                Gen::Null
+            } else if route.as_ref().is_some_and(|(c, _, _)| *c == col.name) {
                 // A list partition key: the partitions' values at their shares of the rows.
                 let (_, labels, cum) = route.clone().expect("route");
                 let other = (cum.len() > labels.len())
@@ -1141,6 +1189,17 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
                         tp.rows,
                         profile.raw_values,
                     )),
+                    // No generator: the column's default fills it (left out of the COPY).
+                    None if col.default.is_some() => {
+                        problems.push(Problem {
+                            area: format!("table {name}"),
+                            message: format!(
+                                "column {} ({}) takes its default: seed does not generate that type",
+                                col.name, col.data_type
+                            ),
+                        });
+                        Gen::Default
+                    }
                     None if !col.not_null => {
                         problems.push(Problem {
                             area: format!("table {name}"),
@@ -1167,13 +1226,10 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             });
         }
         if let Some(why) = unsupported {
-            problems.push(Problem {
-                area: format!("table {name}"),
-                message: format!(
-                    "not seeded: {why}; hint: --skip {name}, or give the column a default"
-                ),
-            });
-            continue;
+            return Ok(Err((
+                name.clone(),
+                format!("{why}; hint: give the column a default, or --skip {name}"),
+            )));
         }
         tables.push(TableModel {
             partitioned: t.kind == TableKind::Partitioned,
@@ -1189,11 +1245,12 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
         .enumerate()
         .map(|(i, t)| (t.name.clone(), i))
         .collect();
-    Ok(Model {
+    Ok(Ok(Model {
         tables,
         index,
         problems,
-    })
+        skipped: Vec::new(),
+    }))
 }
 
 /// For a table partitioned by `LIST (col)`: the column, the values its partitions list, and
