@@ -58,14 +58,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::write(path, e))?;
     if let Some(m) = &existing {
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(m.permissions().mode() & 0o7777))
+            .set_permissions(std::fs::Permissions::from_mode(
+                m.permissions().mode() & 0o7777,
+            ))
             .map_err(|e| Error::write(path, e))?;
     }
     tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::write(path, e))?;
-    tmp.persist(&target).map_err(|e| Error::write(path, e.error))?;
+    tmp.persist(&target)
+        .map_err(|e| Error::write(path, e.error))?;
     Ok(())
 }
 
@@ -126,19 +129,28 @@ mod tests {
         assert_eq!(mode(&new), 0o640);
         std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o604)).unwrap();
         write_atomically(&new, b"two").unwrap();
-        assert_eq!((mode(&new), std::fs::read(&new).unwrap()), (0o604, b"two".to_vec()));
+        assert_eq!(
+            (mode(&new), std::fs::read(&new).unwrap()),
+            (0o604, b"two".to_vec())
+        );
 
         // A symbolic link stays a link; its target is replaced.
         let link = dir.path().join("link.txt");
         std::os::unix::fs::symlink("new.txt", &link).unwrap();
         write_atomically(&link, b"three").unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(std::fs::read(&new).unwrap(), b"three");
         // A dangling link creates its target.
         let dangling = dir.path().join("dangling");
         std::os::unix::fs::symlink("made-by-link.txt", &dangling).unwrap();
         write_atomically(&dangling, b"four").unwrap();
-        assert_eq!(std::fs::read(dir.path().join("made-by-link.txt")).unwrap(), b"four");
+        assert_eq!(
+            std::fs::read(dir.path().join("made-by-link.txt")).unwrap(),
+            b"four"
+        );
 
         // A named pipe is written through, not replaced.
         let fifo = dir.path().join("pipe");
@@ -156,7 +168,14 @@ mod tests {
         // A character device is written through: a private null device where we may make one
         // (root), else the machine's /dev/null (which a non-root user could not replace anyway).
         let null = dir.path().join("null");
-        let device = if mknod(&null, SFlag::S_IFCHR, Mode::from_bits_truncate(0o666), nix::sys::stat::makedev(1, 3)).is_ok() {
+        let device = if mknod(
+            &null,
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o666),
+            nix::sys::stat::makedev(1, 3),
+        )
+        .is_ok()
+        {
             null
         } else {
             PathBuf::from("/dev/null")
@@ -164,7 +183,10 @@ mod tests {
         let before = mode(&device);
         write_atomically(&device, b"gone").unwrap();
         let ft = std::fs::symlink_metadata(&device).unwrap().file_type();
-        assert!(std::os::unix::fs::FileTypeExt::is_char_device(&ft), "{device:?} was replaced");
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_char_device(&ft),
+            "{device:?} was replaced"
+        );
         assert_eq!(mode(&device), before);
 
         // A folder is refused, and nothing is left behind in any case.

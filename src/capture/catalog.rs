@@ -881,4 +881,3 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
-

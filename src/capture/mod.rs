@@ -5,7 +5,6 @@
 
 pub(crate) mod catalog;
 
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 

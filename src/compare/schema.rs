@@ -122,11 +122,16 @@ fn default_public_acl(major: i32, acl: &[String]) -> bool {
     let mut acl = acl.to_vec();
     acl.sort();
     if major >= 15 {
-        acl == ["=U/pg_database_owner", "pg_database_owner=UC/pg_database_owner"]
+        acl == [
+            "=U/pg_database_owner",
+            "pg_database_owner=UC/pg_database_owner",
+        ]
     } else {
         acl.len() == 2
             && acl.iter().any(|x| x.starts_with("=UC/"))
-            && acl.iter().any(|x| x.contains("=UC/") && !x.starts_with('='))
+            && acl
+                .iter()
+                .any(|x| x.contains("=UC/") && !x.starts_with('='))
     }
 }
 
@@ -137,14 +142,28 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
         s.right.inventory.server_version_num / 10000,
     );
     each_key(&l.schemas, &r.schemas, |name, a, b| match (a, b) {
+        // Each side holds its own major's initdb privileges on `public`: a version default
+        // that moved, said as such (like a setting default), not as drift.
         (Some(a), Some(b))
             if !same_acl(s, &a.acl, &b.acl)
-                && !(name == "public"
-                    && ml != mr
-                    && default_public_acl(ml, &a.acl)
-                    && default_public_acl(mr, &b.acl)) =>
+                && name == "public"
+                && ml != mr
+                && default_public_acl(ml, &a.acl)
+                && default_public_acl(mr, &b.acl) =>
         {
-            changed(
+            let (l, r) = (a.acl.join(" "), b.acl.join(" "));
+            out.push(
+                Finding::new(Category::Version, Severity::Low, format!("schema:{name}"), "grants")
+                    .values(Some(&l), Some(&r))
+                    .message(format!(
+                        "schema public: each side has its version's default privileges ({l} in {} vs {r} in {}): PostgreSQL 15 revoked CREATE on it from PUBLIC",
+                        s.left_name, s.right_name
+                    ))
+                    .why("code that creates objects in schema public as a non-owner works on PostgreSQL 14 and older and fails on 15 and newer")
+                    .hint("GRANT CREATE ON SCHEMA public TO the roles that need it on the newer side, or revoke it on the older"),
+            )
+        }
+        (Some(a), Some(b)) if !same_acl(s, &a.acl, &b.acl) => changed(
             s,
             out,
             Severity::Medium,
@@ -154,8 +173,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             a.acl.join(" "),
             b.acl.join(" "),
             "permission errors (or missing ones) show up only on one side",
-            )
-        }
+        ),
         (Some(_), None) | (None, Some(_)) => presence(
             s,
             out,
@@ -821,16 +839,35 @@ mod tests {
     fn maintain_privilege_is_version_noise() {
         use super::{comparable_acl, default_public_acl};
         let acl = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let v17 = acl(&["app=r/postgres", "postgres=arwdDxtm/postgres", "ops=m*/postgres"]);
+        let v17 = acl(&[
+            "app=r/postgres",
+            "postgres=arwdDxtm/postgres",
+            "ops=m*/postgres",
+        ]);
         let v15 = acl(&["app=r/postgres", "postgres=arwdDxt/postgres"]);
         assert_eq!(comparable_acl(&v17, 15), v15);
         assert_eq!(comparable_acl(&v17, 17), v17);
         // A real difference stays one.
         let other = acl(&["app=rw/postgres", "postgres=arwdDxt/postgres"]);
         assert_ne!(comparable_acl(&v17, 15), other);
-        assert!(default_public_acl(15, &acl(&["pg_database_owner=UC/pg_database_owner", "=U/pg_database_owner"])));
-        assert!(default_public_acl(13, &acl(&["postgres=UC/postgres", "=UC/postgres"])));
-        assert!(!default_public_acl(15, &acl(&["pg_database_owner=UC/pg_database_owner", "=UC/pg_database_owner"])));
+        assert!(default_public_acl(
+            15,
+            &acl(&[
+                "pg_database_owner=UC/pg_database_owner",
+                "=U/pg_database_owner"
+            ])
+        ));
+        assert!(default_public_acl(
+            13,
+            &acl(&["postgres=UC/postgres", "=UC/postgres"])
+        ));
+        assert!(!default_public_acl(
+            15,
+            &acl(&[
+                "pg_database_owner=UC/pg_database_owner",
+                "=UC/pg_database_owner"
+            ])
+        ));
     }
 
     #[test]

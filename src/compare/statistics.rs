@@ -32,9 +32,15 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             let (Some(l), Some(r)) = (l, r) else { return };
             // Before 14, pg_stat_all_tables has no row for a partitioned table: its analyze
             // is not recorded, so "never analyzed" there says nothing.
-            let partitioned = s.left.schema.tables.get(table).or(s.right.schema.tables.get(table))
+            let partitioned = s
+                .left
+                .schema
+                .tables
+                .get(table)
+                .or(s.right.schema.tables.get(table))
                 .is_some_and(|t| t.kind == crate::snapshot::TableKind::Partitioned);
-            let oldest = (s.left.inventory.server_version_num).min(s.right.inventory.server_version_num);
+            let oldest =
+                (s.left.inventory.server_version_num).min(s.right.inventory.server_version_num);
             if partitioned && oldest > 0 && oldest < 140000 {
                 return;
             }

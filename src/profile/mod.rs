@@ -22,7 +22,8 @@ use tokio_postgres::Client;
 use crate::capture::{self, CaptureOptions, Target};
 use crate::progress::Progress;
 use crate::snapshot::{
-    ConstraintKind, TableKind, TypeKind, Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableProfile, FANOUT_QUANTILES,
+    ConstraintKind, Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableKind,
+    TableProfile, TypeKind, FANOUT_QUANTILES,
 };
 use accum::{ColumnAcc, Kind};
 
@@ -404,12 +405,7 @@ async fn profile_table(
     let kinds: Vec<(String, Kind)> = table
         .columns
         .iter()
-        .map(|c| {
-            (
-                c.name.clone(),
-                kind_of(&c.data_type, c.type_kind, job.snap),
-            )
-        })
+        .map(|c| (c.name.clone(), kind_of(&c.data_type, c.type_kind, job.snap)))
         .collect();
     let select = if kinds.is_empty() {
         "NULL".to_string()
@@ -423,7 +419,11 @@ async fn profile_table(
     };
     let mut attempt = 0;
     let (accs, rows_read) = loop {
-        let only = if table.kind == TableKind::Partitioned { "" } else { "ONLY " };
+        let only = if table.kind == TableKind::Partitioned {
+            ""
+        } else {
+            "ONLY "
+        };
         let sql = format!("COPY (SELECT {select} FROM {only}{name}{clause}) TO STDOUT");
         match read_table(client, &sql, &kinds, job).await {
             Ok(r) => break r,

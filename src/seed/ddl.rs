@@ -74,9 +74,16 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
         .collect();
     while !pending.is_empty() {
         let uses = |def: &crate::snapshot::TypeDef, other: &str| {
-            let text = format!("{} {}", def.base_type.as_deref().unwrap_or(""), def.attributes.join(" "));
+            let text = format!(
+                "{} {}",
+                def.base_type.as_deref().unwrap_or(""),
+                def.attributes.join(" ")
+            );
             let bare = crate::sql::split_qualified(other).1;
-            text.contains(other) || text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"')).any(|w| w == bare)
+            text.contains(other)
+                || text
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+                    .any(|w| w == bare)
         };
         let ready = pending
             .iter()
@@ -84,7 +91,10 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
             .unwrap_or(0);
         let (name, t) = pending.remove(ready);
         if t.kind == TypeDefKind::Composite {
-            out.push(format!("CREATE TYPE {name} AS ({})", t.attributes.join(", ")));
+            out.push(format!(
+                "CREATE TYPE {name} AS ({})",
+                t.attributes.join(", ")
+            ));
             continue;
         }
         if t.kind == TypeDefKind::Range {
@@ -131,7 +141,9 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
                 .as_ref()
                 .map(|k| format!(" PARTITION BY {k}"))
                 .unwrap_or_default();
-            out.push(format!("CREATE TABLE {name} PARTITION OF {parent} {bound}{sub}"));
+            out.push(format!(
+                "CREATE TABLE {name} PARTITION OF {parent} {bound}{sub}"
+            ));
             continue;
         }
         let cols: Vec<String> = t
@@ -182,13 +194,14 @@ pub fn after_load(snap: &Snapshot) -> Vec<String> {
                 // Partitions inherit their parent's keys and foreign keys; inheritance children
                 // their parent's checks.
                 snap.schema.tables.get(&c.table).is_some_and(|t| {
-                    !is_partition(t)
-                        && !(c.kind == ConstraintKind::Check
-                            && t.parent.as_ref().is_some_and(|p| {
-                                snap.schema.constraints.values().any(|pc| {
-                                    &pc.table == p && pc.name == c.name && pc.kind == c.kind
-                                })
-                            }))
+                    let inherited = c.kind == ConstraintKind::Check
+                        && t.parent.as_ref().is_some_and(|p| {
+                            snap.schema
+                                .constraints
+                                .values()
+                                .any(|pc| &pc.table == p && pc.name == c.name && pc.kind == c.kind)
+                        });
+                    !is_partition(t) && !inherited
                 })
             })
             .map(|c| {
@@ -204,11 +217,7 @@ pub fn after_load(snap: &Snapshot) -> Vec<String> {
     out.extend(constraints(ConstraintKind::PrimaryKey));
     out.extend(constraints(ConstraintKind::Unique));
     for i in snap.schema.indexes.values() {
-        let on_partition = snap
-            .schema
-            .tables
-            .get(&i.table)
-            .is_some_and(is_partition);
+        let on_partition = snap.schema.tables.get(&i.table).is_some_and(is_partition);
         if i.constraint.is_none() && !on_partition {
             out.push(i.definition.clone());
         }

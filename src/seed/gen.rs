@@ -144,8 +144,12 @@ pub enum Base {
         len: Curve,
     },
     Uuid,
-    /// A type without a profile-driven generator: a value of its shape per drawn number.
-    Literal(super::literal::Lit),
+    /// A type without a profile-driven generator: a value of its shape per drawn number, of
+    /// the profile's text length where the type can grow.
+    Literal {
+        lit: super::literal::Lit,
+        len: Option<Curve>,
+    },
     /// Text a CHECK's regular expression accepts.
     Pattern(super::pattern::Pattern),
     /// A list partition key: the partitions' values with their partitions' shares of the rows,
@@ -222,8 +226,13 @@ impl Values {
             let text = match &self.pool {
                 None => self.base.draw_at(rng, row as f64),
                 Some(cum) => {
-                    let k = if row == 0 { 0 } else { cum.len().saturating_sub(1) };
-                    self.base.draw(&mut rng_for(&[salt, k as u64]), Some((k, cum.len())))
+                    let k = if row == 0 {
+                        0
+                    } else {
+                        cum.len().saturating_sub(1)
+                    };
+                    self.base
+                        .draw(&mut rng_for(&[salt, k as u64]), Some((k, cum.len())))
                 }
             };
             push_escaped(out, &text);
@@ -337,7 +346,13 @@ impl Base {
                 s
             }
             Base::Uuid => uuid(rng.random::<u64>(), rng.random::<u64>()),
-            Base::Literal(lit) => lit.text(rng.random::<u64>() >> 12),
+            Base::Literal { lit, len } => {
+                let k = rng.random::<u64>() >> 12;
+                match len {
+                    Some(c) => lit.text_sized(k, c.at(u).round().max(0.0) as usize),
+                    None => lit.text(k),
+                }
+            }
             Base::Pattern(p) => p.draw(rng),
             Base::Routed { labels, cum, other } => {
                 let i = pick(cum, rng.random::<f64>());

@@ -17,7 +17,11 @@ pub enum Lit {
     /// Enum labels, drawn in turn.
     Labels(Vec<String>),
     /// A domain's base type, kept inside `[lo, hi]` where the domain's check says so.
-    Bounded { inner: Box<Lit>, lo: Option<f64>, hi: Option<f64> },
+    Bounded {
+        inner: Box<Lit>,
+        lo: Option<f64>,
+        hi: Option<f64>,
+    },
     /// A composite type's fields, in order.
     Composite(Vec<Lit>),
     /// An array of the element type (1 to 3 elements).
@@ -27,14 +31,62 @@ pub enum Lit {
 }
 
 const BUILTIN: &[&str] = &[
-    "smallint", "integer", "bigint", "numeric", "real", "double precision", "money", "oid",
-    "text", "character varying", "character", "name", "citext", "\"char\"", "boolean", "bytea",
-    "date", "timestamp without time zone", "timestamp with time zone", "time without time zone",
-    "time with time zone", "interval", "uuid", "json", "jsonb", "xml", "tsvector", "tsquery",
-    "inet", "cidr", "macaddr", "macaddr8", "bit", "bit varying", "point", "line", "lseg", "box",
-    "path", "polygon", "circle", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
-    "daterange", "int4multirange", "int8multirange", "nummultirange", "tsmultirange",
-    "tstzmultirange", "datemultirange", "pg_lsn", "hstore", "ltree",
+    "smallint",
+    "integer",
+    "bigint",
+    "numeric",
+    "real",
+    "double precision",
+    "money",
+    "oid",
+    "text",
+    "character varying",
+    "character",
+    "name",
+    "citext",
+    "\"char\"",
+    "boolean",
+    "bytea",
+    "date",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "time without time zone",
+    "time with time zone",
+    "interval",
+    "uuid",
+    "json",
+    "jsonb",
+    "xml",
+    "tsvector",
+    "tsquery",
+    "inet",
+    "cidr",
+    "macaddr",
+    "macaddr8",
+    "bit",
+    "bit varying",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "int4multirange",
+    "int8multirange",
+    "nummultirange",
+    "tsmultirange",
+    "tstzmultirange",
+    "datemultirange",
+    "pg_lsn",
+    "hstore",
+    "ltree",
 ];
 
 /// The literal maker for a `format_type` spelling, or `None` when the type is unknown.
@@ -53,15 +105,25 @@ fn for_type_depth(snap: &Snapshot, data_type: &str, depth: usize) -> Option<Lit>
     let (bare, modifier) = match data_type.split_once('(') {
         Some((b, m)) => (
             b.trim(),
-            m.trim_end_matches(')').split(',').next().and_then(|x| x.trim().parse().ok()),
+            m.trim_end_matches(')')
+                .split(',')
+                .next()
+                .and_then(|x| x.trim().parse().ok()),
         ),
         None => (data_type, None),
     };
     // Extension types may be qualified with their schema (`public.hstore`).
     let unqualified = bare.rsplit('.').next().unwrap_or(bare).trim_matches('"');
     if BUILTIN.contains(&bare) || BUILTIN.contains(&unqualified) {
-        let name = if BUILTIN.contains(&bare) { bare } else { unqualified };
-        return Some(Lit::Builtin { name: name.to_string(), modifier });
+        let name = if BUILTIN.contains(&bare) {
+            bare
+        } else {
+            unqualified
+        };
+        return Some(Lit::Builtin {
+            name: name.to_string(),
+            modifier,
+        });
     }
     let (_, t) = snap
         .schema
@@ -80,7 +142,11 @@ fn for_type_depth(snap: &Snapshot, data_type: &str, depth: usize) -> Option<Lit>
                     hi = r.hi.or(hi);
                 }
             }
-            Some(Lit::Bounded { inner: Box::new(inner), lo, hi })
+            Some(Lit::Bounded {
+                inner: Box::new(inner),
+                lo,
+                hi,
+            })
         }
         TypeDefKind::Range => {
             // A range over a subtype we can write: `[a,b)` with a < b.
@@ -89,8 +155,15 @@ fn for_type_depth(snap: &Snapshot, data_type: &str, depth: usize) -> Option<Lit>
                 Lit::Builtin { name, .. }
                     if matches!(
                         name.as_str(),
-                        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision"
-                            | "date" | "timestamp without time zone" | "timestamp with time zone"
+                        "smallint"
+                            | "integer"
+                            | "bigint"
+                            | "numeric"
+                            | "real"
+                            | "double precision"
+                            | "date"
+                            | "timestamp without time zone"
+                            | "timestamp with time zone"
                     ) =>
                 {
                     Some(Lit::Range(Box::new(sub)))
@@ -157,6 +230,43 @@ fn timestamp(secs: u64) -> String {
 }
 
 impl Lit {
+    /// The value for `k`, grown toward `chars` characters of text output where the type's
+    /// values can be any length (text search vectors, xml, hstore, ltree); others as
+    /// [`Lit::text`].
+    pub fn text_sized(&self, k: u64, chars: usize) -> String {
+        let Lit::Builtin { name, .. } = self else {
+            return self.text(k);
+        };
+        let mut s = self.text(k);
+        let (sep, part): (&str, fn(u64, usize) -> String) = match name.as_str() {
+            "tsvector" => (" ", |k, j| format!("x{}y{j}", k % 997)),
+            "hstore" => (", ", |k, j| format!("\"p{j}\"=>\"{}\"", k % 997)),
+            "ltree" => (".", |k, j| format!("l{}_{j}", k % 97)),
+            "xml" => {
+                let pad = chars.saturating_sub(s.len());
+                return format!("<v>{k}{}</v>", "x".repeat(pad));
+            }
+            _ => return s,
+        };
+        let mut j = 0;
+        // Output adds quotes around tsvector lexemes: count them in.
+        let grow = if name == "tsvector" { 2 } else { 0 };
+        let mut len = s.len()
+            + if name == "tsvector" {
+                2 * s.split(' ').count()
+            } else {
+                0
+            };
+        while len < chars && j < 10_000 {
+            let p = part(k, j);
+            len += sep.len() + p.len() + grow;
+            s.push_str(sep);
+            s.push_str(&p);
+            j += 1;
+        }
+        s
+    }
+
     /// The value for `k`, as PostgreSQL text.
     pub fn text(&self, k: u64) -> String {
         match self {
@@ -183,12 +293,17 @@ impl Lit {
             Lit::Range(sub) => {
                 // Below every subtype's wrap-around, so the lower bound stays below the upper.
                 let k = k % 9_000;
-                format!("[{},{})", quoted(&sub.text(2 * k)), quoted(&sub.text(2 * k + 1)))
+                format!(
+                    "[{},{})",
+                    quoted(&sub.text(2 * k)),
+                    quoted(&sub.text(2 * k + 1))
+                )
             }
             Lit::Array(elem) => {
                 let n = 1 + k % 3;
-                let parts: Vec<String> =
-                    (0..n).map(|i| quoted(&elem.text(k.wrapping_mul(3).wrapping_add(i)))).collect();
+                let parts: Vec<String> = (0..n)
+                    .map(|i| quoted(&elem.text(k.wrapping_mul(3).wrapping_add(i))))
+                    .collect();
                 format!("{{{}}}", parts.join(","))
             }
         }
@@ -215,13 +330,17 @@ fn builtin(name: &str, modifier: Option<u32>, k: u64) -> String {
             let s = format!("{k:x}");
             s[s.len().saturating_sub(n)..].to_string()
         }
-        "boolean" => if k % 2 == 0 { "t" } else { "f" }.into(),
+        "boolean" => if k.is_multiple_of(2) { "t" } else { "f" }.into(),
         "bytea" => format!("\\x{:08x}", k & 0xFFFF_FFFF),
         "date" => date(k),
         "timestamp without time zone" => timestamp(k),
         "timestamp with time zone" => format!("{}+00", timestamp(k)),
-        "time without time zone" => format!("{:02}:{:02}:{:02}", k / 3600 % 24, k / 60 % 60, k % 60),
-        "time with time zone" => format!("{:02}:{:02}:{:02}+00", k / 3600 % 24, k / 60 % 60, k % 60),
+        "time without time zone" => {
+            format!("{:02}:{:02}:{:02}", k / 3600 % 24, k / 60 % 60, k % 60)
+        }
+        "time with time zone" => {
+            format!("{:02}:{:02}:{:02}+00", k / 3600 % 24, k / 60 % 60, k % 60)
+        }
         "interval" => format!("{} seconds", k % 100_000_000),
         "uuid" => super::gen::uuid(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), k),
         "json" | "jsonb" => format!("{{\"k\": {k}}}"),
@@ -234,11 +353,23 @@ fn builtin(name: &str, modifier: Option<u32>, k: u64) -> String {
         "macaddr8" => format!("08:00:2b:ff:fe:{:02x}:{:02x}:{:02x}", b(16), b(8), b(0)),
         "bit" => {
             let n = modifier.unwrap_or(1).clamp(1, 64);
-            (0..n).rev().map(|i| if i < 64 && (k >> i) & 1 == 1 { '1' } else { '0' }).collect()
+            (0..n)
+                .rev()
+                .map(|i| {
+                    if i < 64 && (k >> i) & 1 == 1 {
+                        '1'
+                    } else {
+                        '0'
+                    }
+                })
+                .collect()
         }
         "bit varying" => {
             let n = modifier.unwrap_or(16).clamp(1, 16);
-            (0..n).rev().map(|i| if (k >> i) & 1 == 1 { '1' } else { '0' }).collect()
+            (0..n)
+                .rev()
+                .map(|i| if (k >> i) & 1 == 1 { '1' } else { '0' })
+                .collect()
         }
         "point" => format!("({},{})", k, k % 97),
         "line" => format!("{{1,-1,{k}}}"),
@@ -273,13 +404,24 @@ mod tests {
     #[test]
     fn attribute_names_are_skipped() {
         assert_eq!(attribute_type("street text"), "text");
-        assert_eq!(attribute_type("\"Odd \"\"x\"\" name\" character varying(10)"), "character varying(10)");
+        assert_eq!(
+            attribute_type("\"Odd \"\"x\"\" name\" character varying(10)"),
+            "character varying(10)"
+        );
     }
 
     #[test]
     fn values_differ_by_k_and_arrays_quote_elements() {
         let snap = Snapshot::default();
-        for t in ["inet", "int4range", "macaddr8", "pg_lsn", "bit(8)", "tstzrange", "point"] {
+        for t in [
+            "inet",
+            "int4range",
+            "macaddr8",
+            "pg_lsn",
+            "bit(8)",
+            "tstzrange",
+            "point",
+        ] {
             let l = for_type(&snap, t).unwrap_or_else(|| panic!("{t}"));
             assert_ne!(l.text(1), l.text(2), "{t}");
         }

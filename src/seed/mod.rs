@@ -359,7 +359,10 @@ pub async fn seed(
     for t in &model.tables {
         // ONLY: an inheritance parent's children are tables of their own.
         let any: bool = client
-            .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {}{})", only(t), t.name), &[])
+            .query_one(
+                &format!("SELECT EXISTS (SELECT 1 FROM {}{})", only(t), t.name),
+                &[],
+            )
             .await
             .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?
             .get(0);
@@ -391,7 +394,12 @@ pub async fn seed(
         .await?;
     }
     if !non_empty.is_empty() {
-        exec(&client, env, &format!("TRUNCATE {}", to_truncate.join(", "))).await?;
+        exec(
+            &client,
+            env,
+            &format!("TRUNCATE {}", to_truncate.join(", ")),
+        )
+        .await?;
     }
     // The load: a few tables at once, biggest first.
     let load_started = Instant::now();

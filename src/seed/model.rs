@@ -15,7 +15,8 @@ use super::gen::{name_id, Base, Classes, Curve, Temporal, Values, FRAGMENTS};
 use crate::error::{Error, Result};
 use crate::profile::accum::Kind;
 use crate::snapshot::{
-    ConstraintKind, TableKind, TypeKind, ColumnProfile, Problem, Snapshot, TableProfile, FANOUT_QUANTILES, QUANTILES,
+    ColumnProfile, ConstraintKind, Problem, Snapshot, TableKind, TableProfile, TypeKind,
+    FANOUT_QUANTILES, QUANTILES,
 };
 
 /// What `seed` was asked for.
@@ -314,7 +315,11 @@ fn modifiers(data_type: &str) -> (Option<u32>, Option<u32>) {
 }
 
 /// The built-in type under domains, and the domain's checks.
-fn resolve<'a>(snap: &'a Snapshot, data_type: &'a str, type_kind: TypeKind) -> (String, Vec<&'a str>) {
+fn resolve<'a>(
+    snap: &'a Snapshot,
+    data_type: &'a str,
+    type_kind: TypeKind,
+) -> (String, Vec<&'a str>) {
     if type_kind != TypeKind::Domain {
         return (data_type.to_string(), Vec::new());
     }
@@ -394,7 +399,11 @@ fn base_for(
             &list.iter().map(|l| (l.clone(), 1.0)).collect::<Vec<_>>(),
         ));
     }
-    if let Some(p) = rule.pattern.as_deref().and_then(super::pattern::Pattern::compile) {
+    if let Some(p) = rule
+        .pattern
+        .as_deref()
+        .and_then(super::pattern::Pattern::compile)
+    {
         if matches!(kind, Kind::Text | Kind::Char | Kind::Other) {
             return Some(Base::Pattern(p));
         }
@@ -551,7 +560,10 @@ fn base_for(
                     words: None,
                 },
                 "uuid" => Base::Uuid,
-                _ => Base::Literal(super::literal::for_type(snap, elem_type)?),
+                _ => Base::Literal {
+                    lit: super::literal::for_type(snap, elem_type)?,
+                    len: None,
+                },
             };
             let len = p
                 .and_then(|p| curve7(&p.array_length))
@@ -567,7 +579,10 @@ fn base_for(
             }),
         },
         Kind::Other if bare == "uuid" => Base::Uuid,
-        Kind::Other => Base::Literal(super::literal::for_type(snap, type_name)?),
+        Kind::Other => Base::Literal {
+            lit: super::literal::for_type(snap, type_name)?,
+            len: p.and_then(|p| curve7(&p.length_chars)),
+        },
     })
 }
 
@@ -600,9 +615,11 @@ fn key_for(
             }
             let lo = rule.lo.map(f64::ceil).unwrap_or(f64::MIN);
             let base = p.and_then(|p| p.min).filter(|m| m.is_finite()).unwrap_or(1.0).max(lo).round();
+            // The values spread over production's range (its spacing when as many rows are
+            // asked for), so range partitions and range checks see the same span.
             let span = p
-                .and_then(|p| Some((p.max? - p.min?, p.rows.max(2))))
-                .map(|(r, n)| (r / (n - 1) as f64).floor().max(1.0))
+                .and_then(|p| Some(p.max? - p.min?))
+                .map(|r| (r / (rows.max(2) - 1) as f64).floor().max(1.0))
                 .unwrap_or(1.0);
             let fits = |step: f64| base + step * (rows.max(1) - 1) as f64 <= hi;
             let step = if fits(span) { span } else { 1.0 };
@@ -639,7 +656,15 @@ fn key_for(
                 _ => return Err(Error::Usage(format!("{object}: a unique {base_type} key is not supported for seeding; hint: --skip the table"))),
             };
             let base = p.and_then(|p| p.min).filter(|m| m.is_finite()).unwrap_or(1.6e9);
-            Ok(Key::Temporal { base, step: if kind == Temporal::Date { 86400.0 } else { 1.0 }, kind })
+            // Spread over production's range (range partitions by time must all get rows), in
+            // whole days for dates, whole seconds otherwise.
+            let unit = if kind == Temporal::Date { 86400.0 } else { 1.0 };
+            let step = p
+                .and_then(|p| Some(p.max? - p.min?))
+                .filter(|r| r.is_finite())
+                .map(|r| ((r / (rows.max(2) - 1) as f64) / unit).floor().max(1.0) * unit)
+                .unwrap_or(unit);
+            Ok(Key::Temporal { base, step, kind })
         }
         Kind::Other if bare == "uuid" => Ok(Key::Uuid { salt }),
         _ => Err(Error::Usage(format!(
@@ -767,7 +792,9 @@ pub fn build(snap: &Snapshot, opts: &SeedOptions) -> Result<Model> {
             }
             Err((table, why)) => {
                 if excluded.insert(table.clone(), why).is_some() {
-                    return Err(Error::Usage(format!("seed: {table} was skipped twice (a bug)")));
+                    return Err(Error::Usage(format!(
+                        "seed: {table} was skipped twice (a bug)"
+                    )));
                 }
             }
         }
@@ -841,10 +868,11 @@ fn build_once(
                 .or_default()
                 .push(c.columns.clone()),
             // An exclusion constraint whose operators are all equality is a unique key.
-            ConstraintKind::Exclusion if !c.columns.is_empty() && equality_only(&c.definition) => keys
-                .entry(c.table.as_str())
-                .or_default()
-                .push(c.columns.clone()),
+            ConstraintKind::Exclusion if !c.columns.is_empty() && equality_only(&c.definition) => {
+                keys.entry(c.table.as_str())
+                    .or_default()
+                    .push(c.columns.clone())
+            }
             ConstraintKind::ForeignKey if c.references.is_some() => {
                 fks.entry(c.table.as_str()).or_default().push(c)
             }
@@ -1106,7 +1134,9 @@ fn build_once(
                 // A list partition key: the partitions' values at their shares of the rows.
                 let (_, labels, cum) = route.clone().expect("route");
                 let other = (cum.len() > labels.len())
-                    .then(|| base_for(snap, kind, &base_type, &col.data_type, p, &rule).map(Box::new))
+                    .then(|| {
+                        base_for(snap, kind, &base_type, &col.data_type, p, &rule).map(Box::new)
+                    })
                     .flatten();
                 Gen::Values(Values {
                     base: Base::Routed { labels, cum, other },
@@ -1261,7 +1291,11 @@ fn list_route(
     name: &str,
     t: &crate::snapshot::Table,
 ) -> Option<(String, Vec<String>, Vec<f64>)> {
-    let key = t.partition_key.as_deref()?.strip_prefix("LIST (")?.strip_suffix(')')?;
+    let key = t
+        .partition_key
+        .as_deref()?
+        .strip_prefix("LIST (")?
+        .strip_suffix(')')?;
     if key.contains(',') || key.contains('(') {
         return None;
     }
@@ -1288,14 +1322,25 @@ fn list_route(
         sum(snap, n, 0)
     };
     let (mut labels, mut weights, mut default) = (Vec::new(), Vec::new(), None);
-    for (child, c) in snap.schema.tables.iter().filter(|(_, c)| c.parent.as_deref() == Some(name)) {
-        let Some(bound) = &c.partition_bound else { continue };
+    for (child, c) in snap
+        .schema
+        .tables
+        .iter()
+        .filter(|(_, c)| c.parent.as_deref() == Some(name))
+    {
+        let Some(bound) = &c.partition_bound else {
+            continue;
+        };
         let w = rows(child);
         if bound.trim() == "DEFAULT" {
             default = Some(w);
             continue;
         }
-        let Some(list) = bound.trim().strip_prefix("FOR VALUES IN (").and_then(|b| b.strip_suffix(')')) else {
+        let Some(list) = bound
+            .trim()
+            .strip_prefix("FOR VALUES IN (")
+            .and_then(|b| b.strip_suffix(')'))
+        else {
             continue;
         };
         let values = split_literals(list);
@@ -1485,7 +1530,10 @@ mod tests {
             children: 0,
             orphans: 0,
         };
-        assert_eq!(split_literals("'eu', 'it''s', 5, NULL"), ["eu", "it's", "5"]);
+        assert_eq!(
+            split_literals("'eu', 'it''s', 5, NULL"),
+            ["eu", "it's", "5"]
+        );
         let d = degrees(Some(&rel), 10_000, 0, None, 7);
         let mut s = d.clone();
         s.sort();

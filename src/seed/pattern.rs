@@ -3,7 +3,9 @@
 //! allow it, so a negated class such as `[^@]` never draws a NUL (which text cannot hold) or a
 //! control character, and repetitions capped so values stay short.
 
-use regex_syntax::hir::{Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
+use regex_syntax::hir::{
+    Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition,
+};
 
 /// A compiled pattern; equal when the pattern text is.
 #[derive(Debug, Clone)]
@@ -22,7 +24,10 @@ impl Pattern {
     /// `None` when the pattern uses syntax this reader does not know (PostgreSQL's regular
     /// expressions are mostly, not entirely, the same language).
     pub fn compile(source: &str) -> Option<Pattern> {
-        let hir = regex_syntax::ParserBuilder::new().build().parse(source).ok()?;
+        let hir = regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(source)
+            .ok()?;
         let regex = rand_regex::Regex::with_hir(tame(&hir), 12).ok()?;
         Some(Pattern {
             source: source.to_string(),

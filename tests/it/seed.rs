@@ -599,7 +599,10 @@ ANALYZE;
     ]);
     // Exit 1: seeded, but not everything.
     assert_eq!(code, 1, "{stderr}");
-    let count = |t: &str| c.query_scalar(&db, &format!("SELECT count(*)::text FROM {t}")).unwrap();
+    let count = |t: &str| {
+        c.query_scalar(&db, &format!("SELECT count(*)::text FROM {t}"))
+            .unwrap()
+    };
     for t in ["measures", "readings", "notes"] {
         assert_eq!(count(t), "0", "{t} should be skipped");
         assert!(
@@ -607,18 +610,31 @@ ANALYZE;
             "{t} not named: {stderr}"
         );
     }
-    assert!(stderr.contains("column box (cube) is NOT NULL and seed does not generate that type"), "{stderr}");
-    assert!(stderr.contains("foreign key readings_measure_id_fkey needs rows of public.measures"), "{stderr}");
+    assert!(
+        stderr.contains("column box (cube) is NOT NULL and seed does not generate that type"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("foreign key readings_measure_id_fkey needs rows of public.measures"),
+        "{stderr}"
+    );
     assert!(stderr.contains("skipped 3 table(s)"), "{stderr}");
     // A nullable reference to a skipped table is left NULL, a column with a default takes it,
     // a user-defined range over float8 is generated, and the rest is complete.
     assert_eq!(count("tags"), "80");
     assert_eq!(count("tags WHERE measure_id IS NOT NULL"), "0");
     assert_eq!(count("shapes"), "60");
-    assert_eq!(count("shapes WHERE box = cube(1.0) AND NOT isempty(span)"), "60");
+    assert_eq!(
+        count("shapes WHERE box = cube(1.0) AND NOT isempty(span)"),
+        "60"
+    );
     assert_eq!(count("plain"), "40");
     assert_eq!(
-        c.query_scalar(&db, "SELECT count(*)::text FROM pg_constraint WHERE NOT convalidated").unwrap(),
+        c.query_scalar(
+            &db,
+            "SELECT count(*)::text FROM pg_constraint WHERE NOT convalidated"
+        )
+        .unwrap(),
         "0"
     );
 }
