@@ -342,3 +342,62 @@ fn bad_flags() {
         "{err}"
     );
 }
+
+// Issue 10: `check --output /dev/null` as root replaced the machine's /dev/null with a regular
+// file; a named pipe and a symlink were replaced too. Through the binary: `-` is stdout, a
+// pipe is written through, a symlink stays a link and its target gets the report.
+#[test]
+fn output_onto_stdout_pipes_and_symlinks() {
+    let c = pg17();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap.json");
+    let (code, _, err) = snapshot_to(&c.conninfo("postgres"), &snap);
+    assert_eq!(code, 0, "{err}");
+    let s = snap.to_str().unwrap();
+
+    let (code, out, err) = run(&["diff", s, s, "--format", "json", "--output", "-"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim_start().starts_with('{'), "{out}");
+
+    let target = dir.path().join("report.json");
+    let link = dir.path().join("latest.json");
+    std::os::unix::fs::symlink("report.json", &link).unwrap();
+    let (code, _, err) = run(&[
+        "diff",
+        s,
+        s,
+        "--format",
+        "json",
+        "--output",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("\"findings\""));
+
+    let fifo = dir.path().join("pipe");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(&fifo).unwrap())
+    };
+    let (code, _, err) = run(&[
+        "diff",
+        s,
+        s,
+        "--format",
+        "json",
+        "--output",
+        fifo.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(reader.join().unwrap().contains("\"findings\""));
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+        &std::fs::symlink_metadata(&fifo).unwrap().file_type()
+    ));
+}
