@@ -592,13 +592,15 @@ impl Reader<'_> {
             min: i64,
             max: i64,
             cycle: bool,
+            last_value: Option<i64>,
         }
         schema.sequences = self
             .rows::<Q>(
                 "schema.sequences",
                 &format!(
                     "SELECT format('%I.%I', n.nspname, c.relname) AS name, format_type(s.seqtypid, NULL) AS data_type, \
-                     s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcycle AS cycle \
+                     s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcycle AS cycle, \
+                     CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(c.oid::regclass) END AS last_value \
                      FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE {USER_NS} AND {}",
                     not_extension_member("pg_class", "c.oid")
@@ -616,6 +618,7 @@ impl Reader<'_> {
                         min: q.min,
                         max: q.max,
                         cycle: q.cycle,
+                        last_value: q.last_value,
                     },
                 )
             })

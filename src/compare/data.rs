@@ -5,12 +5,37 @@
 //! Asymmetric by default, with effect sizes: a case counts as missing on the left only when,
 //! had the left side the right side's share, its rows would have shown it at least
 //! `min_expected` times (3 by default, see `thresholds.rs`). So sampling noise is not a finding, and the same data on both sides
-//! gives none.
+//! gives none. When the left side's rows were all read, its absence is a fact, not a sample's
+//! chance: a case the right side has is then reported however rare, ranked by its share.
+//! Extremes are compared at any share where they cannot be sampling noise: magnitudes an order
+//! beyond the left's range, text longer than anything on the left, one parent with ten times
+//! the left's largest fan-out.
 
 use super::{each_key, Sides};
 use crate::finding::{Category, Finding, Severity};
 use crate::profile::classes;
-use crate::snapshot::{ColumnProfile, Profile, RelationshipProfile, Snapshot, TableProfile};
+use crate::snapshot::{
+    ColumnProfile, ConstraintKind, Profile, RelationshipProfile, Snapshot, TableProfile,
+};
+
+/// Every row of the table was read: an absence is certain.
+fn complete(t: &TableProfile) -> bool {
+    t.method.kind == "exact"
+}
+
+/// A severity one step lower for a case under 1 % of rows (rare but certain).
+fn by_share(sev: Severity, share: f64) -> Severity {
+    if share >= 0.01 {
+        sev
+    } else {
+        match sev {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            other => other,
+        }
+    }
+}
 
 fn share(count: u64, n: u64) -> f64 {
     if n == 0 {
@@ -70,6 +95,7 @@ fn value(c: &ColumnProfile, x: f64) -> String {
 
 pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     statistics_truth(s, out);
+    headroom(s, out);
     let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) else {
         return;
     };
@@ -82,10 +108,11 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                 return; // a type difference: the schema comparison reports it
             }
             let object = format!("{table}.{}", crate::sql::ident(col));
-            nulls(s, &object, a, b, out);
-            encodings(s, &object, a, b, out);
+            let lc = complete(l);
+            nulls(s, &object, a, b, lc, out);
+            encodings(s, &object, a, b, lc, out);
             let key = key_like(s.left, table, col) || key_like(s.right, table, col);
-            distribution(s, &object, a, b, same_key(lp, rp), key, out);
+            distribution(s, &object, a, b, same_key(lp, rp), key, lc, out);
         });
     });
     each_key(&lp.relationships, &rp.relationships, |key, l, r| {
@@ -100,7 +127,10 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
 fn key_like(snap: &Snapshot, table: &str, col: &str) -> bool {
     let in_constraint = snap.schema.constraints.values().any(|c| {
         c.table == table
-            && matches!(c.kind.as_str(), "p" | "u" | "f")
+            && matches!(
+                c.kind,
+                ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::ForeignKey
+            )
             && c.columns.iter().any(|x| x == col)
     });
     let generated = snap
@@ -172,16 +202,23 @@ fn non_null(c: &ColumnProfile) -> u64 {
     c.rows - c.nulls
 }
 
-fn nulls(s: &Sides, object: &str, a: &ColumnProfile, b: &ColumnProfile, out: &mut Vec<Finding>) {
+fn nulls(
+    s: &Sides,
+    object: &str,
+    a: &ColumnProfile,
+    b: &ColumnProfile,
+    left_complete: bool,
+    out: &mut Vec<Finding>,
+) {
     let t = s.thresholds.get(object);
     let (pa, pb) = (share(a.nulls, a.rows), share(b.nulls, b.rows));
     let values = (
         Some(format!("{} NULL", pct(pa))),
         Some(format!("{} NULL", pct(pb))),
     );
-    if t.missing(a.nulls, a.rows, b.nulls, b.rows) {
+    if t.absent(a.nulls, a.rows, b.nulls, b.rows, left_complete) {
         out.push(
-            Finding::new(Category::Nulls, Severity::Critical, object, "")
+            Finding::new(Category::Nulls, by_share(Severity::Critical, pb), object, "")
                 .values(values.0, values.1)
                 .message(format!("{object} is NULL in {} of {} rows, never in {}", pct(pb), s.right_name, s.left_name))
                 .why("code paths for NULL (formatting, comparisons, NOT IN, aggregates, joins) are never exercised where the tests run")
@@ -214,6 +251,7 @@ fn encodings(
     object: &str,
     a: &ColumnProfile,
     b: &ColumnProfile,
+    left_complete: bool,
     out: &mut Vec<Finding>,
 ) {
     let t = s.thresholds.get(object);
@@ -223,7 +261,7 @@ fn encodings(
             continue;
         }
         let ca = a.classes.get(class).copied().unwrap_or(0);
-        if !t.missing(ca, na, cb, nb) {
+        if !t.absent(ca, na, cb, nb, left_complete) {
             continue;
         }
         let sev = match class.as_str() {
@@ -235,6 +273,7 @@ fn encodings(
             | "not_nfc" => Severity::High,
             _ => Severity::Medium,
         };
+        let sev = by_share(sev, share(cb, nb));
         out.push(
             Finding::new(Category::Encoding, sev, object, class)
                 .values(Some(format!("{} {class}", pct(share(ca, na)))), Some(format!("{} {class}", pct(share(cb, nb)))))
@@ -258,9 +297,13 @@ fn distribution(
     b: &ColumnProfile,
     same_key: bool,
     key: bool,
+    left_complete: bool,
     out: &mut Vec<Finding>,
 ) {
     let t = s.thresholds.get(object);
+    if !key {
+        magnitude(s, object, a, b, left_complete, out);
+    }
     // Ranges: production's 1st/99th percentile beyond staging's extremes.
     if let (false, Some(amin), Some(amax), 7, 7) =
         (key, a.min, a.max, a.quantiles.len(), b.quantiles.len())
@@ -299,9 +342,9 @@ fn distribution(
     if !b.labels.is_empty() {
         for (label, &cb) in &b.labels {
             let ca = a.labels.get(label).copied().unwrap_or(0);
-            if t.missing(ca, na, cb, nb) {
+            if t.absent(ca, na, cb, nb, left_complete) {
                 out.push(
-                    Finding::new(Category::Distribution, Severity::High, object, &format!("value:{label}"))
+                    Finding::new(Category::Distribution, by_share(Severity::High, share(cb, nb)), object, &format!("value:{label}"))
                         .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
                         .message(format!("{object} = '{label}' in {} of {} rows, never in {}", pct(share(cb, nb)), s.right_name, s.left_name))
                         .why("code paths for this value (state machines, switch statements, filters, reports) are never exercised where the tests run")
@@ -317,11 +360,14 @@ fn distribution(
             .top
             .iter()
             .filter(|v| {
-                t.missing(
+                // A value's certain absence matters where values repeat (statuses, codes);
+                // in free text (names, addresses) each value is its own and says nothing.
+                t.absent(
                     seen.get(v.hash.as_str()).copied().unwrap_or(0),
                     na,
                     v.count,
                     nb,
+                    left_complete && enum_like(b),
                 )
             })
             .map(|v| (v.hash.as_str(), v.count))
@@ -376,33 +422,15 @@ fn distribution(
             );
         }
     }
-    // Lengths: production's long values beyond anything in staging.
-    if a.length_bytes.len() == 7 && b.length_bytes.len() == 7 {
-        let (amax, p99) = (a.length_bytes[6], b.length_bytes[5]);
-        if p99 > 4.0 * amax && p99 > amax + 64.0 {
-            out.push(
-                Finding::new(Category::Distribution, Severity::Medium, object, "length")
-                    .values(Some(format!("max {}", bytes(amax))), Some(format!("p99 {}, max {}", bytes(p99), bytes(b.length_bytes[6]))))
-                    .message(format!(
-                        "{object}: {}'s longest 1 % reach {}; {}'s values are at most {}",
-                        s.right_name,
-                        bytes(p99),
-                        s.left_name,
-                        bytes(amax)
-                    ))
-                    .why("long values hit length limits, TOAST, page layouts, payload sizes and UI truncation only in production")
-                    .hint(format!("add long values to {}'s data", s.left_name)),
-            );
-        }
-    }
+    lengths(s, object, a, b, &t, out);
     // JSON keys production uses and staging never has.
     for (key, &cb) in &b.json_keys {
         let ca = a.json_keys.get(key).copied().unwrap_or(0);
-        if t.missing(ca, na, cb, nb) {
+        if t.absent(ca, na, cb, nb, left_complete) {
             out.push(
                 Finding::new(
                     Category::Distribution,
-                    Severity::Medium,
+                    by_share(Severity::Medium, share(cb, nb)),
                     object,
                     &format!("json-key:{key}"),
                 )
@@ -443,6 +471,300 @@ fn distribution(
     }
 }
 
+/// Values repeat: at most 20 distinct, or under a tenth of the rows.
+fn enum_like(c: &ColumnProfile) -> bool {
+    let distinct = c.top.len() as f64;
+    distinct <= 20.0 || distinct <= 0.1 * non_null(c) as f64
+}
+
+/// Text lengths: a material share of the right side's values longer than anything on the
+/// left. "Material" is sample-size aware like every absence: at the right side's share, the
+/// left's rows would have shown such a value `min_expected` times. A left side whose values
+/// pile up at its longest length (a tenth or more of them) has a ceiling: likely truncated.
+fn lengths(
+    s: &Sides,
+    object: &str,
+    a: &ColumnProfile,
+    b: &ColumnProfile,
+    t: &super::thresholds::Thresholds,
+    out: &mut Vec<Finding>,
+) {
+    if a.length_bytes.len() != 7 || b.length_bytes.len() != 7 {
+        return;
+    }
+    let chars = a.length_chars.len() == 7 && b.length_chars.len() == 7;
+    // Compare in characters where both sides have them (bytes follow the encoding).
+    let (la, lb) = if chars {
+        (&a.length_chars, &b.length_chars)
+    } else {
+        (&a.length_bytes, &b.length_bytes)
+    };
+    let amax = la[6];
+    if lb[6] <= amax + 1.0 {
+        return;
+    }
+    let above = share_above(lb, amax);
+    let na = non_null(a);
+    if above < 0.01 || above * na as f64 * 1.0 < t.min_expected {
+        return;
+    }
+    let ceiling = la[4] >= amax && amax > 0.0;
+    let unit = |x: f64, bytes_too: f64| {
+        if chars {
+            format!("{} characters ({})", count(x), bytes(bytes_too))
+        } else {
+            bytes(x)
+        }
+    };
+    let sev = if ceiling {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    out.push(
+        Finding::new(Category::Distribution, sev, object, "length")
+            .values(
+                Some(format!("max {}", unit(amax, a.length_bytes[6]))),
+                Some(format!("median {}, max {}", unit(lb[3], b.length_bytes[3]), unit(lb[6], b.length_bytes[6]))),
+            )
+            .message(format!(
+                "{object}: about {} of {}'s values are longer than anything in {} (its longest: {}; {}'s: {}){}",
+                pct(above),
+                s.right_name,
+                s.left_name,
+                unit(amax, a.length_bytes[6]),
+                s.right_name,
+                unit(lb[6], b.length_bytes[6]),
+                if ceiling {
+                    format!("; a tenth or more of {}'s values sit exactly at its longest: likely truncated by its loader", s.left_name)
+                } else {
+                    String::new()
+                }
+            ))
+            .why("long values hit length limits, TOAST, page layouts, payload sizes and UI truncation only in production")
+            .hint(format!("load {}'s text without cutting it, or add long values", s.left_name)),
+    );
+}
+
+/// The share of a distribution (quantiles at `[0, .01, .1, .5, .9, .99, 1]`) above `x`,
+/// interpolated linearly between quantiles.
+fn share_above(q: &[f64], x: f64) -> f64 {
+    const AT: [f64; 7] = [0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 1.0];
+    if x < q[0] {
+        return 1.0;
+    }
+    for i in 1..7 {
+        if x < q[i] {
+            let f = if q[i] > q[i - 1] {
+                (x - q[i - 1]) / (q[i] - q[i - 1])
+            } else {
+                1.0
+            };
+            return 1.0 - (AT[i - 1] + f * (AT[i] - AT[i - 1]));
+        }
+    }
+    0.0
+}
+
+/// Magnitudes: the right side's maximum (or minimum) an order of magnitude beyond the left's,
+/// at any share. Certain when the left side was read whole, or when over 1 % of the right's
+/// values lie there; else a sample may just have missed it, and nothing is said.
+fn magnitude(
+    s: &Sides,
+    object: &str,
+    a: &ColumnProfile,
+    b: &ColumnProfile,
+    left_complete: bool,
+    out: &mut Vec<Finding>,
+) {
+    if a.kind != "number" || b.quantiles.len() != 7 {
+        return;
+    }
+    let (Some(amin), Some(amax), Some(bmin), Some(bmax)) = (a.min, a.max, b.min, b.max) else {
+        return;
+    };
+    if non_null(a) == 0 {
+        return;
+    }
+    for (high, bx, ax, beyond_share) in [
+        (true, bmax, amax, b.quantiles[5]),
+        (false, bmin, amin, b.quantiles[1]),
+    ] {
+        // Beyond by a factor of ten in magnitude, on the outer side of the left's extreme.
+        let outward = if high { bx > ax } else { bx < ax };
+        let far = bx.abs() >= 10.0 * ax.abs().max(1.0) && (bx.signum() == ax.signum() || ax == 0.0);
+        let common = if high {
+            beyond_share > ax
+        } else {
+            beyond_share < ax
+        };
+        if !(outward && far && (left_complete || common)) {
+            continue;
+        }
+        let share = if common {
+            "over 1 % of its rows".to_string()
+        } else {
+            "under 1 % of its rows".to_string()
+        };
+        let ratio = two_digits(bx.abs() / ax.abs().max(1.0));
+        out.push(
+            Finding::new(Category::Distribution, Severity::High, object, if high { "magnitude-max" } else { "magnitude-min" })
+                .values(
+                    Some(format!("{} to {}", value(a, amin), value(a, amax))),
+                    Some(format!("{} to {}", value(b, bmin), value(b, bmax))),
+                )
+                .message(format!(
+                    "{object}: {}'s {} is {} ({}× {}'s {}, {} digits vs {}; {})",
+                    s.right_name,
+                    if high { "maximum" } else { "minimum" },
+                    value(b, bx),
+                    count(ratio),
+                    s.left_name,
+                    value(a, ax),
+                    digits(bx),
+                    digits(ax),
+                    share
+                ))
+                .why("values an order of magnitude beyond what the tests hold break formatting, column widths, currency and overflow handling, charts and sums")
+                .hint(format!("add values up to {} to {}'s data", value(b, bx), s.left_name)),
+        );
+    }
+}
+
+/// The largest value an integer type holds.
+fn type_max(data_type: &str) -> Option<f64> {
+    match data_type {
+        "smallint" => Some(i16::MAX as f64),
+        "integer" => Some(i32::MAX as f64),
+        "bigint" => Some(i64::MAX as f64),
+        _ => None,
+    }
+}
+
+/// Key headroom: sequences and identity, serial or key columns whose right-side value is
+/// close to its type's maximum, or past 2^31 or 2^53 where the left side is not. Staging never
+/// sees the ids that overflow `integer`, lose precision in JavaScript, or widen output.
+fn headroom(s: &Sides, out: &mut Vec<Finding>) {
+    // (object, what, type, left value, right value, maximum)
+    let mut values: Vec<(String, &str, String, Option<f64>, f64, f64)> = Vec::new();
+    for (name, rq) in &s.right.schema.sequences {
+        let Some(rv) = rq.last_value else { continue };
+        let lv = s
+            .left
+            .schema
+            .sequences
+            .get(name)
+            .and_then(|q| q.last_value)
+            .map(|v| v as f64);
+        values.push((
+            name.clone(),
+            "sequence",
+            rq.data_type.clone(),
+            lv,
+            rv as f64,
+            rq.max as f64,
+        ));
+    }
+    if let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) {
+        for (table, rt) in &rp.tables {
+            let Some(t) = s.right.schema.tables.get(table) else {
+                continue;
+            };
+            for c in &t.columns {
+                let Some(max) = type_max(&c.data_type) else {
+                    continue;
+                };
+                if !key_like(s.right, table, &c.name) {
+                    continue;
+                }
+                let Some(rv) = rt.columns.get(&c.name).and_then(|p| p.max) else {
+                    continue;
+                };
+                let lv = lp
+                    .tables
+                    .get(table)
+                    .and_then(|t| t.columns.get(&c.name))
+                    .and_then(|p| p.max);
+                let object = format!("{table}.{}", crate::sql::ident(&c.name));
+                values.push((object, "key column", c.data_type.clone(), lv, rv, max));
+            }
+        }
+    }
+    for (object, what, data_type, lv, rv, max) in values {
+        let lv_ = lv.unwrap_or(0.0);
+        let used = |v: f64| if max > 0.0 { v / max } else { 0.0 };
+        let left_text = lv.map(|v| count(v)).unwrap_or_else(|| "no value".into());
+        if used(rv) >= 0.5 && used(lv_) < 0.5 {
+            let sev = if used(rv) >= 0.8 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            out.push(
+                Finding::new(Category::Distribution, sev, object.clone(), "headroom")
+                    .values(Some(left_text.clone()), Some(format!("{} ({} of {})", count(rv), pct(used(rv)), count(max))))
+                    .message(format!(
+                        "{what} {object} ({data_type}) is at {} in {}, {} of the way to its maximum ({} left); {} in {}",
+                        count(rv),
+                        s.right_name,
+                        pct(used(rv)),
+                        count(max - rv),
+                        left_text,
+                        s.left_name
+                    ))
+                    .why("the key runs out in production first: inserts fail with an overflow no test has seen")
+                    .hint(format!("plan the move to a wider type (bigint) now; set {}'s {what} near the limit to test it", s.left_name)),
+            );
+            continue;
+        }
+        for (limit, name, why) in [
+            (
+                2f64.powi(31),
+                "2^31",
+                "ids past 2^31 do not fit an integer column, parameter or client type",
+            ),
+            (
+                2f64.powi(53),
+                "2^53",
+                "ids past 2^53 lose precision in JavaScript and JSON clients",
+            ),
+        ] {
+            if rv >= limit && lv_ < limit {
+                out.push(
+                    Finding::new(
+                        Category::Distribution,
+                        Severity::Medium,
+                        object.clone(),
+                        &format!("past-{name}"),
+                    )
+                    .values(Some(left_text.clone()), Some(count(rv)))
+                    .message(format!(
+                        "{what} {object} is past {name} in {} ({}), not in {} ({left_text})",
+                        s.right_name,
+                        count(rv),
+                        s.left_name
+                    ))
+                    .why(why)
+                    .hint(format!(
+                        "move {}'s {what} past {name} (setval) to test it",
+                        s.left_name
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Digits before the decimal point.
+fn digits(x: f64) -> u32 {
+    let a = x.abs().trunc();
+    if a < 1.0 {
+        1
+    } else {
+        a.log10().floor() as u32 + 1
+    }
+}
+
 fn relationship(
     s: &Sides,
     key: &str,
@@ -453,7 +775,27 @@ fn relationship(
     let object = format!("{}({})->{}", l.child, l.child_columns.join(", "), l.parent);
     let t = s.thresholds.get(&object);
     let p99 = |x: &RelationshipProfile| x.fanout.get(2).copied().unwrap_or(0.0);
-    if r.max > 10.0 * l.max.max(1.0) && p99(r) > l.max {
+    // One hot parent is enough when the left side's parents were all looked at: its largest
+    // fan-out is then a fact, not a sample's.
+    if r.max > 10.0 * l.max.max(1.0) && (p99(r) > l.max || !l.parents_sampled) {
+        let hot = 10.0 * l.max.max(1.0);
+        let beyond = |q: usize| r.fanout.get(q).copied().unwrap_or(0.0) > hot;
+        let parents = r.parents as f64;
+        // How many parents are that hot, as far as the quantiles tell.
+        let how_many = if beyond(2) {
+            format!("over 1 % of its {} parents", count(parents))
+        } else {
+            let share = if beyond(3) || (parents * 0.001).ceil() <= 1.0 {
+                0.01
+            } else {
+                0.001
+            };
+            format!(
+                "at most {} of its {} parents",
+                count((parents * share).ceil().max(1.0)),
+                count(parents)
+            )
+        };
         out.push(
             Finding::new(Category::Relationship, Severity::High, object.clone(), "fanout")
                 .values(
@@ -461,7 +803,7 @@ fn relationship(
                     Some(format!("max {} (p99 {})", count(r.max), count(p99(r)))),
                 )
                 .message(format!(
-                    "{}'s biggest {} has {} {} rows (median {}, p99 {}); {}'s at most {}",
+                    "{}'s biggest {} has {} {} rows (median {}, p99 {}); {}'s at most {}: {} hold over {}",
                     s.right_name,
                     l.parent,
                     count(r.max),
@@ -469,7 +811,9 @@ fn relationship(
                     count(r.fanout.first().copied().unwrap_or(0.0)),
                     count(p99(r)),
                     s.left_name,
-                    count(l.max)
+                    count(l.max),
+                    how_many,
+                    count(hot)
                 ))
                 .why("pagination, N+1 queries, unbounded loads and timeouts show only with production's largest parents")
                 .hint(format!("give some parents in {} thousands of children (pgparity seed reproduces the fan-out tail)", s.left_name)),

@@ -39,6 +39,21 @@ impl Thresholds {
             && n_r > 0
             && count_r as f64 / n_r as f64 * n_l as f64 >= self.min_expected
     }
+
+    /// As [`Thresholds::missing`], and also when the left side's rows were all read
+    /// (`left_complete`) and it has rows: then its absence is a fact, not a sample's chance,
+    /// however rare the case is on the right.
+    pub fn absent(
+        &self,
+        count_l: u64,
+        n_l: u64,
+        count_r: u64,
+        n_r: u64,
+        left_complete: bool,
+    ) -> bool {
+        self.missing(count_l, n_l, count_r, n_r)
+            || (left_complete && count_l == 0 && count_r > 0 && n_l > 0)
+    }
 }
 
 /// Some thresholds, as the config gives them.

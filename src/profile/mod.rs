@@ -344,7 +344,10 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
         };
         return (String::new(), method, 1.0);
     }
-    let kind = if rows <= 100.0 * target {
+    // SYSTEM samples whole pages: only where that means many pages (a handful of pages may
+    // hold no row at all, and clusters rows); else BERNOULLI, row by row.
+    let pages_sampled = pages as f64 * percent / 100.0;
+    let kind = if rows <= 100.0 * target || pages_sampled < 100.0 {
         "bernoulli"
     } else {
         "system"

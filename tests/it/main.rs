@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod compare_live;
 mod data;
+mod edges;
 mod plans;
 mod reports;
 mod seed;
