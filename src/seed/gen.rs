@@ -219,10 +219,38 @@ impl Values {
     }
 
     /// As [`Values::write`], for row `row` of the table: rows 0 and 1 of a number or time
-    /// column take the profile's minimum and maximum exactly, so a small table reaches its
-    /// extremes (a random draw from 20 rows rarely does).
+    /// column take the profile's minimum and maximum exactly, and of a text column its
+    /// shortest and longest length, so a small table reaches its extremes (a random draw from
+    /// 20 rows rarely does).
     pub fn write_row(&self, rng: &mut ChaCha8Rng, salt: u64, out: &mut Vec<u8>, row: u64) -> bool {
-        if row < 2 && matches!(self.base, Base::Number { .. } | Base::Temporal { .. }) {
+        if let (
+            true,
+            None,
+            Base::Text {
+                len,
+                classes,
+                max_chars,
+                words,
+            },
+        ) = (row < 2, &self.pool, &self.base)
+        {
+            // The shortest and the longest length, placed exactly like numbers' extremes.
+            let t = text(
+                rng,
+                len,
+                classes,
+                *max_chars,
+                words.as_ref(),
+                Some(row as f64),
+            );
+            push_escaped(out, &t);
+            return true;
+        }
+        let ordered = matches!(
+            self.base,
+            Base::Number { .. } | Base::Temporal { .. } | Base::Text { .. }
+        );
+        if row < 2 && ordered {
             let text = match &self.pool {
                 None => self.base.draw_at(rng, row as f64),
                 Some(cum) => {
@@ -266,6 +294,19 @@ impl Base {
             Some((k, n)) => k as f64 / (n - 1) as f64,
             None => rng.random::<f64>(),
         };
+        if let (
+            Some(_),
+            Base::Text {
+                len,
+                classes,
+                max_chars,
+                words,
+            },
+        ) = (category, self)
+        {
+            // A pool's categories spread over the length curve, ends included.
+            return text(rng, len, classes, *max_chars, words.as_ref(), Some(u));
+        }
         self.draw_at(rng, u)
     }
 
@@ -295,7 +336,7 @@ impl Base {
                 classes,
                 max_chars,
                 words,
-            } => text(rng, len, classes, *max_chars, words.as_ref()),
+            } => text(rng, len, classes, *max_chars, words.as_ref(), None),
             Base::Labels { labels, cum } => labels[pick(cum, u)].clone(),
             Base::Json { keys, nested } => {
                 let mut o = serde_json::Map::new();
@@ -410,12 +451,16 @@ fn text(
     c: &Classes,
     max_chars: Option<usize>,
     words: Option<&(Vec<String>, Vec<f64>)>,
+    at: Option<f64>,
 ) -> String {
     let u = rng.random::<f64>();
-    if u < c.empty {
+    if u < c.empty && at.is_none() {
         return String::new();
     }
-    let target = len.at(rng.random::<f64>()).round().max(1.0) as usize;
+    let target = len
+        .at(at.unwrap_or_else(|| rng.random::<f64>()))
+        .round()
+        .max(1.0) as usize;
     let mut fragments: Vec<&str> = Vec::new();
     if u >= c.empty + c.ascii {
         // Classes keep their shares: one class per value when they fit (sum ≤ 1), else each
@@ -542,7 +587,7 @@ mod tests {
         let draw = || {
             let mut r = rng_for(&[1, 2, 3]);
             (0..200)
-                .map(|_| text(&mut r, &len, &classes, Some(20), None))
+                .map(|_| text(&mut r, &len, &classes, Some(20), None, None))
                 .collect::<Vec<_>>()
         };
         let (a, b) = (draw(), draw());
