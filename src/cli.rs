@@ -689,6 +689,16 @@ fn seed_command(config: &Config, a: SeedArgs, progress: &dyn Progress) -> Result
             ""
         }
     );
+    if !v.fk_stats.is_empty() {
+        let differ = v.fk_stats.iter().filter(|f| f.differs).count();
+        eprintln!(
+            "verify: pg_stats of {} foreign-key column(s), snapshot vs seeded ({differ} differ):",
+            v.fk_stats.len()
+        );
+        for f in &v.fk_stats {
+            eprintln!("  {}", f.describe());
+        }
+    }
     if v.plans_total > 0 {
         eprintln!(
             "verify: {} of {} corpus queries plan with the same shape as in the snapshot, {} more differ only by a cost tie{}",

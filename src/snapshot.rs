@@ -428,6 +428,9 @@ pub struct ColumnStats {
     pub n_distinct: f64,
     pub avg_width: i32,
     pub correlation: Option<f64>,
+    /// The frequency of the most common value (`most_common_freqs[1]`: a share, not a value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_freq: Option<f64>,
 }
 
 /// The data profile: volumes, per-column measurements and foreign-key fan-out. Values are

@@ -835,20 +835,28 @@ impl Reader<'_> {
             n_distinct: f64,
             avg_width: i32,
             correlation: Option<f64>,
+            top_freq: Option<f64>,
         }
         let mut columns: BTreeMap<String, BTreeMap<String, ColumnStats>> = BTreeMap::new();
         for c in self
             .rows::<C>(
                 "statistics.columns",
                 "SELECT format('%I.%I', schemaname, tablename) AS table, attname AS column, null_frac::float8 AS null_frac, \
-                 n_distinct::float8 AS n_distinct, avg_width, correlation::float8 AS correlation \
+                 n_distinct::float8 AS n_distinct, avg_width, correlation::float8 AS correlation, \
+                 (most_common_freqs)[1]::float8 AS top_freq \
                  FROM pg_stats WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND NOT inherited",
             )
             .await
         {
             columns.entry(c.table).or_default().insert(
                 c.column,
-                ColumnStats { null_frac: c.null_frac, n_distinct: c.n_distinct, avg_width: c.avg_width, correlation: c.correlation },
+                ColumnStats {
+                    null_frac: c.null_frac,
+                    n_distinct: c.n_distinct,
+                    avg_width: c.avg_width,
+                    correlation: c.correlation,
+                    top_freq: c.top_freq,
+                },
             );
         }
         Statistics { tables, columns }

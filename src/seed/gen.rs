@@ -246,28 +246,48 @@ impl Values {
             push_escaped(out, &t);
             return true;
         }
+
         let ordered = matches!(
             self.base,
             Base::Number { .. } | Base::Temporal { .. } | Base::Text { .. }
         );
-        if row < 2 && ordered {
-            let text = match &self.pool {
-                None => self.base.draw_at(rng, row as f64),
-                Some(cum) => {
-                    let k = if row == 0 {
-                        0
-                    } else {
-                        cum.len().saturating_sub(1)
-                    };
-                    self.base
-                        .draw(&mut rng_for(&[salt, k as u64]), Some((k, cum.len())))
-                }
-            };
+        if row < 2 && ordered && self.pool.is_none() {
+            let text = self.base.draw_at(rng, row as f64);
             push_escaped(out, &text);
             return true;
         }
-        if self.null_rate > 0.0 && rng.random::<f64>() < self.null_rate {
-            return false;
+        if self.null_rate > 0.0 {
+            // NULLs at exactly the profile's rate (evenly spread, from an offset of the
+            // column's own), so a small table has its one NULL too; at random when the row is
+            // not known.
+            let null = if row == u64::MAX {
+                rng.random::<f64>() < self.null_rate
+            } else {
+                let x = (row + salt % 1_000_003) as f64;
+                ((x + 1.0) * self.null_rate).floor() > (x * self.null_rate).floor()
+            };
+            if null {
+                return false;
+            }
+        }
+        if row != u64::MAX {
+            if let (None, Base::Labels { labels, .. }) = (&self.pool, &self.base) {
+                // Every label once in the first rows, the first and the last (a categorical
+                // number's minimum and maximum) first.
+                if let Some(k) = covering(row, labels.len()) {
+                    push_escaped(out, &labels[k]);
+                    return true;
+                }
+            }
+            if let Some(cum) = &self.pool {
+                if let Some(k) = covering(row, cum.len()) {
+                    let text = self
+                        .base
+                        .draw(&mut rng_for(&[salt, k as u64]), Some((k, cum.len())));
+                    push_escaped(out, &text);
+                    return true;
+                }
+            }
         }
         let text = match &self.pool {
             Some(cum) => {
@@ -279,6 +299,18 @@ impl Values {
         };
         push_escaped(out, &text);
         true
+    }
+}
+
+/// The category row `row` must take so that the first K rows hold each of K categories once
+/// (row 0 the first, row 1 the last, then the rest in order): every value turns up, a 5-row
+/// table of 5 names holds all five. `None` past the first K rows: drawn by weight.
+fn covering(row: u64, k: usize) -> Option<usize> {
+    match row {
+        r if r >= k as u64 => None,
+        0 => Some(0),
+        1 => Some(k - 1),
+        r => Some(r as usize - 1),
     }
 }
 

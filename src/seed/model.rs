@@ -1430,6 +1430,115 @@ fn merge(into: &mut Rule, r: Rule) {
     }
 }
 
+/// A categorical number or time column as labels: K distinct values (K = the values the
+/// profile counted) spread over the quantile curve, made distinct at the type's resolution,
+/// and the counts matched to them by the mass the curve gives each (the most frequent count
+/// to the value the curve dwells on longest). So a column of one value and a rare other keeps
+/// both, the rare one rare, and a year column keeps its 74 years.
+fn numeric_categories(base: &Base, p: &ColumnProfile) -> Option<Base> {
+    let (curve, unit, lo, hi) = match base {
+        Base::Number {
+            curve,
+            int,
+            scale,
+            lo,
+            hi,
+        } => {
+            let unit = if *int {
+                1.0
+            } else {
+                10f64.powi(-(scale.unwrap_or(6) as i32))
+            };
+            (curve, unit, *lo, *hi)
+        }
+        Base::Temporal { curve, kind } => {
+            let unit = if *kind == Temporal::Date {
+                86400.0
+            } else {
+                1.0
+            };
+            (curve, unit, f64::MIN, f64::MAX)
+        }
+        _ => return None,
+    };
+    let k = p.top.len();
+    if !p.categorical || k == 0 {
+        return None;
+    }
+    let snap_to = |x: f64| (x / unit).round() * unit;
+    // Values at evenly spaced positions, then made strictly increasing.
+    let mut values: Vec<f64> = (0..k)
+        .map(|i| {
+            let u = if k == 1 {
+                0.5
+            } else {
+                i as f64 / (k - 1) as f64
+            };
+            snap_to(curve.at(u)).clamp(lo, hi)
+        })
+        .collect();
+    for i in 1..k {
+        if values[i] <= values[i - 1] {
+            values[i] = values[i - 1] + unit;
+        }
+    }
+    // Pushed past the upper bound (a check, the type): pull back down from the top; values
+    // that then fall below the lower bound are dropped (fewer values fit than were counted).
+    if values[k - 1] > hi {
+        values[k - 1] = (hi / unit).floor() * unit;
+        for i in (0..k - 1).rev() {
+            if values[i] >= values[i + 1] {
+                values[i] = values[i + 1] - unit;
+            }
+        }
+    }
+    values.retain(|v| *v >= lo);
+    let k = values.len();
+    if k == 0 {
+        return None;
+    }
+    // The mass of each value: the share of a fine grid of positions nearest to it.
+    const GRID: usize = 2000;
+    let mut mass = vec![0usize; k];
+    for g in 0..GRID {
+        let x = curve.at((g as f64 + 0.5) / GRID as f64);
+        let i = values.partition_point(|v| *v < x);
+        let nearest = if i == 0 {
+            0
+        } else if i >= k {
+            k - 1
+        } else if (x - values[i - 1]).abs() <= (values[i] - x).abs() {
+            i - 1
+        } else {
+            i
+        };
+        mass[nearest] += 1;
+    }
+    let mut by_mass: Vec<usize> = (0..k).collect();
+    by_mass.sort_by(|a, b| mass[*b].cmp(&mass[*a]).then(a.cmp(b)));
+    let mut counts: Vec<u64> = p.top.iter().map(|t| t.count).collect();
+    counts.sort_by(|a, b| b.cmp(a));
+    let mut weight = vec![0.0; k];
+    for (rank, &i) in by_mass.iter().enumerate() {
+        weight[i] = counts.get(rank).copied().unwrap_or(0) as f64;
+    }
+    let text = |x: f64| match base {
+        Base::Temporal { kind, .. } => super::gen::temporal(x, *kind),
+        Base::Number { int: true, .. } => format!("{}", x.round() as i64),
+        Base::Number { scale, .. } => match scale {
+            Some(s) => format!("{:.*}", *s as usize, x),
+            None => format!("{x}"),
+        },
+        _ => format!("{x}"),
+    };
+    let counts: Vec<(String, f64)> = values
+        .iter()
+        .zip(&weight)
+        .map(|(v, w)| (text(*v), *w))
+        .collect();
+    Some(labels_from(&counts))
+}
+
 /// Per-row values: null rate, categories (the profile's complete value counts, or its raw
 /// values with the opt-in), or a pool sized by the distinct ratio.
 fn values(
@@ -1472,6 +1581,15 @@ fn values(
                 .collect();
             return Values {
                 base: labels_from(&counts),
+                null_rate,
+                pool: None,
+            };
+        }
+        // Numbers and times with few values: that many distinct values, at the frequencies
+        // the profile counted, placed where the quantile curve puts its mass.
+        if let Some(labels) = numeric_categories(&base, p) {
+            return Values {
+                base: labels,
                 null_rate,
                 pool: None,
             };

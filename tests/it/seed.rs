@@ -409,6 +409,13 @@ fn seeding_an_existing_schema_and_bad_input() {
         stderr.contains("seeded 3 tables") && stderr.contains("verify: 0 data findings"),
         "{stderr}"
     );
+    // Issue 11: the planner's view of every foreign-key column, snapshot vs seeded.
+    assert!(
+        stderr
+            .contains("verify: pg_stats of 3 foreign-key column(s), snapshot vs seeded (0 differ)")
+            && stderr.contains("  public.orders.customer_id: "),
+        "{stderr}"
+    );
 }
 
 /// A connection dropped in the middle of a load leaves the table empty and the run failed,
@@ -636,5 +643,67 @@ ANALYZE;
         )
         .unwrap(),
         "0"
+    );
+}
+
+// Issue 11: dates of an 8-row table seeded narrower than production's; a numeric column with
+// two values seeded with one; a year column with 74 distinct values seeded with 23.
+#[test]
+fn seeding_keeps_extremes_rare_values_and_distinct_counts() {
+    let c = pg17();
+    let src = fresh_db(c, "edgesrc");
+    c.execute(
+        &src,
+        r#"
+CREATE TABLE holidays (id int PRIMARY KEY, day date NOT NULL, note text);
+INSERT INTO holidays VALUES (1, '2021-01-01', 'a'), (2, '2021-05-01', NULL), (3, '2021-07-14', 'b'), (4, '2021-08-15', 'c'),
+  (5, '2021-11-01', 'd'), (6, '2021-11-11', 'e'), (7, '2021-12-25', 'f'), (8, '2022-12-31', 'g');
+CREATE TABLE films (id int PRIMARY KEY, rate numeric(4,2) NOT NULL, year int NOT NULL, title text NOT NULL);
+INSERT INTO films SELECT i, CASE WHEN i % 50 = 0 THEN 9.99 ELSE 0.99 END, 1950 + (i * 7) % 74, 'Film ' || i
+  FROM generate_series(1, 3000) i;
+ANALYZE;
+"#,
+    )
+    .unwrap();
+    let snap = capture(c, &src, "production");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prod.json");
+    snap.write(&path).unwrap();
+    let db = fresh_db(c, "edgeseeded");
+    let (_, v) = seed_into(
+        &path,
+        c,
+        &db,
+        SeedOptions {
+            create_schema: true,
+            seed: 3,
+            ..Default::default()
+        },
+        true,
+    )
+    .unwrap();
+    let v = v.unwrap();
+    let shown: Vec<String> = v
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.id, f.message))
+        .collect();
+    assert!(v.findings.is_empty(), "{}", shown.join("\n"));
+    let q = |sql: &str| c.query_scalar(&db, sql).unwrap();
+    assert_eq!(
+        q("SELECT min(day)::text || ' ' || max(day)::text FROM holidays"),
+        "2021-01-01 2022-12-31"
+    );
+    assert_eq!(q("SELECT count(DISTINCT year)::text FROM films"), "74");
+    assert_eq!(
+        q("SELECT string_agg(DISTINCT rate::text, ' ' ORDER BY rate::text) FROM films"),
+        "0.99 9.99"
+    );
+    let rare: f64 = q("SELECT avg((rate = 9.99)::int)::text FROM films")
+        .parse()
+        .unwrap();
+    assert!(
+        (0.01..0.04).contains(&rare),
+        "9.99 in {rare} of rows (2 % in the source)"
     );
 }
