@@ -598,10 +598,11 @@ pub fn seed(
     let findings: Vec<Finding> = all
         .iter()
         .filter(|f| {
-            matches!(
-                f.category,
-                C::Nulls | C::Distinct | C::Distribution | C::Encoding | C::Relationship
-            ) || (f.category == C::Volume && !scaled)
+            f.severity != Severity::Info
+                && (matches!(
+                    f.category,
+                    C::Nulls | C::Distinct | C::Distribution | C::Encoding | C::Relationship
+                ) || (f.category == C::Volume && !scaled))
         })
         .cloned()
         .collect();

@@ -51,6 +51,40 @@ pub struct Meta {
     /// Options used for the capture (timeouts...).
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// Set when this database was filled by `pgparity seed` (read from the database's
+    /// comment, where seed records it): its data is synthetic, shaped like that snapshot's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeded_from: Option<SeedProvenance>,
+}
+
+/// Where a seeded database's data came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeedProvenance {
+    /// The snapshot's environment and capture time.
+    pub environment: String,
+    pub captured_at: String,
+    pub seed: u64,
+    pub scale: f64,
+    /// When the seed ran (server time, ISO 8601).
+    pub seeded_at: String,
+}
+
+impl SeedProvenance {
+    /// The line `seed` writes into the database's comment.
+    pub const PREFIX: &'static str = "pgparity seed: ";
+
+    /// Reads the provenance line out of a database comment.
+    pub fn from_comment(comment: &str) -> Option<SeedProvenance> {
+        comment
+            .lines()
+            .find_map(|l| l.strip_prefix(Self::PREFIX))
+            .and_then(|json| serde_json::from_str(json).ok())
+    }
+
+    /// Whether `snap` is the snapshot this data was seeded from.
+    pub fn is_from(&self, snap: &Snapshot) -> bool {
+        self.environment == snap.meta.environment && self.captured_at == snap.meta.captured_at
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -34,6 +34,8 @@ pub struct Head {
     pub superuser: bool,
     pub reads_all_settings: bool,
     pub reads_all_stats: bool,
+    /// The database's comment (where `seed` records its provenance).
+    pub comment: Option<String>,
 }
 
 pub async fn head(client: &Client) -> Result<Head, String> {
@@ -44,7 +46,8 @@ pub async fn head(client: &Client) -> Result<Head, String> {
              to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
              coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false), \
              pg_has_role(current_user, 'pg_read_all_settings', 'USAGE'), \
-             pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')",
+             pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'), \
+             (SELECT shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = current_database())",
             &[],
         )
         .await
@@ -66,6 +69,7 @@ pub async fn head(client: &Client) -> Result<Head, String> {
         superuser: row.get(6),
         reads_all_settings: row.get(7),
         reads_all_stats: row.get(8),
+        comment: row.get(9),
     })
 }
 

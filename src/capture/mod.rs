@@ -219,6 +219,10 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
             role_reads_all_settings: head.reads_all_settings || head.superuser,
             role_reads_all_stats: head.reads_all_stats || head.superuser,
             options,
+            seeded_from: head
+                .comment
+                .as_deref()
+                .and_then(crate::snapshot::SeedProvenance::from_comment),
         },
         inventory,
         schema,

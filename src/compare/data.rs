@@ -99,6 +99,34 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) else {
         return;
     };
+    // One side was seeded from the other's snapshot: its categories are synthetic stand-ins,
+    // so they are compared by shape (how many, how frequent), never by identity.
+    let seeded = s
+        .left
+        .meta
+        .seeded_from
+        .as_ref()
+        .is_some_and(|p| p.is_from(s.right))
+        || s.right
+            .meta
+            .seeded_from
+            .as_ref()
+            .is_some_and(|p| p.is_from(s.left));
+    if seeded {
+        let (by, from) = if s.left.meta.seeded_from.is_some() {
+            (&s.left_name, &s.right_name)
+        } else {
+            (&s.right_name, &s.left_name)
+        };
+        out.push(
+            Finding::new(Category::Distribution, Severity::Info, "seeded", "")
+                .message(format!(
+                    "{by} was seeded by pgparity from {from}'s snapshot: categorical values are compared by shape (how many, how frequent), not by identity"
+                ))
+                .why("synthetic categories stand in for production's values and can never match their hashes")
+                .hint("nothing to do; reseed after production's profile changes"),
+        );
+    }
     each_key(&lp.tables, &rp.tables, |table, l, r| {
         let (Some(l), Some(r)) = (l, r) else { return };
         volume(s, table, l, r, out);
@@ -112,7 +140,10 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             nulls(s, &object, a, b, lc, out);
             encodings(s, &object, a, b, lc, out);
             let key = key_like(s.left, table, col) || key_like(s.right, table, col);
-            distribution(s, &object, a, b, same_key(lp, rp), key, lc, out);
+            distribution(s, &object, a, b, same_key(lp, rp) && !seeded, key, lc, out);
+            if seeded && !key {
+                category_shape(s, &object, a, b, out);
+            }
         });
     });
     each_key(&lp.relationships, &rp.relationships, |key, l, r| {
@@ -468,6 +499,38 @@ fn distribution(
                 .hint(format!("add longer arrays to {}'s data", s.left_name)),
             );
         }
+    }
+}
+
+/// Categories by shape, for a seeded side: the most common value's share far apart.
+fn category_shape(
+    s: &Sides,
+    object: &str,
+    a: &ColumnProfile,
+    b: &ColumnProfile,
+    out: &mut Vec<Finding>,
+) {
+    if !(a.categorical && b.categorical && a.kind == "text") || a.top.is_empty() || b.top.is_empty()
+    {
+        return;
+    }
+    let (na, nb) = (non_null(a), non_null(b));
+    let (pa, pb) = (share(a.top[0].count, na), share(b.top[0].count, nb));
+    let se = (pa * (1.0 - pa) / na.max(1) as f64 + pb * (1.0 - pb) / nb.max(1) as f64).sqrt();
+    if (pa - pb).abs() > 0.2_f64.max(4.0 * se) {
+        out.push(
+            Finding::new(Category::Distribution, Severity::Low, object, "shape")
+                .values(Some(format!("top value {}", pct(pa))), Some(format!("top value {}", pct(pb))))
+                .message(format!(
+                    "{object}: the most common value holds {} of {}'s rows and {} of {}'s",
+                    pct(pa),
+                    s.left_name,
+                    pct(pb),
+                    s.right_name
+                ))
+                .why("skew decides plans and hot paths: a flat staging hides production's dominant value")
+                .hint("reseed from a fresh snapshot"),
+        );
     }
 }
 

@@ -112,7 +112,7 @@ fn keys(secret: Option<&str>) -> ((u64, u64), String) {
     ((h(1), h(2)), id)
 }
 
-/// Always-quoted identifier for generated SQL.
+/// Identifiers in generated SQL, quoted by the one quoter.
 pub(crate) use crate::sql::ident;
 
 pub(crate) fn kind_of(data_type: &str, type_kind: TypeKind, snap: &Snapshot) -> Kind {

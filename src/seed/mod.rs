@@ -112,6 +112,55 @@ async fn exec(client: &Client, env: &str, sql: &str) -> Result<()> {
     })
 }
 
+/// Records in the database's comment which snapshot the data was seeded from (one line,
+/// `pgparity seed: {json}`, replacing an earlier one and keeping the rest of the comment), so
+/// a later capture knows the data is synthetic and a check compares categories by shape.
+async fn record_provenance(
+    client: &Client,
+    env: &str,
+    snap: &Snapshot,
+    opts: &model::SeedOptions,
+) -> Result<()> {
+    let row = client
+        .query_one(
+            "SELECT current_database()::text, \
+             (SELECT shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = current_database()), \
+             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
+    let (db, comment, now): (String, Option<String>, String) = (row.get(0), row.get(1), row.get(2));
+    let provenance = crate::snapshot::SeedProvenance {
+        environment: snap.meta.environment.clone(),
+        captured_at: snap.meta.captured_at.clone(),
+        seed: opts.seed,
+        scale: opts.scale,
+        seeded_at: now,
+    };
+    let mut lines: Vec<String> = comment
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with(crate::snapshot::SeedProvenance::PREFIX))
+        .map(str::to_string)
+        .collect();
+    lines.push(format!(
+        "{}{}",
+        crate::snapshot::SeedProvenance::PREFIX,
+        serde_json::to_string(&provenance).expect("provenance serializes")
+    ));
+    exec(
+        client,
+        env,
+        &format!(
+            "COMMENT ON DATABASE {} IS {}",
+            ident(&db),
+            crate::sql::literal(&lines.join("\n"))
+        ),
+    )
+    .await
+}
+
 /// `ONLY ` for a table with rows of its own (not its inheritance children's); nothing for a
 /// partitioned table, whose rows are its partitions'.
 fn only(t: &model::TableModel) -> &'static str {
@@ -467,6 +516,12 @@ pub async fn seed(
     }
     for t in &report.tables {
         exec(&client, env, &format!("ANALYZE {}", t.table)).await?;
+    }
+    if let Err(e) = record_provenance(&client, env, snap, opts).await {
+        report.problems.push(Problem {
+            area: "provenance".into(),
+            message: format!("{e}; a later check of this database against the snapshot will compare categories by identity (hint: seed as the database's owner)"),
+        });
     }
     progress.finish(env, "constraints added, tables analyzed");
     report.seconds = started.elapsed().as_secs_f64();

@@ -395,9 +395,34 @@ fn base_for(
     rule: &Rule,
 ) -> Option<Base> {
     if let Some(list) = &rule.one_of {
-        return Some(labels_from(
-            &list.iter().map(|l| (l.clone(), 1.0)).collect::<Vec<_>>(),
-        ));
+        // The list's values at production's frequencies: by value with raw values, else the
+        // counts by rank in the list's order (the shape holds; which value is the common one
+        // is not known from hashes).
+        let top = p.map(|p| p.top.as_slice()).unwrap_or(&[]);
+        let weight = |i: usize, label: &str| -> f64 {
+            if let Some(t) = top.iter().find(|t| t.raw.as_deref() == Some(label)) {
+                return t.count as f64;
+            }
+            if top.iter().all(|t| t.raw.is_none()) {
+                if let Some(t) = top.get(i) {
+                    return t.count as f64;
+                }
+            }
+            if top.is_empty() {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let mut counts: Vec<(String, f64)> = list
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), weight(i, l)))
+            .collect();
+        if counts.iter().all(|(_, w)| *w <= 0.0) {
+            counts.iter_mut().for_each(|c| c.1 = 1.0);
+        }
+        return Some(labels_from(&counts));
     }
     if let Some(p) = rule
         .pattern
