@@ -564,6 +564,14 @@ pub struct ColumnProfile {
     /// and how many values hold them (seed composes text from them, so LIKE patterns match).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub words: BTreeMap<String, u64>,
+    /// Values over 64 KB: measured by their byte and character lengths (from the server) and
+    /// their character classes from their first and last 2 KB, never read whole.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub long_values: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// The quantiles every quantile list is taken at.
@@ -610,9 +618,10 @@ pub struct Problem {
 }
 
 impl Snapshot {
-    /// Serializes to pretty JSON and writes it atomically.
+    /// Serializes to compact JSON (a snapshot of thousands of tables stays small) and writes
+    /// it atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut json = serde_json::to_vec_pretty(self).map_err(|e| Error::write(path, e))?;
+        let mut json = serde_json::to_vec(self).map_err(|e| Error::write(path, e))?;
         json.push(b'\n');
         crate::fsutil::write_atomically(path, &json)
     }

@@ -161,6 +161,20 @@ pub struct ColumnAcc {
     array_len: Reservoir,
     /// Text with the raw-values opt-in: word → values holding it (capped).
     words: HashMap<String, u64>,
+    /// Values over the long-value limit, measured from their lengths and ends.
+    long_values: u64,
+}
+
+/// Starts what the server sends in place of a value over `profile::LONG_VALUE` bytes:
+/// `MARKER bytes:chars:first 2 KB + last 2 KB`.
+pub const LONG_MARKER: &str = "\u{1}pgparity-long:";
+
+/// A long value's (bytes, characters, ends) from its marker text.
+fn long_value(v: &str) -> Option<(f64, f64, &str)> {
+    let rest = v.strip_prefix(LONG_MARKER)?;
+    let (bytes, rest) = rest.split_once(':')?;
+    let (chars, ends) = rest.split_once(':')?;
+    Some((bytes.parse().ok()?, chars.parse().ok()?, ends))
 }
 
 /// A number, or a date or timestamp in ISO style (sessions run with DateStyle ISO and
@@ -254,6 +268,7 @@ impl ColumnAcc {
             json_keys: HashMap::new(),
             json_depth: Reservoir::new(seed ^ 3),
             array_len: Reservoir::new(seed ^ 4),
+            long_values: 0,
         }
     }
 
@@ -320,6 +335,18 @@ impl ColumnAcc {
                             self.min = self.min.min(x);
                             self.max = self.max.max(x);
                             self.numbers.push(x);
+                        }
+                    }
+                }
+                Kind::Text | Kind::Char | Kind::Other | Kind::Json if long_value(v).is_some() => {
+                    let (bytes, chars, ends) = long_value(v).expect("checked");
+                    self.long_values += 1;
+                    self.len_bytes.push(bytes);
+                    self.len_chars.push(chars);
+                    let m = classify(ends);
+                    for (i, c) in self.classes.iter_mut().enumerate() {
+                        if m & (1 << i) != 0 {
+                            *c += 1;
                         }
                     }
                 }
@@ -436,8 +463,18 @@ impl ColumnAcc {
                 method: format!("sample of {non_null} values (Duj1)"),
             }
         };
-        let categorical = !self.capped && self.counts.len() <= CATEGORICAL_MAX;
-        let mut top: Vec<(u64, u64)> = self.counts.iter().map(|(h, c)| (*h, *c)).collect();
+        // Categorical: few values that repeat (at most 20, or on average twice each). Only
+        // then is every value kept; otherwise the heavy hitters (values seen more than once),
+        // so a snapshot of thousands of key and timestamp columns stays small.
+        let seen = self.counts.len();
+        let categorical =
+            !self.capped && seen <= CATEGORICAL_MAX && (seen <= 20 || 2 * seen as u64 <= non_null);
+        let mut top: Vec<(u64, u64)> = self
+            .counts
+            .iter()
+            .filter(|(_, c)| categorical || **c > 1)
+            .map(|(h, c)| (*h, *c))
+            .collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         top.truncate(if categorical { CATEGORICAL_MAX } else { TOP });
         let top = top
@@ -450,7 +487,8 @@ impl ColumnAcc {
             .collect();
         let mut classes = BTreeMap::new();
         if matches!(self.kind, Kind::Text | Kind::Char | Kind::Other) {
-            for (i, c) in self.classes.iter().enumerate() {
+            // Classes no value has are left out (absent reads as 0).
+            for (i, c) in self.classes.iter().enumerate().filter(|(_, c)| **c > 0) {
                 classes.insert(CLASSES[i].to_string(), *c);
             }
         }
@@ -484,6 +522,7 @@ impl ColumnAcc {
                 w.truncate(WORDS_KEPT);
                 w.into_iter().collect()
             },
+            long_values: self.long_values,
         }
     }
 }

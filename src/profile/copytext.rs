@@ -76,6 +76,11 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// The bytes the batch holds.
+    pub fn bytes(&self) -> usize {
+        self.columns.iter().map(|c| c.data.len()).sum()
+    }
+
     pub fn new(ncols: usize) -> Batch {
         Batch {
             columns: (0..ncols).map(|_| Column::default()).collect(),

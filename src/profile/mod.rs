@@ -152,8 +152,23 @@ pub(crate) fn kind_of(data_type: &str, type_kind: TypeKind, snap: &Snapshot) -> 
     }
 }
 
-fn expression(kind: Kind, col: &str, data_type: &str) -> String {
+/// Text values longer than this (in bytes) are measured without being sent whole: the server
+/// sends their byte and character lengths and their first and last 2 KB (the classes are read
+/// from those), behind [`accum::LONG_MARKER`].
+pub const LONG_VALUE: usize = 65_536;
+
+/// What the COPY sends for a column. With `wide` (the table's rows average over 2 KB: some
+/// values may be huge), text-like columns go through the long-value guard.
+fn expression(kind: Kind, col: &str, data_type: &str, wide: bool) -> String {
     let c = ident(col);
+    if wide && matches!(kind, Kind::Text | Kind::Char | Kind::Json | Kind::Other) {
+        let t = format!("{c}::text");
+        return format!(
+            "CASE WHEN octet_length({t}) > {LONG_VALUE} THEN {} || octet_length({t}) || ':' || char_length({t}) || ':' \
+             || left({t}, 2048) || right({t}, 2048) ELSE {t} END",
+            crate::sql::literal(accum::LONG_MARKER)
+        );
+    }
     match kind {
         // Sent as stored: the cheapest output (dates and timestamps parse on the client,
         // character(n) loses its padding there).
@@ -410,13 +425,16 @@ async fn profile_table(
         .iter()
         .map(|c| (c.name.clone(), kind_of(&c.data_type, c.type_kind, job.snap)))
         .collect();
+    // Rows over 2 KB on average (TOAST included), or a size we cannot tell: some values may
+    // be megabytes, so text is measured behind the long-value guard.
+    let wide = est.map_or(true, |r| table_bytes as f64 / r.max(1.0) > 2048.0);
     let select = if kinds.is_empty() {
         "NULL".to_string()
     } else {
         kinds
             .iter()
             .zip(&table.columns)
-            .map(|((c, k), col)| expression(*k, c, &col.data_type))
+            .map(|((c, k), col)| expression(*k, c, &col.data_type, wide))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -541,7 +559,9 @@ async fn read_table(
             used
         };
         let _ = used;
-        if batch.rows >= 65_536 {
+        // Batches end at 65,536 rows or 32 MB, whichever comes first: memory follows neither
+        // the row count nor the size of values.
+        if batch.rows >= 65_536 || batch.bytes() >= 32 << 20 {
             rows += batch.rows as u64;
             let full = std::mem::replace(&mut batch, copytext::Batch::new(ncols));
             tokio::task::block_in_place(|| tx.send(full)).ok();

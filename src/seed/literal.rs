@@ -381,15 +381,32 @@ fn builtin(name: &str, modifier: Option<u32>, k: u64) -> String {
         "int4range" => format!("[{},{})", k % 2_000_000_000, k % 2_000_000_000 + 10),
         "int8range" => format!("[{k},{})", k + 10),
         "numrange" => format!("[{k},{k}.5)"),
-        "daterange" => format!("[{},{})", date(k), date(k + 1)),
-        "tsrange" => format!("[\"{}\",\"{}\")", timestamp(k), timestamp(k + 3600)),
-        "tstzrange" => format!("[\"{}+00\",\"{}+00\")", timestamp(k), timestamp(k + 3600)),
+        // Bounds from one reduced number, so the upper never wraps below the lower.
+        "daterange" => format!("[{},{})", date(k % 19_000), date(k % 19_000 + 1)),
+        "tsrange" => format!(
+            "[\"{}\",\"{}\")",
+            timestamp(k % 800_000_000),
+            timestamp(k % 800_000_000 + 3600)
+        ),
+        "tstzrange" => format!(
+            "[\"{}+00\",\"{}+00\")",
+            timestamp(k % 800_000_000),
+            timestamp(k % 800_000_000 + 3600)
+        ),
         "int4multirange" => format!("{{[{},{})}}", k % 2_000_000_000, k % 2_000_000_000 + 2),
         "int8multirange" => format!("{{[{k},{})}}", k + 2),
         "nummultirange" => format!("{{[{k},{k}.5)}}"),
-        "datemultirange" => format!("{{[{},{})}}", date(k), date(k + 1)),
-        "tsmultirange" => format!("{{[\"{}\",\"{}\")}}", timestamp(k), timestamp(k + 60)),
-        "tstzmultirange" => format!("{{[\"{}+00\",\"{}+00\")}}", timestamp(k), timestamp(k + 60)),
+        "datemultirange" => format!("{{[{},{})}}", date(k % 19_000), date(k % 19_000 + 1)),
+        "tsmultirange" => format!(
+            "{{[\"{}\",\"{}\")}}",
+            timestamp(k % 800_000_000),
+            timestamp(k % 800_000_000 + 60)
+        ),
+        "tstzmultirange" => format!(
+            "{{[\"{}+00\",\"{}+00\")}}",
+            timestamp(k % 800_000_000),
+            timestamp(k % 800_000_000 + 60)
+        ),
         "pg_lsn" => format!("{:X}/{:X}", k >> 32, k & 0xFFFF_FFFF),
         "hstore" => format!("\"k{}\"=>\"{k}\"", k % 5),
         "ltree" => format!("top.n{}.leaf{k}", k % 7),
@@ -429,5 +446,29 @@ mod tests {
         assert_eq!(a.text(0), "{\"[0,10)\"}");
         assert!(for_type(&snap, "some_unknown_type").is_none());
         assert_eq!(for_type(&snap, "bit(8)").unwrap().text(5), "00000101");
+        // Bounds never wrap: the lower stays below the upper whatever the number.
+        for t in [
+            "daterange",
+            "tsrange",
+            "tstzrange",
+            "datemultirange",
+            "tsmultirange",
+        ] {
+            let l = for_type(&snap, t).unwrap();
+            for k in [
+                18_999,
+                19_999,
+                39_999,
+                799_999_999,
+                899_999_999,
+                899_996_400,
+                u64::MAX >> 12,
+            ] {
+                let v = l.text(k);
+                let inner = v.trim_matches(|c| "{}[)\"".contains(c));
+                let (lo, hi) = inner.split_once(',').unwrap();
+                assert!(lo.trim_matches('"') < hi.trim_matches('"'), "{t} {k}: {v}");
+            }
+        }
     }
 }

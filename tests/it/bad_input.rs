@@ -276,7 +276,8 @@ fn corrupt_newer_and_mismatched_snapshots() {
     let newer = dir.path().join("newer.json");
     std::fs::write(
         &newer,
-        text.replacen("\"format_version\": 1", "\"format_version\": 99", 1),
+        text.replacen("\"format_version\":1", "\"format_version\":99", 1)
+            .replacen("\"format_version\": 1", "\"format_version\": 99", 1),
     )
     .unwrap();
     let (code, _, err) = run(&[

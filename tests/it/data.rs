@@ -344,7 +344,11 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
     assert_eq!(odd.columns["select"].max, Some(1.0));
     // character(n) is measured without its padding, as `::text` reads it.
     assert_eq!(odd.columns["c5"].length_bytes.last(), Some(&2.0));
-    assert_eq!(odd.columns["c5"].classes["edge_whitespace"], 0);
+    assert_eq!(
+        odd.columns["c5"].classes.get("edge_whitespace"),
+        None,
+        "no value has edge whitespace"
+    );
     assert!(!p.tables.contains_key("public.secret_t"));
     assert!(
         snap.problems
@@ -398,4 +402,38 @@ fn fan_out_on_sampled_parents_estimates_orphans() {
     );
     assert!(r.parents > 1000 && r.parents < 120000, "{}", r.parents);
     assert_eq!(r.max, 3.0);
+}
+
+// Issue 15: a table of multi-megabyte values was held whole in memory by the profile. Values
+// over 64 KB are measured from their lengths (sent by the server) and their ends.
+#[test]
+fn long_values_are_measured_from_their_lengths_and_ends() {
+    let c = pg17();
+    let db = fresh_db(c, "longvalues");
+    c.execute(
+        &db,
+        "CREATE TABLE docs (id int PRIMARY KEY, body text NOT NULL, meta jsonb, note text); \
+         INSERT INTO docs SELECT i, repeat('lorem ipsum ', 100000 + i * 1000) || 'fin 😀', \
+           jsonb_build_object('k', repeat('x', 70000)), 'short ' || i FROM generate_series(1, 30) i; \
+         ANALYZE docs",
+    )
+    .unwrap();
+    let snap = capture(c, &db, "docs");
+    assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+    let t = &snap.profile.as_ref().unwrap().tables["public.docs"];
+    let body = &t.columns["body"];
+    assert_eq!(body.long_values, 30);
+    // 12 bytes × (100,000 + 30,000) + "fin 😀" (8 bytes, 5 characters).
+    assert_eq!(body.length_bytes[6], 12.0 * 130_000.0 + 8.0);
+    assert_eq!(body.length_chars[6], 12.0 * 130_000.0 + 5.0);
+    assert_eq!(
+        body.classes.get("emoji").copied(),
+        Some(30),
+        "classes from the value's end"
+    );
+    assert_eq!(t.columns["meta"].long_values, 30);
+    assert_eq!(t.columns["note"].long_values, 0);
+    assert_eq!(t.columns["note"].length_chars[6], 8.0);
+    // A self-compare stays clean.
+    assert!(compare(&snap, &snap).is_empty());
 }

@@ -1,0 +1,208 @@
+//! Thousands of small tables (issue 15, part 0): snapshot with profile, check live vs live,
+//! diff of two snapshots and seed, each run as the `pgparity` binary, timed and with its peak
+//! memory (the child's max RSS from wait4), and the snapshot's size.
+//!
+//!   cargo bench --bench many_tables                      (2,000 tables × 5 columns × 1,000 rows)
+//!   cargo bench --bench many_tables -- --tables 20000 --rows 100
+//!
+//! Each figure is the median of 3 interleaved runs with the min–max; the reference, run in
+//! the same loop, is `pg_dump --data-only` of the same database (reads every row of every
+//! table, as the profile does) and, for seed, `psql` loading that dump. Goals (issue 15):
+//! snapshot ≤ 10 MB, peak memory < 300 MB for every command, check ≤ 3 s, diff < 1 s, seed
+//! within 1.5× of the COPY load. Under `cargo test` it runs a 20-table smoke version.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use pgparity::cluster::{Cluster, ClusterOptions, Install};
+
+/// Runs `cmd`, waiting with wait4: (wall time, peak RSS in bytes). Panics on failure.
+fn measure(cmd: &mut Command) -> (Duration, u64) {
+    let started = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let mut status = 0;
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on again.
+    let r = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(r, pid, "wait4 failed");
+    if !(nix::libc::WIFEXITED(status) && nix::libc::WEXITSTATUS(status) <= 1) {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        panic!("{cmd:?} failed ({status}): {err}");
+    }
+    (elapsed, usage.ru_maxrss as u64 * 1024)
+}
+
+struct Figure {
+    name: &'static str,
+    times: Vec<f64>,
+    reference: Vec<f64>,
+    peak: u64,
+}
+
+impl Figure {
+    fn new(name: &'static str) -> Figure {
+        Figure {
+            name,
+            times: Vec::new(),
+            reference: Vec::new(),
+            peak: 0,
+        }
+    }
+
+    fn print(&self, reference_name: &str) {
+        let med = |v: &[f64]| {
+            let mut s = v.to_vec();
+            s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            (s[s.len() / 2], s[0], s[s.len() - 1])
+        };
+        let (t, lo, hi) = med(&self.times);
+        let ratio = if self.reference.is_empty() {
+            String::new()
+        } else {
+            let ratios: Vec<f64> = self
+                .times
+                .iter()
+                .zip(&self.reference)
+                .map(|(a, b)| a / b)
+                .collect();
+            let (r, rlo, rhi) = med(&ratios);
+            format!("; / {reference_name}: {r:.2} ({rlo:.2}–{rhi:.2})")
+        };
+        println!(
+            "{:<22} {t:>7.2} s ({lo:.2}–{hi:.2}), peak {:>6.1} MB{ratio}",
+            self.name,
+            self.peak as f64 / 1048576.0
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench");
+    let arg = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let tables = arg("--tables", if full { 2000 } else { 20 });
+    let rows = arg("--rows", 1000);
+    let runs = if full { 3 } else { 1 };
+    let install = Install::find(17).unwrap_or_else(|e| panic!("{e}"));
+    let cluster =
+        Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let pg15 = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
+    let (pg_dump, psql) = (pg15.tool("pg_dump"), pg15.tool("psql"));
+    eprintln!("creating {tables} tables × 5 columns × {rows} rows…");
+    cluster.execute("postgres", "CREATE DATABASE many").unwrap();
+    for chunk in (0..tables).collect::<Vec<_>>().chunks(200) {
+        let mut sql = String::new();
+        for t in chunk {
+            sql.push_str(&format!(
+                "CREATE TABLE t{t} (id int PRIMARY KEY, name text, amount numeric(10,2), at timestamptz, kind int);\n\
+                 INSERT INTO t{t} SELECT i, 'name ' || i, i * 1.5, timestamptz '2024-01-01' + i * interval '1 minute', i % 7 \
+                 FROM generate_series(1, {rows}) i;\n"
+            ));
+        }
+        cluster.execute("many", &sql).unwrap();
+    }
+    cluster.execute("many", "ANALYZE").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_pgparity");
+    let url = cluster.conninfo("many");
+    let snap = dir.path().join("many.json");
+    let dump = dir.path().join("many.sql");
+    let pg = |tool: &std::path::Path| {
+        let mut c = Command::new(tool);
+        c.arg("-h")
+            .arg(&cluster.dir)
+            .args(["-p", &cluster.port.to_string(), "-U", "postgres"]);
+        c
+    };
+    let (mut snapshot, mut check, mut diff, mut seed) = (
+        Figure::new("snapshot"),
+        Figure::new("check live vs live"),
+        Figure::new("diff"),
+        Figure::new("seed --create-schema"),
+    );
+    for run in 0..runs {
+        // The reference first, then ours, interleaved run by run.
+        let (dump_t, _) = measure(
+            pg(&pg_dump)
+                .args(["--data-only", "-d", "many", "-f"])
+                .arg(&dump),
+        );
+        let (t, m) = measure(
+            Command::new(bin)
+                .args(["snapshot", "--url", &url, "--output"])
+                .arg(&snap),
+        );
+        snapshot.times.push(t.as_secs_f64());
+        snapshot.reference.push(dump_t.as_secs_f64());
+        snapshot.peak = snapshot.peak.max(m);
+        let (t, m) = measure(Command::new(bin).args(["check", "--left", &url, "--right", &url]));
+        check.times.push(t.as_secs_f64());
+        check.reference.push(dump_t.as_secs_f64());
+        check.peak = check.peak.max(m);
+        let (t, m) = measure(Command::new(bin).arg("diff").arg(&snap).arg(&snap));
+        diff.times.push(t.as_secs_f64());
+        diff.peak = diff.peak.max(m);
+        // Seed into an empty database, then the reference: the dump loaded into another.
+        let (a, b) = (format!("seed_{run}"), format!("load_{run}"));
+        cluster
+            .execute("postgres", &format!("CREATE DATABASE {a}"))
+            .unwrap();
+        cluster
+            .execute(
+                "postgres",
+                &format!("CREATE DATABASE {b} TEMPLATE template0"),
+            )
+            .unwrap();
+        let (t, m) = measure(Command::new(bin).args(["seed", "--from"]).arg(&snap).args([
+            "--into",
+            &cluster.conninfo(&a),
+            "--create-schema",
+            "--yes",
+        ]));
+        seed.times.push(t.as_secs_f64());
+        seed.peak = seed.peak.max(m);
+        // The reference loads the same rows into the same tables (schema from pgparity's
+        // seed, emptied), by COPY from the dump.
+        cluster
+            .execute("postgres", &format!("CREATE DATABASE {b}_s TEMPLATE {a}"))
+            .unwrap();
+        let truncate: String = (0..tables).map(|t| format!("TRUNCATE t{t};")).collect();
+        cluster.execute(&format!("{b}_s"), &truncate).unwrap();
+        let (load_t, _) = measure(
+            pg(&psql)
+                .args(["-q", "-d", &format!("{b}_s"), "-f"])
+                .arg(&dump),
+        );
+        seed.reference.push(load_t.as_secs_f64());
+    }
+    let size = std::fs::metadata(&snap).unwrap().len();
+    println!(
+        "{tables} tables × 5 columns × {rows} rows, PostgreSQL 17, median of {runs} (min–max):"
+    );
+    snapshot.print("pg_dump --data-only");
+    check.print("pg_dump --data-only");
+    diff.print("");
+    seed.print("COPY load of the same rows (psql -f dump)");
+    println!(
+        "snapshot size           {:.2} MB ({:.1} KB per table)",
+        size as f64 / 1048576.0,
+        size as f64 / 1024.0 / tables as f64
+    );
+    cluster.stop();
+}
