@@ -628,7 +628,7 @@ impl Snapshot {
 
     /// Reads a snapshot, refusing files of another kind or a newer format with a clear message.
     pub fn read(path: &Path) -> Result<Snapshot> {
-        let (version, value) = read_header(path)?;
+        let (version, bytes) = read_header(path)?;
         if version > FORMAT_VERSION {
             return Err(Error::snapshot(
                 path,
@@ -645,12 +645,18 @@ impl Snapshot {
                 ),
             ));
         }
-        serde_json::from_value(value).map_err(|e| {
-            Error::snapshot(
-                path,
-                format!("corrupt snapshot: {e}; hint: capture it again"),
-            )
-        })
+        // Straight into the types (no JSON tree in between), on a stack that grows on the
+        // heap: plans of 100-way joins nest deeper than the default recursion limit.
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        de.disable_recursion_limit();
+        Snapshot::deserialize(serde_stacker::Deserializer::new(&mut de))
+            .and_then(|s| de.end().map(|_| s))
+            .map_err(|e| {
+                Error::snapshot(
+                    path,
+                    format!("corrupt snapshot: {e}; hint: capture it again"),
+                )
+            })
     }
 
     /// Reads two snapshots for comparison; they must share a format version.
@@ -672,7 +678,14 @@ impl Snapshot {
     }
 }
 
-fn read_header(path: &Path) -> Result<(u32, serde_json::Value)> {
+/// The file's bytes and format version, after checking it is valid JSON and a pgparity
+/// snapshot (one pass over the file that keeps nothing but those two fields).
+fn read_header(path: &Path) -> Result<(u32, Vec<u8>)> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+        format_version: Option<u64>,
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             "; hint: check the path, or write one with `pgparity snapshot`"
@@ -684,26 +697,34 @@ fn read_header(path: &Path) -> Result<(u32, serde_json::Value)> {
             format!("cannot read: {}{hint}", crate::error::io_message(&e)),
         )
     })?;
-    let value: serde_json::Value = crate::fsutil::deep_json(&bytes).map_err(|e| {
-        Error::snapshot(
-            path,
-            format!("corrupt snapshot: not valid JSON ({e}); hint: capture it again"),
-        )
-    })?;
-    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    de.disable_recursion_limit();
+    let head = Head::deserialize(serde_stacker::Deserializer::new(&mut de))
+        .and_then(|h| de.end().map(|_| h));
+    let head = match head {
+        Ok(h) => h,
+        Err(e) if e.is_data() => Head {
+            format: None,
+            format_version: None,
+        },
+        Err(e) => {
+            return Err(Error::snapshot(
+                path,
+                format!("corrupt snapshot: not valid JSON ({e}); hint: capture it again"),
+            ))
+        }
+    };
+    if head.format.as_deref() != Some(FORMAT) {
         return Err(Error::snapshot(
             path,
             "not a pgparity snapshot (no \"format\": \"pgparity-snapshot\"); hint: write one with `pgparity snapshot`",
         ));
     }
-    let version = value
-        .get("format_version")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| {
-            Error::snapshot(
-                path,
-                "corrupt snapshot: no format_version; hint: capture it again",
-            )
-        })?;
-    Ok((version as u32, value))
+    let version = head.format_version.ok_or_else(|| {
+        Error::snapshot(
+            path,
+            "corrupt snapshot: no format_version; hint: capture it again",
+        )
+    })?;
+    Ok((version as u32, bytes))
 }

@@ -127,6 +127,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                 .hint("nothing to do; reseed after production's profile changes"),
         );
     }
+    let (lkeys, rkeys) = (key_columns(s.left), key_columns(s.right));
     each_key(&lp.tables, &rp.tables, |table, l, r| {
         let (Some(l), Some(r)) = (l, r) else { return };
         volume(s, table, l, r, out);
@@ -139,7 +140,8 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             let lc = complete(l);
             nulls(s, &object, a, b, lc, out);
             encodings(s, &object, a, b, lc, out);
-            let key = key_like(s.left, table, col) || key_like(s.right, table, col);
+            let key = lkeys.contains(&(table.as_str(), col.as_str()))
+                || rkeys.contains(&(table.as_str(), col.as_str()));
             distribution(s, &object, a, b, same_key(lp, rp) && !seeded, key, lc, out);
             if seeded && !key {
                 category_shape(s, &object, a, b, out);
@@ -154,28 +156,32 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
 }
 
 /// Surrogate keys and references: their ranges and distinct counts follow the row count, so
-/// they say nothing the volume finding does not.
-fn key_like(snap: &Snapshot, table: &str, col: &str) -> bool {
-    let in_constraint = snap.schema.constraints.values().any(|c| {
-        c.table == table
-            && matches!(
-                c.kind,
-                ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::ForeignKey
-            )
-            && c.columns.iter().any(|x| x == col)
-    });
-    let generated = snap
-        .schema
-        .tables
-        .get(table)
-        .and_then(|t| t.columns.iter().find(|c| c.name == col))
-        .is_some_and(|c| {
-            !c.identity.is_empty()
+/// they say nothing the volume finding does not. Built once per snapshot: (table, column) of
+/// every key, unique or foreign-key column, and every identity or sequence-fed column.
+fn key_columns(snap: &Snapshot) -> std::collections::HashSet<(&str, &str)> {
+    let mut set = std::collections::HashSet::new();
+    for c in snap.schema.constraints.values() {
+        if matches!(
+            c.kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::ForeignKey
+        ) {
+            for col in &c.columns {
+                set.insert((c.table.as_str(), col.as_str()));
+            }
+        }
+    }
+    for (name, t) in &snap.schema.tables {
+        for c in &t.columns {
+            let generated = !c.identity.is_empty()
                 || c.default
                     .as_deref()
-                    .is_some_and(|d| d.starts_with("nextval("))
-        });
-    in_constraint || generated
+                    .is_some_and(|d| d.starts_with("nextval("));
+            if generated {
+                set.insert((name.as_str(), c.name.as_str()));
+            }
+        }
+    }
+    set
 }
 
 fn same_key(l: &Profile, r: &Profile) -> bool {
@@ -729,6 +735,7 @@ fn headroom(s: &Sides, out: &mut Vec<Finding>) {
         ));
     }
     if let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) {
+        let rkeys = key_columns(s.right);
         for (table, rt) in &rp.tables {
             let Some(t) = s.right.schema.tables.get(table) else {
                 continue;
@@ -737,7 +744,7 @@ fn headroom(s: &Sides, out: &mut Vec<Finding>) {
                 let Some(max) = type_max(&c.data_type) else {
                     continue;
                 };
-                if !key_like(s.right, table, &c.name) {
+                if !rkeys.contains(&(table.as_str(), c.name.as_str())) {
                     continue;
                 }
                 let Some(rv) = rt.columns.get(&c.name).and_then(|p| p.max) else {

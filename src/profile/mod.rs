@@ -189,6 +189,55 @@ struct Job<'a> {
     opts: &'a ProfileOptions,
     key: (u64, u64),
     sample_rows: u64,
+    /// Sizes of every ordinary table, read in one statement up front (a statement per
+    /// table cost more than reading thousands of small tables).
+    sizes: std::collections::HashMap<String, Sizes>,
+}
+
+/// A table's sizes and the planner's row estimate.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    table_bytes: i64,
+    index_bytes: i64,
+    pages: i64,
+    reltuples: Option<f64>,
+    analyzed: bool,
+}
+
+/// The sizes of every ordinary table, in one statement; empty if it cannot be read (each
+/// table is then measured on its own).
+async fn all_sizes(
+    target: &Target,
+    opts: &CaptureOptions,
+) -> std::collections::HashMap<String, Sizes> {
+    let Ok(client) = open(target, opts).await else {
+        return Default::default();
+    };
+    let rows = client
+        .query(
+            "SELECT format('%I.%I', n.nspname, c.relname), pg_table_size(c.oid)::bigint, pg_indexes_size(c.oid)::bigint, \
+             (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::bigint, greatest(c.reltuples, 0)::float8, \
+             c.reltuples >= 0 \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+            &[],
+        )
+        .await
+        .unwrap_or_default();
+    rows.into_iter()
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                Sizes {
+                    table_bytes: r.get(1),
+                    index_bytes: r.get(2),
+                    pages: r.get(3),
+                    reltuples: r.get(4),
+                    analyzed: r.get(5),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Profiles every table and relationship of a captured environment.
@@ -208,11 +257,16 @@ pub async fn profile(
         .and_then(|s| s.value.parse::<u64>().ok())
         .unwrap_or(100);
     let sample_rows = opts.sample_rows.unwrap_or(300 * target_stat).max(100);
+    let session_sizes = CaptureOptions {
+        statement_timeout: opts.statement_timeout,
+        ..capture_opts.clone()
+    };
     let job = Job {
         snap,
         opts,
         key,
         sample_rows,
+        sizes: all_sizes(target, &session_sizes).await,
     };
     let problems = Mutex::new(Vec::new());
     let queue: Mutex<VecDeque<(&String, &Table)>> = Mutex::new(VecDeque::new());
@@ -383,15 +437,9 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
     )
 }
 
-async fn profile_table(
-    client: &Client,
-    job: &Job<'_>,
-    name: &str,
-    table: &Table,
-) -> Result<(TableProfile, Vec<String>), String> {
-    let mut notes = Vec::new();
-    // Sizes and the planner's row estimate, summed over partitions for a partitioned table
-    // (its own relation is empty): a never-analyzed partitioned table must not be read whole.
+/// One table's sizes, summed over partitions for a partitioned table (its own relation is
+/// empty): a never-analyzed partitioned table must not be read whole.
+async fn table_sizes(client: &Client, name: &str) -> Result<Sizes, String> {
     let sizes = client
         .query_one(
             "WITH r AS (SELECT to_regclass($1) AS c), \
@@ -410,14 +458,38 @@ async fn profile_table(
     if !sizes.get::<_, bool>(5) {
         return Err("the table was dropped during the run".into());
     }
-    let table_bytes: i64 = sizes.get::<_, Option<i64>>(0).unwrap_or(0);
-    let index_bytes: i64 = sizes.get::<_, Option<i64>>(1).unwrap_or(0);
-    let pages: i64 = sizes.get::<_, Option<i64>>(2).unwrap_or(0);
-    let analyzed: bool = sizes.get::<_, Option<bool>>(4).unwrap_or(false);
+    Ok(Sizes {
+        table_bytes: sizes.get::<_, Option<i64>>(0).unwrap_or(0),
+        index_bytes: sizes.get::<_, Option<i64>>(1).unwrap_or(0),
+        pages: sizes.get::<_, Option<i64>>(2).unwrap_or(0),
+        reltuples: sizes.get::<_, Option<f64>>(3),
+        analyzed: sizes.get::<_, Option<bool>>(4).unwrap_or(false),
+    })
+}
+
+async fn profile_table(
+    client: &Client,
+    job: &Job<'_>,
+    name: &str,
+    table: &Table,
+) -> Result<(TableProfile, Vec<String>), String> {
+    let mut notes = Vec::new();
+    // Sizes and the planner's row estimate, summed over partitions for a partitioned table
+    // (its own relation is empty): a never-analyzed partitioned table must not be read whole.
+    let known = job.sizes.get(name).copied();
+    let sizes = match known {
+        Some(s) => s,
+        None => table_sizes(client, name).await?,
+    };
+    let Sizes {
+        table_bytes,
+        index_bytes,
+        pages,
+        reltuples,
+        analyzed,
+    } = sizes;
     // PostgreSQL 13 reports 0 rows (not -1) for a never-analyzed table: not an estimate.
-    let est = sizes
-        .get::<_, Option<f64>>(3)
-        .filter(|r| analyzed && (*r > 0.0 || pages <= 128));
+    let est = reltuples.filter(|r| analyzed && (*r > 0.0 || pages <= 128));
     let (mut clause, mut method, mut fraction) = sampling(job, est, pages);
 
     let kinds: Vec<(String, Kind)> = table
