@@ -182,8 +182,18 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
     out
 }
 
+/// What runs after the load, in three steps: statements on one table each (keys, indexes,
+/// exclusion and check constraints: they may run in parallel), foreign keys (one after
+/// another: two of them lock their parents, and in a cycle could deadlock), then sequences
+/// moved past the loaded values (in parallel).
+pub struct AfterLoad {
+    pub single_table: Vec<String>,
+    pub foreign_keys: Vec<String>,
+    pub sequences: Vec<String>,
+}
+
 /// Keys, indexes, checks and foreign keys, then sequences past the loaded values.
-pub fn after_load(snap: &Snapshot) -> Vec<String> {
+pub fn after_load(snap: &Snapshot) -> AfterLoad {
     let mut out = Vec::new();
     let constraints = |kind: ConstraintKind| {
         snap.schema
@@ -224,7 +234,8 @@ pub fn after_load(snap: &Snapshot) -> Vec<String> {
     }
     out.extend(constraints(ConstraintKind::Exclusion));
     out.extend(constraints(ConstraintKind::Check));
-    out.extend(constraints(ConstraintKind::ForeignKey));
+    let single_table = std::mem::take(&mut out);
+    let foreign_keys = constraints(ConstraintKind::ForeignKey);
     for (name, t) in &snap.schema.tables {
         for c in &t.columns {
             let Some(d) = &c.default else { continue };
@@ -253,7 +264,11 @@ pub fn after_load(snap: &Snapshot) -> Vec<String> {
             ));
         }
     }
-    out
+    AfterLoad {
+        single_table,
+        foreign_keys,
+        sequences: out,
+    }
 }
 
 /// How many parents a table has above it: parents are created before their children.

@@ -19,7 +19,7 @@ pub mod pattern;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use tokio_postgres::Client;
 
 use crate::capture::Target;
@@ -112,6 +112,41 @@ async fn exec(client: &Client, env: &str, sql: &str) -> Result<()> {
     })
 }
 
+/// Runs statements on `sessions` sessions of their own, each taking the next statement
+/// until none is left; every statement's outcome, in no particular order.
+async fn run_many(
+    target: &Target,
+    statements: &[String],
+    sessions: usize,
+) -> Result<Vec<(String, Result<()>)>> {
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    let env = target.name.as_str();
+    let queue = std::sync::Mutex::new(statements.iter().collect::<std::collections::VecDeque<_>>());
+    let mut clients = Vec::new();
+    for _ in 0..sessions.min(statements.len()) {
+        let c = crate::capture::connect(target).await?;
+        exec(&c, env, "SET statement_timeout = 0").await?;
+        clients.push(c);
+    }
+    let workers = clients.iter().map(|c| async {
+        let mut done = Vec::new();
+        loop {
+            let Some(sql) = queue.lock().expect("queue").pop_front() else {
+                break;
+            };
+            done.push((sql.clone(), exec(c, env, sql).await));
+        }
+        done
+    });
+    Ok(futures_util::future::join_all(workers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
 /// Records in the database's comment which snapshot the data was seeded from (one line,
 /// `pgparity seed: {json}`, replacing an earlier one and keeping the rest of the comment), so
 /// a later capture knows the data is synthetic and a check compares categories by shape.
@@ -173,16 +208,13 @@ fn only(t: &model::TableModel) -> &'static str {
 
 /// Loads one table in its own transaction: the table ends complete or empty.
 async fn load(
-    target: &Target,
+    client: &Client,
     model: Arc<Model>,
     t: usize,
     progress: &dyn Progress,
 ) -> std::result::Result<TableLoad, String> {
     let started = Instant::now();
     let table = &model.tables[t];
-    let client = crate::capture::connect(target)
-        .await
-        .map_err(|e| e.to_string())?;
     let cols: Vec<String> = table
         .columns
         .iter()
@@ -197,7 +229,9 @@ async fn load(
     // The table is empty (checked, or emptied): truncated again in this transaction, COPY can
     // write its rows frozen (no hint-bit or freeze pass later). Where TRUNCATE is refused (a
     // foreign key from a table not seeded), a plain COPY.
-    let freeze = !table.partitioned
+    // Small tables skip it: a TRUNCATE costs more than freezing a few thousand rows saves.
+    let try_freeze = !table.partitioned && table.rows >= 65_536;
+    let freeze = try_freeze
         && client
             .batch_execute(&format!(
                 "SAVEPOINT pgparity_truncate; TRUNCATE ONLY {}; RELEASE SAVEPOINT pgparity_truncate",
@@ -205,7 +239,7 @@ async fn load(
             ))
             .await
             .is_ok();
-    if !freeze && !table.partitioned {
+    if try_freeze && !freeze {
         let _ = client
             .batch_execute("ROLLBACK TO SAVEPOINT pgparity_truncate")
             .await;
@@ -454,26 +488,50 @@ pub async fn seed(
     let load_started = Instant::now();
     let mut order: Vec<usize> = (0..model.tables.len()).collect();
     order.sort_by_key(|&t| std::cmp::Reverse(model.tables[t].rows));
-    let results: Vec<(usize, std::result::Result<TableLoad, String>)> =
-        futures_util::stream::iter(order.into_iter().map(|t| {
-            let model = model.clone();
-            async move {
-                let name = model.tables[t].name.clone();
-                progress.start(
-                    &name,
-                    &format!(
-                        "seeding {} rows",
-                        crate::finding::thousands(model.tables[t].rows as f64)
-                    ),
-                );
-                let r = load(target, model, t, progress).await;
-                progress.finish(&name, if r.is_ok() { "seeded" } else { "failed" });
-                (t, r)
+    // `streams` sessions, each loading one table after another (a session per table cost
+    // more than loading thousands of small tables); a session a failure broke is replaced.
+    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(order));
+    let workers = (0..opts.streams.max(1)).map(|_| async {
+        let mut done = Vec::new();
+        let mut session: Option<Client> = None;
+        loop {
+            let Some(t) = queue.lock().expect("queue").pop_front() else {
+                break;
+            };
+            let name = model.tables[t].name.clone();
+            progress.start(
+                &name,
+                &format!(
+                    "seeding {} rows",
+                    crate::finding::thousands(model.tables[t].rows as f64)
+                ),
+            );
+            if session.as_ref().is_none_or(|c| c.is_closed()) {
+                match crate::capture::connect(target).await {
+                    Ok(c) => session = Some(c),
+                    Err(e) => {
+                        progress.finish(&name, "failed");
+                        done.push((t, Err(e.to_string())));
+                        continue;
+                    }
+                }
             }
-        }))
-        .buffer_unordered(opts.streams.max(1))
-        .collect()
-        .await;
+            let c = session.as_ref().expect("connected above");
+            let r = load(c, model.clone(), t, progress).await;
+            if r.is_err() {
+                let _ = c.batch_execute("ROLLBACK").await;
+            }
+            progress.finish(&name, if r.is_ok() { "seeded" } else { "failed" });
+            done.push((t, r));
+        }
+        done
+    });
+    let results: Vec<(usize, std::result::Result<TableLoad, String>)> =
+        futures_util::future::join_all(workers)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
     report.load_seconds = load_started.elapsed().as_secs_f64();
     let mut failures = Vec::new();
     for (t, r) in results {
@@ -485,37 +543,51 @@ pub async fn seed(
     report.tables.sort_by(|a, b| a.table.cmp(&b.table));
     // Constraints and indexes after the load; then statistics.
     progress.start(env, "adding keys, indexes and constraints");
-    let after: Vec<String> = if opts.create_schema {
+    let after = if opts.create_schema {
         ddl::after_load(snap)
     } else {
-        dropped_fks
-            .iter()
-            .map(|(table, name, def)| {
-                format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", ident(name))
-            })
-            .collect()
-    };
-    for sql in after {
-        if let Err(e) = exec(&client, env, &sql).await {
-            // A check or foreign key the generated rows break (a form seed cannot honour) is
-            // still added, NOT VALID, so new rows are checked; the note says which.
-            let retry = sql.contains(" ADD CONSTRAINT ")
-                && (sql.contains(" CHECK ") || sql.contains(" FOREIGN KEY "))
-                && exec(&client, env, &format!("{sql} NOT VALID"))
-                    .await
-                    .is_ok();
-            report.problems.push(Problem {
-                area: "constraints".into(),
-                message: if retry {
-                    format!("{e}; added NOT VALID: the generated rows do not all satisfy it")
-                } else {
-                    e.to_string()
-                },
-            });
+        ddl::AfterLoad {
+            single_table: Vec::new(),
+            foreign_keys: dropped_fks
+                .iter()
+                .map(|(table, name, def)| {
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", ident(name))
+                })
+                .collect(),
+            sequences: Vec::new(),
         }
+    };
+    let sessions = opts.streams.max(1);
+    let mut outcomes = run_many(target, &after.single_table, sessions).await?;
+    for sql in &after.foreign_keys {
+        outcomes.push((sql.clone(), exec(&client, env, sql).await));
     }
-    for t in &report.tables {
-        exec(&client, env, &format!("ANALYZE {}", t.table)).await?;
+    outcomes.extend(run_many(target, &after.sequences, sessions).await?);
+    for (sql, r) in outcomes {
+        let Err(e) = r else { continue };
+        // A check or foreign key the generated rows break (a form seed cannot honour) is
+        // still added, NOT VALID, so new rows are checked; the note says which.
+        let retry = sql.contains(" ADD CONSTRAINT ")
+            && (sql.contains(" CHECK ") || sql.contains(" FOREIGN KEY "))
+            && exec(&client, env, &format!("{sql} NOT VALID"))
+                .await
+                .is_ok();
+        report.problems.push(Problem {
+            area: "constraints".into(),
+            message: if retry {
+                format!("{e}; added NOT VALID: the generated rows do not all satisfy it")
+            } else {
+                e.to_string()
+            },
+        });
+    }
+    let analyze: Vec<String> = report
+        .tables
+        .iter()
+        .map(|t| format!("ANALYZE {}", t.table))
+        .collect();
+    for (_, r) in run_many(target, &analyze, sessions).await? {
+        r?;
     }
     if let Err(e) = record_provenance(&client, env, snap, opts).await {
         report.problems.push(Problem {
