@@ -19,6 +19,7 @@ use pgparity::cluster::{Cluster, ClusterOptions, Install};
 /// Runs `cmd`, waiting with wait4: (wall time, peak RSS in bytes). Panics on failure.
 fn measure(cmd: &mut Command) -> (Duration, u64) {
     let started = Instant::now();
+    #[allow(clippy::zombie_processes)] // waited on below with wait4, for its resource usage
     let child = cmd
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -715,7 +715,8 @@ fn type_max(data_type: &str) -> Option<f64> {
 /// sees the ids that overflow `integer`, lose precision in JavaScript, or widen output.
 fn headroom(s: &Sides, out: &mut Vec<Finding>) {
     // (object, what, type, left value, right value, maximum)
-    let mut values: Vec<(String, &str, String, Option<f64>, f64, f64)> = Vec::new();
+    type Value<'a> = (String, &'a str, String, Option<f64>, f64, f64);
+    let mut values: Vec<Value> = Vec::new();
     for (name, rq) in &s.right.schema.sequences {
         let Some(rv) = rq.last_value else { continue };
         let lv = s
@@ -763,7 +764,7 @@ fn headroom(s: &Sides, out: &mut Vec<Finding>) {
     for (object, what, data_type, lv, rv, max) in values {
         let lv_ = lv.unwrap_or(0.0);
         let used = |v: f64| if max > 0.0 { v / max } else { 0.0 };
-        let left_text = lv.map(|v| count(v)).unwrap_or_else(|| "no value".into());
+        let left_text = lv.map(count).unwrap_or_else(|| "no value".into());
         if used(rv) >= 0.5 && used(lv_) < 0.5 {
             let sev = if used(rv) >= 0.8 {
                 Severity::High

@@ -499,7 +499,7 @@ async fn profile_table(
         .collect();
     // Rows over 2 KB on average (TOAST included), or a size we cannot tell: some values may
     // be megabytes, so text is measured behind the long-value guard.
-    let wide = est.map_or(true, |r| table_bytes as f64 / r.max(1.0) > 2048.0);
+    let wide = est.is_none_or(|r| table_bytes as f64 / r.max(1.0) > 2048.0);
     let select = if kinds.is_empty() {
         "NULL".to_string()
     } else {

@@ -1550,10 +1550,7 @@ fn numeric_categories(base: &Base, p: &ColumnProfile) -> Option<Base> {
     let text = |x: f64| match base {
         Base::Temporal { kind, .. } => super::gen::temporal(x, *kind),
         Base::Number { int: true, .. } => format!("{}", x.round() as i64),
-        Base::Number { scale, .. } => match scale {
-            Some(s) => format!("{:.*}", *s as usize, x),
-            None => format!("{x}"),
-        },
+        Base::Number { scale: Some(s), .. } => format!("{:.*}", *s as usize, x),
         _ => format!("{x}"),
     };
     let counts: Vec<(String, f64)> = values
