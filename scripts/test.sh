@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (PostgreSQL 15 and 17 server binaries, plus 13 and 18 for the
-# catalog-compatibility test; Debian's chromium for the HTML report test and libxml2-utils' xmllint for the
+# catalog-compatibility and schema-zoo tests; Debian's chromium for the HTML report test and libxml2-utils' xmllint for the
 # JUnit schema test), then runs the whole suite (unit tests, the integration tests against real clusters, and
 # the benches in their quick smoke mode).
 set -euo pipefail
