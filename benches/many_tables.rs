@@ -3,7 +3,7 @@
 //! memory (the child's max RSS from wait4), and the snapshot's size.
 //!
 //!   cargo bench --bench many_tables                      (2,000 tables × 5 columns × 1,000 rows)
-//!   cargo bench --bench many_tables -- --tables 20000 --rows 100
+//!   cargo bench --bench many_tables -- --tables 20000 --rows 100 --runs 1
 //!
 //! Each figure is the median of 3 interleaved runs with the min–max; the reference, run in
 //! the same loop, is `pg_dump --data-only` of the same database (reads every row of every
@@ -104,12 +104,17 @@ fn main() {
     };
     let tables = arg("--tables", if full { 2000 } else { 20 });
     let rows = arg("--rows", 1000);
-    let runs = if full { 3 } else { 1 };
+    let runs = arg("--runs", if full { 3 } else { 1 });
     // PostgreSQL 15: Debian's package carries pg_dump and psql of the same major, the
     // references (a pg_dump refuses a newer server).
     let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
-    let cluster =
-        Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    // pg_dump locks every table it dumps in one transaction: 20,000 tables need more lock
+    // slots than the default (pgparity reads each table in a transaction of its own).
+    let opts = ClusterOptions {
+        settings: vec![("max_locks_per_transaction".into(), "1024".into())],
+        ..Default::default()
+    };
+    let cluster = Cluster::start(&install, &opts).unwrap_or_else(|e| panic!("{e}"));
     let (pg_dump, psql) = (install.tool("pg_dump"), install.tool("psql"));
     eprintln!("creating {tables} tables × 5 columns × {rows} rows…");
     cluster.execute("postgres", "CREATE DATABASE many").unwrap();

@@ -37,7 +37,7 @@ pub fn extensions(snap: &Snapshot) -> Vec<String> {
 
 /// Statements that create what the tables need and the tables themselves, in order; each
 /// one is run on its own so a failure names what failed.
-pub fn before_load(snap: &Snapshot) -> Vec<String> {
+pub fn before_load(snap: &Snapshot) -> BeforeLoad {
     let mut out = Vec::new();
     let mut schemas: Vec<&str> = snap
         .schema
@@ -128,13 +128,20 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
             if q.cycle { " CYCLE" } else { "" }
         ));
     }
-    // Parents before partitions.
+    // Parents before partitions and inheritance children: one level per depth.
+    let prelude = std::mem::take(&mut out);
+    let mut levels: Vec<Vec<String>> = Vec::new();
     let mut tables: Vec<(&String, &crate::snapshot::Table)> = snap.schema.tables.iter().collect();
     tables.sort_by_key(|(k, t)| (depth(snap, t), (*k).clone()));
     for (name, t) in tables {
         if t.kind == TableKind::Foreign {
             continue;
         }
+        let level = depth(snap, t);
+        if levels.len() <= level {
+            levels.resize(level + 1, Vec::new());
+        }
+        let out = &mut levels[level];
         if let (Some(parent), Some(bound)) = (&t.parent, &t.partition_bound) {
             let sub = t
                 .partition_key
@@ -179,7 +186,18 @@ pub fn before_load(snap: &Snapshot) -> Vec<String> {
         }
         out.push(s);
     }
-    out
+    BeforeLoad {
+        prelude,
+        tables: levels,
+    }
+}
+
+/// What runs before the load: schemas, types and sequences in order, then the tables level
+/// by level (a level's tables are independent of each other: they may be created in
+/// parallel; parents are a level above their partitions and inheritance children).
+pub struct BeforeLoad {
+    pub prelude: Vec<String>,
+    pub tables: Vec<Vec<String>>,
 }
 
 /// What runs after the load, in three steps: statements on one table each (keys, indexes,

@@ -371,8 +371,14 @@ pub async fn seed(
                 });
             }
         }
-        for sql in ddl::before_load(snap) {
-            exec(&client, env, &sql).await?;
+        let before = ddl::before_load(snap);
+        for sql in &before.prelude {
+            exec(&client, env, sql).await?;
+        }
+        for level in &before.tables {
+            for (_, r) in run_many(target, level, opts.streams.max(1)).await? {
+                r?;
+            }
         }
         progress.finish(env, "schema created");
         if let Some(note) = ddl::left_out(snap) {
