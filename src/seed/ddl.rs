@@ -193,8 +193,7 @@ pub fn before_load(snap: &Snapshot) -> BeforeLoad {
 }
 
 /// What runs before the load: schemas, types and sequences in order, then the tables level
-/// by level (a level's tables are independent of each other: they may be created in
-/// parallel; parents are a level above their partitions and inheritance children).
+/// by level (parents a level above their partitions and inheritance children).
 pub struct BeforeLoad {
     pub prelude: Vec<String>,
     pub tables: Vec<Vec<String>>,
