@@ -629,6 +629,12 @@ impl Snapshot {
     /// Reads a snapshot, refusing files of another kind or a newer format with a clear message.
     pub fn read(path: &Path) -> Result<Snapshot> {
         let (version, bytes) = read_header(path)?;
+        Snapshot::parse(path, version, &bytes)
+    }
+
+    /// The snapshot in `bytes` (`path` and `version` from [`read_header`]), refusing another
+    /// format version.
+    fn parse(path: &Path, version: u32, bytes: &[u8]) -> Result<Snapshot> {
         if version > FORMAT_VERSION {
             return Err(Error::snapshot(
                 path,
@@ -647,7 +653,7 @@ impl Snapshot {
         }
         // Straight into the types (no JSON tree in between), on a stack that grows on the
         // heap: plans of 100-way joins nest deeper than the default recursion limit.
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let mut de = serde_json::Deserializer::from_slice(bytes);
         de.disable_recursion_limit();
         Snapshot::deserialize(serde_stacker::Deserializer::new(&mut de))
             .and_then(|s| de.end().map(|_| s))
@@ -661,8 +667,8 @@ impl Snapshot {
 
     /// Reads two snapshots for comparison; they must share a format version.
     pub fn read_pair(a: &Path, b: &Path) -> Result<(Snapshot, Snapshot)> {
-        let (va, _) = read_header(a)?;
-        let (vb, _) = read_header(b)?;
+        let (va, bytes_a) = read_header(a)?;
+        let (vb, bytes_b) = read_header(b)?;
         if va != vb {
             return Err(Error::Usage(format!(
                 "snapshots {} (format {va}) and {} (format {vb}) have different formats; hint: capture both with the same pgparity version",
@@ -670,7 +676,10 @@ impl Snapshot {
                 b.display()
             )));
         }
-        Ok((Snapshot::read(a)?, Snapshot::read(b)?))
+        Ok((
+            Snapshot::parse(a, va, &bytes_a)?,
+            Snapshot::parse(b, vb, &bytes_b)?,
+        ))
     }
 
     pub fn major_version(&self) -> i32 {

@@ -95,7 +95,8 @@ fn value(c: &ColumnProfile, x: f64) -> String {
 
 pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     statistics_truth(s, out);
-    headroom(s, out);
+    let (lkeys, rkeys) = (key_columns(s.left), key_columns(s.right));
+    headroom(s, &rkeys, out);
     let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) else {
         return;
     };
@@ -127,7 +128,6 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                 .hint("nothing to do; reseed after production's profile changes"),
         );
     }
-    let (lkeys, rkeys) = (key_columns(s.left), key_columns(s.right));
     each_key(&lp.tables, &rp.tables, |table, l, r| {
         let (Some(l), Some(r)) = (l, r) else { return };
         volume(s, table, l, r, out);
@@ -574,7 +574,7 @@ fn lengths(
     }
     let above = share_above(lb, amax);
     let na = non_null(a);
-    if above < 0.01 || above * na as f64 * 1.0 < t.min_expected {
+    if above < 0.01 || above * (na as f64) < t.min_expected {
         return;
     }
     let ceiling = la[4] >= amax && amax > 0.0;
@@ -713,7 +713,7 @@ fn type_max(data_type: &str) -> Option<f64> {
 /// Key headroom: sequences and identity, serial or key columns whose right-side value is
 /// close to its type's maximum, or past 2^31 or 2^53 where the left side is not. Staging never
 /// sees the ids that overflow `integer`, lose precision in JavaScript, or widen output.
-fn headroom(s: &Sides, out: &mut Vec<Finding>) {
+fn headroom(s: &Sides, rkeys: &std::collections::HashSet<(&str, &str)>, out: &mut Vec<Finding>) {
     // (object, what, type, left value, right value, maximum)
     type Value<'a> = (String, &'a str, String, Option<f64>, f64, f64);
     let mut values: Vec<Value> = Vec::new();
@@ -736,7 +736,6 @@ fn headroom(s: &Sides, out: &mut Vec<Finding>) {
         ));
     }
     if let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) {
-        let rkeys = key_columns(s.right);
         for (table, rt) in &rp.tables {
             let Some(t) = s.right.schema.tables.get(table) else {
                 continue;

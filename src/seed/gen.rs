@@ -342,27 +342,22 @@ impl Base {
         self.draw_at(rng, u)
     }
 
+    /// A number or time of this base as PostgreSQL text (integers rounded, numerics at their
+    /// scale, times in their kind's form).
+    pub fn format(&self, x: f64) -> String {
+        match self {
+            Base::Temporal { kind, .. } => temporal(x, *kind),
+            Base::Number { int: true, .. } => format!("{}", x.round() as i64),
+            Base::Number { scale: Some(s), .. } => format!("{:.*}", *s as usize, x),
+            _ => format!("{x}"),
+        }
+    }
+
     /// One value at position `u` (0 to 1) of its curve, where the base has one.
     pub fn draw_at(&self, rng: &mut ChaCha8Rng, u: f64) -> String {
         match self {
-            Base::Number {
-                curve,
-                int,
-                scale,
-                lo,
-                hi,
-            } => {
-                let x = curve.at(u).clamp(*lo, *hi);
-                if *int {
-                    format!("{}", x.round() as i64)
-                } else {
-                    match scale {
-                        Some(s) => format!("{:.*}", *s as usize, x),
-                        None => format!("{x}"),
-                    }
-                }
-            }
-            Base::Temporal { curve, kind } => temporal(curve.at(u), *kind),
+            Base::Number { curve, lo, hi, .. } => self.format(curve.at(u).clamp(*lo, *hi)),
+            Base::Temporal { curve, .. } => self.format(curve.at(u)),
             Base::Text {
                 len,
                 classes,
@@ -396,15 +391,7 @@ impl Base {
                     if i > 0 {
                         s.push(',');
                     }
-                    let v = elem.draw(rng, None);
-                    s.push('"');
-                    for c in v.chars() {
-                        if c == '"' || c == '\\' {
-                            s.push('\\');
-                        }
-                        s.push(c);
-                    }
-                    s.push('"');
+                    s.push_str(&super::literal::quoted(&elem.draw(rng, None)));
                 }
                 s.push('}');
                 s

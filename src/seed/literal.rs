@@ -203,7 +203,9 @@ fn attribute_type(attr: &str) -> &str {
     }
 }
 
-fn quoted(v: &str) -> String {
+/// An element of an array or a field of a composite in its text form: double-quoted, inner
+/// quotes and backslashes escaped.
+pub(crate) fn quoted(v: &str) -> String {
     let mut s = String::with_capacity(v.len() + 2);
     s.push('"');
     for c in v.chars() {

@@ -1547,16 +1547,10 @@ fn numeric_categories(base: &Base, p: &ColumnProfile) -> Option<Base> {
     for (rank, &i) in by_mass.iter().enumerate() {
         weight[i] = counts.get(rank).copied().unwrap_or(0) as f64;
     }
-    let text = |x: f64| match base {
-        Base::Temporal { kind, .. } => super::gen::temporal(x, *kind),
-        Base::Number { int: true, .. } => format!("{}", x.round() as i64),
-        Base::Number { scale: Some(s), .. } => format!("{:.*}", *s as usize, x),
-        _ => format!("{x}"),
-    };
     let counts: Vec<(String, f64)> = values
         .iter()
         .zip(&weight)
-        .map(|(v, w)| (text(*v), *w))
+        .map(|(v, w)| (base.format(*v), *w))
         .collect();
     Some(labels_from(&counts))
 }

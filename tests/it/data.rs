@@ -224,17 +224,7 @@ fn same_data_on_15_and_17_gives_no_data_findings_sampled_or_exact() {
         );
         let data: Vec<&Finding> = f
             .iter()
-            .filter(|x| {
-                matches!(
-                    x.category,
-                    Category::Volume
-                        | Category::Nulls
-                        | Category::Distinct
-                        | Category::Distribution
-                        | Category::Encoding
-                        | Category::Relationship
-                ) || x.id.contains("null_frac")
-            })
+            .filter(|x| is_data_finding(x) || x.id.contains("null_frac"))
             .collect();
         assert!(data.is_empty(), "exact={exact}: {data:#?}");
     }

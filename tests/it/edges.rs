@@ -2,7 +2,7 @@
 //! magnitude outliers, one hot parent and key headroom are found; none of those rules fires on
 //! identical data across majors, sampled or exact, nor when only the sample size differs.
 
-use pgparity::finding::{Category, Finding, Severity};
+use pgparity::finding::{Finding, Severity};
 use pgparity::profile::ProfileOptions;
 
 use crate::support::*;
@@ -51,19 +51,7 @@ ANALYZE;
 "#;
 
 fn data_findings(f: &[Finding]) -> Vec<&Finding> {
-    f.iter()
-        .filter(|x| {
-            matches!(
-                x.category,
-                Category::Volume
-                    | Category::Nulls
-                    | Category::Distinct
-                    | Category::Distribution
-                    | Category::Encoding
-                    | Category::Relationship
-            )
-        })
-        .collect()
+    f.iter().filter(|x| is_data_finding(x)).collect()
 }
 
 fn load(c: &pgparity::cluster::Cluster, data: &str) -> String {

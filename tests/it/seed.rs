@@ -97,9 +97,7 @@ fn table_md5(c: &pgparity::cluster::Cluster, db: &str, table: &str, order: &str)
 #[test]
 fn seeded_target_matches_the_profile_and_leaks_nothing() {
     let (c, _src, snap) = edge_source();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("prod.json");
-    snap.write(&path).unwrap();
+    let (_dir, path) = snapshot_file(&snap, "prod.json");
     let db = fresh_db(c, "seeded");
     let opts = SeedOptions {
         create_schema: true,
@@ -218,9 +216,7 @@ fn edge_schema() -> String {
 #[test]
 fn seeding_an_existing_schema_and_bad_input() {
     let (c, _src, snap) = edge_source();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("prod.json");
-    snap.write(&path).unwrap();
+    let (dir, path) = snapshot_file(&snap, "prod.json");
     let err = |r: pgparity::error::Result<_>| match r {
         Ok(_) => panic!("expected an error"),
         Err(e) => e.to_string(),
@@ -427,9 +423,7 @@ fn a_dropped_connection_leaves_the_table_empty() {
     c.execute(&src, "CREATE TABLE big (id bigint PRIMARY KEY, a text, b numeric(12,2), c timestamptz); \
         INSERT INTO big SELECT i, repeat('x', i % 40), i / 7.0, now() - i * interval '1 minute' FROM generate_series(1, 20000) i; ANALYZE big").unwrap();
     let snap = capture(c, &src, "production");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("big.json");
-    snap.write(&path).unwrap();
+    let (_dir, path) = snapshot_file(&snap, "big.json");
     let db = fresh_db(c, "seedkill");
     let killer = {
         let db = db.clone();
@@ -492,9 +486,7 @@ fn seeded_tpch_plans_like_the_source() {
         &NoProgress,
     )
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tpch.json");
-    snap.write(&path).unwrap();
+    let (_dir, path) = snapshot_file(&snap, "tpch.json");
     let db = fresh_db(c, "seedtpch");
     let (report, v) = seed_into(
         &path,
@@ -591,9 +583,7 @@ ANALYZE;
     )
     .unwrap();
     let snap = capture(c, &src, "production");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("prod.json");
-    snap.write(&path).unwrap();
+    let (_dir, path) = snapshot_file(&snap, "prod.json");
     let db = fresh_db(c, "skipped");
     let (code, _out, stderr) = run(&[
         "seed",
@@ -666,9 +656,7 @@ ANALYZE;
     )
     .unwrap();
     let snap = capture(c, &src, "production");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("prod.json");
-    snap.write(&path).unwrap();
+    let (_dir, path) = snapshot_file(&snap, "prod.json");
     let db = fresh_db(c, "edgeseeded");
     let (_, v) = seed_into(
         &path,

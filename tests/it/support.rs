@@ -96,6 +96,28 @@ pub fn compare(l: &Snapshot, r: &Snapshot) -> Vec<Finding> {
     pgparity::compare::compare(l, r)
 }
 
+/// `snap` written to a file in a temporary folder (kept alive by the returned guard).
+pub fn snapshot_file(snap: &Snapshot, name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    snap.write(&path).unwrap();
+    (dir, path)
+}
+
+/// A finding about the data itself (what seeding and data comparisons are judged on).
+pub fn is_data_finding(f: &Finding) -> bool {
+    use pgparity::finding::Category;
+    matches!(
+        f.category,
+        Category::Volume
+            | Category::Nulls
+            | Category::Distinct
+            | Category::Distribution
+            | Category::Encoding
+            | Category::Relationship
+    )
+}
+
 /// A schema with the usual suspects: odd identifiers and unusual types included.
 pub const SCHEMA: &str = r#"
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');

@@ -146,9 +146,7 @@ fn seed_and_verify(
     src: &str,
     snap: &Snapshot,
 ) -> (String, pgparity::seed::SeedReport) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("snap.json");
-    snap.write(&path).unwrap();
+    let (_dir, path) = snapshot_file(snap, "snap.json");
     let target = fresh_db(c, "seeded");
     let (report, v) = pgparity::run::seed(
         &SeedRequest {
@@ -278,18 +276,7 @@ fn a_seeded_staging_checked_against_its_snapshot_is_quiet() {
         let f = compare(&staging, &snap);
         let data: Vec<&Finding> = f
             .iter()
-            .filter(|x| {
-                x.severity != pgparity::finding::Severity::Info
-                    && matches!(
-                        x.category,
-                        Category::Nulls
-                            | Category::Distinct
-                            | Category::Distribution
-                            | Category::Encoding
-                            | Category::Relationship
-                            | Category::Volume
-                    )
-            })
+            .filter(|x| x.severity != pgparity::finding::Severity::Info && is_data_finding(x))
             .collect();
         let tables = snap.schema.tables.len();
         assert!(
