@@ -54,7 +54,7 @@ fn plan(depth: usize, i: usize) -> PlanNode {
 
 fn column(shift: f64) -> ColumnProfile {
     ColumnProfile {
-        kind: "text".into(),
+        kind: pgparity::snapshot::ValueKind::Text,
         rows: 10_000,
         nulls: 100,
         quantiles: QUANTILES.iter().map(|q| q * 1000.0 + shift).collect(),

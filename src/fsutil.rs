@@ -13,12 +13,23 @@ use crate::error::{Error, Result};
 
 /// Writes `bytes` to `path`: atomically for regular files, through for devices, pipes and `-`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_with(path, |w| w.write_all(bytes))
+}
+
+/// Writes what `fill` writes to `path`, the way [`write_atomically`] does, without holding the
+/// whole output in memory (a snapshot of 20,000 tables streams straight to its file).
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let buffered = |sink: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, sink);
+        fill(&mut w)?;
+        w.flush()
+    };
     if path.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
-        return out
-            .write_all(bytes)
-            .and_then(|_| out.flush())
-            .map_err(|e| Error::write(path, e));
+        return buffered(&mut out).map_err(|e| Error::write(path, e));
     }
     let target = follow_links(path).map_err(|e| Error::write(path, e))?;
     let existing = match std::fs::metadata(&target) {
@@ -36,7 +47,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
                 .write(true)
                 .open(&target)
                 .map_err(|e| Error::write(path, e))?;
-            return f.write_all(bytes).map_err(|e| Error::write(path, e));
+            return buffered(&mut f).map_err(|e| Error::write(path, e));
         }
     }
     let dir = match target.parent() {
@@ -63,7 +74,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             ))
             .map_err(|e| Error::write(path, e))?;
     }
-    tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
+    buffered(tmp.as_file_mut()).map_err(|e| Error::write(path, e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::write(path, e))?;

@@ -71,7 +71,10 @@ async fn load(side: &Side, opts: &CaptureOptions, progress: &dyn Progress) -> Re
     match side {
         Side::Live(t) => {
             progress.start(&t.name, "capturing");
-            let s = capture::capture(t, opts).await;
+            let s = capture::capture(t, opts).await.map(|mut s| {
+                s.pack();
+                s
+            });
             progress.finish(&t.name, if s.is_ok() { "captured" } else { "failed" });
             s
         }
@@ -96,6 +99,7 @@ async fn add_profile(
         &format!("profiled {} tables", profile.tables.len()),
     );
     snap.profile = Some(profile);
+    snap.pack();
     snap.problems.extend(problems);
 }
 

@@ -188,9 +188,12 @@ pub struct Slot {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Schema {
     pub schemas: BTreeMap<String, Namespace>,
+    #[serde(deserialize_with = "packed")]
     pub tables: BTreeMap<String, Table>,
+    #[serde(deserialize_with = "packed")]
     pub indexes: BTreeMap<String, Index>,
     /// Key: `table.constraint`.
+    #[serde(deserialize_with = "packed")]
     pub constraints: BTreeMap<String, Constraint>,
     pub views: BTreeMap<String, View>,
     pub sequences: BTreeMap<String, Sequence>,
@@ -219,6 +222,7 @@ pub struct Table {
     pub rls_enabled: bool,
     pub rls_forced: bool,
     pub acl: Vec<String>,
+    #[serde(deserialize_with = "exact")]
     pub columns: Vec<Column>,
 }
 
@@ -232,10 +236,8 @@ pub struct Column {
     pub default: Option<String>,
     /// Set only when the column's collation is not its type's default.
     pub collation: Option<String>,
-    /// `a` always, `d` by default, or empty.
-    pub identity: String,
-    /// `s` stored, or empty.
-    pub generated: String,
+    pub identity: Identity,
+    pub generated: Generated,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -277,9 +279,11 @@ pub struct Constraint {
     pub validated: bool,
     pub deferrable: bool,
     pub deferred: bool,
+    #[serde(deserialize_with = "exact")]
     pub columns: Vec<String>,
     /// Foreign keys: the referenced table and columns, and the actions.
     pub references: Option<String>,
+    #[serde(deserialize_with = "exact")]
     pub ref_columns: Vec<String>,
     pub on_update: Option<String>,
     pub on_delete: Option<String>,
@@ -398,6 +402,56 @@ kind!(
 );
 
 kind!(
+    /// pg_attribute.attidentity.
+    Identity {
+        No = "",
+        Always = "a",
+        ByDefault = "d",
+    }
+);
+
+impl Identity {
+    pub fn is_identity(self) -> bool {
+        self != Identity::No
+    }
+}
+
+kind!(
+    /// pg_attribute.attgenerated: computed from other columns, never written.
+    Generated {
+        No = "",
+        Stored = "s",
+        /// PostgreSQL 18: computed when read.
+        Virtual = "v",
+    }
+);
+
+impl Generated {
+    pub fn is_generated(self) -> bool {
+        self != Generated::No
+    }
+}
+
+kind!(
+    /// How the profile measured a column's values.
+    #[derive(Default)]
+    ValueKind {
+        Number = "number",
+        /// Dates, times, timestamps and intervals, as seconds.
+        Temporal = "temporal",
+        Text = "text",
+        Bytea = "bytea",
+        Boolean = "boolean",
+        Enum = "enum",
+        Json = "json",
+        Array = "array",
+        /// Any other type, measured by its text form.
+        #[default]
+        Other = "other",
+    }
+);
+
+kind!(
     /// pg_constraint.contype.
     ConstraintKind {
         PrimaryKey = "p",
@@ -433,9 +487,11 @@ kind!(
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Statistics {
+    #[serde(deserialize_with = "packed")]
     pub tables: BTreeMap<String, TableStats>,
     /// The planner's view per column (pg_stats, without its raw values): table → column.
-    pub columns: BTreeMap<String, BTreeMap<String, ColumnStats>>,
+    #[serde(deserialize_with = "packed")]
+    pub columns: BTreeMap<String, BTreeMap<String, Box<ColumnStats>>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -477,6 +533,7 @@ pub struct Profile {
     pub raw_values: bool,
     /// The sample target in rows (300 × statistics target unless configured).
     pub sample_rows: u64,
+    #[serde(deserialize_with = "packed")]
     pub tables: BTreeMap<String, TableProfile>,
     /// Key: `child(columns)->parent(columns)`.
     pub relationships: BTreeMap<String, RelationshipProfile>,
@@ -501,7 +558,7 @@ pub struct TableProfile {
     pub rows_exact: bool,
     pub table_bytes: i64,
     pub index_bytes: i64,
-    pub columns: BTreeMap<String, ColumnProfile>,
+    pub columns: BTreeMap<String, Box<ColumnProfile>>,
 }
 
 /// An estimate with its bounds (95 % unless stated) and how it was obtained.
@@ -516,8 +573,7 @@ pub struct Estimate {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ColumnProfile {
-    /// `number`, `temporal`, `text`, `bytea`, `boolean`, `enum`, `json`, `array`, `other`.
-    pub kind: String,
+    pub kind: ValueKind,
     /// Rows looked at, and how many were NULL.
     pub rows: u64,
     pub nulls: u64,
@@ -533,18 +589,18 @@ pub struct ColumnProfile {
     pub min: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quantiles: Vec<f64>,
+    #[serde(default, skip_serializing_if = "<[f64]>::is_empty")]
+    pub quantiles: Box<[f64]>,
     /// Text and bytea: length quantiles in bytes, and in characters for text.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub length_bytes: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub length_chars: Vec<f64>,
+    #[serde(default, skip_serializing_if = "<[f64]>::is_empty")]
+    pub length_bytes: Box<[f64]>,
+    #[serde(default, skip_serializing_if = "<[f64]>::is_empty")]
+    pub length_chars: Box<[f64]>,
     /// Text: how many non-NULL values hold each character class (see docs).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classes: BTreeMap<String, u64>,
     /// Frequent values as keyed hashes with their counts; complete when `categorical`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "exact")]
     pub top: Vec<TopValue>,
     /// Every distinct value is in `top` (few distinct values).
     #[serde(default)]
@@ -555,11 +611,11 @@ pub struct ColumnProfile {
     /// json/jsonb: top-level key → count of values holding it; nesting depth quantiles.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub json_keys: BTreeMap<String, u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub json_depth: Vec<f64>,
+    #[serde(default, skip_serializing_if = "<[f64]>::is_empty")]
+    pub json_depth: Box<[f64]>,
     /// Arrays: element count quantiles.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub array_length: Vec<f64>,
+    #[serde(default, skip_serializing_if = "<[f64]>::is_empty")]
+    pub array_length: Box<[f64]>,
     /// Text, with the raw-values opt-in only: the most frequent whitespace-separated words
     /// and how many values hold them (seed composes text from them, so LIKE patterns match).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -568,6 +624,44 @@ pub struct ColumnProfile {
     /// their character classes from their first and last 2 KB, never read whole.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub long_values: u64,
+}
+
+/// A map read with full nodes: entries inserted one by one in key order (as a file holds them)
+/// leave every node half empty, while building the map from the whole list packs them.
+fn packed<'de, D, K, V>(d: D) -> std::result::Result<BTreeMap<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de>,
+{
+    struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+    impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<K, V> {
+        type Value = BTreeMap<K, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries.into_iter().collect())
+        }
+    }
+    d.deserialize_map(Entries(std::marker::PhantomData))
+}
+
+/// A list read at its exact length: a growing list doubles its room, and per table and column
+/// the spare room is most of a 20,000-table snapshot's memory.
+fn exact<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<Vec<T>, D::Error> {
+    let mut v = Vec::<T>::deserialize(d)?;
+    v.shrink_to_fit();
+    Ok(v)
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -579,12 +673,47 @@ pub const QUANTILES: [f64; 7] = [0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 1.0];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TopValue {
-    /// Keyed hash of the value (hex).
-    pub hash: String,
+    pub hash: ValueHash,
     pub count: u64,
     /// The value itself, only with the raw-values opt-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+}
+
+/// A value's keyed hash, written as 16 hex digits (held as a number: a profile of 20,000
+/// tables holds hundreds of thousands of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ValueHash(pub u64);
+
+impl std::fmt::Display for ValueHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for ValueHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ValueHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ValueHash;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value hash of 16 hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<ValueHash, E> {
+                match u64::from_str_radix(v, 16) {
+                    Ok(h) if v.len() == 16 => Ok(ValueHash(h)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// Children per parent for one foreign key (declared on either side, or configured).
@@ -621,20 +750,22 @@ impl Snapshot {
     /// Serializes to compact JSON (a snapshot of thousands of tables stays small) and writes
     /// it atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut json = serde_json::to_vec(self).map_err(|e| Error::write(path, e))?;
-        json.push(b'\n');
-        crate::fsutil::write_atomically(path, &json)
+        crate::fsutil::write_with(path, |w| {
+            serde_json::to_writer(&mut *w, self)?;
+            w.write_all(b"\n")
+        })
     }
 
     /// Reads a snapshot, refusing files of another kind or a newer format with a clear message.
     pub fn read(path: &Path) -> Result<Snapshot> {
-        let (version, bytes) = read_header(path)?;
-        Snapshot::parse(path, version, &bytes)
+        let version = read_header(path)?;
+        Snapshot::parse(path, version)
     }
 
-    /// The snapshot in `bytes` (`path` and `version` from [`read_header`]), refusing another
-    /// format version.
-    fn parse(path: &Path, version: u32, bytes: &[u8]) -> Result<Snapshot> {
+    /// The snapshot at `path` (`version` from [`read_header`]), refusing another format
+    /// version. Parsed from a buffered reader, never held whole: the file of 20,000 tables is
+    /// 70 MB, and its bytes beside its parsed form would be memory for nothing.
+    fn parse(path: &Path, version: u32) -> Result<Snapshot> {
         if version > FORMAT_VERSION {
             return Err(Error::snapshot(
                 path,
@@ -653,7 +784,7 @@ impl Snapshot {
         }
         // Straight into the types (no JSON tree in between), on a stack that grows on the
         // heap: plans of 100-way joins nest deeper than the default recursion limit.
-        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let mut de = serde_json::Deserializer::from_reader(open(path)?);
         de.disable_recursion_limit();
         Snapshot::deserialize(serde_stacker::Deserializer::new(&mut de))
             .and_then(|s| de.end().map(|_| s))
@@ -667,8 +798,8 @@ impl Snapshot {
 
     /// Reads two snapshots for comparison; they must share a format version.
     pub fn read_pair(a: &Path, b: &Path) -> Result<(Snapshot, Snapshot)> {
-        let (va, bytes_a) = read_header(a)?;
-        let (vb, bytes_b) = read_header(b)?;
+        let va = read_header(a)?;
+        let vb = read_header(b)?;
         if va != vb {
             return Err(Error::Usage(format!(
                 "snapshots {} (format {va}) and {} (format {vb}) have different formats; hint: capture both with the same pgparity version",
@@ -676,10 +807,39 @@ impl Snapshot {
                 b.display()
             )));
         }
-        Ok((
-            Snapshot::parse(a, va, &bytes_a)?,
-            Snapshot::parse(b, vb, &bytes_b)?,
-        ))
+        Ok((Snapshot::parse(a, va)?, Snapshot::parse(b, vb)?))
+    }
+
+    /// Packs the per-table maps and lists as a read snapshot holds them (full map nodes, lists
+    /// at their length): a captured snapshot is built entry by entry and would otherwise hold
+    /// a fifth more memory than the same snapshot read from its file.
+    pub fn pack(&mut self) {
+        fn repack<V>(map: &mut BTreeMap<String, V>) {
+            *map = std::mem::take(map).into_iter().collect();
+        }
+        repack(&mut self.schema.tables);
+        repack(&mut self.schema.indexes);
+        repack(&mut self.schema.constraints);
+        repack(&mut self.statistics.tables);
+        repack(&mut self.statistics.columns);
+        for t in self.schema.tables.values_mut() {
+            t.columns.shrink_to_fit();
+        }
+        for c in self.schema.constraints.values_mut() {
+            c.columns.shrink_to_fit();
+            c.ref_columns.shrink_to_fit();
+        }
+        if let Some(p) = &mut self.profile {
+            repack(&mut p.tables);
+        }
+        // The capture's and profile's buffers are freed by now, but glibc keeps the pages of
+        // every thread's arena: hand them back, so two captures held for a comparison do not
+        // carry a third of their size in freed memory.
+        #[cfg(target_env = "gnu")]
+        // SAFETY: malloc_trim only releases free memory; it is safe to call at any time.
+        unsafe {
+            nix::libc::malloc_trim(0);
+        }
     }
 
     pub fn major_version(&self) -> i32 {
@@ -687,15 +847,9 @@ impl Snapshot {
     }
 }
 
-/// The file's bytes and format version, after checking it is valid JSON and a pgparity
-/// snapshot (one pass over the file that keeps nothing but those two fields).
-fn read_header(path: &Path) -> Result<(u32, Vec<u8>)> {
-    #[derive(Deserialize)]
-    struct Head {
-        format: Option<String>,
-        format_version: Option<u64>,
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
+/// The file opened for buffered reading, or an error naming it (with a hint when missing).
+fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>> {
+    let file = std::fs::File::open(path).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             "; hint: check the path, or write one with `pgparity snapshot`"
         } else {
@@ -706,7 +860,18 @@ fn read_header(path: &Path) -> Result<(u32, Vec<u8>)> {
             format!("cannot read: {}{hint}", crate::error::io_message(&e)),
         )
     })?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    Ok(std::io::BufReader::with_capacity(1 << 16, file))
+}
+
+/// The file's format version, after checking it is valid JSON and a pgparity snapshot (one
+/// streaming pass over the file that keeps nothing but those two fields).
+fn read_header(path: &Path) -> Result<u32> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+        format_version: Option<u64>,
+    }
+    let mut de = serde_json::Deserializer::from_reader(open(path)?);
     de.disable_recursion_limit();
     let head = Head::deserialize(serde_stacker::Deserializer::new(&mut de))
         .and_then(|h| de.end().map(|_| h));
@@ -735,5 +900,5 @@ fn read_header(path: &Path) -> Result<(u32, Vec<u8>)> {
             "corrupt snapshot: no format_version; hint: capture it again",
         )
     })?;
-    Ok((version as u32, bytes))
+    Ok(version as u32)
 }

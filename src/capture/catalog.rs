@@ -419,8 +419,8 @@ impl Reader<'_> {
             not_null: bool,
             default: Option<String>,
             collation: Option<String>,
-            identity: String,
-            generated: String,
+            identity: crate::snapshot::Identity,
+            generated: crate::snapshot::Generated,
         }
         let columns: Vec<C> = self
             .rows(
@@ -841,7 +841,7 @@ impl Reader<'_> {
             correlation: Option<f64>,
             top_freq: Option<f64>,
         }
-        let mut columns: BTreeMap<String, BTreeMap<String, ColumnStats>> = BTreeMap::new();
+        let mut columns: BTreeMap<String, BTreeMap<String, Box<ColumnStats>>> = BTreeMap::new();
         for c in self
             .rows::<C>(
                 "statistics.columns",
@@ -854,13 +854,13 @@ impl Reader<'_> {
         {
             columns.entry(c.table).or_default().insert(
                 c.column,
-                ColumnStats {
+                Box::new(ColumnStats {
                     null_frac: c.null_frac,
                     n_distinct: c.n_distinct,
                     avg_width: c.avg_width,
                     correlation: c.correlation,
                     top_freq: c.top_freq,
-                },
+                }),
             );
         }
         Statistics { tables, columns }

@@ -14,7 +14,7 @@
 use super::{each_key, Sides};
 use crate::finding::{Category, Finding, Severity};
 use crate::profile::classes;
-use crate::snapshot::{
+use crate::snapshot::{ValueHash, ValueKind, 
     ColumnProfile, ConstraintKind, Profile, RelationshipProfile, Snapshot, TableProfile,
 };
 
@@ -81,7 +81,7 @@ fn bytes(x: f64) -> String {
 }
 
 fn value(c: &ColumnProfile, x: f64) -> String {
-    if c.kind == "temporal" && x.abs() > 1e6 {
+    if c.kind == ValueKind::Temporal && x.abs() > 1e6 {
         chrono::DateTime::from_timestamp(x as i64, 0)
             .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|| x.to_string())
@@ -172,7 +172,7 @@ fn key_columns(snap: &Snapshot) -> std::collections::HashSet<(&str, &str)> {
     }
     for (name, t) in &snap.schema.tables {
         for c in &t.columns {
-            let generated = !c.identity.is_empty()
+            let generated = c.identity.is_identity()
                 || c.default
                     .as_deref()
                     .is_some_and(|d| d.starts_with("nextval("));
@@ -389,25 +389,25 @@ fn distribution(
                 );
             }
         }
-    } else if same_key && a.categorical && b.categorical && a.kind == "text" {
+    } else if same_key && a.categorical && b.categorical && a.kind == ValueKind::Text {
         // Enum-like text: numbers and times differ between environments by nature.
-        let seen: std::collections::BTreeMap<&str, u64> =
-            a.top.iter().map(|t| (t.hash.as_str(), t.count)).collect();
-        let missing: Vec<(&str, u64)> = b
+        let seen: std::collections::BTreeMap<ValueHash, u64> =
+            a.top.iter().map(|t| (t.hash, t.count)).collect();
+        let missing: Vec<(ValueHash, u64)> = b
             .top
             .iter()
             .filter(|v| {
                 // A value's certain absence matters where values repeat (statuses, codes);
                 // in free text (names, addresses) each value is its own and says nothing.
                 t.absent(
-                    seen.get(v.hash.as_str()).copied().unwrap_or(0),
+                    seen.get(&v.hash).copied().unwrap_or(0),
                     na,
                     v.count,
                     nb,
                     left_complete && enum_like(b),
                 )
             })
-            .map(|v| (v.hash.as_str(), v.count))
+            .map(|v| (v.hash, v.count))
             .collect();
         if !missing.is_empty() {
             let total: u64 = missing.iter().map(|m| m.1).sum();
@@ -516,7 +516,7 @@ fn category_shape(
     b: &ColumnProfile,
     out: &mut Vec<Finding>,
 ) {
-    if !(a.categorical && b.categorical && a.kind == "text") || a.top.is_empty() || b.top.is_empty()
+    if !(a.categorical && b.categorical && a.kind == ValueKind::Text) || a.top.is_empty() || b.top.is_empty()
     {
         return;
     }
@@ -646,7 +646,7 @@ fn magnitude(
     left_complete: bool,
     out: &mut Vec<Finding>,
 ) {
-    if a.kind != "number" || b.quantiles.len() != 7 {
+    if a.kind != ValueKind::Number || b.quantiles.len() != 7 {
         return;
     }
     let (Some(amin), Some(amax), Some(bmin), Some(bmax)) = (a.min, a.max, b.min, b.max) else {

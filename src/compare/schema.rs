@@ -600,10 +600,12 @@ fn tables(s: &Sides, out: &mut Vec<Finding>, name: &str, a: &Table, b: &Table) {
                 }
                 if x.identity != y.identity || x.generated != y.generated {
                     let d = |c: &crate::snapshot::Column| {
-                        match (c.identity.as_str(), c.generated.as_str()) {
-                            ("a", _) => "identity always",
-                            ("d", _) => "identity by default",
-                            (_, "s") => "generated stored",
+                        use crate::snapshot::{Generated, Identity};
+                        match (c.identity, c.generated) {
+                            (Identity::Always, _) => "identity always",
+                            (Identity::ByDefault, _) => "identity by default",
+                            (_, Generated::Stored) => "generated stored",
+                            (_, Generated::Virtual) => "generated virtual",
                             _ => "plain",
                         }
                         .to_string()

@@ -10,7 +10,7 @@ use datasketches::hll::{HllSketch, HllType};
 use siphasher::sip::SipHasher13;
 
 use super::classes::{classify, CLASSES};
-use crate::snapshot::{ColumnProfile, Estimate, TopValue, QUANTILES};
+use crate::snapshot::{ColumnProfile, Estimate, TopValue, ValueKind, QUANTILES};
 
 /// Distinct words counted per text column (raw-values opt-in only), and how many are kept.
 const WORDS_CAP: usize = 20_000;
@@ -37,17 +37,18 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn name(self) -> &'static str {
+    /// The kind the profile records.
+    pub fn value_kind(self) -> ValueKind {
         match self {
-            Kind::Number => "number",
-            Kind::Temporal => "temporal",
-            Kind::Text | Kind::Char => "text",
-            Kind::Bytea => "bytea",
-            Kind::Boolean => "boolean",
-            Kind::Enum => "enum",
-            Kind::Json => "json",
-            Kind::Array => "array",
-            Kind::Other => "other",
+            Kind::Number => ValueKind::Number,
+            Kind::Temporal => ValueKind::Temporal,
+            Kind::Text | Kind::Char => ValueKind::Text,
+            Kind::Bytea => ValueKind::Bytea,
+            Kind::Boolean => ValueKind::Boolean,
+            Kind::Enum => ValueKind::Enum,
+            Kind::Json => ValueKind::Json,
+            Kind::Array => ValueKind::Array,
+            Kind::Other => ValueKind::Other,
         }
     }
 }
@@ -480,7 +481,7 @@ impl ColumnAcc {
         let top = top
             .into_iter()
             .map(|(h, count)| TopValue {
-                hash: format!("{h:016x}"),
+                hash: crate::snapshot::ValueHash(h),
                 count,
                 raw: self.raw.get(&h).cloned(),
             })
@@ -494,7 +495,7 @@ impl ColumnAcc {
         }
         let numeric = matches!(self.kind, Kind::Number | Kind::Temporal) && self.min.is_finite();
         ColumnProfile {
-            kind: self.kind.name().into(),
+            kind: self.kind.value_kind(),
             rows: self.rows,
             nulls: self.nulls,
             null_rate_error: if fraction >= 1.0 || self.rows == 0 {
@@ -506,16 +507,16 @@ impl ColumnAcc {
             distinct: Some(distinct),
             min: numeric.then_some(self.min),
             max: numeric.then_some(self.max),
-            quantiles: self.numbers.quantiles(&QUANTILES),
-            length_bytes: self.len_bytes.quantiles(&QUANTILES),
-            length_chars: self.len_chars.quantiles(&QUANTILES),
+            quantiles: self.numbers.quantiles(&QUANTILES).into(),
+            length_bytes: self.len_bytes.quantiles(&QUANTILES).into(),
+            length_chars: self.len_chars.quantiles(&QUANTILES).into(),
             classes,
             top,
             categorical,
             labels: self.labels,
             json_keys: self.json_keys.into_iter().collect(),
-            json_depth: self.json_depth.quantiles(&QUANTILES),
-            array_length: self.array_len.quantiles(&QUANTILES),
+            json_depth: self.json_depth.quantiles(&QUANTILES).into(),
+            array_length: self.array_len.quantiles(&QUANTILES).into(),
             words: {
                 let mut w: Vec<(String, u64)> = self.words.into_iter().collect();
                 w.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

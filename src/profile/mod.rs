@@ -553,7 +553,7 @@ async fn profile_table(
     let columns = accs
         .into_par_iter()
         .zip(kinds.par_iter())
-        .map(|(acc, (name, _))| (name.clone(), acc.finish(fraction)))
+        .map(|(acc, (name, _))| (name.clone(), Box::new(acc.finish(fraction))))
         .collect::<BTreeMap<_, _>>();
     let rows = if exact {
         rows_read as f64

@@ -161,7 +161,7 @@ fn plots(r: &Report, f: &Finding) -> String {
     match r.details.get(&f.id) {
         Some(Detail::Column { left, right }) => {
             let (a, b) = (left.as_deref(), right.as_deref());
-            let temporal = a.or(b).is_some_and(|c| c.kind == "temporal");
+            let temporal = a.or(b).is_some_and(|c| c.kind == crate::snapshot::ValueKind::Temporal);
             fn seven(v: &[f64]) -> Option<&[f64]> {
                 (v.len() == QUANTILES.len()).then_some(v)
             }

@@ -118,7 +118,6 @@ impl Detail {
                     p.and_then(|p| p.tables.get(&table))
                         .and_then(|t| t.columns.get(&column))
                         .cloned()
-                        .map(Box::new)
                 };
                 Some(Detail::Column {
                     left: get(lp),

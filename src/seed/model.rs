@@ -1136,7 +1136,7 @@ fn build_once(
         let mut columns = Vec::new();
         let mut unsupported = None;
         for col in &t.columns {
-            if col.generated == "s" {
+            if col.generated.is_generated() {
                 continue;
             }
             let object = format!("{name}.{}", crate::sql::ident(&col.name));
@@ -1151,7 +1151,7 @@ fn build_once(
                 }
             }
             let kind = crate::profile::kind_of(&col.data_type, col.type_kind, snap);
-            let p = tp.columns.get(&col.name);
+            let p = tp.columns.get(&col.name).map(|c| &**c);
             let in_key = table_keys.iter().find(|k| k.contains(&col.name));
             let gen = if left_null.contains(&col.name) && !fk_of_col.contains_key(&col.name) {
                 Gen::Null

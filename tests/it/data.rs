@@ -327,7 +327,7 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
     assert_eq!(p.tables["public.wide"].columns["c1599"].nulls, 1);
     assert_eq!(p.tables["public.empty_t"].rows, 0.0);
     let odd = &p.tables["public.\"Mixed Case \"\"Quoted\"\" ü\""];
-    assert_eq!(odd.columns["r"].kind, "other");
+    assert_eq!(odd.columns["r"].kind.as_str(), "other");
     assert_eq!(odd.columns["b"].length_bytes.last(), Some(&2.0));
     assert_eq!(odd.columns["a"].array_length.last(), Some(&3.0));
     assert_eq!(odd.columns["j"].json_depth.last(), Some(&3.0));
