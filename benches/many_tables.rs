@@ -7,7 +7,9 @@
 //!
 //! Each figure is the median of 3 interleaved runs with the min–max; the reference, run in
 //! the same loop, is `pg_dump --data-only` of the same database (reads every row of every
-//! table, as the profile does) and, for seed, `psql` loading that dump into the same tables. Goals (issue 15):
+//! table, as the profile does) and, for seed, `psql` loading that dump into the same tables
+//! (emptied) and, as seed creates its tables too, `psql` restoring a whole plain dump (schema,
+//! rows, keys) into an empty database. Goals (issue 15):
 //! snapshot ≤ 10 MB, peak memory < 300 MB for every command, check ≤ 3 s, diff < 1 s, seed
 //! within 1.5× of the COPY load. Under `cargo test` it runs a 20-table smoke version.
 
@@ -142,12 +144,17 @@ fn main() {
             .args(["-p", &cluster.port.to_string(), "-U", "postgres"]);
         c
     };
-    let (mut snapshot, mut check, mut diff, mut seed) = (
+    let (mut snapshot, mut check, mut diff, mut seed, mut seed_full) = (
         Figure::new("snapshot"),
         Figure::new("check live vs live"),
         Figure::new("diff"),
         Figure::new("seed --create-schema"),
+        Figure::new("(the same seed)"),
     );
+    // A second reference for seed, which creates the tables too: the whole database (schema,
+    // rows by COPY, keys) restored from a plain pg_dump into an empty database.
+    let full = dir.path().join("full.sql");
+    measure(pg(&pg_dump).args(["-d", "many", "-f"]).arg(&full));
     for run in 0..runs {
         // The reference first, then ours, interleaved run by run.
         let (dump_t, _) = measure(
@@ -202,6 +209,14 @@ fn main() {
                 .arg(&dump),
         );
         seed.reference.push(load_t.as_secs_f64());
+        let c = format!("restore_{run}");
+        cluster
+            .execute("postgres", &format!("CREATE DATABASE {c} TEMPLATE template0"))
+            .unwrap();
+        let (restore_t, _) = measure(pg(&psql).args(["-q", "-d", &c, "-f"]).arg(&full));
+        seed_full.times.push(seed.times[run]);
+        seed_full.reference.push(restore_t.as_secs_f64());
+        seed_full.peak = seed.peak;
     }
     let size = std::fs::metadata(&snap).unwrap().len();
     println!(
@@ -211,6 +226,7 @@ fn main() {
     check.print("pg_dump --data-only");
     diff.print("");
     seed.print("COPY load of the same rows (psql -f dump)");
+    seed_full.print("restore of schema, rows and keys (psql -f full dump)");
     println!(
         "snapshot size           {:.2} MB ({:.1} KB per table)",
         size as f64 / 1048576.0,

@@ -118,7 +118,7 @@ pub struct Finding {
     pub weight: Option<f64>,
     /// Both plans, normalized, for a query that plans differently (for drawing side by side).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plans: Option<Box<crate::plan::PlanPair>>,
+    pub plans: Option<Box<crate::snapshot::plan::PlanPair>>,
 }
 
 /// One reason a difference exists, with its evidence and the findings of other layers it links to.

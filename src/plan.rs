@@ -7,118 +7,15 @@
 //! (a bounded pool), each with its own statement_timeout for planning.
 
 use std::collections::BTreeMap;
-use std::hash::Hasher;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::capture::{CaptureOptions, Target};
 use crate::corpus::Query;
 use crate::progress::Progress;
 use crate::snapshot::Problem;
-
-/// One plan node, as far as the shape goes (plus the planner's estimates, for messages).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanNode {
-    pub node_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relation: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub join_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
-    pub rows: f64,
-    pub cost: f64,
-    /// Rows the node returned (EXPLAIN ANALYZE only), per loop times loops.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actual_rows: Option<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub children: Vec<PlanNode>,
-}
-
-impl PlanNode {
-    fn from_json(v: &serde_json::Value) -> PlanNode {
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(String::from);
-        let relation = s("Relation Name").map(|r| match s("Schema") {
-            Some(schema) => format!("{schema}.{r}"),
-            None => r,
-        });
-        PlanNode {
-            node_type: s("Node Type").unwrap_or_default(),
-            relation,
-            index: s("Index Name"),
-            join_type: s("Join Type"),
-            strategy: s("Strategy"),
-            rows: v.get("Plan Rows").and_then(|x| x.as_f64()).unwrap_or(0.0),
-            cost: v.get("Total Cost").and_then(|x| x.as_f64()).unwrap_or(0.0),
-            actual_rows: v.get("Actual Rows").and_then(|x| x.as_f64()).map(|r| {
-                r * v
-                    .get("Actual Loops")
-                    .and_then(|x| x.as_f64())
-                    .unwrap_or(1.0)
-            }),
-            children: v
-                .get("Plans")
-                .and_then(|p| p.as_array())
-                .map(|a| a.iter().map(PlanNode::from_json).collect())
-                .unwrap_or_default(),
-        }
-    }
-
-    /// The shape as text: node types, relations, indexes, join types and strategies.
-    pub fn shape(&self) -> String {
-        let mut s = self.node_type.clone();
-        for part in [&self.join_type, &self.strategy].into_iter().flatten() {
-            s.push_str(&format!(" {part}"));
-        }
-        if let Some(r) = &self.relation {
-            s.push_str(&format!(" on {r}"));
-        }
-        if let Some(i) = &self.index {
-            s.push_str(&format!(" using {i}"));
-        }
-        if !self.children.is_empty() {
-            s.push_str(" [");
-            s.push_str(
-                &self
-                    .children
-                    .iter()
-                    .map(PlanNode::shape)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            s.push(']');
-        }
-        s
-    }
-
-    pub fn fingerprint(&self) -> String {
-        let mut h = siphasher::sip::SipHasher13::new_with_keys(0x7067_7061_7269_7479, 0x706c_616e);
-        h.write(self.shape().as_bytes());
-        format!("{:016x}", h.finish())
-    }
-
-    /// Relations read under this node.
-    pub fn relations(&self) -> std::collections::BTreeSet<String> {
-        let mut out = std::collections::BTreeSet::new();
-        self.walk(&mut |n| {
-            if let Some(r) = &n.relation {
-                out.insert(r.clone());
-            }
-        });
-        out
-    }
-
-    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a PlanNode)) {
-        f(self);
-        for c in &self.children {
-            c.walk(f);
-        }
-    }
-}
+pub use crate::snapshot::plan::{Counterfactual, PlanNode, PlanPair, PlannedQuery};
 
 /// How the corpus is planned.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,53 +60,6 @@ impl WritePolicy {
     }
 }
 
-/// Both sides' plans of one query, as a plan finding carries them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanPair {
-    pub left: Option<PlanNode>,
-    pub right: Option<PlanNode>,
-}
-
-/// One corpus query's plan on one side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlannedQuery {
-    pub kind: String,
-    pub params: usize,
-    /// The statement as planned, so a snapshot can replay its corpus on another server.
-    #[serde(default)]
-    pub sql: String,
-    /// Share of the workload's total execution time (a corpus from pg_stat_statements).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Parameter values it was planned with (`custom_values`), from the query's values file.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parse_error: Option<String>,
-    /// `plain`, `generic_plan` (16+), `prepare` (EXPLAIN EXECUTE with NULLs, forced generic
-    /// plan), `custom_values` (EXPLAIN EXECUTE with the values file's values, forced custom
-    /// plan, any version) or `refused`.
-    pub method: String,
-    /// True when the plan carries EXPLAIN ANALYZE's actual rows.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub analyzed: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<PlanNode>,
-    /// The server's error, when the query could not be planned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The same query re-planned here with the other side's planner settings (`SET LOCAL`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub counterfactual: Option<Counterfactual>,
-    /// The same query re-planned here steered toward the other side's plan (`enable_* = off`
-    /// for what only this side's plan uses): a cost tie shows as a converged shape at almost
-    /// the same cost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub steered: Option<Counterfactual>,
-}
-
 impl PlannedQuery {
     /// The query as a corpus entry again (to replay a snapshot's corpus on a live server).
     pub fn to_query(&self, path: &str) -> Query {
@@ -224,18 +74,6 @@ impl PlannedQuery {
             values: self.values.clone(),
         }
     }
-}
-
-/// A re-plan with other settings: which, the shape and the cost it gave.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Counterfactual {
-    /// `name = value` as applied.
-    pub settings: Vec<String>,
-    pub fingerprint: Option<String>,
-    /// The re-planned total cost, without the penalty PostgreSQL 17 and older add for a
-    /// disabled node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
 }
 
 /// PostgreSQL 17 and older add this to the cost of every node a disabled `enable_*` forces.

@@ -13,7 +13,7 @@
 
 use super::{each_key, Sides};
 use crate::finding::{Category, Finding, Severity};
-use crate::profile::classes;
+use crate::snapshot::classes;
 use crate::snapshot::{ValueHash, ValueKind, 
     ColumnProfile, ConstraintKind, Profile, RelationshipProfile, Snapshot, TableProfile,
 };
@@ -327,6 +327,10 @@ fn encodings(
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column's two profiles with their context; a struct would only rename them"
+)]
 fn distribution(
     s: &Sides,
     object: &str,

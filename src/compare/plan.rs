@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{each_key, Sides};
 use crate::finding::{Category, Cause, Finding, Severity};
-use crate::plan::{PlanNode, PlanPair, PlannedQuery};
+use crate::snapshot::plan::{PlanNode, PlanPair, PlannedQuery};
 
 /// A steered re-plan that reaches the other side's shape within this share of the cost the
 /// planner chose is a cost tie: which plan wins depends on ANALYZE's sample, not on the data.

@@ -13,6 +13,10 @@ fn schema_finding(sev: Severity, object: &str, aspect: &str) -> Finding {
 }
 
 /// Pushes "X exists only in one side" findings.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a finding's fields, named at each call site"
+)]
 fn presence(
     s: &Sides,
     out: &mut Vec<Finding>,
@@ -42,6 +46,10 @@ fn presence(
     );
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a finding's fields, named at each call site"
+)]
 fn changed(
     s: &Sides,
     out: &mut Vec<Finding>,

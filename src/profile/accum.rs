@@ -9,49 +9,13 @@ use datasketches::common::NumStdDev;
 use datasketches::hll::{HllSketch, HllType};
 use siphasher::sip::SipHasher13;
 
-use super::classes::{classify, CLASSES};
-use crate::snapshot::{ColumnProfile, Estimate, TopValue, ValueKind, QUANTILES};
+use crate::snapshot::classes::{classify, CLASSES};
+use crate::snapshot::measure::Kind;
+use crate::snapshot::{ColumnProfile, Estimate, TopValue, QUANTILES};
 
 /// Distinct words counted per text column (raw-values opt-in only), and how many are kept.
 const WORDS_CAP: usize = 20_000;
 const WORDS_KEPT: usize = 500;
-
-/// What the server sends for a column, and so how it is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Number,
-    /// Seconds since 1970 (or since midnight, or in an interval).
-    Temporal,
-    Text,
-    /// character(n): sent blank-padded, measured without the padding (as `::text` would).
-    Char,
-    /// `length:md5` of the value.
-    Bytea,
-    Boolean,
-    Enum,
-    Json,
-    /// `cardinality:md5` of the value.
-    Array,
-    /// md5 of the text form.
-    Other,
-}
-
-impl Kind {
-    /// The kind the profile records.
-    pub fn value_kind(self) -> ValueKind {
-        match self {
-            Kind::Number => ValueKind::Number,
-            Kind::Temporal => ValueKind::Temporal,
-            Kind::Text | Kind::Char => ValueKind::Text,
-            Kind::Bytea => ValueKind::Bytea,
-            Kind::Boolean => ValueKind::Boolean,
-            Kind::Enum => ValueKind::Enum,
-            Kind::Json => ValueKind::Json,
-            Kind::Array => ValueKind::Array,
-            Kind::Other => ValueKind::Other,
-        }
-    }
-}
 
 /// Distinct values counted exactly up to this many, then by HyperLogLog.
 const EXACT_DISTINCT_CAP: usize = 100_000;

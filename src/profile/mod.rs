@@ -6,7 +6,6 @@
 //! recorded problem and the run goes on.
 
 pub(crate) mod accum;
-pub mod classes;
 mod copytext;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -23,9 +22,10 @@ use crate::capture::{self, CaptureOptions, Target};
 use crate::progress::Progress;
 use crate::snapshot::{
     ConstraintKind, Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableKind,
-    TableProfile, TypeKind, FANOUT_QUANTILES,
+    TableProfile, FANOUT_QUANTILES,
 };
-use accum::{ColumnAcc, Kind};
+use crate::snapshot::measure::{kind_of, Kind};
+use accum::ColumnAcc;
 
 /// How profiling behaves.
 #[derive(Debug, Clone)]
@@ -114,43 +114,6 @@ fn keys(secret: Option<&str>) -> ((u64, u64), String) {
 
 /// Identifiers in generated SQL, quoted by the one quoter.
 pub(crate) use crate::sql::ident;
-
-pub(crate) fn kind_of(data_type: &str, type_kind: TypeKind, snap: &Snapshot) -> Kind {
-    if data_type.ends_with("[]") {
-        return Kind::Array;
-    }
-    if type_kind == TypeKind::Enum {
-        return Kind::Enum;
-    }
-    if type_kind == TypeKind::Domain {
-        let base = snap
-            .schema
-            .types
-            .iter()
-            .find(|(k, _)| *k == data_type || k.ends_with(&format!(".{data_type}")))
-            .and_then(|(_, t)| t.base_type.clone());
-        return match base {
-            Some(b) => kind_of(&b, TypeKind::Base, snap),
-            None => Kind::Other,
-        };
-    }
-    let base = data_type.split('(').next().unwrap_or(data_type).trim();
-    match base {
-        "smallint" | "integer" | "bigint" | "real" | "double precision" | "numeric" => Kind::Number,
-        "date"
-        | "timestamp without time zone"
-        | "timestamp with time zone"
-        | "time without time zone"
-        | "time with time zone"
-        | "interval" => Kind::Temporal,
-        "character" => Kind::Char,
-        "text" | "character varying" | "name" | "citext" | "\"char\"" => Kind::Text,
-        "bytea" => Kind::Bytea,
-        "boolean" => Kind::Boolean,
-        "json" | "jsonb" => Kind::Json,
-        _ => Kind::Other,
-    }
-}
 
 /// Text values longer than this (in bytes) are measured without being sent whole: the server
 /// sends their byte and character lengths and their first and last 2 KB (the classes are read
@@ -598,16 +561,30 @@ async fn read_table(
     let ncols = kinds.len().max(1);
     // Reading and measuring overlap: full batches go to a measuring thread (columns in
     // parallel on rayon) while the next batch streams in. Two batches in flight bound memory.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<copytext::Batch>(2);
-    let worker = std::thread::spawn(move || {
-        let mut accs = accs;
-        for batch in rx {
-            accs.par_iter_mut()
-                .zip(batch.columns.par_iter())
-                .for_each(|(a, c)| a.update(c));
-        }
-        accs
-    });
+    // The thread starts with the first full batch: a small table (one batch) is measured
+    // right here, as a thread and a parallel pass per table cost more than its rows.
+    type Measuring = (
+        std::sync::mpsc::SyncSender<copytext::Batch>,
+        std::thread::JoinHandle<Vec<ColumnAcc>>,
+    );
+    let mut accs = Some(accs);
+    let mut measuring: Option<Measuring> = None;
+    let mut send = |batch: copytext::Batch, accs: &mut Option<Vec<ColumnAcc>>| {
+        let (tx, _) = measuring.get_or_insert_with(|| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<copytext::Batch>(2);
+            let mut accs = accs.take().expect("accumulators");
+            let worker = std::thread::spawn(move || {
+                for batch in rx {
+                    accs.par_iter_mut()
+                        .zip(batch.columns.par_iter())
+                        .for_each(|(a, c)| a.update(c));
+                }
+                accs
+            });
+            (tx, worker)
+        });
+        tokio::task::block_in_place(|| tx.send(batch)).ok();
+    };
     let mut batch = copytext::Batch::new(ncols);
     let mut pending: Vec<u8> = Vec::new();
     let mut rows = 0u64;
@@ -636,13 +613,24 @@ async fn read_table(
         if batch.rows >= 65_536 || batch.bytes() >= 32 << 20 {
             rows += batch.rows as u64;
             let full = std::mem::replace(&mut batch, copytext::Batch::new(ncols));
-            tokio::task::block_in_place(|| tx.send(full)).ok();
+            send(full, &mut accs);
         }
     }
     rows += batch.rows as u64;
-    tokio::task::block_in_place(|| tx.send(batch)).ok();
-    drop(tx);
-    let accs = tokio::task::block_in_place(|| worker.join()).expect("measuring thread");
+    let accs = match (measuring, accs) {
+        (None, Some(mut accs)) => {
+            for (a, c) in accs.iter_mut().zip(&batch.columns) {
+                a.update(c);
+            }
+            accs
+        }
+        (Some((tx, worker)), _) => {
+            tokio::task::block_in_place(|| tx.send(batch)).ok();
+            drop(tx);
+            tokio::task::block_in_place(|| worker.join()).expect("measuring thread")
+        }
+        (None, None) => unreachable!("the accumulators are here or on the measuring thread"),
+    };
     match failure {
         Some(e) => Err(e),
         None => Ok((accs, rows)),

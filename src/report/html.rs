@@ -9,7 +9,7 @@ use std::fmt::Write;
 use super::svg;
 use super::{status_label, Detail, Report};
 use crate::finding::{Category, Finding, Severity};
-use crate::plan::PlanNode;
+use crate::snapshot::plan::PlanNode;
 use crate::policy::{Evaluated, Status};
 use crate::snapshot::QUANTILES;
 

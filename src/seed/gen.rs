@@ -73,7 +73,7 @@ pub enum Temporal {
     Interval,
 }
 
-/// Character-class shares of non-NULL text values (see `profile::classes`).
+/// Character-class shares of non-NULL text values (see `snapshot::classes`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Classes {
     pub empty: f64,
@@ -579,8 +579,8 @@ mod tests {
             (10.0, 15.0, 30.0, 40.0)
         );
         for (class, f) in FRAGMENTS {
-            let m = crate::profile::classes::classify(&format!("ab{f}cd"));
-            let bit = crate::profile::classes::CLASSES
+            let m = crate::snapshot::classes::classify(&format!("ab{f}cd"));
+            let bit = crate::snapshot::classes::CLASSES
                 .iter()
                 .position(|c| *c == class)
                 .unwrap();

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::checks::{self, Rule};
 use super::gen::{name_id, Base, Classes, Curve, Temporal, Values, FRAGMENTS};
 use crate::error::{Error, Result};
-use crate::profile::accum::Kind;
+use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{
     ColumnProfile, ConstraintKind, Problem, Snapshot, TableKind, TableProfile, TypeKind,
     FANOUT_QUANTILES, QUANTILES,
@@ -1150,7 +1150,7 @@ fn build_once(
                     merge(&mut rule, r);
                 }
             }
-            let kind = crate::profile::kind_of(&col.data_type, col.type_kind, snap);
+            let kind = kind_of(&col.data_type, col.type_kind, snap);
             let p = tp.columns.get(&col.name).map(|c| &**c);
             let in_key = table_keys.iter().find(|k| k.contains(&col.name));
             let gen = if left_null.contains(&col.name) && !fk_of_col.contains_key(&col.name) {

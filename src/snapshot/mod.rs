@@ -1,6 +1,16 @@
 //! The snapshot: one environment's capture as a plain, versioned, self-describing JSON file.
 //! Maps are `BTreeMap` so files and comparisons are deterministic. No raw data value and no
 //! password is ever stored here. The format is documented in docs/snapshot-format.md.
+//!
+//! The snapshot is a pure contract: this module and its children (`plan`, `classes`) import
+//! nothing that opens a connection, so every stage (capture, profile, compare, report, seed)
+//! can use them without reaching into another stage (`measure` says how a column is measured
+//! and drawn, for the profile and seed alike). A test below holds `compare/`, `report/`,
+//! `finding.rs`, `policy.rs` and this folder to that rule.
+
+pub mod classes;
+pub mod measure;
+pub mod plan;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,7 +37,7 @@ pub struct Snapshot {
     pub profile: Option<Profile>,
     /// Corpus query path → its plan here (absent without a corpus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plans: Option<BTreeMap<String, crate::plan::PlannedQuery>>,
+    pub plans: Option<BTreeMap<String, plan::PlannedQuery>>,
     /// What could not be read, and why; the run went on without it.
     #[serde(default)]
     pub problems: Vec<Problem>,
@@ -901,4 +911,83 @@ fn read_header(path: &Path) -> Result<u32> {
         )
     })?;
     Ok(version as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pure modules import no module that connects to a database (nor the client library),
+    /// so the snapshot, the comparison and the report stay usable on files alone.
+    #[test]
+    fn pure_modules_import_nothing_that_connects() {
+        const CONNECTING: [&str; 11] = [
+            "capture", "profile", "plan", "seed", "run", "cluster", "workload", "corpus", "demo",
+            "cli", "tls",
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        for dir in ["compare", "report", "snapshot"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                files.push(e.unwrap().path());
+            }
+        }
+        files.push(root.join("finding.rs"));
+        files.push(root.join("policy.rs"));
+        let mut found = Vec::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            // Library code only: a file's tests (at its end) may use what they like.
+            let library = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (n, line) in library.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                let bad = code.contains("tokio_postgres")
+                    || code.contains("tokio::")
+                    || CONNECTING.iter().any(|m| {
+                        code.contains(&format!("crate::{m}::"))
+                            || code.contains(&format!("crate::{m};"))
+                            || (code.contains("crate::{")
+                                && code
+                                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                                    .any(|w| w == *m))
+                    });
+                if bad {
+                    found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(files.len() > 10, "read {} files", files.len());
+        assert!(found.is_empty(), "pure modules import connecting ones:\n{}", found.join("\n"));
+    }
+
+    #[test]
+    fn value_hashes_keep_their_sixteen_hex_digits_and_refuse_others() {
+        let t: TopValue = serde_json::from_str(r#"{"hash":"00ff0000000000a1","count":3}"#).unwrap();
+        assert_eq!(t.hash, ValueHash(0x00ff_0000_0000_00a1));
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"hash":"00ff0000000000a1","count":3}"#
+        );
+        for bad in [r#""ff""#, r#""zzzzzzzzzzzzzzzz""#, "12", r#""00ff0000000000a1ff""#] {
+            assert!(serde_json::from_str::<ValueHash>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn packed_maps_and_exact_lists_read_what_was_written() {
+        // Entries out of order and a repeated key: the same map as inserting one by one.
+        let json = r#"{"b":{"null_frac":0.5,"n_distinct":2,"avg_width":4,"correlation":null},
+                       "a":{"null_frac":0,"n_distinct":-1,"avg_width":8,"correlation":1},
+                       "b":{"null_frac":0.25,"n_distinct":3,"avg_width":4,"correlation":null}}"#;
+        #[derive(Deserialize)]
+        struct M(#[serde(deserialize_with = "packed")] BTreeMap<String, ColumnStats>);
+        let M(m) = serde_json::from_str(json).unwrap();
+        let inserted: BTreeMap<String, ColumnStats> = serde_json::from_str(json).unwrap();
+        assert_eq!(m, inserted);
+        assert_eq!(m["b"].null_frac, 0.25);
+        #[derive(Deserialize)]
+        struct L(#[serde(deserialize_with = "exact")] Vec<u32>);
+        let L(v) = serde_json::from_str("[1,2,3,4,5]").unwrap();
+        assert_eq!((v.as_slice(), v.capacity()), (&[1, 2, 3, 4, 5][..], 5));
+    }
 }
