@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::capture::Target;
 use crate::config::{self, Config};
@@ -48,6 +48,13 @@ enum Command {
     Seed(SeedArgs),
     /// Run the check on two throwaway local clusters with planted differences
     Demo(DemoArgs),
+    /// Print a completion script for a shell (e.g. `pgparity completions bash > /etc/bash_completion.d/pgparity`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page in roff (e.g. `pgparity man > pgparity.1; man ./pgparity.1`)
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -413,7 +420,11 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line; returns the exit code (0 or 1), or an error (exit 2).
 pub fn run_cli(cli: Cli) -> Result<u8> {
-    let config = Config::load(cli.config.as_deref())?;
+    // Completions and the man page come from the definitions above: no configuration read.
+    let config = match &cli.command {
+        Command::Completions { .. } | Command::Man => Config::default(),
+        _ => Config::load(cli.config.as_deref())?,
+    };
     let progress = Spinners::new();
     match cli.command {
         Command::Snapshot(a) => {
@@ -563,6 +574,20 @@ pub fn run_cli(cli: Cli) -> Result<u8> {
             crate::fsutil::write_atomically(&a.html, html.as_bytes())?;
             let shown = std::fs::canonicalize(&a.html).unwrap_or(a.html.clone());
             eprintln!("wrote the HTML report: {}", shown.display());
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "pgparity", &mut out);
+            crate::fsutil::write_atomically(std::path::Path::new("-"), &out)?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Error::Usage(format!("cannot render the man page: {e}")))?;
+            crate::fsutil::write_atomically(std::path::Path::new("-"), &out)?;
             Ok(0)
         }
     }
