@@ -211,7 +211,10 @@ fn main() {
         seed.reference.push(load_t.as_secs_f64());
         let c = format!("restore_{run}");
         cluster
-            .execute("postgres", &format!("CREATE DATABASE {c} TEMPLATE template0"))
+            .execute(
+                "postgres",
+                &format!("CREATE DATABASE {c} TEMPLATE template0"),
+            )
             .unwrap();
         let (restore_t, _) = measure(pg(&psql).args(["-q", "-d", &c, "-f"]).arg(&full));
         seed_full.times.push(seed.times[run]);

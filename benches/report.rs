@@ -100,7 +100,7 @@ fn main() {
         .hint("do something about it in staging");
         if cat == Category::Plan {
             f.causes = vec![Cause {
-                kind: "data".into(),
+                kind: pgparity::finding::CauseKind::Data,
                 evidence: "sizes differ".into(),
                 links: vec![format!("volume:public.t{i}")],
             }];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (PostgreSQL 15 and 17 server binaries, plus 13 and 18 for the
 # catalog-compatibility and schema-zoo tests; Debian's chromium for the HTML report test and libxml2-utils' xmllint for the
-# JUnit schema test), then runs clippy (warnings fail the run) and the whole suite (unit tests, the integration tests against real clusters, and
+# JUnit schema test), then checks style (cargo fmt --check, clippy with warnings as errors) and runs the whole suite (unit tests, the integration tests against real clusters, and
 # the benches in their quick smoke mode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +17,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 fi
-# Lints first: clippy's warnings fail the run (the toolchain's default profile carries clippy).
-if ! cargo clippy --version >/dev/null 2>&1; then
-  echo "error: the tests run clippy, which this toolchain lacks; install it with: rustup component add clippy" >&2
-  exit 2
-fi
+# Style first: rustfmt's and clippy's findings fail the run (the toolchain's default profile
+# carries both).
+for tool in fmt clippy; do
+  if ! cargo "$tool" --version >/dev/null 2>&1; then
+    echo "error: the tests run cargo $tool, which this toolchain lacks; install it with: rustup component add ${tool/fmt/rustfmt}" >&2
+    exit 2
+  fi
+done
+cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets "$@"

@@ -121,11 +121,50 @@ pub struct Finding {
     pub plans: Option<Box<crate::snapshot::plan::PlanPair>>,
 }
 
+/// What kind of difference explains a plan difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CauseKind {
+    /// A planner setting differs (and re-planning with the other side's value converged).
+    Setting,
+    /// An index, constraint or table differs.
+    Schema,
+    /// The planner's statistics differ.
+    Statistics,
+    /// A cost tie: the other plan costs almost the same here, so sampling decides.
+    StatisticsNoise,
+    /// The data differs (volumes, distributions).
+    Data,
+    /// The planner itself changed between majors.
+    PlannerVersion,
+    Unknown,
+}
+
+impl CauseKind {
+    /// The name in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CauseKind::Setting => "setting",
+            CauseKind::Schema => "schema",
+            CauseKind::Statistics => "statistics",
+            CauseKind::StatisticsNoise => "statistics-noise",
+            CauseKind::Data => "data",
+            CauseKind::PlannerVersion => "planner-version",
+            CauseKind::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for CauseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One reason a difference exists, with its evidence and the findings of other layers it links to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cause {
-    /// `setting`, `schema`, `statistics`, `data`, `planner-version` or `unknown`.
-    pub kind: String,
+    pub kind: CauseKind,
     pub evidence: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,

@@ -14,8 +14,8 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::capture::{CaptureOptions, Target};
 use crate::corpus::Query;
 use crate::progress::Progress;
-use crate::snapshot::Problem;
 pub use crate::snapshot::plan::{Counterfactual, PlanNode, PlanPair, PlannedQuery};
+use crate::snapshot::Problem;
 
 /// How the corpus is planned.
 #[derive(Debug, Clone, PartialEq)]

@@ -633,7 +633,7 @@ pub fn seed(
                 f.id == id
                     && f.causes
                         .first()
-                        .is_some_and(|c| c.kind == "statistics-noise")
+                        .is_some_and(|c| c.kind == crate::finding::CauseKind::StatisticsNoise)
             });
             if tie {
                 tied += 1;

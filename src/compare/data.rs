@@ -14,8 +14,9 @@
 use super::{each_key, Sides};
 use crate::finding::{Category, Finding, Severity};
 use crate::snapshot::classes;
-use crate::snapshot::{ValueHash, ValueKind, 
-    ColumnProfile, ConstraintKind, Profile, RelationshipProfile, Snapshot, TableProfile,
+use crate::snapshot::{
+    ColumnProfile, ConstraintKind, Profile, RelationshipProfile, Snapshot, TableProfile, ValueHash,
+    ValueKind,
 };
 
 /// Every row of the table was read: an absence is certain.
@@ -520,7 +521,9 @@ fn category_shape(
     b: &ColumnProfile,
     out: &mut Vec<Finding>,
 ) {
-    if !(a.categorical && b.categorical && a.kind == ValueKind::Text) || a.top.is_empty() || b.top.is_empty()
+    if !(a.categorical && b.categorical && a.kind == ValueKind::Text)
+        || a.top.is_empty()
+        || b.top.is_empty()
     {
         return;
     }

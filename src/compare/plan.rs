@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{each_key, Sides};
-use crate::finding::{Category, Cause, Finding, Severity};
+use crate::finding::{Category, Cause, CauseKind, Finding, Severity};
 use crate::snapshot::plan::{PlanNode, PlanPair, PlannedQuery};
 
 /// A steered re-plan that reaches the other side's shape within this share of the cost the
@@ -317,32 +317,35 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                 let tie = cost_tie(s, l, r);
                 let mut causes = causes(s, l, r, a, b, &moved);
                 let qe = d.qerror.as_ref().filter(|x| x.0 >= QERROR_NOTE);
-                let severity = if tie.is_some() && !causes.iter().any(|c| c.kind == "setting") {
-                    Severity::Low
-                } else if !d
-                    .seq_on_right
-                    .iter()
-                    .filter(|rel| {
-                        s.right
-                            .statistics
-                            .tables
-                            .get(*rel)
-                            .is_some_and(|t| t.reltuples >= LARGE_RELATION)
-                    })
-                    .collect::<Vec<_>>()
-                    .is_empty()
-                    || d.nestloop_outer_right >= LARGE_OUTER
-                    || qe.is_some_and(|x| x.0 >= QERROR_HIGH)
-                {
-                    Severity::High
-                } else if d.only_index_choice {
-                    Severity::Low
-                } else {
-                    Severity::Medium
-                };
+                let severity =
+                    if tie.is_some() && !causes.iter().any(|c| c.kind == CauseKind::Setting) {
+                        Severity::Low
+                    } else if !d
+                        .seq_on_right
+                        .iter()
+                        .filter(|rel| {
+                            s.right
+                                .statistics
+                                .tables
+                                .get(*rel)
+                                .is_some_and(|t| t.reltuples >= LARGE_RELATION)
+                        })
+                        .collect::<Vec<_>>()
+                        .is_empty()
+                        || d.nestloop_outer_right >= LARGE_OUTER
+                        || qe.is_some_and(|x| x.0 >= QERROR_HIGH)
+                    {
+                        Severity::High
+                    } else if d.only_index_choice {
+                        Severity::Low
+                    } else {
+                        Severity::Medium
+                    };
                 if let Some(t) = tie {
                     if severity == Severity::Low {
-                        causes.retain(|c| c.kind != "planner-version" && c.kind != "unknown");
+                        causes.retain(|c| {
+                            c.kind != CauseKind::PlannerVersion && c.kind != CauseKind::Unknown
+                        });
                         causes.insert(0, t);
                     }
                 }
@@ -355,7 +358,9 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                     ));
                 }
                 let unstable = severity == Severity::Low
-                    && causes.first().is_some_and(|c| c.kind == "statistics-noise");
+                    && causes
+                        .first()
+                        .is_some_and(|c| c.kind == CauseKind::StatisticsNoise);
                 let mut f = Finding::new(Category::Plan, severity, object, "shape");
                 f.causes = causes;
                 f.values(Some(summary(a, l)), Some(summary(b, r)))
@@ -432,7 +437,7 @@ fn cost_tie(s: &Sides, l: &PlannedQuery, r: &PlannedQuery) -> Option<Cause> {
         let gap = (cost - plan.cost) / plan.cost;
         if gap <= TIE_MARGIN {
             return Some(Cause {
-                kind: "statistics-noise".into(),
+                kind: CauseKind::StatisticsNoise,
                 evidence: format!(
                     "in {}, {}'s plan (steered with {}) costs {:.0} against {:.0} for the plan chosen: {:.1} % apart",
                     s.name(left),
@@ -515,7 +520,7 @@ fn data_causes(s: &Sides, a: &PlanNode, b: &PlanNode) -> Vec<Cause> {
     }
     if !unanalyzed.is_empty() {
         out.push(Cause {
-            kind: "statistics".into(),
+            kind: CauseKind::Statistics,
             evidence: unanalyzed
                 .iter()
                 .map(|(r, side)| format!("{r} was never analyzed in {side}"))
@@ -529,7 +534,7 @@ fn data_causes(s: &Sides, a: &PlanNode, b: &PlanNode) -> Vec<Cause> {
     }
     if !sizes.is_empty() {
         out.push(Cause {
-            kind: "data".into(),
+            kind: CauseKind::Data,
             evidence: sizes
                 .iter()
                 .map(|(r, x, y)| {
@@ -568,7 +573,7 @@ fn causes(
     if let Some(cf) = &l.counterfactual {
         if cf.fingerprint.is_some() && cf.fingerprint == r.fingerprint {
             out.push(Cause {
-                kind: "setting".into(),
+                kind: CauseKind::Setting,
                 evidence: format!(
                     "re-planned in {} with {}'s planner settings ({}): the same shape as {}",
                     s.left_name,
@@ -601,7 +606,7 @@ fn causes(
     }
     if !missing.is_empty() {
         out.push(Cause {
-            kind: "schema".into(),
+            kind: CauseKind::Schema,
             evidence: missing
                 .iter()
                 .map(|(i, side)| format!("index {i} does not exist in {side}"))
@@ -643,13 +648,13 @@ fn causes(
                 links.extend(moved.iter().cloned());
             }
             Cause {
-                kind: "planner-version".into(),
+                kind: CauseKind::PlannerVersion,
                 evidence: evidence.join("; "),
                 links,
             }
         } else {
             Cause {
-                kind: "unknown".into(),
+                kind: CauseKind::Unknown,
                 evidence: "no setting, index or size difference explains it".into(),
                 links: Vec::new(),
             }

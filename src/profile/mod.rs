@@ -20,11 +20,11 @@ use tokio_postgres::Client;
 
 use crate::capture::{self, CaptureOptions, Target};
 use crate::progress::Progress;
+use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{
     ConstraintKind, Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableKind,
     TableProfile, FANOUT_QUANTILES,
 };
-use crate::snapshot::measure::{kind_of, Kind};
 use accum::ColumnAcc;
 
 /// How profiling behaves.

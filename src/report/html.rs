@@ -9,8 +9,8 @@ use std::fmt::Write;
 use super::svg;
 use super::{status_label, Detail, Report};
 use crate::finding::{Category, Finding, Severity};
-use crate::snapshot::plan::PlanNode;
 use crate::policy::{Evaluated, Status};
+use crate::snapshot::plan::PlanNode;
 use crate::snapshot::QUANTILES;
 
 /// Data findings drawn with plots, and plan findings with both trees; the rest are listed (a
@@ -161,7 +161,9 @@ fn plots(r: &Report, f: &Finding) -> String {
     match r.details.get(&f.id) {
         Some(Detail::Column { left, right }) => {
             let (a, b) = (left.as_deref(), right.as_deref());
-            let temporal = a.or(b).is_some_and(|c| c.kind == crate::snapshot::ValueKind::Temporal);
+            let temporal = a
+                .or(b)
+                .is_some_and(|c| c.kind == crate::snapshot::ValueKind::Temporal);
             fn seven(v: &[f64]) -> Option<&[f64]> {
                 (v.len() == QUANTILES.len()).then_some(v)
             }
@@ -282,7 +284,7 @@ fn causes(f: &Finding, ids: &std::collections::BTreeSet<&str>) -> String {
         let _ = write!(
             out,
             r#"<div class="cause"><b>{}</b> {}{}</div>"#,
-            esc(&c.kind),
+            esc(c.kind.as_str()),
             esc(&c.evidence),
             if links.is_empty() {
                 String::new()

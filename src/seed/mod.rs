@@ -161,7 +161,11 @@ async fn run_many(
             }
             let batch = format!(
                 "BEGIN;\n{};\nCOMMIT",
-                chunk.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(";\n")
+                chunk
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";\n")
             );
             if chunk.len() > 1 {
                 if c.batch_execute(&batch).await.is_ok() {
@@ -493,13 +497,23 @@ pub async fn seed(
     // Empty tables only, unless asked to empty them (tables just created are empty). Asked
     // 500 tables a statement: a round trip per table cost seconds at 2,000 tables.
     let (mut non_empty, mut to_truncate) = (Vec::new(), Vec::new());
-    let existing = if opts.create_schema { &[][..] } else { &model.tables[..] };
+    let existing = if opts.create_schema {
+        &[][..]
+    } else {
+        &model.tables[..]
+    };
     for chunk in existing.chunks(500) {
         // ONLY: an inheritance parent's children are tables of their own.
         let sql = chunk
             .iter()
             .enumerate()
-            .map(|(i, t)| format!("SELECT {i} WHERE EXISTS (SELECT 1 FROM {}{})", only(t), t.name))
+            .map(|(i, t)| {
+                format!(
+                    "SELECT {i} WHERE EXISTS (SELECT 1 FROM {}{})",
+                    only(t),
+                    t.name
+                )
+            })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         for r in client

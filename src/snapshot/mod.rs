@@ -610,7 +610,11 @@ pub struct ColumnProfile {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classes: BTreeMap<String, u64>,
     /// Frequent values as keyed hashes with their counts; complete when `categorical`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "exact")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "exact"
+    )]
     pub top: Vec<TopValue>,
     /// Every distinct value is in `top` (few distinct values).
     #[serde(default)]
@@ -645,7 +649,9 @@ where
     V: Deserialize<'de>,
 {
     struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
-    impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<K, V> {
+    impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> serde::de::Visitor<'de>
+        for Entries<K, V>
+    {
         type Value = BTreeMap<K, V>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a map")
@@ -957,7 +963,11 @@ mod tests {
             }
         }
         assert!(files.len() > 10, "read {} files", files.len());
-        assert!(found.is_empty(), "pure modules import connecting ones:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "pure modules import connecting ones:\n{}",
+            found.join("\n")
+        );
     }
 
     #[test]
@@ -968,7 +978,12 @@ mod tests {
             serde_json::to_string(&t).unwrap(),
             r#"{"hash":"00ff0000000000a1","count":3}"#
         );
-        for bad in [r#""ff""#, r#""zzzzzzzzzzzzzzzz""#, "12", r#""00ff0000000000a1ff""#] {
+        for bad in [
+            r#""ff""#,
+            r#""zzzzzzzzzzzzzzzz""#,
+            "12",
+            r#""00ff0000000000a1ff""#,
+        ] {
             assert!(serde_json::from_str::<ValueHash>(bad).is_err(), "{bad}");
         }
     }

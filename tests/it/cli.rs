@@ -302,21 +302,44 @@ fn profile_prints_one_environments_data() {
 fn completions_and_the_man_page_come_from_the_command_definitions() {
     let (code, out, err) = run(&["completions", "bash"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("_pgparity()"), "{}", &out[..out.len().min(400)]);
-    for sub in ["snapshot", "check", "diff", "baseline", "seed", "demo", "--fail-on"] {
+    assert!(
+        out.contains("_pgparity()"),
+        "{}",
+        &out[..out.len().min(400)]
+    );
+    for sub in [
+        "snapshot",
+        "check",
+        "diff",
+        "baseline",
+        "seed",
+        "demo",
+        "--fail-on",
+    ] {
         assert!(out.contains(sub), "bash completion lacks {sub}");
     }
     let (code, out, _) = run(&["completions", "zsh"]);
-    assert!(code == 0 && out.starts_with("#compdef pgparity"), "{}", &out[..out.len().min(200)]);
+    assert!(
+        code == 0 && out.starts_with("#compdef pgparity"),
+        "{}",
+        &out[..out.len().min(200)]
+    );
     let (code, out, _) = run(&["completions", "fish"]);
     assert!(code == 0 && out.contains("complete -c pgparity"));
     let (code, out, err) = run(&["man"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains(".TH pgparity 1") && out.contains("check"), "{}", &out[..out.len().min(200)]);
+    assert!(
+        out.contains(".TH pgparity 1") && out.contains("check"),
+        "{}",
+        &out[..out.len().min(200)]
+    );
     // An unknown shell is a usage error: one line naming the choices, exit 2.
     let (code, _, err) = run(&["completions", "tcsh"]);
     assert_eq!(code, 2);
-    assert!(err.contains("invalid value 'tcsh'") && err.contains("bash"), "{err}");
+    assert!(
+        err.contains("invalid value 'tcsh'") && err.contains("bash"),
+        "{err}"
+    );
     // Neither reads the configuration: a broken pgparity.toml in the folder does not matter.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pgparity.toml"), "this is not toml [").unwrap();

@@ -83,13 +83,22 @@ fn plans_compare_and_planted_causes_show() {
         "{}",
         join.message
     );
-    let kinds = |x: &Finding| x.causes.iter().map(|c| c.kind.clone()).collect::<Vec<_>>();
+    let kinds = |x: &Finding| {
+        x.causes
+            .iter()
+            .map(|c| c.kind.to_string())
+            .collect::<Vec<_>>()
+    };
     assert!(
         kinds(join).contains(&"setting".to_string()),
         "{:#?}",
         join.causes
     );
-    let setting = join.causes.iter().find(|c| c.kind == "setting").unwrap();
+    let setting = join
+        .causes
+        .iter()
+        .find(|c| c.kind.as_str() == "setting")
+        .unwrap();
     assert!(
         setting.evidence.contains("enable_hashjoin = on"),
         "{}",
@@ -102,7 +111,7 @@ fn plans_compare_and_planted_causes_show() {
     let schema = by_customer
         .causes
         .iter()
-        .find(|c| c.kind == "schema")
+        .find(|c| c.kind.as_str() == "schema")
         .unwrap_or_else(|| panic!("{:#?}", by_customer.causes));
     assert_eq!(
         schema.evidence,
@@ -293,7 +302,7 @@ fn tpch_check(
 }
 
 fn kinds(f: &Finding) -> Vec<String> {
-    f.causes.iter().map(|c| c.kind.clone()).collect()
+    f.causes.iter().map(|c| c.kind.to_string()).collect()
 }
 
 /// TPC-H at a small scale on two PostgreSQL 17 servers: identical data gives no plan finding;
@@ -319,7 +328,7 @@ fn tpch_planted_causes_are_attributed() {
         let schema = x
             .causes
             .iter()
-            .find(|c| c.kind == "schema")
+            .find(|c| c.kind.as_str() == "schema")
             .unwrap_or_else(|| panic!("{x:#?}"));
         assert_eq!(
             schema.evidence,
@@ -376,7 +385,7 @@ fn tpch_planted_causes_are_attributed() {
     assert!(f.len() >= 10, "{f:#?}");
     for x in &f {
         assert!(kinds(x).contains(&"data".to_string()), "{x:#?}");
-        let data = x.causes.iter().find(|c| c.kind == "data").unwrap();
+        let data = x.causes.iter().find(|c| c.kind.as_str() == "data").unwrap();
         assert!(
             data.links.iter().all(|l| l.starts_with("volume:public.")),
             "{data:?}"
@@ -589,7 +598,7 @@ fn corpus_from_pg_stat_statements_is_recorded_and_replayed() {
         orders.message
     );
     assert!(
-        orders.causes.iter().any(|c| c.kind == "schema"),
+        orders.causes.iter().any(|c| c.kind.as_str() == "schema"),
         "{:#?}",
         orders.causes
     );
