@@ -4,7 +4,7 @@
 //! session; statements pgparity cannot plan (utility commands, its own EXPLAINs, texts hidden
 //! from the role) are skipped and counted.
 
-use crate::capture::{CaptureOptions, Target};
+use crate::capture::{column, CaptureOptions, Target};
 use crate::corpus::Query;
 use crate::error::{Error, Result};
 use crate::snapshot::Problem;
@@ -30,15 +30,18 @@ pub async fn from_stats(
             "pg_stat_statements is not installed in this database, so it has no workload to read; hint: add pg_stat_statements to shared_preload_libraries, restart, run CREATE EXTENSION pg_stat_statements, or give --corpus instead".into(),
         ));
     };
-    let schema: String = row.get(0);
-    let major: i32 = client
-        .query_one(
-            "SELECT current_setting('server_version_num')::int / 10000",
-            &[],
-        )
-        .await
-        .map_err(|e| env(crate::capture::db_message(&e)))?
-        .get(0);
+    let schema: String = column(&row, 0).map_err(env)?;
+    let major: i32 = column(
+        &client
+            .query_one(
+                "SELECT current_setting('server_version_num')::int / 10000",
+                &[],
+            )
+            .await
+            .map_err(|e| env(crate::capture::db_message(&e)))?,
+        0,
+    )
+    .map_err(env)?;
     let toplevel = if major >= 14 { "AND s.toplevel" } else { "" };
     let sql = format!(
         "SELECT s.queryid::text, s.query, s.total_exec_time::float8, sum(s.total_exec_time) OVER ()::float8 \
@@ -59,9 +62,10 @@ pub async fn from_stats(
         if queries.len() >= top {
             break;
         }
-        let id: Option<String> = row.get(0);
-        let text: Option<String> = row.get(1);
-        let (time, total): (f64, f64) = (row.get(2), row.get(3));
+        let id: Option<String> = column(row, 0).map_err(env)?;
+        let text: Option<String> = column(row, 1).map_err(env)?;
+        let (time, total): (f64, f64) =
+            (column(row, 2).map_err(env)?, column(row, 3).map_err(env)?);
         let Some(text) = text.filter(|t| !t.starts_with("<insufficient privilege>")) else {
             hidden += 1;
             continue;

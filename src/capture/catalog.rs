@@ -52,24 +52,24 @@ pub async fn head(client: &Client) -> Result<Head, String> {
         )
         .await
         .map_err(|e| format!("cannot read the server version: {}", super::db_message(&e)))?;
-    let version_num: i32 = row.get(0);
+    let version_num: i32 = super::column(&row, 0)?;
     if version_num < 130000 {
         return Err(format!(
             "PostgreSQL {} is not supported; hint: pgparity reads PostgreSQL 13 and later",
-            row.get::<_, String>(1)
+            super::column::<String>(&row, 1)?
         ));
     }
     Ok(Head {
         version_num,
-        version: row.get(1),
-        version_string: row.get(2),
-        database: row.get(3),
-        role: row.get(4),
-        now: row.get(5),
-        superuser: row.get(6),
-        reads_all_settings: row.get(7),
-        reads_all_stats: row.get(8),
-        comment: row.get(9),
+        version: super::column(&row, 1)?,
+        version_string: super::column(&row, 2)?,
+        database: super::column(&row, 3)?,
+        role: super::column(&row, 4)?,
+        now: super::column(&row, 5)?,
+        superuser: super::column(&row, 6)?,
+        reads_all_settings: super::column(&row, 7)?,
+        reads_all_stats: super::column(&row, 8)?,
+        comment: super::column(&row, 9)?,
     })
 }
 
@@ -90,8 +90,8 @@ impl Reader<'_> {
                     .client
                     .batch_execute("RELEASE SAVEPOINT pgparity_area")
                     .await;
-                let text: String = row.get(0);
-                match serde_json::from_str(&text) {
+                let text: Result<String, String> = super::column(&row, 0);
+                match text.and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())) {
                     Ok(v) => v,
                     Err(e) => {
                         self.problem(area, format!("unexpected catalog data: {e}"));

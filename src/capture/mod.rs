@@ -158,6 +158,18 @@ pub async fn read_only_session(client: &Client, env: &str, opts: &CaptureOptions
     })
 }
 
+/// Column `i` of `row` as `T`, or a message naming the column: a value of another type than
+/// expected is an error, never a panic (`Row::get` panics).
+pub fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    i: usize,
+) -> std::result::Result<T, String> {
+    row.try_get(i).map_err(|e| {
+        let name = row.columns().get(i).map_or("?", |c| c.name());
+        format!("unexpected value in column {name}: {e}")
+    })
+}
+
 /// A server error's own message, or the client's.
 pub fn db_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {

@@ -233,7 +233,11 @@ impl Cluster {
             cp.arg("-a").arg(&self.data).arg(dest);
             as_owner(&mut cp, owner);
             run(&mut cp, "cp (base backup)")?;
-            let label: String = client.query_one(stop, &[]).await.map_err(sql_err)?.get(0);
+            let label: String = client
+                .query_one(stop, &[])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(sql_err)?;
             drop(client);
             let _ = handle.await;
             Ok::<_, Error>(label)
@@ -427,7 +431,8 @@ impl Cluster {
                 client
                     .query_one(sql, &[])
                     .await
-                    .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
+                    .and_then(|r| r.try_get::<_, Option<String>>(0))
+                    .map(Option::unwrap_or_default)
             } else {
                 client.batch_execute(sql).await.map(|_| String::new())
             };

@@ -18,7 +18,7 @@ use siphasher::sip::SipHasher24;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
-use crate::capture::{self, CaptureOptions, Target};
+use crate::capture::{self, column, CaptureOptions, Target};
 use crate::progress::Progress;
 use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{
@@ -187,20 +187,22 @@ async fn all_sizes(
         )
         .await
         .unwrap_or_default();
-    rows.into_iter()
-        .map(|r| {
-            (
-                r.get::<_, String>(0),
-                Sizes {
-                    table_bytes: r.get(1),
-                    index_bytes: r.get(2),
-                    pages: r.get(3),
-                    reltuples: r.get(4),
-                    analyzed: r.get(5),
-                },
-            )
-        })
-        .collect()
+    let sizes = |r: &tokio_postgres::Row| -> Result<(String, Sizes), String> {
+        Ok((
+            column(r, 0)?,
+            Sizes {
+                table_bytes: column(r, 1)?,
+                index_bytes: column(r, 2)?,
+                pages: column(r, 3)?,
+                reltuples: column(r, 4)?,
+                analyzed: column(r, 5)?,
+            },
+        ))
+    };
+    rows.iter()
+        .map(sizes)
+        .collect::<Result<_, _>>()
+        .unwrap_or_default()
 }
 
 /// Profiles every table and relationship of a captured environment.
@@ -418,15 +420,15 @@ async fn table_sizes(client: &Client, name: &str) -> Result<Sizes, String> {
         )
         .await
         .map_err(|e| capture::db_message(&e))?;
-    if !sizes.get::<_, bool>(5) {
+    if !column::<bool>(&sizes, 5)? {
         return Err("the table was dropped during the run".into());
     }
     Ok(Sizes {
-        table_bytes: sizes.get::<_, Option<i64>>(0).unwrap_or(0),
-        index_bytes: sizes.get::<_, Option<i64>>(1).unwrap_or(0),
-        pages: sizes.get::<_, Option<i64>>(2).unwrap_or(0),
-        reltuples: sizes.get::<_, Option<f64>>(3),
-        analyzed: sizes.get::<_, Option<bool>>(4).unwrap_or(false),
+        table_bytes: column::<Option<i64>>(&sizes, 0)?.unwrap_or(0),
+        index_bytes: column::<Option<i64>>(&sizes, 1)?.unwrap_or(0),
+        pages: column::<Option<i64>>(&sizes, 2)?.unwrap_or(0),
+        reltuples: column(&sizes, 3)?,
+        analyzed: column::<Option<bool>>(&sizes, 4)?.unwrap_or(false),
     })
 }
 
@@ -740,7 +742,7 @@ async fn fanout(
         .query_one(sql.as_str(), &[])
         .await
         .map_err(|e| format!("fan-out could not be measured: {}", capture::db_message(&e)))?;
-    let parents: i64 = row.get(0);
+    let parents: i64 = column(&row, 0)?;
     Ok(RelationshipProfile {
         child: rel.child.clone(),
         child_columns: rel.child_columns.clone(),
@@ -748,10 +750,10 @@ async fn fanout(
         parent_columns: rel.parent_columns.clone(),
         parents: parents as u64,
         parents_sampled: sampled,
-        childless: row.get::<_, i64>(1) as u64,
-        fanout: row.get::<_, Option<Vec<f64>>>(2).unwrap_or_default(),
-        max: row.get(3),
-        children: row.get::<_, i64>(4) as u64,
-        orphans: row.get::<_, i64>(5) as u64,
+        childless: column::<i64>(&row, 1)? as u64,
+        fanout: column::<Option<Vec<f64>>>(&row, 2)?.unwrap_or_default(),
+        max: column(&row, 3)?,
+        children: column::<i64>(&row, 4)? as u64,
+        orphans: column::<i64>(&row, 5)? as u64,
     })
 }

@@ -205,7 +205,11 @@ async fn record_provenance(
         )
         .await
         .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
-    let (db, comment, now): (String, Option<String>, String) = (row.get(0), row.get(1), row.get(2));
+    let (db, comment, now): (String, Option<String>, String) = (
+        crate::capture::column(&row, 0).map_err(|m| Error::env(env, m))?,
+        crate::capture::column(&row, 1).map_err(|m| Error::env(env, m))?,
+        crate::capture::column(&row, 2).map_err(|m| Error::env(env, m))?,
+    );
     let provenance = crate::snapshot::SeedProvenance {
         environment: snap.meta.environment.clone(),
         captured_at: snap.meta.captured_at.clone(),
@@ -491,8 +495,12 @@ pub async fn seed(
             .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
         dropped_fks = rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
+            .map(|r| {
+                let get =
+                    |i| crate::capture::column::<String>(r, i).map_err(|m| Error::env(env, m));
+                Ok((get(0)?, get(1)?, get(2)?))
+            })
+            .collect::<Result<_>>()?;
     }
     // Empty tables only, unless asked to empty them (tables just created are empty). Asked
     // 500 tables a statement: a round trip per table cost seconds at 2,000 tables.
