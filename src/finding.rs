@@ -68,6 +68,20 @@ pub enum Category {
 }
 
 impl Category {
+    /// A finding about the data itself (volumes, NULLs, values, encodings, fan-out), as the
+    /// data profile measures it.
+    pub fn is_data(self) -> bool {
+        matches!(
+            self,
+            Category::Volume
+                | Category::Nulls
+                | Category::Distinct
+                | Category::Distribution
+                | Category::Encoding
+                | Category::Relationship
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Category::Version => "version",

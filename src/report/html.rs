@@ -97,18 +97,6 @@ fn is_environment(c: Category) -> bool {
     )
 }
 
-fn is_data(c: Category) -> bool {
-    matches!(
-        c,
-        Category::Volume
-            | Category::Nulls
-            | Category::Distinct
-            | Category::Distribution
-            | Category::Encoding
-            | Category::Relationship
-    )
-}
-
 /// The node as one line: type, join type or strategy, relation, index.
 fn node_label(n: &PlanNode) -> String {
     let mut s = n.node_type.clone();
@@ -489,7 +477,7 @@ pub fn render(r: &Report) -> String {
     }
     let data: Vec<&&Evaluated> = open
         .iter()
-        .filter(|e| is_data(e.finding.category))
+        .filter(|e| e.finding.category.is_data())
         .collect();
     if data.is_empty() {
         o.push_str("<p>No data gaps.</p>");

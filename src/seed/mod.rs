@@ -112,17 +112,41 @@ async fn exec(client: &Client, env: &str, sql: &str) -> Result<()> {
     })
 }
 
-/// Runs `statements` in order, 200 to a transaction: a round trip and a commit per statement
-/// cost seconds at 2,000 tables. A failing transaction is rolled back and its statements run
-/// one by one, so the error names the statement (and the ones before it stay done).
+/// Runs `chunk` in one transaction (a round trip and a commit per statement cost seconds at
+/// 2,000 tables); if it fails, rolls it back and runs the statements one by one, so each has
+/// its own outcome. Stops at the first failure when `stop_at_error`. Every outcome, in order.
+async fn exec_chunk<S: AsRef<str>>(
+    client: &Client,
+    env: &str,
+    chunk: &[S],
+    stop_at_error: bool,
+) -> Vec<Result<()>> {
+    if chunk.len() > 1 {
+        let sql: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
+        let batch = format!("BEGIN;\n{};\nCOMMIT", sql.join(";\n"));
+        if client.batch_execute(&batch).await.is_ok() {
+            return chunk.iter().map(|_| Ok(())).collect();
+        }
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    let mut out = Vec::new();
+    for sql in chunk {
+        let r = exec(client, env, sql.as_ref()).await;
+        let failed = r.is_err();
+        out.push(r);
+        if failed && stop_at_error {
+            break;
+        }
+    }
+    out
+}
+
+/// Runs `statements` in order, 200 to a transaction; the first error names its statement
+/// (the ones before it stay done).
 async fn exec_all(client: &Client, env: &str, statements: &[&str]) -> Result<()> {
     for chunk in statements.chunks(200) {
-        let batch = format!("BEGIN;\n{};\nCOMMIT", chunk.join(";\n"));
-        if client.batch_execute(&batch).await.is_err() {
-            let _ = client.batch_execute("ROLLBACK").await;
-            for sql in chunk {
-                exec(client, env, sql).await?;
-            }
+        for r in exec_chunk(client, env, chunk, true).await {
+            r?;
         }
     }
     Ok(())
@@ -159,24 +183,8 @@ async fn run_many(
             if chunk.is_empty() {
                 break;
             }
-            let batch = format!(
-                "BEGIN;\n{};\nCOMMIT",
-                chunk
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(";\n")
-            );
-            if chunk.len() > 1 {
-                if c.batch_execute(&batch).await.is_ok() {
-                    done.extend(chunk.into_iter().map(|sql| (sql.clone(), Ok(()))));
-                    continue;
-                }
-                let _ = c.batch_execute("ROLLBACK").await;
-            }
-            for sql in chunk {
-                done.push((sql.clone(), exec(c, env, sql).await));
-            }
+            let outcomes = exec_chunk(c, env, &chunk, false).await;
+            done.extend(chunk.into_iter().cloned().zip(outcomes));
         }
         done
     });

@@ -848,14 +848,6 @@ impl Snapshot {
         if let Some(p) = &mut self.profile {
             repack(&mut p.tables);
         }
-        // The capture's and profile's buffers are freed by now, but glibc keeps the pages of
-        // every thread's arena: hand them back, so two captures held for a comparison do not
-        // carry a third of their size in freed memory.
-        #[cfg(target_env = "gnu")]
-        // SAFETY: malloc_trim only releases free memory; it is safe to call at any time.
-        unsafe {
-            nix::libc::malloc_trim(0);
-        }
     }
 
     pub fn major_version(&self) -> i32 {

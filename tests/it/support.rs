@@ -106,16 +106,7 @@ pub fn snapshot_file(snap: &Snapshot, name: &str) -> (tempfile::TempDir, std::pa
 
 /// A finding about the data itself (what seeding and data comparisons are judged on).
 pub fn is_data_finding(f: &Finding) -> bool {
-    use pgparity::finding::Category;
-    matches!(
-        f.category,
-        Category::Volume
-            | Category::Nulls
-            | Category::Distinct
-            | Category::Distribution
-            | Category::Encoding
-            | Category::Relationship
-    )
+    f.category.is_data()
 }
 
 /// A schema with the usual suspects: odd identifiers and unusual types included.
