@@ -101,6 +101,29 @@ fn demo_corpus() -> Vec<crate::corpus::Query> {
     .collect()
 }
 
+/// Runs the demo and compares its two sides into a report (production on the right), with the
+/// policy, thresholds and failing level given; `today` dates the acceptances' expiry.
+pub fn report(
+    progress: &dyn Progress,
+    profile: Option<crate::profile::ProfileOptions>,
+    policy: &[crate::policy::Acceptance],
+    thresholds: &crate::compare::thresholds::ThresholdSet,
+    fail_on: crate::finding::Severity,
+    today: chrono::NaiveDate,
+) -> Result<crate::report::Report> {
+    let (staging, production) = run(progress, profile)?;
+    Ok(crate::run::build_report(
+        &staging,
+        &production,
+        "live (demo)",
+        "live (demo)",
+        policy,
+        thresholds,
+        fail_on,
+        today,
+    ))
+}
+
 /// Runs the demo: returns (staging, production) snapshots; the clusters are gone afterwards.
 pub fn run(
     progress: &dyn Progress,

@@ -12,6 +12,15 @@ pub enum Error {
     /// A connection string could not be read or a connection failed.
     #[error("environment '{env}': {message}")]
     Env { env: String, message: String },
+    /// The server refused a connection or a statement: the message says what it means for the
+    /// user; the cause keeps the server's SQLSTATE for callers ([`Error::sqlstate`]).
+    #[error("environment '{env}': {message}")]
+    Database {
+        env: String,
+        message: String,
+        #[source]
+        cause: DbCause,
+    },
     /// A snapshot file could not be read, or is corrupt, or of another format.
     #[error("snapshot {path}: {message}")]
     Snapshot { path: String, message: String },
@@ -20,7 +29,12 @@ pub enum Error {
     Usage(String),
     /// An output file could not be written.
     #[error("cannot write {path}: {message}")]
-    Write { path: String, message: String },
+    Write {
+        path: String,
+        message: String,
+        #[source]
+        cause: Option<std::io::Error>,
+    },
     /// A throwaway cluster could not be installed, started or stopped.
     #[error("cluster: {0}")]
     Cluster(String),
@@ -45,12 +59,57 @@ impl Error {
             message: message.into(),
         }
     }
-    pub fn write(path: impl AsRef<Path>, err: impl std::fmt::Display) -> Self {
-        Error::Write {
-            path: path.as_ref().display().to_string(),
-            message: err.to_string(),
+    /// A server error met on `env`, explained by `message`.
+    pub fn database(
+        env: impl Into<String>,
+        message: impl Into<String>,
+        e: &tokio_postgres::Error,
+    ) -> Self {
+        match e.as_db_error() {
+            Some(db) => Error::Database {
+                env: env.into(),
+                message: message.into(),
+                cause: DbCause {
+                    sqlstate: db.code().code().to_string(),
+                    message: db.message().to_string(),
+                },
+            },
+            None => Error::env(env, message),
         }
     }
+    /// An output file that could not be written for a reason of ours (`it is a folder`).
+    pub fn write(path: impl AsRef<Path>, reason: impl std::fmt::Display) -> Self {
+        Error::Write {
+            path: path.as_ref().display().to_string(),
+            message: reason.to_string(),
+            cause: None,
+        }
+    }
+    /// An output file that could not be written: the system's error kept as the cause.
+    pub fn write_io(path: impl AsRef<Path>, e: std::io::Error) -> Self {
+        Error::Write {
+            path: path.as_ref().display().to_string(),
+            message: io_message(&e),
+            cause: Some(e),
+        }
+    }
+    /// The server's SQLSTATE (`28P01` for a wrong password, `3D000` for a missing database),
+    /// when the server gave one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Database { cause, .. } => Some(&cause.sqlstate),
+            _ => None,
+        }
+    }
+}
+
+/// What the server said: its SQLSTATE and its message (shown once: the error's own message
+/// already carries it, so a printed chain skips it).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct DbCause {
+    pub sqlstate: String,
+    pub message: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -29,13 +29,13 @@ pub fn write_with(
     };
     if path.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
-        return buffered(&mut out).map_err(|e| Error::write(path, e));
+        return buffered(&mut out).map_err(|e| Error::write_io(path, e));
     }
-    let target = follow_links(path).map_err(|e| Error::write(path, e))?;
+    let target = follow_links(path).map_err(|e| Error::write_io(path, e))?;
     let existing = match std::fs::metadata(&target) {
         Ok(m) => Some(m),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::write(path, e)),
+        Err(e) => return Err(Error::write_io(path, e)),
     };
     if let Some(m) = &existing {
         if m.is_dir() {
@@ -46,8 +46,8 @@ pub fn write_with(
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&target)
-                .map_err(|e| Error::write(path, e))?;
-            return buffered(&mut f).map_err(|e| Error::write(path, e));
+                .map_err(|e| Error::write_io(path, e))?;
+            return buffered(&mut f).map_err(|e| Error::write_io(path, e));
         }
     }
     let dir = match target.parent() {
@@ -66,18 +66,18 @@ pub fn write_with(
         .suffix(".tmp")
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
-        .map_err(|e| Error::write(path, e))?;
+        .map_err(|e| Error::write_io(path, e))?;
     if let Some(m) = &existing {
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(
                 m.permissions().mode() & 0o7777,
             ))
-            .map_err(|e| Error::write(path, e))?;
+            .map_err(|e| Error::write_io(path, e))?;
     }
-    buffered(tmp.as_file_mut()).map_err(|e| Error::write(path, e))?;
+    buffered(tmp.as_file_mut()).map_err(|e| Error::write_io(path, e))?;
     tmp.as_file()
         .sync_all()
-        .map_err(|e| Error::write(path, e))?;
+        .map_err(|e| Error::write_io(path, e))?;
     tmp.persist(&target)
         .map_err(|e| Error::write(path, e.error))?;
     Ok(())

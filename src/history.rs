@@ -165,6 +165,36 @@ pub fn diff(earlier: &[Run], current: &Run) -> History {
     }
 }
 
+/// A history folder opened for one run. The earlier runs are read when it opens — before any
+/// capture, so a broken folder fails fast — and this run is recorded only after its report is
+/// out, so a run that fails midway leaves no trace.
+pub struct Tracker {
+    dir: PathBuf,
+    earlier: Vec<Run>,
+}
+
+impl Tracker {
+    pub fn open(dir: &Path) -> Result<Tracker> {
+        Ok(Tracker {
+            dir: dir.to_path_buf(),
+            earlier: load(dir)?,
+        })
+    }
+
+    /// Sets `report.history` (new, fixed, persisting, trend) from this run taken at `at`
+    /// (RFC 3339); returns the run to [`Tracker::record`].
+    pub fn attach(&self, report: &mut Report, at: &str) -> Run {
+        let run = run_of(report, at);
+        report.history = Some(diff(&self.earlier, &run));
+        run
+    }
+
+    /// Writes `run` into the folder; returns the file written.
+    pub fn record(&self, run: &Run) -> Result<PathBuf> {
+        record(&self.dir, run)
+    }
+}
+
 /// Writes `run` into `dir` (created if needed), atomically.
 pub fn record(dir: &Path, run: &Run) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| {

@@ -2,11 +2,11 @@
 //! rank it by how likely it is to hide a production bug, and gate on it.
 //!
 //! Data flow: [`capture`] → [`snapshot::Snapshot`] → [`compare`] → [`finding::Finding`] →
-//! [`policy`] → [`report`] → exit code. Each command is a function in [`run`]; the binary's
-//! [`cli`] only turns flags into requests. See ARCHITECTURE.md.
+//! [`policy`] → [`report`] → exit code. Each command is a function in [`run`]. The library
+//! knows nothing of flags, terminals or exit codes: the binary (`src/main.rs`, `src/cli/`)
+//! turns flags into requests, draws progress and writes the output. See ARCHITECTURE.md.
 
 pub mod capture;
-pub mod cli;
 pub mod cluster;
 pub mod compare;
 pub mod config;

@@ -1,3 +1,7 @@
+//! The `pgparity` binary: the command line (`cli`), on top of the library.
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
     // Two malloc arenas rather than one per thread (glibc's default allows 8 per core): the
     // capture's threads would otherwise each keep freed pages, a tenth of the peak memory
@@ -7,5 +11,5 @@ fn main() -> std::process::ExitCode {
     unsafe {
         nix::libc::mallopt(nix::libc::M_ARENA_MAX, 2);
     }
-    pgparity::cli::main()
+    cli::main()
 }

@@ -57,7 +57,7 @@ pub async fn connect(target: &Target) -> Result<Client> {
     let (client, connection) = config
         .connect(tls)
         .await
-        .map_err(|e| Error::env(&target.name, connect_message(&resolved, &e)))?;
+        .map_err(|e| Error::database(&target.name, connect_message(&resolved, &e), &e))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -133,9 +133,10 @@ pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) 
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(|e| {
-            Error::env(
+            Error::database(
                 env,
                 format!("cannot start a read-only session: {}", db_message(&e)),
+                &e,
             )
         })
 }
@@ -151,9 +152,10 @@ pub async fn read_only_session(client: &Client, env: &str, opts: &CaptureOptions
         (opts.statement_timeout.as_millis() * 4).max(60_000),
     );
     client.batch_execute(&settings).await.map_err(|e| {
-        Error::env(
+        Error::database(
             env,
             format!("cannot start a read-only session: {}", db_message(&e)),
+            &e,
         )
     })
 }

@@ -22,6 +22,20 @@ pub use json::render as render_json;
 pub use junit::render as render_junit;
 pub use markdown::render as render_markdown;
 pub use profile_text::render as render_profile_text;
+
+/// `pgparity profile --format json`: the environment, when it was captured, its data profile
+/// and the problems met (the same shapes as in a snapshot file).
+pub fn render_profile_json(snap: &crate::snapshot::Snapshot) -> String {
+    let mut j = serde_json::to_string_pretty(&serde_json::json!({
+        "environment": snap.meta.environment,
+        "captured_at": snap.meta.captured_at,
+        "profile": snap.profile,
+        "problems": snap.problems,
+    }))
+    .expect("profile serializes");
+    j.push('\n');
+    j
+}
 pub use sarif::render as render_sarif;
 pub use text::render as render_text;
 
@@ -183,22 +197,6 @@ pub enum Format {
     Html,
     Junit,
     Sarif,
-}
-
-impl Format {
-    pub fn parse(s: &str) -> Result<Format, String> {
-        match s {
-            "text" => Ok(Format::Text),
-            "json" => Ok(Format::Json),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "html" => Ok(Format::Html),
-            "junit" => Ok(Format::Junit),
-            "sarif" => Ok(Format::Sarif),
-            other => Err(format!(
-                "unknown format '{other}'; hint: use text, json, markdown, html, junit or sarif"
-            )),
-        }
-    }
 }
 
 /// Renders a report; `color` only for text on a terminal.

@@ -66,6 +66,26 @@ fn wrong_or_missing_password_and_no_password_in_output() {
     );
     assert!(!err.contains("wrong-secret") && !stdout.contains("wrong-secret"));
     assert!(!out.exists());
+    // Through the library, the server's SQLSTATE is there for a caller to act on.
+    let target = pgparity::capture::Target {
+        name: "prod".into(),
+        conninfo: pgparity::conninfo::ConnInfo::parse(&url).unwrap(),
+        protected: true,
+    };
+    let e = pgparity::run::snapshot(
+        &target,
+        &Default::default(),
+        None,
+        &[],
+        &pgparity::progress::NoProgress,
+    )
+    .unwrap_err();
+    assert_eq!(e.sqlstate(), Some("28P01"), "{e}");
+    let cause = std::error::Error::source(&e).expect("the server's error is kept as the cause");
+    assert!(
+        cause.to_string().contains("password authentication failed"),
+        "{cause}"
+    );
     let url = format!("postgresql://pw_user@127.0.0.1:{}/postgres", c.port);
     let (code, _, err) = run_in(
         &[
@@ -324,12 +344,12 @@ fn bad_flags() {
     let (code, _, err) = run(&["diff", "a", "b", "--fail-on", "urgent"]);
     assert_eq!(
         error_line(code, &err),
-        "error: --fail-on: unknown level 'urgent'; hint: use critical, high, medium, low or info"
+        "error: --fail-on: unknown value 'urgent'; hint: use critical, high, medium, low or info"
     );
     let (code, _, err) = run(&["diff", "a", "b", "--format", "pdf"]);
     assert_eq!(
         error_line(code, &err),
-        "error: --format: unknown format 'pdf'; hint: use text, json, markdown, html, junit or sarif"
+        "error: --format: unknown value 'pdf'; hint: use text, json, markdown, html, junit or sarif"
     );
     let (code, _, err) = run(&[
         "snapshot",

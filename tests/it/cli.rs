@@ -337,8 +337,16 @@ fn completions_and_the_man_page_come_from_the_command_definitions() {
     let (code, _, err) = run(&["completions", "tcsh"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("invalid value 'tcsh'") && err.contains("bash"),
+        err.trim() == "error: shell: unknown value 'tcsh'; hint: use bash, elvish, fish, powershell or zsh",
         "{err}"
+    );
+    // Typed flags complete their values: the report formats, the levels.
+    let (_, out, _) = run(&["completions", "bash"]);
+    assert!(
+        out.contains("text json markdown html junit sarif")
+            && out.contains("critical high medium low info"),
+        "{}",
+        &out[..out.len().min(400)]
     );
     // Neither reads the configuration: a broken pgparity.toml in the folder does not matter.
     let dir = tempfile::tempdir().unwrap();

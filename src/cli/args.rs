@@ -1,0 +1,401 @@
+//! The flags, as clap reads them: typed once here (formats, levels, durations, row counts), so
+//! the commands never parse a string again.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgparity",
+    version,
+    about = "Document every difference between two PostgreSQL environments, rank it, gate on it"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./pgparity.toml when it exists)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Capture one environment into a snapshot file
+    Snapshot(SnapshotArgs),
+    /// Profile one environment's data and print it (text or JSON)
+    Profile(ProfileCmdArgs),
+    /// Capture (or read) two environments and report their differences
+    Check(CheckArgs),
+    /// Compare two snapshot files offline
+    Diff(DiffArgs),
+    /// Write today's differences as a policy of accepted differences
+    Baseline(BaselineArgs),
+    /// Fill a staging environment with synthetic data shaped like a snapshot's profile
+    Seed(SeedArgs),
+    /// Run the check on two throwaway local clusters with planted differences
+    Demo(DemoArgs),
+    /// Print a completion script for a shell (e.g. `pgparity completions bash > /etc/bash_completion.d/pgparity`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page in roff (e.g. `pgparity man > pgparity.1; man ./pgparity.1`)
+    Man,
+}
+
+/// A report format (`--format`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatArg {
+    Text,
+    Json,
+    #[value(alias = "md")]
+    Markdown,
+    /// One self-contained file
+    Html,
+    Junit,
+    Sarif,
+}
+
+impl From<FormatArg> for pgparity::report::Format {
+    fn from(f: FormatArg) -> Self {
+        use pgparity::report::Format;
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Sarif => Format::Sarif,
+        }
+    }
+}
+
+/// A severity level (`--fail-on`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl From<LevelArg> for pgparity::finding::Severity {
+    fn from(l: LevelArg) -> Self {
+        use pgparity::finding::Severity;
+        match l {
+            LevelArg::Critical => Severity::Critical,
+            LevelArg::High => Severity::High,
+            LevelArg::Medium => Severity::Medium,
+            LevelArg::Low => Severity::Low,
+            LevelArg::Info => Severity::Info,
+        }
+    }
+}
+
+/// What the planner does with data-changing statements (`--writes`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritesArg {
+    /// EXPLAIN in a rolled-back read-only transaction
+    Plan,
+    /// Never sent
+    Refuse,
+}
+
+impl From<WritesArg> for pgparity::plan::WritePolicy {
+    fn from(w: WritesArg) -> Self {
+        match w {
+            WritesArg::Plan => pgparity::plan::WritePolicy::Plan,
+            WritesArg::Refuse => pgparity::plan::WritePolicy::Refuse,
+        }
+    }
+}
+
+/// `pgparity profile --format`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProfileFormat {
+    #[default]
+    Text,
+    /// The snapshot's profile part
+    Json,
+}
+
+/// `30s`, `500ms`, `2min`.
+fn duration(s: &str) -> Result<Duration, String> {
+    pgparity::config::parse_duration(s)
+}
+
+/// `--rows public.orders=5000`.
+fn table_rows(s: &str) -> Result<(String, u64), String> {
+    let (t, n) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("'{s}' is not TABLE=N; hint: --rows public.orders=5000"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{}' is not a row count", n.trim()))?;
+    Ok((t.trim().to_string(), n))
+}
+
+/// `--scale 0.1`: a positive, finite factor.
+fn scale(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if f > 0.0 && f.is_finite() => Ok(f),
+        _ => Err(format!("{s} is not a positive number")),
+    }
+}
+
+/// At least 1.
+fn count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not a count of at least 1")),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Production snapshot (with its data profile) to learn from
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub from: PathBuf,
+    /// Environment to fill: a configured environment (not protected) or a connection string
+    #[arg(long, value_name = "ENV|URL")]
+    pub into: String,
+    /// Create the snapshot's schema on the target first (tables, types, keys, indexes, constraints)
+    #[arg(long)]
+    pub create_schema: bool,
+    /// Row counts are the profile's times F
+    #[arg(long, value_name = "F", default_value = "1", value_parser = scale, allow_negative_numbers = true)]
+    pub scale: f64,
+    /// Row count for one table, e.g. public.orders=5000; repeatable
+    #[arg(long, value_name = "TABLE=N", value_parser = table_rows)]
+    pub rows: Vec<(String, u64)>,
+    /// Same seed, same data
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Only these tables (names, `*` patterns); repeatable
+    #[arg(long, value_name = "TABLE")]
+    pub include: Vec<String>,
+    /// Leave these tables out (names, `*` patterns); repeatable
+    #[arg(long, value_name = "TABLE")]
+    pub skip: Vec<String>,
+    /// Empty non-empty tables first (else they are refused)
+    #[arg(long)]
+    pub truncate: bool,
+    /// Tables loaded at once (one COPY stream each)
+    #[arg(long, value_name = "N", default_value = "2", value_parser = count)]
+    pub streams: usize,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+    /// Profile the seeded target and compare it with the snapshot (data findings, and plans of the snapshot's corpus); exit 1 if data findings remain
+    #[arg(long)]
+    pub verify: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotArgs {
+    /// Connection string (postgresql:// URL or key=value pairs)
+    #[arg(long, conflicts_with = "env", value_name = "URL")]
+    pub url: Option<String>,
+    /// Environment name from the config file
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Name recorded in the snapshot (default: the environment's name, or the database)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Snapshot file to write
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CorpusArgs {
+    /// Query corpus (a folder of .sql files, or one file) to EXPLAIN on live sides; repeatable
+    #[arg(long, value_name = "PATH")]
+    pub corpus: Vec<PathBuf>,
+    /// Take the corpus from ENV's pg_stat_statements: its top statements by total execution
+    /// time, weighted by their share of it
+    #[arg(long, value_name = "ENV|URL")]
+    pub corpus_from_stats: Option<String>,
+    /// How many statements --corpus-from-stats takes
+    #[arg(long, value_name = "N", default_value = "50", value_parser = count)]
+    pub top: usize,
+    /// Sessions planning at once per environment (default 4)
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub plan_concurrency: Option<usize>,
+    /// statement_timeout while planning one query, e.g. 10s (default)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub plan_timeout: Option<Duration>,
+    /// Data-changing statements: plan (the default) or refuse
+    #[arg(long, value_enum)]
+    pub writes: Option<WritesArg>,
+    /// EXPLAIN ANALYZE read statements on environments not marked protected (read-only
+    /// transaction, rolled back, with buffers)
+    #[arg(long)]
+    pub explain_analyze: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileCmdArgs {
+    /// Connection string (postgresql:// URL or key=value pairs)
+    #[arg(long, conflicts_with = "env", value_name = "URL")]
+    pub url: Option<String>,
+    /// Environment name from the config file
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ProfileFormat,
+    /// Write to FILE (atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ProfileArgs {
+    /// Skip the data profile (schema, settings and statistics only)
+    #[arg(long)]
+    pub no_profile: bool,
+    /// Read every row instead of sampling
+    #[arg(long)]
+    pub exact: bool,
+    /// Rows sampled per table (default: 300 × default_statistics_target, as ANALYZE)
+    #[arg(long, value_name = "N")]
+    pub sample_rows: Option<u64>,
+    /// Tables profiled at once (default 2)
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub profile_concurrency: Option<usize>,
+    /// Keep raw frequent values in the snapshot (default: keyed hashes only)
+    #[arg(long)]
+    pub raw_values: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// Write the report to FILE (atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when an unaccepted finding is at or above LEVEL (default: the config's, or low)
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<LevelArg>,
+    /// Policy file(s) with accepted differences, besides the config's
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// Name of the left side in the report
+    #[arg(long, value_name = "NAME")]
+    pub left_name: Option<String>,
+    /// Name of the right side in the report
+    #[arg(long, value_name = "NAME")]
+    pub right_name: Option<String>,
+}
+
+impl Default for ReportArgs {
+    fn default() -> Self {
+        ReportArgs {
+            format: FormatArg::Text,
+            output: None,
+            fail_on: None,
+            policy: Vec::new(),
+            left_name: None,
+            right_name: None,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The side that should cover (staging): an environment name, a connection string or a snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    pub left: Option<String>,
+    /// The side to match (production): an environment name, a connection string or a snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    pub right: Option<String>,
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
+    /// Keep each run's findings in DIR and report what is new, fixed and persisting since the
+    /// previous run there
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Left snapshot (staging)
+    pub left: PathBuf,
+    /// Right snapshot (production)
+    pub right: PathBuf,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BaselineArgs {
+    /// Left side: environment, connection string or snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    pub left: Option<String>,
+    /// Right side: environment, connection string or snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    pub right: Option<String>,
+    /// Policy file to write (default: stdout)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where the demo writes its HTML report
+    #[arg(long, value_name = "FILE", default_value = "pgparity-demo.html")]
+    pub html: PathBuf,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn value_parsers_take_what_they_promise() {
+        assert_eq!(
+            table_rows("public.orders = 5"),
+            Ok(("public.orders".into(), 5))
+        );
+        assert_eq!(table_rows("a=b=7"), Ok(("a=b".into(), 7)));
+        assert!(table_rows("orders").is_err());
+        assert!(table_rows("orders=-1").is_err());
+        assert_eq!(scale("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "inf", "NaN", "x"] {
+            assert!(scale(bad).is_err(), "{bad}");
+        }
+        assert_eq!(count("3"), Ok(3));
+        assert!(count("0").is_err());
+        assert_eq!(duration("2min"), Ok(Duration::from_secs(120)));
+        assert!(duration("soon").is_err());
+    }
+}

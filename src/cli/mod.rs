@@ -1,0 +1,303 @@
+//! The command line: clap's typed flags ([`args`]), resolved with the configuration file into
+//! the library's requests ([`resolve`]), progress drawn on stderr ([`progress`]), the output
+//! written. Only these modules know about flags, terminals and exit codes: 0 nothing open at
+//! or above the level, 1 differences found, 2 error.
+
+mod args;
+mod progress;
+mod resolve;
+mod seed;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use pgparity::config::Config;
+use pgparity::error::{Error, Result};
+use pgparity::progress::NoProgress;
+use pgparity::report::{self, Format, Report};
+use pgparity::run::{self, Side};
+
+use args::{Cli, Command, ProfileArgs, ProfileFormat, ReportArgs};
+use resolve::{compare_request, live_target, profile_options, request};
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    match run_cli(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// An error and its causes on one line, each cause once: a message that already contains its
+/// cause's text does not repeat it, and a server's error is always explained in the library's
+/// own message (its SQLSTATE is for callers, not for the line).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !line.contains(&text) && !s.is::<pgparity::error::DbCause>() {
+            line = format!("{line}: {text}");
+        }
+        source = s.source();
+    }
+    line
+}
+
+/// A flag whose value clap refused, as one line naming the flag and what it takes, exit 2;
+/// anything else (help, version, unknown flags) as clap renders it.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = match e.get(ContextKind::InvalidArg) {
+        // `--format <FORMAT>` → `--format`; a positional `<SHELL>` → `shell`.
+        Some(ContextValue::String(a)) => {
+            let a = a.split_whitespace().next().unwrap_or(a);
+            match a.strip_prefix('<').and_then(|a| a.strip_suffix('>')) {
+                Some(name) => name.to_lowercase(),
+                None => a.to_string(),
+            }
+        }
+        _ => String::new(),
+    };
+    let value = match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(v)) => v.clone(),
+        _ => String::new(),
+    };
+    match e.kind() {
+        ErrorKind::InvalidValue if !arg.is_empty() => {
+            let valid = match e.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(v)) => v.clone(),
+                _ => Vec::new(),
+            };
+            let hint = match valid.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("; hint: use {} or {last}", rest.join(", "))
+                }
+                Some((last, _)) => format!("; hint: use {last}"),
+                None => String::new(),
+            };
+            eprintln!("error: {arg}: unknown value '{value}'{hint}");
+            ExitCode::from(2)
+        }
+        ErrorKind::ValueValidation if !arg.is_empty() => {
+            let why = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| format!("'{value}' is not valid"));
+            eprintln!("error: {arg}: {why}");
+            ExitCode::from(2)
+        }
+        _ => e.exit(),
+    }
+}
+
+/// Runs a parsed command line; returns the exit code (0 or 1), or an error (exit 2).
+fn run_cli(cli: Cli) -> Result<u8> {
+    // Completions and the man page come from the definitions alone: no configuration read.
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "pgparity", &mut out);
+            pgparity::fsutil::write_atomically(std::path::Path::new("-"), &out)?;
+            return Ok(0);
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Error::Usage(format!("cannot render the man page: {e}")))?;
+            pgparity::fsutil::write_atomically(std::path::Path::new("-"), &out)?;
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    let progress = progress::Spinners::new();
+    match cli.command {
+        Command::Snapshot(a) => {
+            let mut target = live_target(&config, a.url.as_deref(), a.env.as_deref(), "snapshot")?;
+            if let Some(n) = a.name {
+                target.name = n;
+            }
+            let (queries, plan) = resolve::corpus(&config, &a.corpus)?;
+            let snap = run::snapshot_planned(
+                &target,
+                &config.capture,
+                profile_options(&config, &a.profile).as_ref(),
+                &config.relationships,
+                &queries,
+                &plan,
+                &progress,
+            )?;
+            snap.write(&a.output)?;
+            eprintln!(
+                "wrote {} ({} tables, {} settings, {} queries planned, {} problems)",
+                a.output.display(),
+                snap.schema.tables.len(),
+                snap.inventory.settings.len(),
+                snap.plans.as_ref().map_or(0, |p| p.len()),
+                snap.problems.len()
+            );
+            Ok(0)
+        }
+        Command::Profile(a) => {
+            let Some(options) = profile_options(&config, &a.profile) else {
+                return Err(Error::Usage(
+                    "profile --no-profile has nothing to do".into(),
+                ));
+            };
+            let target = live_target(&config, a.url.as_deref(), a.env.as_deref(), "profile")?;
+            let snap = run::snapshot(
+                &target,
+                &config.capture,
+                Some(&options),
+                &config.relationships,
+                &progress,
+            )?;
+            let text = match a.format {
+                ProfileFormat::Json => report::render_profile_json(&snap),
+                ProfileFormat::Text => report::render_profile_text(&snap),
+            };
+            match &a.output {
+                Some(p) => pgparity::fsutil::write_atomically(p, text.as_bytes())?,
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Check(a) => {
+            let mut req = compare_request(
+                &config,
+                a.left.as_deref(),
+                a.right.as_deref(),
+                &a.report,
+                &a.profile,
+            )?;
+            (req.corpus, req.plan) = resolve::corpus(&config, &a.corpus)?;
+            let history = match a.history.as_ref().or(config.history.as_ref()) {
+                Some(dir) => Some(pgparity::history::Tracker::open(dir)?),
+                None => None,
+            };
+            let mut report = run::check(&req, &progress)?;
+            let run = history
+                .as_ref()
+                .map(|h| h.attach(&mut report, &chrono::Utc::now().to_rfc3339()));
+            let code = emit(&report, &a.report)?;
+            if let (Some(h), Some(run)) = (&history, &run) {
+                let path = h.record(run)?;
+                eprintln!("recorded this run in {}", path.display());
+            }
+            Ok(code)
+        }
+        Command::Diff(a) => {
+            let req = request(
+                &config,
+                Side::File(a.left),
+                Side::File(a.right),
+                &a.report,
+                &ProfileArgs::default(),
+            )?;
+            let report = run::check(&req, &NoProgress)?;
+            emit(&report, &a.report)
+        }
+        Command::Baseline(a) => {
+            let req = compare_request(
+                &config,
+                a.left.as_deref(),
+                a.right.as_deref(),
+                &ReportArgs::default(),
+                &a.profile,
+            )?;
+            let (text, findings) = run::baseline(&req, &progress)?;
+            match &a.output {
+                Some(p) => {
+                    pgparity::fsutil::write_atomically(p, text.as_bytes())?;
+                    eprintln!(
+                        "wrote {} accepted differences to {}",
+                        findings.len(),
+                        p.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Seed(a) => seed::seed_command(&config, a, &progress),
+        Command::Demo(a) => {
+            let verdict = resolve::verdict(&config, &a.report)?;
+            let report = pgparity::demo::report(
+                &progress,
+                profile_options(&config, &a.profile),
+                &verdict.policy,
+                &config.thresholds,
+                verdict.fail_on,
+                chrono::Utc::now().date_naive(),
+            )?;
+            emit(&report, &a.report)?;
+            let html = report::render(&report, Format::Html, false);
+            pgparity::fsutil::write_atomically(&a.html, html.as_bytes())?;
+            let shown = std::fs::canonicalize(&a.html).unwrap_or(a.html.clone());
+            eprintln!("wrote the HTML report: {}", shown.display());
+            Ok(0)
+        }
+        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
+    }
+}
+
+/// Writes the report (stdout or file) and returns the exit code.
+fn emit(report: &Report, r: &ReportArgs) -> Result<u8> {
+    let format = Format::from(r.format);
+    match &r.output {
+        Some(path) => {
+            let text = report::render(report, format, false);
+            pgparity::fsutil::write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}: {}", path.display(), report.summary());
+        }
+        None => {
+            let text = report::render(report, format, format == Format::Text);
+            let mut out = anstream::stdout();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    }
+    Ok(if report.failed() { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_prints_as_one_line_with_each_cause_once() {
+        // The server's message is explained in the error's own: not repeated.
+        let e = Error::Database {
+            env: "prod".into(),
+            message: "database 'x' does not exist at h:5432/x; hint: check dbname".into(),
+            cause: pgparity::error::DbCause {
+                sqlstate: "3D000".into(),
+                message: "database \"x\" does not exist".into(),
+            },
+        };
+        assert_eq!(
+            chain(&e),
+            "environment 'prod': database 'x' does not exist at h:5432/x; hint: check dbname"
+        );
+        // A cause that adds something is appended.
+        let e = Error::Write {
+            path: "out.json".into(),
+            message: "disk trouble".into(),
+            cause: Some(std::io::Error::other("no space left on device")),
+        };
+        assert_eq!(
+            chain(&e),
+            "cannot write out.json: disk trouble: no space left on device"
+        );
+    }
+}
