@@ -12,7 +12,7 @@ use std::time::Instant;
 use pgparity::capture::{CaptureOptions, Target};
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
 use pgparity::conninfo::ConnInfo;
-use pgparity::corpus::Query;
+use pgparity::explain::corpus::Query;
 
 const SCHEMA: &str = include_str!("../tests/fixtures/tpch_schema.sql");
 
@@ -30,18 +30,18 @@ fn generated(n: usize) -> Vec<Query> {
                 .replace("{k}", &(i * 7).to_string())
                 .replace("{m}", &(i % 25).to_string())
                 .replace("{r}", &(i % 5).to_string());
-            pgparity::corpus::read_query(&format!("gen/q{i:05}.sql"), &sql)
+            pgparity::explain::corpus::read_query(&format!("gen/q{i:05}.sql"), &sql)
                 .expect("generated query parses")
         })
         .collect()
 }
 
 async fn explain_side(target: &Target, queries: &[Query], major: i32) -> usize {
-    let (plans, problems) = pgparity::plan::explain_all(
+    let (plans, problems) = pgparity::explain::explain_all(
         target,
         queries,
         major,
-        &pgparity::plan::PlanOptions::default(),
+        &pgparity::explain::PlanOptions::default(),
         &CaptureOptions::default(),
         &pgparity::progress::NoProgress,
     )
@@ -94,7 +94,7 @@ fn main() {
         })
         .collect();
     let tpch_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch");
-    let (tpch, _) = pgparity::corpus::load(&[tpch_dir]).unwrap();
+    let (tpch, _) = pgparity::explain::corpus::load(&[tpch_dir]).unwrap();
     assert_eq!(tpch.len(), 22);
     // Warm both servers' caches once, as a user's second run would be.
     rt.block_on(async {

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use pgparity::finding::{Category, Cause, Finding, Severity};
-use pgparity::plan::{PlanNode, PlanPair};
 use pgparity::policy::{Evaluated, Status};
 use pgparity::report::{Detail, Report, SideInfo};
+use pgparity::snapshot::plan::{PlanNode, PlanPair};
 use pgparity::snapshot::{ColumnProfile, QUANTILES};
 
 fn side(name: &str) -> SideInfo {

@@ -160,7 +160,7 @@ pub struct Config {
     pub profile: crate::profile::ProfileOptions,
     pub relationships: Vec<crate::profile::RelSpec>,
     pub corpus: Vec<PathBuf>,
-    pub plan: crate::plan::PlanOptions,
+    pub plan: crate::explain::PlanOptions,
     pub history: Option<PathBuf>,
     pub thresholds: crate::compare::thresholds::ThresholdSet,
     pub fail_on: Option<Severity>,
@@ -310,7 +310,7 @@ impl Config {
                 return Err(Error::config(&path, format!("check names environment '{side}', which is not defined under [environments]")));
             }
         }
-        let mut plan = crate::plan::PlanOptions::default();
+        let mut plan = crate::explain::PlanOptions::default();
         if let Some(n) = file.plans.concurrency {
             plan.concurrency = n.max(1);
         }
@@ -319,7 +319,7 @@ impl Config {
                 .map_err(|m| Error::config(&path, format!("plans.timeout: {m}")))?;
         }
         if let Some(w) = &file.plans.writes {
-            plan.writes = crate::plan::WritePolicy::parse(w).ok_or_else(|| {
+            plan.writes = crate::explain::WritePolicy::parse(w).ok_or_else(|| {
                 Error::config(
                     &path,
                     format!("plans.writes: '{w}' is neither plan nor refuse"),

@@ -81,7 +81,7 @@ INSERT INTO order_items (order_id, product_id, quantity)
 "#;
 
 /// The demo's queries (queries/demo), built in so the demo runs from anywhere.
-fn demo_corpus() -> Vec<crate::corpus::Query> {
+fn demo_corpus() -> Vec<crate::explain::corpus::Query> {
     [
         (
             "demo/customer_search.sql",
@@ -97,7 +97,7 @@ fn demo_corpus() -> Vec<crate::corpus::Query> {
         ),
     ]
     .into_iter()
-    .filter_map(|(path, sql)| crate::corpus::read_query(path, sql).ok())
+    .filter_map(|(path, sql)| crate::explain::corpus::read_query(path, sql).ok())
     .collect()
 }
 

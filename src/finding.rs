@@ -193,17 +193,7 @@ impl Finding {
         aspect: &str,
     ) -> Finding {
         let object = object.into();
-        let prefix = format!("{}:", category.name());
-        let base = if object.starts_with(&prefix) {
-            object.clone()
-        } else {
-            format!("{prefix}{object}")
-        };
-        let id = if aspect.is_empty() {
-            base
-        } else {
-            format!("{base}:{aspect}")
-        };
+        let id = Finding::id_of(category, &object, aspect);
         Finding {
             id,
             category,
@@ -217,6 +207,22 @@ impl Finding {
             causes: Vec::new(),
             weight: None,
             plans: None,
+        }
+    }
+
+    /// The id [`Finding::new`] gives a finding of `category` about `object` and `aspect`: how
+    /// a caller finds one finding without spelling its id.
+    pub fn id_of(category: Category, object: &str, aspect: &str) -> String {
+        let prefix = format!("{}:", category.name());
+        let base = if object.starts_with(&prefix) {
+            object.to_string()
+        } else {
+            format!("{prefix}{object}")
+        };
+        if aspect.is_empty() {
+            base
+        } else {
+            format!("{base}:{aspect}")
         }
     }
 

@@ -104,11 +104,11 @@ pub enum WritesArg {
     Refuse,
 }
 
-impl From<WritesArg> for pgparity::plan::WritePolicy {
+impl From<WritesArg> for pgparity::explain::WritePolicy {
     fn from(w: WritesArg) -> Self {
         match w {
-            WritesArg::Plan => pgparity::plan::WritePolicy::Plan,
-            WritesArg::Refuse => pgparity::plan::WritePolicy::Refuse,
+            WritesArg::Plan => pgparity::explain::WritePolicy::Plan,
+            WritesArg::Refuse => pgparity::explain::WritePolicy::Refuse,
         }
     }
 }

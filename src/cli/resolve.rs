@@ -16,7 +16,10 @@ use super::args::{CorpusArgs, ProfileArgs, ReportArgs};
 pub fn corpus(
     config: &Config,
     a: &CorpusArgs,
-) -> Result<(Vec<pgparity::corpus::Query>, pgparity::plan::PlanOptions)> {
+) -> Result<(
+    Vec<pgparity::explain::corpus::Query>,
+    pgparity::explain::PlanOptions,
+)> {
     let mut plan = config.plan.clone();
     if let Some(n) = a.plan_concurrency {
         plan.concurrency = n;
@@ -32,7 +35,7 @@ pub fn corpus(
     paths.extend(a.corpus.iter().cloned());
     let mut queries = Vec::new();
     if !paths.is_empty() {
-        let (q, problems) = pgparity::corpus::load(&paths)?;
+        let (q, problems) = pgparity::explain::corpus::load(&paths)?;
         for p in problems {
             eprintln!("warning: corpus: {}: {}", p.area, p.message);
         }

@@ -6,7 +6,7 @@
 mod collation;
 mod data;
 mod extensions;
-mod plan;
+pub mod plan;
 mod schema;
 pub mod settings;
 mod statistics;

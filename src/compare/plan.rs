@@ -13,6 +13,19 @@ use super::{each_key, Sides};
 use crate::finding::{Category, Cause, CauseKind, Finding, Severity};
 use crate::snapshot::plan::{PlanNode, PlanPair, PlannedQuery};
 
+/// The aspect of a plan finding whose query plans with another shape.
+pub const SHAPE: &str = "shape";
+
+/// The object of a corpus query's plan findings (`query:q07.sql`).
+pub fn query_object(path: &str) -> String {
+    format!("query:{path}")
+}
+
+/// The id of the finding "`path` plans with another shape".
+pub fn shape_id(path: &str) -> String {
+    Finding::id_of(Category::Plan, &query_object(path), SHAPE)
+}
+
 /// A steered re-plan that reaches the other side's shape within this share of the cost the
 /// planner chose is a cost tie: which plan wins depends on ANALYZE's sample, not on the data.
 const TIE_MARGIN: f64 = 0.05;
@@ -259,7 +272,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     let mut found = Vec::new();
     each_key(lp, rp, |path, l, r| {
         let (Some(l), Some(r)) = (l, r) else { return };
-        let object = format!("query:{path}");
+        let object = query_object(path);
         let weight = l.weight.or(r.weight);
         let pair = || {
             Some(Box::new(PlanPair {
@@ -361,7 +374,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                     && causes
                         .first()
                         .is_some_and(|c| c.kind == CauseKind::StatisticsNoise);
-                let mut f = Finding::new(Category::Plan, severity, object, "shape");
+                let mut f = Finding::new(Category::Plan, severity, object, SHAPE);
                 f.causes = causes;
                 f.values(Some(summary(a, l)), Some(summary(b, r)))
                     .message(if unstable {

@@ -15,6 +15,7 @@ pub mod gen;
 pub mod literal;
 pub mod model;
 pub mod pattern;
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::Instant;

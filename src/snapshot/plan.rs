@@ -1,6 +1,6 @@
 //! Plans as a snapshot holds them: the tree of what matters to a plan's shape, with a
 //! fingerprint that ignores costs, row estimates, widths and worker counts (EXPLAIN runs in
-//! `crate::plan`; this is the data it leaves).
+//! `crate::explain`; this is the data it leaves).
 
 use std::hash::Hasher;
 

@@ -1,14 +1,14 @@
 //! Planner parity on real clusters: the corpus is explained (never executed) on both sides,
 //! equal plans give no finding, planted causes change the plan and are said in words.
 
-use pgparity::corpus::read_query;
+use pgparity::explain::corpus::read_query;
 use pgparity::finding::{Category, Finding, Severity};
 use pgparity::progress::NoProgress;
 use pgparity::run::{CompareRequest, Side};
 
 use crate::support::*;
 
-fn corpus() -> Vec<pgparity::corpus::Query> {
+fn corpus() -> Vec<pgparity::explain::corpus::Query> {
     [
         ("by_customer.sql", "SELECT * FROM orders WHERE customer_id = $1"),
         ("join.sql", "SELECT c.email, sum(o.total) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.email"),
@@ -221,7 +221,7 @@ fn corpus_folders_on_the_command_line() {
 #[test]
 fn every_shipped_query_parses_or_says_why() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    let (queries, problems) = pgparity::corpus::load(&[root]).unwrap();
+    let (queries, problems) = pgparity::explain::corpus::load(&[root]).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     assert!(queries.len() >= 3);
     for q in queries {
@@ -239,7 +239,7 @@ fn every_shipped_query_parses_or_says_why() {
 #[test]
 fn tpch_queries_plan_on_15_and_17() {
     let corpus_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch");
-    let (queries, problems) = pgparity::corpus::load(&[corpus_dir]).unwrap();
+    let (queries, problems) = pgparity::explain::corpus::load(&[corpus_dir]).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(queries.len(), 22);
     assert!(
@@ -644,7 +644,7 @@ fn writes_refused_planning_timeout_and_protected_analyze() {
         read_query("small.sql", "SELECT * FROM orders WHERE id = 1").unwrap(),
     ];
     let t = target(c, &db, "staging");
-    let plan_with = |opts: pgparity::plan::PlanOptions, t: &pgparity::capture::Target| {
+    let plan_with = |opts: pgparity::explain::PlanOptions, t: &pgparity::capture::Target| {
         let req = CompareRequest {
             corpus: queries.clone(),
             plan: opts,
@@ -655,8 +655,8 @@ fn writes_refused_planning_timeout_and_protected_analyze() {
     // A generous planning timeout: GEQO on 100 relations takes seconds on a loaded 2-core
     // machine running the rest of the suite; the timeout itself is tested below with 1 ms.
     let s = plan_with(
-        pgparity::plan::PlanOptions {
-            writes: pgparity::plan::WritePolicy::Refuse,
+        pgparity::explain::PlanOptions {
+            writes: pgparity::explain::WritePolicy::Refuse,
             timeout: std::time::Duration::from_secs(120),
             ..Default::default()
         },
@@ -686,7 +686,7 @@ fn writes_refused_planning_timeout_and_protected_analyze() {
         .contains("writes = refuse"));
 
     let s = plan_with(
-        pgparity::plan::PlanOptions {
+        pgparity::explain::PlanOptions {
             timeout: std::time::Duration::from_millis(1),
             ..Default::default()
         },
@@ -702,7 +702,7 @@ fn writes_refused_planning_timeout_and_protected_analyze() {
     );
 
     let analyzed = plan_with(
-        pgparity::plan::PlanOptions {
+        pgparity::explain::PlanOptions {
             analyze: true,
             ..Default::default()
         },
@@ -719,7 +719,7 @@ fn writes_refused_planning_timeout_and_protected_analyze() {
         ..t.clone()
     };
     let s = plan_with(
-        pgparity::plan::PlanOptions {
+        pgparity::explain::PlanOptions {
             analyze: true,
             ..Default::default()
         },
@@ -800,7 +800,7 @@ fn values_files_give_custom_plans() {
     )
     .unwrap();
     std::fs::write(dir.path().join("bad.values"), "1); SELECT 1; --\n").unwrap();
-    let (queries, problems) = pgparity::corpus::load(&[dir.path().to_path_buf()]).unwrap();
+    let (queries, problems) = pgparity::explain::corpus::load(&[dir.path().to_path_buf()]).unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
         problems[0]

@@ -70,7 +70,7 @@ fn seed_into(
     verify: bool,
 ) -> pgparity::error::Result<(
     pgparity::seed::SeedReport,
-    Option<pgparity::run::Verification>,
+    Option<pgparity::seed::verify::Verification>,
 )> {
     pgparity::run::seed(
         &SeedRequest {

@@ -1,4 +1,4 @@
-//! Plans: EXPLAIN (FORMAT JSON, VERBOSE, SETTINGS) of each corpus query, never executed, in a
+//! EXPLAIN (FORMAT JSON, VERBOSE, SETTINGS) of each corpus query, never executed, in a
 //! read-only transaction that is rolled back, with jit off. Parameterized queries use
 //! `GENERIC_PLAN` on PostgreSQL 16 and later, and on older servers `PREPARE` + `EXPLAIN EXECUTE`
 //! with NULL arguments under `plan_cache_mode = force_generic_plan` (so no constant folding).
@@ -12,9 +12,9 @@ use std::time::Duration;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::capture::{CaptureOptions, Target};
-use crate::corpus::Query;
+use crate::explain::corpus::Query;
 use crate::progress::Progress;
-pub use crate::snapshot::plan::{Counterfactual, PlanNode, PlanPair, PlannedQuery};
+use crate::snapshot::plan::{Counterfactual, PlanNode, PlannedQuery};
 use crate::snapshot::Problem;
 
 /// How the corpus is planned.

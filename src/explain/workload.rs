@@ -5,8 +5,8 @@
 //! from the role) are skipped and counted.
 
 use crate::capture::{column, CaptureOptions, Target};
-use crate::corpus::Query;
 use crate::error::{Error, Result};
+use crate::explain::corpus::Query;
 use crate::snapshot::Problem;
 
 /// The top `top` plannable statements of `target`'s database, heaviest first.
@@ -71,7 +71,7 @@ pub async fn from_stats(
             continue;
         };
         let path = format!("pg_stat_statements/{}.sql", id.unwrap_or_default());
-        match crate::corpus::read_query(&path, &text) {
+        match crate::explain::corpus::read_query(&path, &text) {
             Ok(q) if !q.relations.is_empty() && q.relations.iter().all(|r| is_catalog(r)) => {
                 unplannable += 1;
             }

@@ -1,0 +1,152 @@
+//! A corpus replayed on live sides: planned on each, then the queries whose shapes differ
+//! re-planned — steered toward the other side's plan (a cost tie shows as the same shape at
+//! almost the same cost) and, on the left, with the right side's planner settings (if the
+//! shape converges, the settings are the cause). A side that is a snapshot file (`None` here)
+//! keeps the plans it recorded.
+
+use crate::capture::{CaptureOptions, Target};
+use crate::progress::Progress;
+use crate::snapshot::plan::PlanNode;
+use crate::snapshot::Snapshot;
+
+use super::corpus::Query;
+use super::PlanOptions;
+
+/// Plans the corpus on a live side (EXPLAIN only, read-only, rolled back) into its snapshot.
+pub async fn add_plans(
+    target: Option<&Target>,
+    snap: &mut Snapshot,
+    corpus: &[Query],
+    popts: &PlanOptions,
+    copts: &CaptureOptions,
+    progress: &dyn Progress,
+) {
+    let Some(t) = target else { return };
+    if corpus.is_empty() {
+        return;
+    }
+    progress.start(&t.name, &format!("planning {} queries", corpus.len()));
+    let (plans, problems) =
+        super::explain_all(t, corpus, snap.major_version(), popts, copts, progress).await;
+    progress.finish(&t.name, &format!("planned {} queries", plans.len()));
+    if !plans.is_empty() {
+        snap.plans = Some(plans);
+    }
+    snap.problems.extend(problems);
+}
+
+/// The right side's values of the planner settings that differ: what a counterfactual re-plan
+/// on the left applies.
+fn planner_differences(l: &Snapshot, r: &Snapshot) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, rs) in &r.inventory.settings {
+        let Some(ls) = l.inventory.settings.get(name) else {
+            continue;
+        };
+        if crate::compare::settings::is_ignored(name)
+            || crate::compare::settings::class(name, &rs.category)
+                != crate::compare::settings::Class::Planner
+            || ls.value == rs.value
+            || !matches!(rs.context.as_str(), "user" | "superuser")
+        {
+            continue;
+        }
+        out.push((name.clone(), rs.value.clone()));
+    }
+    out
+}
+
+/// Queries planned on both sides with different shapes.
+fn divergent<'q>(
+    corpus: &'q [Query],
+    l: &Snapshot,
+    r: &Snapshot,
+) -> Vec<(&'q Query, PlanNode, PlanNode)> {
+    let (Some(lp), Some(rp)) = (l.plans.as_ref(), r.plans.as_ref()) else {
+        return Vec::new();
+    };
+    corpus
+        .iter()
+        .filter_map(|q| match (lp.get(&q.path), rp.get(&q.path)) {
+            (Some(a), Some(b)) if a.fingerprint != b.fingerprint => {
+                Some((q, a.plan.clone()?, b.plan.clone()?))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Re-plans the queries whose shapes differ on each live side (see the module's doc) and
+/// records the re-plans beside the plans.
+pub async fn add_counterfactuals(
+    sides: (Option<&Target>, Option<&Target>),
+    snaps: (&mut Snapshot, &mut Snapshot),
+    corpus: &[Query],
+    capture: &CaptureOptions,
+    plan: &PlanOptions,
+) {
+    let (l, r) = snaps;
+    let divergent = divergent(corpus, l, r);
+    if divergent.is_empty() {
+        return;
+    }
+    let sets = planner_differences(l, r);
+    let (lm, rm) = (l.major_version(), r.major_version());
+    let replans = |target: Option<&Target>, major: i32, left: bool| {
+        let divergent = &divergent;
+        let sets = &sets;
+        let target = target.cloned();
+        async move {
+            let mut out = Vec::new();
+            let Some(t) = target else { return out };
+            let Ok(client) = super::open_session(&t, capture, plan.timeout).await else {
+                return out;
+            };
+            for (q, a, b) in divergent {
+                let (mine, theirs) = if left { (a, b) } else { (b, a) };
+                let steer = super::steering(mine, theirs);
+                let steered = if steer.is_empty() {
+                    None
+                } else {
+                    Some(super::replan(&client, q, major, &steer).await)
+                };
+                let cf = if left && !sets.is_empty() {
+                    Some(super::replan(&client, q, major, sets).await)
+                } else {
+                    None
+                };
+                out.push((q.path.clone(), steered, cf));
+            }
+            out
+        }
+    };
+    let (lres, rres) = tokio::join!(replans(sides.0, lm, true), replans(sides.1, rm, false));
+    for (snap, res) in [(l, lres), (r, rres)] {
+        if let Some(plans) = snap.plans.as_mut() {
+            for (path, steered, cf) in res {
+                if let Some(p) = plans.get_mut(&path) {
+                    p.steered = steered;
+                    p.counterfactual = cf;
+                }
+            }
+        }
+    }
+}
+
+/// The corpus for live sides: the one given, or else the one a snapshot side recorded (so an
+/// upgrade check replays a production snapshot's workload on a candidate server).
+pub fn effective_corpus(given: &[Query], recorded: Option<&Snapshot>) -> Vec<Query> {
+    if !given.is_empty() {
+        return given.to_vec();
+    }
+    recorded
+        .and_then(|s| s.plans.as_ref())
+        .map(|plans| {
+            plans
+                .iter()
+                .filter(|(_, p)| !p.sql.is_empty())
+                .map(|(path, p)| p.to_query(path))
+                .collect()
+        })
+        .unwrap_or_default()
+}

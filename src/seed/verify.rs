@@ -1,0 +1,163 @@
+//! Seed's closed loop, the pure part: the seeded target's snapshot compared with the
+//! production snapshot it was seeded from, summed up as data findings, plan shapes kept or
+//! lost, and the planner's statistics of every foreign-key column on both sides.
+
+use crate::finding::{CauseKind, Finding, Severity};
+use crate::snapshot::Snapshot;
+
+/// The closed loop: the seeded target profiled and compared with the snapshot.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Data findings (volume left out when a scale or row counts were asked for).
+    pub findings: Vec<Finding>,
+    /// Corpus queries (the snapshot's recorded ones) planned with the same shape, of those
+    /// planned on both.
+    pub plans_same: usize,
+    /// Planned differently, but a cost tie: not a regression.
+    pub plans_tied: usize,
+    pub plans_total: usize,
+    pub plans_divergent: Vec<String>,
+    /// The planner's view (pg_stats) of every foreign-key column, in the snapshot and in the
+    /// seeded target: parameterized lookups on a foreign key plan from these.
+    pub fk_stats: Vec<FkStats>,
+}
+
+/// pg_stats of one foreign-key column on both sides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FkStats {
+    /// `public.orders.customer_id`.
+    pub column: String,
+    /// (distinct values per row, NULL share, most common value's share), as pg_stats says.
+    pub source: Option<(f64, f64, Option<f64>)>,
+    pub target: Option<(f64, f64, Option<f64>)>,
+    /// Far enough apart to plan differently: distinct per row 2× apart, or NULL or most
+    /// common shares 0.1 apart (and half of the larger).
+    pub differs: bool,
+}
+
+impl FkStats {
+    pub fn describe(&self) -> String {
+        let side = |x: &Option<(f64, f64, Option<f64>)>| match x {
+            Some((d, n, t)) => format!(
+                "{:.3} distinct per row, {:.1} % NULL, most common {}",
+                d,
+                n * 100.0,
+                t.map(|t| format!("{:.1} %", t * 100.0))
+                    .unwrap_or_else(|| "none".into())
+            ),
+            None => "no statistics".into(),
+        };
+        format!(
+            "{}: {} in the snapshot; {} seeded{}",
+            self.column,
+            side(&self.source),
+            side(&self.target),
+            if self.differs { " (differs)" } else { "" }
+        )
+    }
+}
+
+/// The pg_stats comparison for every foreign-key column of the snapshot.
+fn fk_stats(source: &Snapshot, target: &Snapshot) -> Vec<FkStats> {
+    let view = |snap: &Snapshot, table: &str, col: &str| {
+        let st = snap.statistics.columns.get(table)?.get(col)?;
+        let rows = snap
+            .statistics
+            .tables
+            .get(table)
+            .map(|t| t.reltuples.max(1.0))
+            .unwrap_or(1.0);
+        let per_row = if st.n_distinct < 0.0 {
+            -st.n_distinct
+        } else {
+            (st.n_distinct / rows).min(1.0)
+        };
+        Some((per_row, st.null_frac, st.top_freq))
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for c in source.schema.constraints.values() {
+        if c.kind != crate::snapshot::ConstraintKind::ForeignKey {
+            continue;
+        }
+        for col in &c.columns {
+            let column = format!("{}.{}", c.table, crate::sql::ident(col));
+            if !seen.insert(column.clone()) {
+                continue;
+            }
+            let (a, b) = (view(source, &c.table, col), view(target, &c.table, col));
+            let far = |x: f64, y: f64| (x - y).abs() > 0.1 && (x - y).abs() > 0.5 * x.max(y);
+            let differs = match (&a, &b) {
+                (Some((d1, n1, t1)), Some((d2, n2, t2))) => {
+                    d1.max(*d2) > 2.0 * d1.min(*d2).max(1e-9)
+                        || far(*n1, *n2)
+                        || far(t1.unwrap_or(0.0), t2.unwrap_or(0.0))
+                }
+                (Some(_), None) => true,
+                _ => false,
+            };
+            out.push(FkStats {
+                column,
+                source: a,
+                target: b,
+                differs,
+            });
+        }
+    }
+    out
+}
+
+/// What `seed --verify` reports, from the findings of `target` (left) against `source`
+/// (right); `scaled` leaves volume out (a scale or row counts were asked for).
+pub fn summarize(
+    target: &Snapshot,
+    source: &Snapshot,
+    all: &[Finding],
+    scaled: bool,
+) -> Verification {
+    let findings: Vec<Finding> = all
+        .iter()
+        .filter(|f| {
+            f.severity != Severity::Info
+                && f.category.is_data()
+                && (f.category != crate::finding::Category::Volume || !scaled)
+        })
+        .cloned()
+        .collect();
+    // Plans: the same shape, or a cost tie (the target steered toward the snapshot's plan
+    // reaches it at almost the same cost).
+    let (mut same, mut tied, mut total, mut divergent) = (0, 0, 0, Vec::new());
+    if let (Some(a), Some(b)) = (target.plans.as_ref(), source.plans.as_ref()) {
+        for (path, p) in a {
+            let Some(q) = b.get(path) else { continue };
+            if p.fingerprint.is_none() || q.fingerprint.is_none() {
+                continue;
+            }
+            total += 1;
+            if p.fingerprint == q.fingerprint {
+                same += 1;
+                continue;
+            }
+            let id = crate::compare::plan::shape_id(path);
+            let tie = all.iter().any(|f| {
+                f.id == id
+                    && f.causes
+                        .first()
+                        .is_some_and(|c| c.kind == CauseKind::StatisticsNoise)
+            });
+            if tie {
+                tied += 1;
+            } else {
+                divergent.push(path.clone());
+            }
+        }
+    }
+    Verification {
+        findings,
+        plans_same: same,
+        plans_tied: tied,
+        plans_total: total,
+        plans_divergent: divergent,
+        fk_stats: fk_stats(source, target),
+    }
+}
