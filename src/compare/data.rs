@@ -21,7 +21,7 @@ use crate::snapshot::{
 
 /// Every row of the table was read: an absence is certain.
 fn complete(t: &TableProfile) -> bool {
-    t.method.kind == "exact"
+    t.method.kind == crate::snapshot::SampleKind::Exact
 }
 
 /// A severity one step lower for a case under 1 % of rows (rare but certain).

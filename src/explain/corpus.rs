@@ -12,6 +12,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use crate::error::{Error, Result};
+pub use crate::snapshot::plan::QueryKind;
 use crate::snapshot::Problem;
 
 /// One corpus query.
@@ -21,7 +22,7 @@ pub struct Query {
     pub path: String,
     pub sql: String,
     /// `read`, `write` (never executed; planned only), or `unknown` (the parser could not read it).
-    pub kind: String,
+    pub kind: QueryKind,
     /// Relations the statement reads, as written.
     pub relations: Vec<String>,
     /// Highest `$n` placeholder.
@@ -197,11 +198,11 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
         Ok(statements) => {
             let st = &statements[0];
             let kind = match st {
-                Statement::Query(_) => "read",
+                Statement::Query(_) => QueryKind::Read,
                 Statement::Insert(_)
                 | Statement::Update(_)
                 | Statement::Delete(_)
-                | Statement::Merge(_) => "write",
+                | Statement::Merge(_) => QueryKind::Write,
                 _ => {
                     return Err(format!(
                     "is not a query or a data-changing statement ({}); pgparity plans only those",
@@ -220,7 +221,7 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
             Ok(Query {
                 path: path.into(),
                 sql,
-                kind: kind.into(),
+                kind,
                 relations,
                 params,
                 parse_error: None,
@@ -246,14 +247,14 @@ pub fn read_query(path: &str, text: &str) -> std::result::Result<Query, String> 
                 ));
             }
             let kind = if ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(&word.as_str()) {
-                "write"
+                QueryKind::Write
             } else {
-                "unknown"
+                QueryKind::Unknown
             };
             Ok(Query {
                 path: path.into(),
                 sql,
-                kind: kind.into(),
+                kind,
                 relations: Vec::new(),
                 params,
                 parse_error: Some(e.to_string()),
@@ -280,13 +281,13 @@ mod tests {
     #[test]
     fn classify_relations_params_and_refusals() {
         let q = read_query("a.sql", "-- c\nSELECT * FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $2 AND x = '$9';").unwrap();
-        assert_eq!((q.kind.as_str(), q.params), ("read", 2));
+        assert_eq!((q.kind, q.params), (QueryKind::Read, 2));
         assert_eq!(q.relations, vec!["orders", "customers"]);
         assert_eq!(
             read_query("w.sql", "DELETE FROM orders WHERE id = $1")
                 .unwrap()
                 .kind,
-            "write"
+            QueryKind::Write
         );
         assert!(read_query("two.sql", "SELECT 1; SELECT 2")
             .unwrap_err()
@@ -305,7 +306,7 @@ mod tests {
             "SELECT * FROM t WHERE x = ANY($1) FOR NO KEY UPDATE SKIP LOCKED OF",
         )
         .unwrap();
-        assert!(odd.parse_error.is_some() && odd.kind == "unknown");
+        assert!(odd.parse_error.is_some() && odd.kind == QueryKind::Unknown);
         let smuggled = "SELECT * FROM t WHERE x = ANY($1) FOR NO KEY UPDATE SKIP LOCKED OF; SET default_transaction_read_only = off";
         assert!(read_query("s.sql", smuggled)
             .unwrap_err()

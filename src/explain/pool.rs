@@ -14,7 +14,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::capture::{CaptureOptions, Target};
 use crate::explain::corpus::Query;
 use crate::progress::Progress;
-use crate::snapshot::plan::{Counterfactual, PlanNode, PlannedQuery};
+use crate::snapshot::plan::{Counterfactual, PlanMethod, PlanNode, PlannedQuery, QueryKind};
 use crate::snapshot::Problem;
 
 /// How the corpus is planned.
@@ -66,7 +66,7 @@ impl PlannedQuery {
         Query {
             path: path.into(),
             sql: self.sql.clone(),
-            kind: self.kind.clone(),
+            kind: self.kind,
             relations: Vec::new(),
             params: self.params,
             parse_error: self.parse_error.clone(),
@@ -180,10 +180,10 @@ pub async fn explain_all(
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(q) = queries.get(i) else { break };
-                let pq = if q.kind == "write" && opts.writes == WritePolicy::Refuse {
+                let pq = if q.kind == QueryKind::Write && opts.writes == WritePolicy::Refuse {
                     refused(q)
                 } else {
-                    explain_with(client, q, major, &[], analyze && q.kind == "read").await
+                    explain_with(client, q, major, &[], analyze && q.kind == QueryKind::Read).await
                 };
                 out.push((q.path.clone(), pq));
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -213,27 +213,27 @@ pub async fn open_session(
     Ok(client)
 }
 
-fn method(q: &Query, major: i32) -> &'static str {
+fn method(q: &Query, major: i32) -> PlanMethod {
     if q.params == 0 {
-        "plain"
+        PlanMethod::Plain
     } else if q.values.len() == q.params {
-        "custom_values"
+        PlanMethod::CustomValues
     } else if major >= 16 {
-        "generic_plan"
+        PlanMethod::GenericPlan
     } else {
-        "prepare"
+        PlanMethod::Prepare
     }
 }
 
-fn blank(q: &Query, method: &str) -> PlannedQuery {
+fn blank(q: &Query, method: PlanMethod) -> PlannedQuery {
     PlannedQuery {
-        kind: q.kind.clone(),
+        kind: q.kind,
         params: q.params,
         sql: q.sql.clone(),
         weight: q.weight,
         values: q.values.clone(),
         parse_error: q.parse_error.clone(),
-        method: method.into(),
+        method,
         analyzed: false,
         fingerprint: None,
         plan: None,
@@ -244,7 +244,7 @@ fn blank(q: &Query, method: &str) -> PlannedQuery {
 }
 
 fn refused(q: &Query) -> PlannedQuery {
-    let mut pq = blank(q, "refused");
+    let mut pq = blank(q, PlanMethod::Refused);
     pq.error = Some("not planned: data-changing statements are refused (writes = refuse)".into());
     pq
 }
@@ -261,7 +261,7 @@ pub async fn explain_with(
     analyze: bool,
 ) -> PlannedQuery {
     let method = method(q, major);
-    let analyze = analyze && method != "generic_plan";
+    let analyze = analyze && method != PlanMethod::GenericPlan;
     let mut pq = blank(q, method);
     pq.analyzed = analyze;
     let opts = if analyze {
@@ -270,9 +270,9 @@ pub async fn explain_with(
         "FORMAT JSON, VERBOSE, SETTINGS"
     };
     let body = match method {
-        "plain" => format!("EXPLAIN ({opts}) {}", q.sql),
-        "generic_plan" => format!("EXPLAIN ({opts}, GENERIC_PLAN) {}", q.sql),
-        "custom_values" => format!(
+        PlanMethod::Plain => format!("EXPLAIN ({opts}) {}", q.sql),
+        PlanMethod::GenericPlan => format!("EXPLAIN ({opts}, GENERIC_PLAN) {}", q.sql),
+        PlanMethod::CustomValues => format!(
             "EXPLAIN ({opts}) EXECUTE pgparity_q({})",
             q.values.join(", ")
         ),
@@ -286,7 +286,7 @@ pub async fn explain_with(
     // Never executed unless asked (ANALYZE, reads only), in a read-only transaction, rolled back.
     const BEGIN: &str =
         "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan";
-    let prepares = method == "prepare" || method == "custom_values";
+    let prepares = matches!(method, PlanMethod::Prepare | PlanMethod::CustomValues);
     if !prepares && sets.is_empty() {
         // The common case in one round trip: begin, explain, roll back.
         let batch = format!("{BEGIN}; {body}; ROLLBACK");
@@ -312,7 +312,7 @@ pub async fn explain_with(
                 .await;
         }
     }
-    if method == "custom_values" {
+    if method == PlanMethod::CustomValues {
         let _ = client
             .batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
             .await;

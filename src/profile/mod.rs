@@ -22,8 +22,8 @@ use crate::capture::{self, column, CaptureOptions, Target};
 use crate::progress::Progress;
 use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{
-    ConstraintKind, Method, Problem, Profile, RelationshipProfile, Snapshot, Table, TableKind,
-    TableProfile, FANOUT_QUANTILES,
+    ConstraintKind, Method, Problem, Profile, RelationshipProfile, SampleKind, Snapshot, Table,
+    TableKind, TableProfile, FANOUT_QUANTILES,
 };
 use accum::ColumnAcc;
 
@@ -372,7 +372,7 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
     // Small tables, and samples that would read half the table anyway, are read whole.
     if job.opts.exact || small || percent >= 50.0 {
         let method = Method {
-            kind: "exact".into(),
+            kind: SampleKind::Exact,
             percent: None,
             rows_read: 0,
         };
@@ -382,19 +382,19 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
     // hold no row at all, and clusters rows); else BERNOULLI, row by row.
     let pages_sampled = pages as f64 * percent / 100.0;
     let kind = if rows <= 100.0 * target || pages_sampled < 100.0 {
-        "bernoulli"
+        SampleKind::Bernoulli
     } else {
-        "system"
+        SampleKind::System
     };
     let clause = format!(
         " TABLESAMPLE {} ({percent:.6}) REPEATABLE ({})",
-        kind.to_uppercase(),
+        kind.as_str().to_uppercase(),
         job.opts.seed
     );
     (
         clause,
         Method {
-            kind: kind.into(),
+            kind,
             percent: Some(percent),
             rows_read: 0,
         },
@@ -490,7 +490,7 @@ async fn profile_table(
                 let p = method.percent.unwrap_or(100.0) / 10.0;
                 notes.push(format!(
                     "statement_timeout while reading {}; retried with a {p:.4} % block sample",
-                    if method.kind == "exact" {
+                    if method.kind == SampleKind::Exact {
                         "every row".to_string()
                     } else {
                         format!("a {:.4} % sample", method.percent.unwrap_or(0.0))
@@ -501,7 +501,7 @@ async fn profile_table(
                     job.opts.seed
                 );
                 method = Method {
-                    kind: "system".into(),
+                    kind: SampleKind::System,
                     percent: Some(p),
                     rows_read: 0,
                 };
@@ -514,7 +514,7 @@ async fn profile_table(
         }
     };
     method.rows_read = rows_read;
-    let exact = method.kind == "exact";
+    let exact = method.kind == SampleKind::Exact;
     let columns = accs
         .into_par_iter()
         .zip(kinds.par_iter())

@@ -552,12 +552,39 @@ pub struct Profile {
 /// How a table's numbers were obtained.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Method {
-    /// `exact` (every row read), `system` or `bernoulli` (TABLESAMPLE).
-    pub kind: String,
+    pub kind: SampleKind,
     /// Sampling percentage for TABLESAMPLE.
     pub percent: Option<f64>,
     /// Rows the measurement is based on.
     pub rows_read: u64,
+}
+
+/// How a table's rows were read for its profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SampleKind {
+    /// Every row.
+    Exact,
+    /// `TABLESAMPLE SYSTEM`: whole pages.
+    System,
+    /// `TABLESAMPLE BERNOULLI`: row by row.
+    Bernoulli,
+}
+
+impl SampleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SampleKind::Exact => "exact",
+            SampleKind::System => "system",
+            SampleKind::Bernoulli => "bernoulli",
+        }
+    }
+}
+
+impl std::fmt::Display for SampleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

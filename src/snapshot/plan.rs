@@ -117,10 +117,70 @@ pub struct PlanPair {
     pub right: Option<PlanNode>,
 }
 
+/// What a corpus statement does: reads (a query), writes (INSERT, UPDATE, DELETE, MERGE), or
+/// unknown (sqlparser could not read it; the server's EXPLAIN is the judge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryKind {
+    Read,
+    Write,
+    Unknown,
+}
+
+impl QueryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryKind::Read => "read",
+            QueryKind::Write => "write",
+            QueryKind::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for QueryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a query was planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMethod {
+    /// No parameters: EXPLAIN of the statement.
+    Plain,
+    /// Parameters, PostgreSQL 16+: `EXPLAIN (GENERIC_PLAN)`.
+    GenericPlan,
+    /// Parameters, before 16: `PREPARE` + `EXPLAIN EXECUTE` with NULLs, forced generic plan.
+    Prepare,
+    /// Parameters with a values file: `EXPLAIN EXECUTE` with its values, forced custom plan.
+    CustomValues,
+    /// Not planned: a data-changing statement under `writes = refuse`.
+    Refused,
+}
+
+impl PlanMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanMethod::Plain => "plain",
+            PlanMethod::GenericPlan => "generic_plan",
+            PlanMethod::Prepare => "prepare",
+            PlanMethod::CustomValues => "custom_values",
+            PlanMethod::Refused => "refused",
+        }
+    }
+}
+
+impl std::fmt::Display for PlanMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One corpus query's plan on one side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedQuery {
-    pub kind: String,
+    pub kind: QueryKind,
     pub params: usize,
     /// The statement as planned, so a snapshot can replay its corpus on another server.
     #[serde(default)]
@@ -133,10 +193,7 @@ pub struct PlannedQuery {
     pub values: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
-    /// `plain`, `generic_plan` (16+), `prepare` (EXPLAIN EXECUTE with NULLs, forced generic
-    /// plan), `custom_values` (EXPLAIN EXECUTE with the values file's values, forced custom
-    /// plan, any version) or `refused`.
-    pub method: String,
+    pub method: PlanMethod,
     /// True when the plan carries EXPLAIN ANALYZE's actual rows.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub analyzed: bool,

@@ -178,7 +178,8 @@ fn edge_rules_stay_quiet_on_identical_data_and_sample_sizes() {
     assert_ne!(
         s.profile.as_ref().unwrap().tables["public.orders"]
             .method
-            .kind,
+            .kind
+            .as_str(),
         "exact",
         "the orders table must be sampled for this test to mean anything"
     );
