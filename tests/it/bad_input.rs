@@ -6,14 +6,6 @@ use std::path::Path;
 use crate::support::*;
 
 /// The single `error:` line, asserting there is nothing else on stderr and exit code 2.
-fn error_line(code: i32, stderr: &str) -> String {
-    assert_eq!(code, 2, "stderr: {stderr}");
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line expected: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    lines[0].to_string()
-}
-
 fn snapshot_to(url: &str, out: &Path) -> (i32, String, String) {
     run(&[
         "snapshot",
@@ -113,16 +105,12 @@ fn wrong_or_missing_password_and_no_password_in_output() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let status = bin()
-        .args(["snapshot", "--url", &url, "--output", out.to_str().unwrap()])
+    pgp("snapshot")
+        .opt("--url", &url)
+        .opt("--output", &out)
         .env("PGPASSFILE", &pgpass)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+        .run()
+        .ok();
     assert!(!std::fs::read_to_string(&out)
         .unwrap()
         .contains("right-secret"));

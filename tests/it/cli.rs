@@ -31,13 +31,11 @@ fn a_policy_accepting_the_difference_turns_exit_1_into_0_until_the_value_changes
         )
         .unwrap();
     };
-    let (code, out, err) = run_in(&["check"], Some(dir.path()));
-    assert_eq!(code, 2, "{out}");
+    let err = pgp("check").cwd(dir.path()).run().error();
     assert!(err.contains("two sides are needed"), "{err}");
 
     write_cfg("1.1");
-    let (code, out, err) = run_in(&["check"], Some(dir.path()));
-    assert_eq!(code, 0, "{out}{err}");
+    let out = pgp("check").cwd(dir.path()).run().ok().stdout;
     assert!(
         out.contains("ACCEPTED (1)") && out.contains("production runs on SSD"),
         "{out}"
@@ -48,9 +46,12 @@ fn a_policy_accepting_the_difference_turns_exit_1_into_0_until_the_value_changes
     );
 
     write_cfg("1.2");
-    let (code, out, _) = run_in(&["check", "--format", "json"], Some(dir.path()));
-    assert_eq!(code, 1);
-    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let report = pgp("check")
+        .opt("--format", "json")
+        .cwd(dir.path())
+        .run()
+        .code(1)
+        .json();
     assert_eq!(report["result"], "fail");
     let f = &report["findings"][0];
     assert_eq!(
@@ -64,26 +65,9 @@ fn a_policy_accepting_the_difference_turns_exit_1_into_0_until_the_value_changes
 
     // Without the acceptance, --fail-on decides: high fails, critical passes.
     std::fs::remove_file(&cfg).unwrap();
-    let (code, _, _) = run(&[
-        "check",
-        "--left",
-        &left,
-        "--right",
-        &right,
-        "--fail-on",
-        "high",
-    ]);
-    assert_eq!(code, 1);
-    let (code, _, _) = run(&[
-        "check",
-        "--left",
-        &left,
-        "--right",
-        &right,
-        "--fail-on",
-        "critical",
-    ]);
-    assert_eq!(code, 0);
+    let check = || pgp("check").opt("--left", &left).opt("--right", &right);
+    check().opt("--fail-on", "high").run().code(1);
+    check().opt("--fail-on", "critical").run().ok();
 }
 
 #[test]
@@ -91,32 +75,29 @@ fn baseline_then_check_passes_and_a_new_difference_fails() {
     let (left, right, right_db) = one_difference();
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
-    let (code, _, err) = run(&[
-        "baseline",
-        "--left",
-        &left,
-        "--right",
-        &right,
-        "--output",
-        policy.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    pgp("baseline")
+        .opt("--left", &left)
+        .opt("--right", &right)
+        .opt("--output", &policy)
+        .run()
+        .ok();
     let text = std::fs::read_to_string(&policy).unwrap();
     assert!(
         text.contains("id = \"setting:random_page_cost\"") && text.contains("right = \"1.1\""),
         "{text}"
     );
-    let p = policy.to_str().unwrap();
-    let (code, out, _) = run(&["check", "--left", &left, "--right", &right, "--policy", p]);
-    assert_eq!(code, 0, "{out}");
+    let check = || {
+        pgp("check")
+            .opt("--left", &left)
+            .opt("--right", &right)
+            .opt("--policy", &policy)
+    };
+    check().run().ok();
     // A new difference on top of the baseline fails the gate.
     pg17b()
         .execute(&right_db, "CREATE TABLE added_later (id int)")
         .unwrap();
-    let (code, out, _) = run(&[
-        "check", "--left", &left, "--right", &right, "--policy", p, "--format", "markdown",
-    ]);
-    assert_eq!(code, 1);
+    let out = check().opt("--format", "markdown").run().code(1).stdout;
     assert!(
         out.contains("## pgparity: left vs right — ❌ fail"),
         "{out}"
@@ -136,16 +117,12 @@ fn snapshots_compare_offline_and_against_a_live_side() {
         dir.path().join("production.json"),
     );
     for (url, file, name) in [(&left, &a, "staging"), (&right, &b, "production")] {
-        let (code, _, err) = run(&[
-            "snapshot",
-            "--url",
-            url,
-            "--name",
-            name,
-            "--output",
-            file.to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0, "{err}");
+        pgp("snapshot")
+            .opt("--url", url)
+            .opt("--name", name)
+            .opt("--output", file)
+            .run()
+            .ok();
     }
     let snap: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
@@ -159,15 +136,13 @@ fn snapshots_compare_offline_and_against_a_live_side() {
         "1.1"
     );
 
-    let (code, out, _) = run(&[
-        "diff",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(code, 1);
-    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = pgp("diff")
+        .arg(&a)
+        .arg(&b)
+        .opt("--format", "json")
+        .run()
+        .code(1)
+        .json();
     assert_eq!(r["format"], "pgparity-report");
     assert_eq!(
         (r["left"]["name"].as_str(), r["right"]["name"].as_str()),
@@ -188,22 +163,17 @@ fn snapshots_compare_offline_and_against_a_live_side() {
             "findings[].{key} missing"
         );
     }
-    let (code, out, _) = run(&["diff", a.to_str().unwrap(), a.to_str().unwrap()]);
-    assert_eq!(code, 0);
+    let out = pgp("diff").arg(&a).arg(&a).run().ok().stdout;
     assert!(out.contains("No open differences."), "{out}");
 
     // Production captured where it lives, compared with a live staging.
     let report = dir.path().join("report.txt");
-    let (code, _, err) = run(&[
-        "check",
-        "--left",
-        &left,
-        "--right",
-        b.to_str().unwrap(),
-        "--output",
-        report.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 1, "{err}");
+    pgp("check")
+        .opt("--left", &left)
+        .opt("--right", &b)
+        .opt("--output", &report)
+        .run()
+        .code(1);
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(
         text.contains(
@@ -218,10 +188,13 @@ fn snapshots_compare_offline_and_against_a_live_side() {
 fn the_demo_finds_its_planted_differences() {
     // In a folder of its own: the demo writes its HTML report into the current one.
     let cwd = tempfile::tempdir().unwrap();
-    let (code, out, err) = run_in(&["demo", "--format", "json"], Some(cwd.path()));
-    assert!(cwd.path().join("pgparity-demo.html").exists(), "{err}");
-    assert_eq!(code, 0, "{err}");
-    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = pgp("demo")
+        .opt("--format", "json")
+        .cwd(cwd.path())
+        .run()
+        .ok()
+        .json();
+    assert!(cwd.path().join("pgparity-demo.html").exists());
     let ids: Vec<&str> = r["findings"]
         .as_array()
         .unwrap()
@@ -265,8 +238,7 @@ fn profile_prints_one_environments_data() {
          INSERT INTO child SELECT i, 1 + i % 10, CASE WHEN i % 4 = 0 THEN NULL ELSE 'héllo ' || i END FROM generate_series(1, 100) i;",
     )
     .unwrap();
-    let (code, out, err) = run(&["profile", "--url", &c.url(&db)]);
-    assert_eq!(code, 0, "{err}");
+    let out = pgp("profile").opt("--url", c.url(&db)).run().ok().stdout;
     assert!(
         out.contains("public.child: 100 rows (every row read)"),
         "{out}"
@@ -281,16 +253,13 @@ fn profile_prints_one_environments_data() {
         ),
         "{out}"
     );
-    let (code, out, _) = run(&[
-        "profile",
-        "--url",
-        &c.url(&db),
-        "--format",
-        "json",
-        "--exact",
-    ]);
-    assert_eq!(code, 0);
-    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let profile = pgp("profile")
+        .opt("--url", c.url(&db))
+        .opt("--format", "json")
+        .arg("--exact")
+        .run()
+        .ok();
+    let (j, out) = (profile.json(), profile.stdout);
     assert_eq!(
         j["profile"]["tables"]["public.child"]["columns"]["note"]["nulls"],
         25
@@ -300,8 +269,7 @@ fn profile_prints_one_environments_data() {
 
 #[test]
 fn completions_and_the_man_page_come_from_the_command_definitions() {
-    let (code, out, err) = run(&["completions", "bash"]);
-    assert_eq!(code, 0, "{err}");
+    let out = pgp("completions").arg("bash").run().ok().stdout;
     assert!(
         out.contains("_pgparity()"),
         "{}",
@@ -318,30 +286,27 @@ fn completions_and_the_man_page_come_from_the_command_definitions() {
     ] {
         assert!(out.contains(sub), "bash completion lacks {sub}");
     }
-    let (code, out, _) = run(&["completions", "zsh"]);
+    let out = pgp("completions").arg("zsh").run().ok().stdout;
     assert!(
-        code == 0 && out.starts_with("#compdef pgparity"),
+        out.starts_with("#compdef pgparity"),
         "{}",
         &out[..out.len().min(200)]
     );
-    let (code, out, _) = run(&["completions", "fish"]);
-    assert!(code == 0 && out.contains("complete -c pgparity"));
-    let (code, out, err) = run(&["man"]);
-    assert_eq!(code, 0, "{err}");
+    let out = pgp("completions").arg("fish").run().ok().stdout;
+    assert!(out.contains("complete -c pgparity"));
+    let out = pgp("man").run().ok().stdout;
     assert!(
         out.contains(".TH pgparity 1") && out.contains("check"),
         "{}",
         &out[..out.len().min(200)]
     );
     // An unknown shell is a usage error: one line naming the choices, exit 2.
-    let (code, _, err) = run(&["completions", "tcsh"]);
-    assert_eq!(code, 2);
-    assert!(
-        err.trim() == "error: shell: unknown value 'tcsh'; hint: use bash, elvish, fish, powershell or zsh",
-        "{err}"
+    assert_eq!(
+        pgp("completions").arg("tcsh").run().error(),
+        "error: shell: unknown value 'tcsh'; hint: use bash, elvish, fish, powershell or zsh"
     );
     // Typed flags complete their values: the report formats, the levels.
-    let (_, out, _) = run(&["completions", "bash"]);
+    let out = pgp("completions").arg("bash").run().ok().stdout;
     assert!(
         out.contains("text json markdown html junit sarif")
             && out.contains("critical high medium low info"),
@@ -351,6 +316,11 @@ fn completions_and_the_man_page_come_from_the_command_definitions() {
     // Neither reads the configuration: a broken pgparity.toml in the folder does not matter.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pgparity.toml"), "this is not toml [").unwrap();
-    let (code, out, err) = run_in(&["completions", "bash"], Some(dir.path()));
-    assert!(code == 0 && out.contains("_pgparity()"), "{err}");
+    let out = pgp("completions")
+        .arg("bash")
+        .cwd(dir.path())
+        .run()
+        .ok()
+        .stdout;
+    assert!(out.contains("_pgparity()"));
 }

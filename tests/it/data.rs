@@ -187,7 +187,10 @@ fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
             .iter()
             .any(|e| e.finding.id == "nulls:public.customers.email"));
         let method = &r.profile.as_ref().unwrap().tables["public.events"].method;
-        assert_eq!(method.kind.as_str(), if exact { "exact" } else { "bernoulli" });
+        assert_eq!(
+            method.kind.as_str(),
+            if exact { "exact" } else { "bernoulli" }
+        );
     }
     // With the opt-in, raw frequent values are kept (the check above would catch a leak).
     let raw = capture_with(

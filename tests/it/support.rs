@@ -135,26 +135,115 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pgparity"))
 }
 
+/// A pgparity command line for a test, built by name: `pgp("check").opt("--left", &url)
+/// .opt("--fail-on", "high").run().code(1)`. Runs without PGPASSWORD, PGSERVICE or colour.
+pub struct Pgp {
+    cmd: Command,
+    shown: Vec<String>,
+}
+
+pub fn pgp(subcommand: &str) -> Pgp {
+    let mut cmd = bin();
+    cmd.arg(subcommand)
+        .env_remove("PGPASSWORD")
+        .env_remove("PGSERVICE")
+        .env("NO_COLOR", "1");
+    Pgp {
+        cmd,
+        shown: vec![subcommand.to_string()],
+    }
+}
+
+impl Pgp {
+    /// A positional argument or a bare flag (`--exact`).
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Pgp {
+        self.shown.push(a.as_ref().to_string_lossy().into_owned());
+        self.cmd.arg(a);
+        self
+    }
+    /// `--flag value`.
+    pub fn opt(self, flag: &str, value: impl AsRef<std::ffi::OsStr>) -> Pgp {
+        self.arg(flag).arg(value)
+    }
+    /// Runs in `dir` (where `pgparity.toml` is looked for).
+    pub fn cwd(mut self, dir: &std::path::Path) -> Pgp {
+        self.cmd.current_dir(dir);
+        self
+    }
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Pgp {
+        self.cmd.env(key, value);
+        self
+    }
+    pub fn run(mut self) -> Outcome {
+        let out = self.cmd.output().expect("run pgparity");
+        Outcome {
+            line: format!("pgparity {}", self.shown.join(" ")),
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// What a run gave; the checks panic with the command line and both outputs.
+pub struct Outcome {
+    line: String,
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Asserts the exit code.
+    pub fn code(self, want: i32) -> Outcome {
+        assert_eq!(
+            self.status, want,
+            "{}\nstdout:\n{}\nstderr:\n{}",
+            self.line, self.stdout, self.stderr
+        );
+        self
+    }
+    /// Asserts exit 0.
+    pub fn ok(self) -> Outcome {
+        self.code(0)
+    }
+    /// Asserts exit 2 with one line on stderr, and returns it.
+    pub fn error(self) -> String {
+        let out = self.code(2);
+        error_line(2, &out.stderr)
+    }
+    /// stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{}: stdout is not JSON ({e}):\n{}", self.line, self.stdout))
+    }
+}
+
+/// Asserts exit 2 and one line on stderr, no panic; returns the line.
+pub fn error_line(code: i32, stderr: &str) -> String {
+    assert_eq!(code, 2, "stderr: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lines[0].to_string()
+}
+
 /// Runs the binary; returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
     run_in(args, None)
 }
 
 pub fn run_in(args: &[&str], dir: Option<&std::path::Path>) -> (i32, String, String) {
-    let mut cmd = bin();
-    cmd.args(args)
-        .env_remove("PGPASSWORD")
-        .env_remove("PGSERVICE")
-        .env("NO_COLOR", "1");
-    if let Some(d) = dir {
-        cmd.current_dir(d);
+    let (first, rest) = args.split_first().expect("a subcommand");
+    let mut p = pgp(first);
+    for a in rest {
+        p = p.arg(a);
     }
-    let out = cmd.output().expect("run pgparity");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    if let Some(d) = dir {
+        p = p.cwd(d);
+    }
+    let o = p.run();
+    (o.status, o.stdout, o.stderr)
 }
 
 /// The finding with `id`, or a panic listing what there is.

@@ -1,0 +1,560 @@
+//! Every comparer as a table of cases: `(left, right) → the findings of its categories`, by
+//! id and severity. Pure data, no PostgreSQL: the whole file runs in milliseconds.
+
+use pgparity::compare::compare;
+use pgparity::finding::{Category, Severity};
+use pgparity::snapshot::{Snapshot, ValueKind};
+
+use crate::builder::*;
+
+struct Case {
+    name: &'static str,
+    left: Snapshot,
+    right: Snapshot,
+    /// (id, severity) of the findings in the comparer's categories, any order.
+    expect: &'static [(&'static str, Severity)],
+}
+
+fn case(
+    name: &'static str,
+    left: Snap,
+    right: Snap,
+    expect: &'static [(&'static str, Severity)],
+) -> Case {
+    Case {
+        name,
+        left: left.build(),
+        right: right.build(),
+        expect,
+    }
+}
+
+/// Runs the cases of one comparer, looking only at findings of `categories`; also checks that
+/// each side compared with itself gives no finding, except the hazards of one side's own state
+/// (a database whose collation version no longer matches its library), which are reported
+/// whatever the other side holds.
+fn run(categories: &[Category], cases: Vec<Case>) {
+    let mut failures = Vec::new();
+    for c in &cases {
+        let mut got: Vec<(String, Severity)> = compare(&c.left, &c.right)
+            .into_iter()
+            .filter(|f| categories.contains(&f.category))
+            .map(|f| (f.id, f.severity))
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, Severity)> = c
+            .expect
+            .iter()
+            .map(|(id, s)| (id.to_string(), *s))
+            .collect();
+        want.sort();
+        if got != want {
+            failures.push(format!("{}:\n  want {want:?}\n  got  {got:?}", c.name));
+        }
+        for (side, snap) in [("left", &c.left), ("right", &c.right)] {
+            let same: Vec<_> = compare(snap, snap)
+                .into_iter()
+                .filter(|f| !f.id.starts_with("collation:database:collation_version:"))
+                .collect();
+            if !same.is_empty() {
+                failures.push(format!(
+                    "{}: the {side} side compared with itself: {:?}",
+                    c.name,
+                    same.iter().map(|f| &f.id).collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+use Severity::*;
+
+#[test]
+fn the_shop_compared_with_itself_gives_no_finding() {
+    for version in ["13.16", "15.8", "17.2", "18.1"] {
+        let s = shop("prod", version).build();
+        let found = compare(&s, &s);
+        assert!(found.is_empty(), "{version}: {found:#?}");
+    }
+    // Named alike on both sides too.
+    let (a, b) = (shop("x", "17.2").build(), shop("x", "17.2").build());
+    assert!(compare(&a, &b).is_empty());
+}
+
+#[test]
+fn version() {
+    run(
+        &[Category::Version],
+        vec![
+            case(
+                "same version",
+                snap("staging", "17.2"),
+                snap("prod", "17.2"),
+                &[],
+            ),
+            case(
+                "minor release differs",
+                snap("staging", "17.2"),
+                snap("prod", "17.4"),
+                &[("version:server:version", Low)],
+            ),
+            case(
+                "major differs",
+                snap("staging", "15.8"),
+                snap("prod", "17.2"),
+                &[("version:server:version", Critical)],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn collation() {
+    run(
+        &[Category::Collation],
+        vec![
+            case(
+                "same locale",
+                snap("staging", "17.2"),
+                snap("prod", "17.2"),
+                &[],
+            ),
+            case(
+                "collate C in staging",
+                snap("staging", "17.2").locale(|d| d.collate = "C".into()),
+                snap("prod", "17.2"),
+                &[("collation:database:lc_collate", High)],
+            ),
+            case(
+                "ICU in production",
+                snap("staging", "17.2"),
+                snap("prod", "17.2").locale(|d| {
+                    d.locale_provider = "icu".into();
+                    d.locale = Some("en-US".into());
+                }),
+                // The locale itself is compared only between sides of one provider.
+                &[("collation:database:locale_provider", High)],
+            ),
+            case(
+                "the C library moved under production's collation",
+                snap("staging", "17.2"),
+                snap("prod", "17.2").locale(|d| d.collation_actual_version = Some("2.41".into())),
+                &[
+                    ("collation:database:collation_library_version", Medium),
+                    ("collation:database:collation_version:right-mismatch", High),
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn topology() {
+    run(
+        &[Category::Topology],
+        vec![
+            case(
+                "two primaries",
+                snap("staging", "17.2"),
+                snap("prod", "17.2"),
+                &[],
+            ),
+            case(
+                "production has a standby",
+                snap("staging", "17.2"),
+                snap("prod", "17.2").standby("async"),
+                &[("topology:standbys", High)],
+            ),
+            case(
+                "the standby's sync state differs",
+                snap("staging", "17.2").standby("async"),
+                snap("prod", "17.2").standby("sync"),
+                &[("topology:standbys:sync", Medium)],
+            ),
+            case(
+                "a standby against a primary",
+                snap("staging", "17.2").in_recovery(),
+                snap("prod", "17.2"),
+                &[("topology:server:role", High)],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn extensions() {
+    run(
+        &[Category::Extension, Category::Version],
+        vec![
+            case(
+                "same extensions",
+                snap("staging", "17.2").extension("pg_trgm", "1.6", "1.6"),
+                snap("prod", "17.2").extension("pg_trgm", "1.6", "1.6"),
+                &[],
+            ),
+            case(
+                "missing in staging",
+                snap("staging", "17.2"),
+                snap("prod", "17.2").extension("pg_trgm", "1.6", "1.6"),
+                &[("extension:pg_trgm", High)],
+            ),
+            case(
+                "older version in staging",
+                snap("staging", "17.2").extension("pg_trgm", "1.5", "1.6"),
+                snap("prod", "17.2").extension("pg_trgm", "1.6", "1.6"),
+                &[("extension:pg_trgm:version", Medium)],
+            ),
+            case(
+                "each major's own version: noise, said once as info",
+                snap("staging", "13.16").extension("pg_trgm", "1.5", "1.5"),
+                snap("prod", "17.2").extension("pg_trgm", "1.6", "1.6"),
+                &[
+                    ("version:extension:pg_trgm:version", Info),
+                    ("version:server:version", Critical),
+                ],
+            ),
+            case(
+                "a preloaded library only in production",
+                snap("staging", "17.2"),
+                snap("prod", "17.2").preload("pg_stat_statements"),
+                &[("extension:library:pg_stat_statements:preload", Medium)],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn statistics() {
+    let table = |s: Snap| s.table("public.t", &[("id", "bigint")]);
+    run(
+        &[Category::Statistics],
+        vec![
+            case(
+                "both analyzed",
+                table(snap("staging", "17.2")).stats("public.t", 1000.0, true),
+                table(snap("prod", "17.2")).stats("public.t", 1000.0, true),
+                &[],
+            ),
+            case(
+                "never analyzed in staging, with rows",
+                table(snap("staging", "17.2")).stats("public.t", 1000.0, false),
+                table(snap("prod", "17.2")).stats("public.t", 1000.0, true),
+                &[("statistics:public.t:never-analyzed", Medium)],
+            ),
+            case(
+                "never analyzed and empty",
+                table(snap("staging", "17.2")).stats("public.t", 0.0, false),
+                table(snap("prod", "17.2")).stats("public.t", 1000.0, true),
+                &[("statistics:public.t:never-analyzed", Low)],
+            ),
+            case(
+                "stale in production",
+                table(snap("staging", "17.2")).stats("public.t", 1000.0, true),
+                table(snap("prod", "17.2"))
+                    .stats("public.t", 1000.0, true)
+                    .stats_mut("public.t", |t| t.mod_since_analyze = 600),
+                &[("statistics:public.t:stale", Low)],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn settings() {
+    run(
+        &[Category::Setting],
+        vec![
+            case(
+                "defaults on both",
+                snap("staging", "17.2"),
+                snap("prod", "17.2"),
+                &[],
+            ),
+            case(
+                "a planner cost differs",
+                snap("staging", "17.2"),
+                snap("prod", "17.2").setting("random_page_cost", "1.1"),
+                &[("setting:random_page_cost", High)],
+            ),
+            case(
+                "work_mem 4MB vs 64MB",
+                snap("staging", "17.2"),
+                snap("prod", "17.2").setting("work_mem", "65536"),
+                &[("setting:work_mem", High)],
+            ),
+            case(
+                "the same value in other units is no difference",
+                snap("staging", "17.2").setting("work_mem", "4096"),
+                snap("prod", "17.2"),
+                &[],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn schema() {
+    let base = |env| {
+        snap(env, "17.2")
+            .table(
+                "public.customers",
+                &[("id", "bigint not null"), ("email", "text not null")],
+            )
+            .primary_key("public.customers", "id")
+            .table(
+                "public.orders",
+                &[
+                    ("id", "bigint not null"),
+                    ("customer_id", "bigint not null"),
+                ],
+            )
+            .primary_key("public.orders", "id")
+            .foreign_key("public.orders", "customer_id", "public.customers", "id")
+            .index(
+                "public.orders_customer_id_idx",
+                "public.orders",
+                "customer_id",
+            )
+    };
+    run(
+        &[Category::Schema],
+        vec![
+            case("same schema", base("staging"), base("prod"), &[]),
+            case(
+                "an index missing in staging",
+                {
+                    let mut s = base("staging");
+                    s.0.schema.indexes.clear();
+                    s
+                },
+                base("prod"),
+                &[("schema:public.orders_customer_id_idx:missing", High)],
+            ),
+            case(
+                "a renamed index is the same index",
+                {
+                    let mut s = base("staging");
+                    let i =
+                        s.0.schema
+                            .indexes
+                            .remove("public.orders_customer_id_idx")
+                            .unwrap();
+                    s.index("public.orders_cust_idx", &i.table, "customer_id")
+                },
+                base("prod"),
+                // Matched by what it does: not missing, not a finding.
+                &[],
+            ),
+            case(
+                "email nullable in staging",
+                base("staging").column("public.customers", "email", |c| c.not_null = false),
+                base("prod"),
+                &[("schema:public.customers.email:nullable", High)],
+            ),
+            case(
+                "a column only in production",
+                base("staging"),
+                base("prod").table(
+                    "public.customers",
+                    &[
+                        ("id", "bigint not null"),
+                        ("email", "text not null"),
+                        ("vip", "boolean"),
+                    ],
+                ),
+                &[("schema:public.customers.vip:missing", High)],
+            ),
+            case(
+                "a foreign key missing in staging",
+                {
+                    let mut s = base("staging");
+                    s.0.schema
+                        .constraints
+                        .remove("public.orders.orders_customer_id_fkey");
+                    s
+                },
+                base("prod"),
+                &[("schema:public.orders.orders_customer_id_fkey:missing", High)],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn data() {
+    let orders = |env, rows: u64, note_nulls: u64, classes: &[(&str, u64)]| {
+        let classes: Vec<(String, u64)> =
+            classes.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        snap(env, "17.2")
+            .table(
+                "public.orders",
+                &[("id", "bigint not null"), ("note", "text")],
+            )
+            .profile("public.orders", rows)
+            .measured(
+                "public.orders",
+                "note",
+                ValueKind::Text,
+                note_nulls,
+                move |c| {
+                    c.distinct = Some(exact((rows - note_nulls).min(500) as f64));
+                    c.length_chars = quantiles(1.0, 100.0);
+                    c.length_bytes = quantiles(1.0, 100.0);
+                    c.classes = classes.into_iter().collect();
+                },
+            )
+    };
+    let data = [
+        Category::Volume,
+        Category::Nulls,
+        Category::Distinct,
+        Category::Distribution,
+        Category::Encoding,
+        Category::Relationship,
+    ];
+    run(
+        &data,
+        vec![
+            case(
+                "the same data",
+                orders("staging", 5000, 1000, &[("ascii", 4000)]),
+                orders("prod", 5000, 1000, &[("ascii", 4000)]),
+                &[],
+            ),
+            case(
+                "a hundred times fewer rows in staging: within the band",
+                orders("staging", 50, 10, &[("ascii", 40)]),
+                orders("prod", 5000, 1000, &[("ascii", 4000)]),
+                &[],
+            ),
+            case(
+                "250 times fewer rows in staging",
+                orders("staging", 20, 4, &[("ascii", 16)]),
+                orders("prod", 5000, 1000, &[("ascii", 4000)]),
+                &[("volume:public.orders", Medium)],
+            ),
+            case(
+                "a thousand times fewer rows in staging",
+                orders("staging", 5, 1, &[("ascii", 4)]),
+                orders("prod", 5000, 1000, &[("ascii", 4000)]),
+                &[("volume:public.orders", High)],
+            ),
+            case(
+                "NULLs only in production",
+                orders("staging", 5000, 0, &[("ascii", 5000)]),
+                orders("prod", 5000, 1000, &[("ascii", 4000)]),
+                &[("nulls:public.orders.note", Critical)],
+            ),
+            case(
+                "emoji only in production",
+                orders("staging", 5000, 1000, &[("ascii", 4000)]),
+                orders("prod", 5000, 1000, &[("ascii", 3800), ("emoji", 200)]),
+                &[("encoding:public.orders.note:emoji", High)],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn plans() {
+    let with_plan = |env, index: Option<&str>, cost| {
+        snap(env, "17.2")
+            .table(
+                "public.orders",
+                &[("id", "bigint not null"), ("customer_id", "bigint")],
+            )
+            .index(
+                "public.orders_customer_id_idx",
+                "public.orders",
+                "customer_id",
+            )
+            .plan(
+                "recent.sql",
+                "SELECT * FROM orders WHERE customer_id = 42",
+                scan("public.orders", index, 5.0, cost),
+            )
+    };
+    run(
+        &[Category::Plan],
+        vec![
+            case(
+                "the same plan",
+                with_plan("staging", Some("orders_customer_id_idx"), 20.0),
+                with_plan("prod", Some("orders_customer_id_idx"), 20.0),
+                &[],
+            ),
+            case(
+                "a sequential scan in staging where production uses the index",
+                with_plan("staging", None, 90.0),
+                with_plan("prod", Some("orders_customer_id_idx"), 20.0),
+                &[("plan:query:recent.sql:shape", Medium)],
+            ),
+            case(
+                "production scans a large table whole where staging uses the index",
+                with_plan("staging", Some("orders_customer_id_idx"), 20.0).stats(
+                    "public.orders",
+                    5_000_000.0,
+                    true,
+                ),
+                with_plan("prod", None, 90_000.0).stats("public.orders", 5_000_000.0, true),
+                &[("plan:query:recent.sql:shape", High)],
+            ),
+            case(
+                "a query planned on one side only is no plan difference",
+                snap("staging", "17.2"),
+                with_plan("prod", None, 90.0),
+                &[],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn seed_verification_sums_up_data_findings_and_plan_shapes() {
+    use pgparity::seed::verify::summarize;
+    let source = shop("production", "17.2").build();
+    // Seeded with a tenth of the rows, a column left without NULLs, and the query's plan lost.
+    let target = shop("staging", "17.2")
+        .profile("public.orders", 5)
+        .measured("public.orders", "note", ValueKind::Text, 0, |c| {
+            c.distinct = Some(exact(5.0));
+            c.length_chars = quantiles(0.0, 200.0);
+            c.length_bytes = quantiles(0.0, 210.0);
+            c.classes = [("ascii".to_string(), 5)].into();
+        })
+        .plan(
+            "recent.sql",
+            "SELECT * FROM orders WHERE customer_id = 42",
+            scan("public.orders", None, 5.0, 90.0),
+        )
+        .build();
+    let all = compare(&target, &source);
+    let ids = |v: &pgparity::seed::verify::Verification| {
+        v.findings.iter().map(|f| f.id.clone()).collect::<Vec<_>>()
+    };
+    let v = summarize(&target, &source, &all, false);
+    assert!(
+        ids(&v).contains(&"volume:public.orders".to_string()),
+        "{:?}",
+        ids(&v)
+    );
+    assert!(
+        ids(&v).contains(&"nulls:public.orders.note".to_string()),
+        "{:?}",
+        ids(&v)
+    );
+    assert!(v
+        .findings
+        .iter()
+        .all(|f| f.category.is_data() && f.severity != Info));
+    assert_eq!((v.plans_total, v.plans_same, v.plans_tied), (1, 0, 0));
+    assert_eq!(v.plans_divergent, vec!["recent.sql".to_string()]);
+    // A scale was asked for: volume is no finding of the seed's.
+    let v = summarize(&target, &source, &all, true);
+    assert!(!ids(&v).contains(&"volume:public.orders".to_string()));
+    // The same plan on both sides: kept.
+    let v = summarize(&source, &source, &[], false);
+    assert_eq!((v.plans_total, v.plans_same), (1, 1));
+    assert!(v.findings.is_empty() && v.plans_divergent.is_empty());
+}

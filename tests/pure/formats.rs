@@ -1,0 +1,131 @@
+//! Every report format rendered from one fixture report and compared with its recorded text
+//! in `tests/pure/snapshots/` (insta). A deliberate change to a format is accepted with
+//! `INSTA_UPDATE=always cargo test --test pure` (or `cargo insta review`) and reviewed in the
+//! diff; in CI (`CI=true`) a mismatch fails.
+
+use pgparity::finding::Severity;
+use pgparity::policy::Acceptance;
+use pgparity::report::{render, Format, Report};
+use pgparity::snapshot::ValueKind;
+
+use crate::builder::*;
+
+/// Staging on 15 against production on 17: a missing index, a nullable column, settings,
+/// a standby, 250× the rows, NULLs and emoji only in production, a plan that changed; one
+/// difference accepted by the policy, one acceptance that matches nothing.
+fn fixture() -> Report {
+    let staging = shop("staging", "15.8")
+        .setting("random_page_cost", "4")
+        .column("public.customers", "email", |c| c.not_null = false)
+        .profile("public.orders", 20)
+        .measured("public.orders", "note", ValueKind::Text, 0, |c| {
+            c.distinct = Some(exact(20.0));
+            c.length_chars = quantiles(1.0, 100.0);
+            c.length_bytes = quantiles(1.0, 100.0);
+            c.classes = [("ascii".to_string(), 20)].into();
+        })
+        .plan(
+            "recent.sql",
+            "SELECT * FROM orders WHERE customer_id = 42",
+            scan("public.orders", None, 5.0, 90.0),
+        );
+    let mut staging = staging;
+    staging
+        .0
+        .schema
+        .indexes
+        .remove("public.orders_customer_id_idx");
+    let production = shop("production", "17.2")
+        .setting("random_page_cost", "1.1")
+        .setting("work_mem", "65536")
+        .standby("sync")
+        .stats("public.orders", 5_000_000.0, true);
+    let policy = vec![
+        Acceptance {
+            id: "topology:standbys".into(),
+            reason: "staging has no replica; reads are not routed there".into(),
+            left: None,
+            right: None,
+            expires: Some("2027-06-30".into()),
+        },
+        Acceptance {
+            id: "setting:enable_*".into(),
+            reason: "left over from an old experiment".into(),
+            left: None,
+            right: None,
+            expires: None,
+        },
+    ];
+    pgparity::run::build_report(
+        &staging.build(),
+        &production.build(),
+        "staging.json",
+        "production.json",
+        &policy,
+        &Default::default(),
+        Severity::Low,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    )
+}
+
+#[test]
+fn the_fixture_covers_what_the_formats_show() {
+    let r = fixture();
+    let ids: Vec<&str> = r.findings.iter().map(|e| e.finding.id.as_str()).collect();
+    for id in [
+        "version:server:version",
+        "schema:public.orders_customer_id_idx:missing",
+        "setting:random_page_cost",
+        "topology:standbys",
+        "volume:public.orders",
+        "plan:query:recent.sql:shape",
+    ] {
+        assert!(ids.contains(&id), "{id} not in {ids:?}");
+    }
+    assert!(r
+        .findings
+        .iter()
+        .any(|e| e.status == pgparity::policy::Status::Accepted));
+    assert_eq!(r.unused_acceptances.len(), 1);
+    assert!(r.failed());
+}
+
+#[test]
+fn text() {
+    insta::assert_snapshot!(render(&fixture(), Format::Text, false));
+}
+
+#[test]
+fn json() {
+    insta::assert_snapshot!(render(&fixture(), Format::Json, false));
+}
+
+#[test]
+fn markdown() {
+    insta::assert_snapshot!(render(&fixture(), Format::Markdown, false));
+}
+
+#[test]
+fn html() {
+    insta::assert_snapshot!(render(&fixture(), Format::Html, false));
+}
+
+#[test]
+fn junit() {
+    insta::assert_snapshot!(render(&fixture(), Format::Junit, false));
+}
+
+#[test]
+fn sarif() {
+    insta::assert_snapshot!(render(&fixture(), Format::Sarif, false));
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for format in [Format::Text, Format::Json, Format::Html, Format::Sarif] {
+        assert_eq!(
+            render(&fixture(), format, false),
+            render(&fixture(), format, false)
+        );
+    }
+}
