@@ -16,6 +16,7 @@ pub mod error;
 pub mod explain;
 pub mod finding;
 pub mod fsutil;
+pub mod glob;
 pub mod history;
 pub mod policy;
 pub mod profile;

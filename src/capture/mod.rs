@@ -4,6 +4,7 @@
 //! per area, and turns what cannot be read into recorded problems rather than failures.
 
 pub(crate) mod catalog;
+pub mod sessions;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
+use crate::capture::sessions::Sessions;
 use crate::capture::{CaptureOptions, Target};
 use crate::explain::corpus::Query;
 use crate::progress::Progress;
@@ -150,52 +151,48 @@ pub async fn explain_all(
             ),
         });
     }
-    let sessions = opts
+    let n = opts
         .concurrency
         .max(1)
         .min(queries.len().div_ceil(25))
         .max(1);
-    let mut clients = Vec::new();
-    for _ in 0..sessions {
-        match open_session(target, copts, opts.timeout).await {
-            Ok(c) => clients.push(c),
-            Err(e) => {
-                if clients.is_empty() {
-                    problems.push(Problem {
-                        area: "plans".into(),
-                        message: e.to_string(),
-                    });
-                    return (BTreeMap::new(), problems);
-                }
-                break;
-            }
+    let sessions = match Sessions::open(target, &planning(copts, opts.timeout), n, "").await {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(Problem {
+                area: "plans".into(),
+                message: e.to_string(),
+            });
+            return (BTreeMap::new(), problems);
         }
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    };
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results = futures_util::future::join_all(clients.iter().map(|client| {
-        let (next, done) = (&next, &done);
-        async move {
-            let mut out = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(q) = queries.get(i) else { break };
+    let planned = sessions
+        .run(queries, |client, q| {
+            let done = &done;
+            async move {
                 let pq = if q.kind == QueryKind::Write && opts.writes == WritePolicy::Refuse {
                     refused(q)
                 } else {
                     explain_with(client, q, major, &[], analyze && q.kind == QueryKind::Read).await
                 };
-                out.push((q.path.clone(), pq));
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if d % 25 == 0 || d == queries.len() {
+                if d.is_multiple_of(25) || d == queries.len() {
                     progress.step(&target.name, d, queries.len(), "queries planned");
                 }
+                (q.path.clone(), pq)
             }
-            out
-        }
-    }))
-    .await;
-    (results.into_iter().flatten().collect(), problems)
+        })
+        .await;
+    (planned.into_iter().collect(), problems)
+}
+
+/// The capture's options with the planning timeout as statement_timeout.
+fn planning(copts: &CaptureOptions, timeout: Duration) -> CaptureOptions {
+    CaptureOptions {
+        statement_timeout: timeout,
+        ..copts.clone()
+    }
 }
 
 /// A read-only session whose statement_timeout is the planning timeout.
@@ -205,11 +202,7 @@ pub async fn open_session(
     timeout: Duration,
 ) -> crate::error::Result<tokio_postgres::Client> {
     let client = crate::capture::connect(target).await?;
-    crate::capture::read_only_session(&client, &target.name, copts).await?;
-    client
-        .batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))
-        .await
-        .map_err(|e| crate::error::Error::env(&target.name, crate::capture::db_message(&e)))?;
+    crate::capture::read_only_session(&client, &target.name, &planning(copts, timeout)).await?;
     Ok(client)
 }
 

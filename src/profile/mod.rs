@@ -8,9 +8,11 @@
 pub(crate) mod accum;
 mod copytext;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::hash::Hasher;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::capture::sessions::Sessions;
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -169,13 +171,7 @@ struct Sizes {
 
 /// The sizes of every ordinary table, in one statement; empty if it cannot be read (each
 /// table is then measured on its own).
-async fn all_sizes(
-    target: &Target,
-    opts: &CaptureOptions,
-) -> std::collections::HashMap<String, Sizes> {
-    let Ok(client) = open(target, opts).await else {
-        return Default::default();
-    };
+async fn all_sizes(client: &Client) -> std::collections::HashMap<String, Sizes> {
     let rows = client
         .query(
             "SELECT format('%I.%I', n.nspname, c.relname), pg_table_size(c.oid)::bigint, pg_indexes_size(c.oid)::bigint, \
@@ -222,22 +218,17 @@ pub async fn profile(
         .and_then(|s| s.value.parse::<u64>().ok())
         .unwrap_or(100);
     let sample_rows = opts.sample_rows.unwrap_or(300 * target_stat).max(100);
-    let session_sizes = CaptureOptions {
+    // Profiling sessions wait longer per statement than the catalog capture: a table is read
+    // whole (or sampled) in one statement.
+    let session_opts = CaptureOptions {
         statement_timeout: opts.statement_timeout,
         ..capture_opts.clone()
     };
-    let job = Job {
-        snap,
-        opts,
-        key,
-        sample_rows,
-        sizes: all_sizes(target, &session_sizes).await,
-    };
-    let problems = Mutex::new(Vec::new());
-    let queue: Mutex<VecDeque<(&String, &Table)>> = Mutex::new(VecDeque::new());
+    let mut problems = Vec::new();
+    let mut queue: Vec<(&String, &Table)> = Vec::new();
     for (name, table) in &snap.schema.tables {
         if table.kind == TableKind::Foreign {
-            problems.lock().unwrap().push(Problem {
+            problems.push(Problem {
                 area: format!("profile {name}"),
                 message: "foreign table: not profiled (it would read a remote server)".into(),
             });
@@ -245,78 +236,80 @@ pub async fn profile(
             // Partitions are profiled through their parent; inheritance children hold rows of
             // their own and are profiled like any table (their parent with ONLY).
         } else {
-            queue.lock().unwrap().push_back((name, table));
+            queue.push((name, table));
         }
     }
-    let total = queue.lock().unwrap().len();
-    let done = Arc::new(Mutex::new(0usize));
-    let results: Mutex<BTreeMap<String, TableProfile>> = Mutex::new(BTreeMap::new());
-    let session_opts = CaptureOptions {
-        statement_timeout: opts.statement_timeout,
-        ..capture_opts.clone()
-    };
-    let workers = (0..opts.concurrency.max(1)).map(|_| async {
-        let client = match open(target, &session_opts).await {
-            Ok(c) => c,
-            Err(e) => {
-                problems.lock().unwrap().push(Problem {
-                    area: "profile".into(),
-                    message: e,
-                });
-                return;
-            }
-        };
-        loop {
-            let Some((name, table)) = queue.lock().unwrap().pop_front() else {
-                break;
+    let n = opts.concurrency.max(1).min(queue.len().max(1));
+    let sessions = match Sessions::open(target, &session_opts, n, SESSION_SETUP).await {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(Problem {
+                area: "profile".into(),
+                message: e.to_string(),
+            });
+            let empty = Profile {
+                hash_key_id: key_id,
+                raw_values: opts.raw_values,
+                sample_rows,
+                ..Default::default()
             };
-            match profile_table(&client, &job, name, table).await {
-                Ok((tp, notes)) => {
-                    results.lock().unwrap().insert(name.clone(), tp);
-                    for n in notes {
-                        problems.lock().unwrap().push(Problem {
-                            area: format!("profile {name}"),
-                            message: n,
-                        });
-                    }
-                }
-                Err(e) => problems.lock().unwrap().push(Problem {
-                    area: format!("profile {name}"),
-                    message: e,
-                }),
-            }
-            let mut d = done.lock().unwrap();
-            *d += 1;
-            progress.step(&target.name, *d, total, "tables profiled");
+            return (empty, problems);
         }
-    });
-    futures_util::future::join_all(workers).await;
+    };
+    let job = Job {
+        snap,
+        opts,
+        key,
+        sample_rows,
+        sizes: all_sizes(sessions.first()).await,
+    };
+    let total = queue.len();
+    let done = AtomicUsize::new(0);
+    let measured = sessions
+        .run(&queue, |client, (name, table)| {
+            let (job, done) = (&job, &done);
+            async move {
+                let r = profile_table(client, job, name, table).await;
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.step(&target.name, d, total, "tables profiled");
+                (*name, r)
+            }
+        })
+        .await;
+    let mut tables = BTreeMap::new();
+    for (name, r) in measured {
+        match r {
+            Ok((tp, notes)) => {
+                tables.insert(name.clone(), tp);
+                for n in notes {
+                    problems.push(Problem {
+                        area: format!("profile {name}"),
+                        message: n,
+                    });
+                }
+            }
+            Err(e) => problems.push(Problem {
+                area: format!("profile {name}"),
+                message: e,
+            }),
+        }
+    }
 
     let mut relationships = BTreeMap::new();
     let mut rels: Vec<RelSpec> = RelSpec::declared(snap);
     rels.extend(extra.iter().cloned());
     rels.sort();
     rels.dedup();
-    if !rels.is_empty() {
-        match open(target, &session_opts).await {
-            Ok(client) => {
-                for rel in rels {
-                    if !exists(snap, &rel) {
-                        continue; // the schema comparison reports what is missing
-                    }
-                    match fanout(&client, &rel, &job).await {
-                        Ok(r) => {
-                            relationships.insert(rel.key(), r);
-                        }
-                        Err(e) => problems.lock().unwrap().push(Problem {
-                            area: format!("relationship {}", rel.key()),
-                            message: e,
-                        }),
-                    }
-                }
+    for rel in rels {
+        if !exists(snap, &rel) {
+            continue; // the schema comparison reports what is missing
+        }
+        match fanout(sessions.first(), &rel, &job).await {
+            Ok(r) => {
+                relationships.insert(rel.key(), r);
             }
-            Err(e) => problems.lock().unwrap().push(Problem {
-                area: "profile".into(),
+            Err(e) => problems.push(Problem {
+                area: format!("relationship {}", rel.key()),
                 message: e,
             }),
         }
@@ -325,26 +318,15 @@ pub async fn profile(
         hash_key_id: key_id,
         raw_values: opts.raw_values,
         sample_rows,
-        tables: results.into_inner().unwrap(),
+        tables,
         relationships,
     };
-    (profile, problems.into_inner().unwrap())
+    (profile, problems)
 }
 
-async fn open(target: &Target, opts: &CaptureOptions) -> Result<Client, String> {
-    let client = capture::connect(target).await.map_err(|e| e.to_string())?;
-    capture::read_only_session(&client, &target.name, opts)
-        .await
-        .map_err(|e| e.to_string())?;
-    // Dates and timestamps are read on the client in ISO style, in UTC.
-    client
-        .batch_execute(
-            "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 1",
-        )
-        .await
-        .map_err(|e| capture::db_message(&e))?;
-    Ok(client)
-}
+/// Dates and timestamps are read on the client in ISO style, in UTC.
+const SESSION_SETUP: &str =
+    "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 1";
 
 fn exists(snap: &Snapshot, rel: &RelSpec) -> bool {
     let has = |t: &str, cols: &[String]| {

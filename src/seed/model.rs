@@ -288,13 +288,6 @@ impl Model {
     }
 }
 
-fn glob(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((a, b)) => name.len() >= a.len() + b.len() && name.starts_with(a) && name.ends_with(b),
-    }
-}
-
 fn type_limits(base: &str) -> (f64, f64, bool) {
     match base {
         "smallint" => (-32768.0, 32767.0, true),
@@ -838,8 +831,8 @@ fn build_once(
     })?;
     let mut problems = Vec::new();
     let selected = |name: &str| {
-        (opts.include.is_empty() || opts.include.iter().any(|p| glob(p, name)))
-            && !opts.skip.iter().any(|p| glob(p, name))
+        (opts.include.is_empty() || opts.include.iter().any(|p| crate::glob::glob(p, name)))
+            && !opts.skip.iter().any(|p| crate::glob::glob(p, name))
     };
     for name in opts.rows.keys() {
         if !snap.schema.tables.contains_key(name) {
