@@ -293,13 +293,27 @@ pub fn render(r: &Report) -> String {
         esc(&title)
     );
     let open: Vec<&Evaluated> = r.open().collect();
-    let ids: std::collections::BTreeSet<&str> =
-        r.findings.iter().map(|e| e.finding.id.as_str()).collect();
-    // Summary.
+    summary(&mut o, r, &title, &open);
+    history(&mut o, r);
+    environment(&mut o, r, &open);
+    data(&mut o, r, &open);
+    plans(&mut o, r, &open);
+    problems(&mut o, r);
+    accepted(&mut o, r);
+    let _ = writeln!(
+        o,
+        "<footer><p class=\"why\">pgparity {}</p></footer></body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    o
+}
+
+/// The verdict, the two sides, and open findings per category and severity.
+fn summary(o: &mut String, r: &Report, title: &str, open: &[&Evaluated]) {
     let _ = write!(
         o,
         r#"<header><h1>{}</h1><span class="verdict {}">{}</span> <span>{} · fail level {}</span></header>"#,
-        esc(&title),
+        esc(title),
         if r.failed() { "fail" } else { "pass" },
         if r.failed() { "FAIL" } else { "PASS" },
         esc(&r.summary()),
@@ -331,7 +345,7 @@ pub fn render(r: &Report) -> String {
     }
     o.push_str("</table>");
     let mut by_cat: BTreeMap<Category, [usize; 5]> = BTreeMap::new();
-    for e in &open {
+    for e in open {
         let i = Severity::ALL
             .iter()
             .position(|s| *s == e.finding.severity)
@@ -361,7 +375,10 @@ pub fn render(r: &Report) -> String {
         by_cat.len(),
         r.accepted().count()
     );
-    // History.
+}
+
+/// What is new, fixed and persisting since the previous run, and the trend.
+fn history(o: &mut String, r: &Report) {
     o.push_str(r#"<h2 id="history">Since the previous run</h2>"#);
     match &r.history {
         None => o.push_str("<p>No history kept (run with <code>--history DIR</code>).</p>"),
@@ -398,7 +415,10 @@ pub fn render(r: &Report) -> String {
             o.push_str(&svg::trend(&h.trend));
         }
     }
-    // Environment, side by side, in rank order.
+}
+
+/// Version, settings, collations, topology, extensions, schema and statistics, side by side in rank order; info notes folded.
+fn environment(o: &mut String, r: &Report, open: &[&Evaluated]) {
     o.push_str(r#"<h2 id="environment">Environment</h2>"#);
     let (env, notes): (Vec<&&Evaluated>, Vec<&&Evaluated>) = open
         .iter()
@@ -454,7 +474,10 @@ pub fn render(r: &Report) -> String {
         }
         o.push_str("</table></details>");
     }
-    // Data gaps.
+}
+
+/// Data gaps: rows per table, then a card per finding with its plots.
+fn data(o: &mut String, r: &Report, open: &[&Evaluated]) {
     o.push_str(r#"<h2 id="data">Data</h2>"#);
     let mut vols: Vec<&(String, Option<f64>, Option<f64>)> = r.volumes.iter().collect();
     vols.sort_by(|a, b| {
@@ -499,10 +522,15 @@ pub fn render(r: &Report) -> String {
                 plots(r, f)
             );
         } else {
-            listed(&mut o, i, data.len(), f, "data findings (without plots)");
+            listed(o, i, data.len(), f, "data findings (without plots)");
         }
     }
-    // Plans.
+}
+
+/// Plan differences: causes, and both plan trees with their differing nodes marked.
+fn plans(o: &mut String, r: &Report, open: &[&Evaluated]) {
+    let ids: std::collections::BTreeSet<&str> =
+        r.findings.iter().map(|e| e.finding.id.as_str()).collect();
     o.push_str(r#"<h2 id="plans">Plans</h2>"#);
     let plans: Vec<&&Evaluated> = open
         .iter()
@@ -514,7 +542,7 @@ pub fn render(r: &Report) -> String {
     for (i, e) in plans.iter().enumerate() {
         let f = &e.finding;
         if i >= PLOTTED {
-            listed(&mut o, i, plans.len(), f, "plan findings (without trees)");
+            listed(o, i, plans.len(), f, "plan findings (without trees)");
             continue;
         }
         let _ = write!(
@@ -541,7 +569,7 @@ pub fn render(r: &Report) -> String {
                 let _ = write!(o, "<div><h3>{}</h3>", esc(name));
                 if let Some(n) = plan {
                     o.push_str(r#"<ul class="plan">"#);
-                    tree(n, other, &mut o);
+                    tree(n, other, o);
                     o.push_str("</ul>");
                 }
                 o.push_str("</div>");
@@ -559,7 +587,10 @@ pub fn render(r: &Report) -> String {
         }
         o.push_str("</div>");
     }
-    // Not measured.
+}
+
+/// What could not be read on either side.
+fn problems(o: &mut String, r: &Report) {
     o.push_str(r#"<h2 id="problems">Not measured</h2>"#);
     if r.problems.is_empty() {
         o.push_str("<p>Everything was read.</p>");
@@ -576,7 +607,10 @@ pub fn render(r: &Report) -> String {
         }
         o.push_str("</table>");
     }
-    // Accepted differences, apart.
+}
+
+/// Accepted differences, apart, and acceptances that matched nothing.
+fn accepted(o: &mut String, r: &Report) {
     o.push_str(r#"<h2 id="accepted">Accepted differences</h2>"#);
     let accepted: Vec<&Evaluated> = r.accepted().collect();
     if accepted.is_empty() {
@@ -604,10 +638,4 @@ pub fn render(r: &Report) -> String {
             esc(&r.unused_acceptances.join(", "))
         );
     }
-    let _ = writeln!(
-        o,
-        "<footer><p class=\"why\">pgparity {}</p></footer></body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    o
 }
