@@ -394,7 +394,12 @@ async fn target_columns(
     Ok(out)
 }
 
-/// Seeds `target` from `snap`'s profile.
+/// A foreign key dropped for the load: (table, constraint name, definition).
+type DroppedFk = (String, String, String);
+
+/// Seeds `target` from `snap`'s profile, in phases: the schema (created, or the target's
+/// checked against the snapshot), the tables emptied or refused, the load on `streams`
+/// sessions, then keys, indexes, constraints, statistics and provenance.
 pub async fn seed(
     snap: &Snapshot,
     target: &Target,
@@ -417,109 +422,174 @@ pub async fn seed(
     let env = target.name.as_str();
     let client = crate::capture::connect(target).await?;
     exec(&client, env, "SET statement_timeout = 0").await?;
-    // The schema: created from the snapshot, or the target's checked against it.
-    let mut dropped_fks: Vec<(String, String, String)> = Vec::new();
-    if opts.create_schema {
-        let names: Vec<&str> = snap.schema.tables.keys().map(String::as_str).collect();
-        let existing = target_columns(&client, &names).await?;
-        if let Some(name) = names.iter().find(|n| existing.contains_key(**n)) {
-            return Err(Error::env(env, format!("table {name} already exists; hint: drop --create-schema to fill the existing schema, or seed an empty database")));
-        }
-        progress.start(env, "creating the schema");
-        for sql in ddl::extensions(snap) {
-            if let Err(e) = exec(&client, env, &sql).await {
-                report.problems.push(Problem {
-                    area: "schema".into(),
-                    message: format!("{e}; what needs the extension will fail below"),
-                });
-            }
-        }
-        let before = ddl::before_load(snap);
-        for sql in &before.prelude {
-            exec(&client, env, sql).await?;
-        }
-        // One session, in order: creating tables on parallel sessions was measured slower
-        // (22.6 s against 17.8 s at 2,000 tables: catalog invalidations between sessions).
-        let tables: Vec<&str> = before.tables.iter().flatten().map(String::as_str).collect();
-        exec_all(&client, env, &tables).await?;
-        progress.finish(env, "schema created");
-        if let Some(note) = ddl::left_out(snap) {
+    let dropped_fks = if opts.create_schema {
+        create_schema(&client, env, snap, &mut report, progress).await?;
+        Vec::new()
+    } else {
+        check_schema(&client, env, snap, &model).await?
+    };
+    let to_truncate = if opts.create_schema {
+        Vec::new() // tables just created are empty
+    } else {
+        non_empty(&client, env, &model, opts).await?
+    };
+    for (table, name, _) in &dropped_fks {
+        exec(
+            &client,
+            env,
+            &format!("ALTER TABLE {table} DROP CONSTRAINT {}", ident(name)),
+        )
+        .await?;
+    }
+    if !to_truncate.is_empty() {
+        exec(
+            &client,
+            env,
+            &format!("TRUNCATE {}", to_truncate.join(", ")),
+        )
+        .await?;
+    }
+    let failures = load_all(target, &model, opts, &mut report, progress).await;
+    after_load(
+        &client,
+        target,
+        snap,
+        opts,
+        &dropped_fks,
+        &mut report,
+        progress,
+    )
+    .await?;
+    report.seconds = started.elapsed().as_secs_f64();
+    if !failures.is_empty() {
+        return Err(Error::env(
+            env,
+            format!(
+                "{} table(s) could not be loaded and were left empty: {}",
+                failures.len(),
+                failures.join("; ")
+            ),
+        ));
+    }
+    Ok(report)
+}
+
+/// The snapshot's schema created on an empty target: extensions (a missing one is a note),
+/// types and functions, then the tables, 200 statements a transaction.
+async fn create_schema(
+    client: &Client,
+    env: &str,
+    snap: &Snapshot,
+    report: &mut SeedReport,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let names: Vec<&str> = snap.schema.tables.keys().map(String::as_str).collect();
+    let existing = target_columns(client, &names).await?;
+    if let Some(name) = names.iter().find(|n| existing.contains_key(**n)) {
+        return Err(Error::env(env, format!("table {name} already exists; hint: drop --create-schema to fill the existing schema, or seed an empty database")));
+    }
+    progress.start(env, "creating the schema");
+    for sql in ddl::extensions(snap) {
+        if let Err(e) = exec(client, env, &sql).await {
             report.problems.push(Problem {
                 area: "schema".into(),
-                message: note,
+                message: format!("{e}; what needs the extension will fail below"),
             });
         }
-    } else {
-        let mut differences = Vec::new();
-        let names: Vec<&str> = model.tables.iter().map(|t| t.name.as_str()).collect();
-        let existing = target_columns(&client, &names).await?;
-        for t in &model.tables {
-            match existing.get(&t.name) {
-                None => differences.push(format!("table {} is missing", t.name)),
-                Some(cols) => {
-                    let have: Vec<&str> = cols.iter().map(String::as_str).collect();
-                    let want: Vec<&str> = snap.schema.tables[&t.name]
-                        .columns
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect();
-                    for c in &want {
-                        if !have.contains(c) {
-                            differences.push(format!("{}.{} is missing", t.name, ident(c)));
-                        }
+    }
+    let before = ddl::before_load(snap);
+    for sql in &before.prelude {
+        exec(client, env, sql).await?;
+    }
+    // One session, in order: creating tables on parallel sessions was measured slower
+    // (22.6 s against 17.8 s at 2,000 tables: catalog invalidations between sessions).
+    let tables: Vec<&str> = before.tables.iter().flatten().map(String::as_str).collect();
+    exec_all(client, env, &tables).await?;
+    progress.finish(env, "schema created");
+    if let Some(note) = ddl::left_out(snap) {
+        report.problems.push(Problem {
+            area: "schema".into(),
+            message: note,
+        });
+    }
+    Ok(())
+}
+
+/// The target's tables and columns checked against the snapshot's (every difference named,
+/// up to five); returns the foreign keys among seeded tables, dropped for the load and added
+/// back after.
+async fn check_schema(
+    client: &Client,
+    env: &str,
+    snap: &Snapshot,
+    model: &model::Model,
+) -> Result<Vec<DroppedFk>> {
+    let mut differences = Vec::new();
+    let names: Vec<&str> = model.tables.iter().map(|t| t.name.as_str()).collect();
+    let existing = target_columns(client, &names).await?;
+    for t in &model.tables {
+        match existing.get(&t.name) {
+            None => differences.push(format!("table {} is missing", t.name)),
+            Some(cols) => {
+                let have: Vec<&str> = cols.iter().map(String::as_str).collect();
+                let want: Vec<&str> = snap.schema.tables[&t.name]
+                    .columns
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                for c in &want {
+                    if !have.contains(c) {
+                        differences.push(format!("{}.{} is missing", t.name, ident(c)));
                     }
-                    for c in &have {
-                        if !want.contains(c) {
-                            differences.push(format!(
-                                "{}.{} is not in the snapshot",
-                                t.name,
-                                ident(c)
-                            ));
-                        }
+                }
+                for c in &have {
+                    if !want.contains(c) {
+                        differences.push(format!("{}.{} is not in the snapshot", t.name, ident(c)));
                     }
                 }
             }
         }
-        if !differences.is_empty() {
-            let n = differences.len();
-            differences.truncate(5);
-            return Err(Error::env(env, format!(
-                "the target's schema differs from the snapshot's ({n} differences: {}{}); hint: migrate the target first, or seed an empty database with --create-schema",
-                differences.join(", "),
-                if n > 5 { ", ..." } else { "" }
-            )));
-        }
-        // Foreign keys among seeded tables are dropped for the load and added back after.
-        let names: Vec<String> = model.tables.iter().map(|t| t.name.clone()).collect();
-        let rows = client
-            .query(
-                "SELECT format('%I.%I', n.nspname, c.relname), con.conname::text, pg_get_constraintdef(con.oid) \
-                 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace \
-                 WHERE con.contype = 'f' AND format('%I.%I', n.nspname, c.relname) = ANY($1) \
-                   AND format('%I.%I', pn.nspname, p.relname) = ANY($1) AND con.conparentid = 0",
-                &[&names],
-            )
-            .await
-            .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
-        dropped_fks = rows
-            .iter()
-            .map(|r| {
-                let get =
-                    |i| crate::capture::column::<String>(r, i).map_err(|m| Error::env(env, m));
-                Ok((get(0)?, get(1)?, get(2)?))
-            })
-            .collect::<Result<_>>()?;
     }
-    // Empty tables only, unless asked to empty them (tables just created are empty). Asked
-    // 500 tables a statement: a round trip per table cost seconds at 2,000 tables.
+    if !differences.is_empty() {
+        let n = differences.len();
+        differences.truncate(5);
+        return Err(Error::env(env, format!(
+            "the target's schema differs from the snapshot's ({n} differences: {}{}); hint: migrate the target first, or seed an empty database with --create-schema",
+            differences.join(", "),
+            if n > 5 { ", ..." } else { "" }
+        )));
+    }
+    // Foreign keys among seeded tables are dropped for the load and added back after.
+    let names: Vec<String> = model.tables.iter().map(|t| t.name.clone()).collect();
+    let rows = client
+        .query(
+            "SELECT format('%I.%I', n.nspname, c.relname), con.conname::text, pg_get_constraintdef(con.oid) \
+             FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+             WHERE con.contype = 'f' AND format('%I.%I', n.nspname, c.relname) = ANY($1) \
+               AND format('%I.%I', pn.nspname, p.relname) = ANY($1) AND con.conparentid = 0",
+            &[&names],
+        )
+        .await
+        .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
+    rows.iter()
+        .map(|r| {
+            let get = |i| crate::capture::column::<String>(r, i).map_err(|m| Error::env(env, m));
+            Ok((get(0)?, get(1)?, get(2)?))
+        })
+        .collect::<Result<_>>()
+}
+
+/// The seeded tables that hold rows, as `TRUNCATE` targets; an error unless `--truncate`.
+/// Asked 500 tables a statement: a round trip per table cost seconds at 2,000 tables.
+async fn non_empty(
+    client: &Client,
+    env: &str,
+    model: &model::Model,
+    opts: &SeedOptions,
+) -> Result<Vec<String>> {
     let (mut non_empty, mut to_truncate) = (Vec::new(), Vec::new());
-    let existing = if opts.create_schema {
-        &[][..]
-    } else {
-        &model.tables[..]
-    };
-    for chunk in existing.chunks(500) {
+    for chunk in model.tables.chunks(500) {
         // ONLY: an inheritance parent's children are tables of their own.
         let sql = chunk
             .iter()
@@ -560,23 +630,18 @@ pub async fn seed(
             ),
         ));
     }
-    for (table, name, _) in &dropped_fks {
-        exec(
-            &client,
-            env,
-            &format!("ALTER TABLE {table} DROP CONSTRAINT {}", ident(name)),
-        )
-        .await?;
-    }
-    if !non_empty.is_empty() {
-        exec(
-            &client,
-            env,
-            &format!("TRUNCATE {}", to_truncate.join(", ")),
-        )
-        .await?;
-    }
-    // The load: a few tables at once, biggest first.
+    Ok(to_truncate)
+}
+
+/// The load: `streams` sessions, each loading one table after another, biggest first;
+/// returns the tables that failed (left empty), with why.
+async fn load_all(
+    target: &Target,
+    model: &Arc<model::Model>,
+    opts: &SeedOptions,
+    report: &mut SeedReport,
+    progress: &dyn Progress,
+) -> Vec<String> {
     let load_started = Instant::now();
     let mut order: Vec<usize> = (0..model.tables.len()).collect();
     order.sort_by_key(|&t| std::cmp::Reverse(model.tables[t].rows));
@@ -633,7 +698,22 @@ pub async fn seed(
         }
     }
     report.tables.sort_by(|a, b| a.table.cmp(&b.table));
-    // Constraints and indexes after the load; then statistics.
+    failures
+}
+
+/// After the load: keys, indexes and checks on parallel sessions, foreign keys in order,
+/// sequences; a constraint the rows break is added NOT VALID (and said); ANALYZE; the
+/// provenance comment.
+async fn after_load(
+    client: &Client,
+    target: &Target,
+    snap: &Snapshot,
+    opts: &SeedOptions,
+    dropped_fks: &[DroppedFk],
+    report: &mut SeedReport,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let env = target.name.as_str();
     progress.start(env, "adding keys, indexes and constraints");
     let after = if opts.create_schema {
         ddl::after_load(snap)
@@ -652,7 +732,7 @@ pub async fn seed(
     let sessions = opts.streams.max(1);
     let mut outcomes = run_many(target, &after.single_table, sessions).await?;
     for sql in &after.foreign_keys {
-        outcomes.push((sql.clone(), exec(&client, env, sql).await));
+        outcomes.push((sql.clone(), exec(client, env, sql).await));
     }
     outcomes.extend(run_many(target, &after.sequences, sessions).await?);
     for (sql, r) in outcomes {
@@ -661,9 +741,7 @@ pub async fn seed(
         // still added, NOT VALID, so new rows are checked; the note says which.
         let retry = sql.contains(" ADD CONSTRAINT ")
             && (sql.contains(" CHECK ") || sql.contains(" FOREIGN KEY "))
-            && exec(&client, env, &format!("{sql} NOT VALID"))
-                .await
-                .is_ok();
+            && exec(client, env, &format!("{sql} NOT VALID")).await.is_ok();
         report.problems.push(Problem {
             area: "constraints".into(),
             message: if retry {
@@ -681,23 +759,12 @@ pub async fn seed(
     for (_, r) in run_many(target, &analyze, sessions).await? {
         r?;
     }
-    if let Err(e) = record_provenance(&client, env, snap, opts).await {
+    if let Err(e) = record_provenance(client, env, snap, opts).await {
         report.problems.push(Problem {
             area: "provenance".into(),
             message: format!("{e}; a later check of this database against the snapshot will compare categories by identity (hint: seed as the database's owner)"),
         });
     }
     progress.finish(env, "constraints added, tables analyzed");
-    report.seconds = started.elapsed().as_secs_f64();
-    if !failures.is_empty() {
-        return Err(Error::env(
-            env,
-            format!(
-                "{} table(s) could not be loaded and were left empty: {}",
-                failures.len(),
-                failures.join("; ")
-            ),
-        ));
-    }
-    Ok(report)
+    Ok(())
 }
