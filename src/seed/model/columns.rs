@@ -1,0 +1,512 @@
+//! Column generators from the profile: the base generator for a column's type (numbers and
+//! times along the quantile curve, text by character classes and lengths, categories,
+//! JSON, arrays, literals for every other type), categorical numbers, and the per-row values
+//! (NULL rate, categories, pools).
+
+use super::*;
+
+pub(super) fn type_limits(base: &str) -> (f64, f64, bool) {
+    match base {
+        "smallint" => (-32768.0, 32767.0, true),
+        "integer" => (-2147483648.0, 2147483647.0, true),
+        "bigint" => (-9.2e18, 9.2e18, true),
+        _ => (f64::MIN, f64::MAX, false),
+    }
+}
+
+/// `numeric(15,2)` → (15, 2); `character varying(55)` → 55 as precision.
+pub(super) fn modifiers(data_type: &str) -> (Option<u32>, Option<u32>) {
+    let Some((_, rest)) = data_type.split_once('(') else {
+        return (None, None);
+    };
+    let inner = rest.split(')').next().unwrap_or("");
+    let mut it = inner.split(',').map(|x| x.trim().parse::<u32>().ok());
+    (it.next().flatten(), it.next().flatten())
+}
+
+/// The built-in type under domains, and the domain's checks.
+pub(super) fn resolve<'a>(
+    snap: &'a Snapshot,
+    data_type: &'a str,
+    type_kind: TypeKind,
+) -> (String, Vec<&'a str>) {
+    if type_kind != TypeKind::Domain {
+        return (data_type.to_string(), Vec::new());
+    }
+    let found = snap
+        .schema
+        .types
+        .iter()
+        .find(|(k, _)| *k == data_type || k.ends_with(&format!(".{data_type}")));
+    match found {
+        Some((_, t)) => (
+            t.base_type.clone().unwrap_or_else(|| data_type.to_string()),
+            t.checks.iter().map(String::as_str).collect(),
+        ),
+        None => (data_type.to_string(), Vec::new()),
+    }
+}
+
+pub(super) fn curve7(values: &[f64]) -> Option<Curve> {
+    if values.len() == QUANTILES.len() {
+        Curve::from_quantiles(&QUANTILES, values)
+    } else {
+        None
+    }
+}
+
+pub(super) fn classes(p: &ColumnProfile) -> Classes {
+    let n = (p.rows - p.nulls).max(1) as f64;
+    let share = |c: &str| p.classes.get(c).copied().unwrap_or(0) as f64 / n;
+    let empty = share("empty");
+    let ascii = share("ascii_only");
+    let rest = (1.0 - empty - ascii).max(1e-9);
+    let fragments = FRAGMENTS
+        .iter()
+        .filter_map(|(class, f)| {
+            let mut s = share(class);
+            if *class == "outside_bmp" {
+                s = (s - share("emoji")).max(0.0);
+            }
+            if *class == "combining_mark" {
+                s = (s - share("not_nfc")).max(0.0);
+            }
+            (s > 0.0).then(|| (*f, (s / rest).min(1.0)))
+        })
+        .collect();
+    Classes {
+        empty,
+        ascii,
+        edge_whitespace: share("edge_whitespace") / (1.0 - empty).max(1e-9),
+        fragments,
+    }
+}
+
+pub(super) fn labels_from(counts: &[(String, f64)]) -> Base {
+    let mut cum = Vec::with_capacity(counts.len());
+    let mut acc = 0.0;
+    for (_, c) in counts {
+        acc += c.max(0.0);
+        cum.push(acc);
+    }
+    Base::Labels {
+        labels: counts.iter().map(|(l, _)| l.clone()).collect(),
+        cum,
+    }
+}
+
+/// The base generator for a column of `base_type` (domains resolved) from its profile.
+pub(super) fn base_for(
+    snap: &Snapshot,
+    kind: Kind,
+    base_type: &str,
+    type_name: &str,
+    p: Option<&ColumnProfile>,
+    rule: &Rule,
+) -> Option<Base> {
+    if let Some(list) = &rule.one_of {
+        // The list's values at production's frequencies: by value with raw values, else the
+        // counts by rank in the list's order (the shape holds; which value is the common one
+        // is not known from hashes).
+        let top = p.map(|p| p.top.as_slice()).unwrap_or(&[]);
+        let weight = |i: usize, label: &str| -> f64 {
+            if let Some(t) = top.iter().find(|t| t.raw.as_deref() == Some(label)) {
+                return t.count as f64;
+            }
+            if top.iter().all(|t| t.raw.is_none()) {
+                if let Some(t) = top.get(i) {
+                    return t.count as f64;
+                }
+            }
+            if top.is_empty() {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let mut counts: Vec<(String, f64)> = list
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), weight(i, l)))
+            .collect();
+        if counts.iter().all(|(_, w)| *w <= 0.0) {
+            counts.iter_mut().for_each(|c| c.1 = 1.0);
+        }
+        return Some(labels_from(&counts));
+    }
+    if let Some(p) = rule
+        .pattern
+        .as_deref()
+        .and_then(crate::seed::pattern::Pattern::compile)
+    {
+        if matches!(kind, Kind::Text | Kind::Char | Kind::Other) {
+            return Some(Base::Pattern(p));
+        }
+    }
+    let bare = base_type.split('(').next().unwrap_or(base_type).trim();
+    let (m1, m2) = modifiers(base_type);
+    Some(match kind {
+        Kind::Number => {
+            let (tlo, thi, int) = type_limits(bare);
+            let curve = p
+                .and_then(|p| curve7(&p.quantiles))
+                .or_else(|| p.and_then(|p| Curve::from_quantiles(&[0.0, 1.0], &[p.min?, p.max?])))
+                .unwrap_or_else(|| {
+                    Curve::from_quantiles(&[0.0, 1.0], &[0.0, 1000.0]).expect("curve")
+                });
+            let (mut lo, mut hi) = (tlo, thi);
+            if bare == "numeric" {
+                if let (Some(prec), scale) = (m1, m2.unwrap_or(0)) {
+                    let lim = 10f64.powi(prec as i32 - scale as i32) - 10f64.powi(-(scale as i32));
+                    lo = -lim;
+                    hi = lim;
+                }
+            }
+            lo = lo.max(rule.lo.unwrap_or(f64::MIN));
+            hi = hi.min(rule.hi.unwrap_or(f64::MAX));
+            let integral = curve.points.iter().all(|(_, v)| v.fract() == 0.0);
+            Base::Number {
+                curve,
+                int: int || (bare == "numeric" && m2.unwrap_or(0) == 0 && integral),
+                scale: if bare == "numeric" {
+                    m2.or(if integral { Some(0) } else { Some(4) })
+                } else {
+                    None
+                },
+                lo,
+                hi,
+            }
+        }
+        Kind::Temporal => {
+            let kind = match bare {
+                "date" => Temporal::Date,
+                "timestamp without time zone" => Temporal::Timestamp,
+                "timestamp with time zone" => Temporal::TimestampTz,
+                "time without time zone" => Temporal::Time,
+                "time with time zone" => Temporal::TimeTz,
+                _ => Temporal::Interval,
+            };
+            let curve = p.and_then(|p| curve7(&p.quantiles)).unwrap_or_else(|| {
+                Curve::from_quantiles(&[0.0, 1.0], &[1.7e9, 1.8e9]).expect("curve")
+            });
+            Base::Temporal { curve, kind }
+        }
+        Kind::Text | Kind::Char => {
+            let len = p.and_then(|p| curve7(&p.length_chars)).unwrap_or_else(|| {
+                Curve::from_quantiles(&[0.0, 1.0], &[4.0, 16.0]).expect("curve")
+            });
+            let cap = m1.map(|n| n as usize);
+            let max_chars = match (cap, rule.max_chars) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            Base::Text {
+                len,
+                classes: p.map(classes).unwrap_or(Classes {
+                    ascii: 1.0,
+                    ..Default::default()
+                }),
+                max_chars,
+                words: p.and_then(|p| {
+                    let ascii: Vec<(&String, &u64)> =
+                        p.words.iter().filter(|(w, _)| w.is_ascii()).collect();
+                    (!ascii.is_empty()).then(|| {
+                        let mut acc = 0.0;
+                        let cum = ascii
+                            .iter()
+                            .map(|(_, c)| {
+                                acc += **c as f64;
+                                acc
+                            })
+                            .collect();
+                        (ascii.iter().map(|(w, _)| (*w).clone()).collect(), cum)
+                    })
+                }),
+            }
+        }
+        Kind::Boolean | Kind::Enum => {
+            let mut counts: Vec<(String, f64)> = p
+                .map(|p| {
+                    p.labels
+                        .iter()
+                        .map(|(l, c)| (l.clone(), *c as f64))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if counts.is_empty() {
+                counts = if kind == Kind::Boolean {
+                    vec![("t".into(), 1.0), ("f".into(), 1.0)]
+                } else {
+                    snap.schema
+                        .types
+                        .iter()
+                        .find(|(k, _)| *k == type_name || k.ends_with(&format!(".{type_name}")))
+                        .map(|(_, t)| t.labels.iter().map(|l| (l.clone(), 1.0)).collect())
+                        .unwrap_or_default()
+                };
+            }
+            if counts.is_empty() {
+                return None;
+            }
+            labels_from(&counts)
+        }
+        Kind::Json => {
+            let n = p.map(|p| (p.rows - p.nulls).max(1) as f64).unwrap_or(1.0);
+            let keys = p
+                .map(|p| {
+                    p.json_keys
+                        .iter()
+                        .map(|(k, c)| (k.clone(), *c as f64 / n))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let nested = p
+                .and_then(|p| curve7(&p.json_depth))
+                .map(|c| {
+                    let first = QUANTILES
+                        .iter()
+                        .zip(&c.points)
+                        .find(|(_, (_, v))| *v >= 2.0);
+                    first.map_or(0.0, |(q, _)| 1.0 - q)
+                })
+                .unwrap_or(0.0);
+            Base::Json { keys, nested }
+        }
+        Kind::Array => {
+            let elem_type = base_type.trim_end_matches("[]");
+            let elem_bare = elem_type.split('(').next().unwrap_or(elem_type).trim();
+            let elem = match elem_bare {
+                "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => {
+                    Base::Number {
+                        curve: Curve::from_quantiles(&[0.0, 1.0], &[0.0, 1000.0]).expect("curve"),
+                        int: true,
+                        scale: None,
+                        lo: 0.0,
+                        hi: 1000.0,
+                    }
+                }
+                "text" | "character varying" | "character" => Base::Text {
+                    len: Curve::from_quantiles(&[0.0, 1.0], &[1.0, 12.0]).expect("curve"),
+                    classes: Classes {
+                        ascii: 1.0,
+                        ..Default::default()
+                    },
+                    max_chars: modifiers(elem_type).0.map(|n| n as usize),
+                    words: None,
+                },
+                "uuid" => Base::Uuid,
+                _ => Base::Literal {
+                    lit: crate::seed::literal::for_type(snap, elem_type)?,
+                    len: None,
+                },
+            };
+            let len = p
+                .and_then(|p| curve7(&p.array_length))
+                .unwrap_or_else(|| Curve::from_quantiles(&[0.0, 1.0], &[0.0, 4.0]).expect("curve"));
+            Base::Array {
+                elem: Box::new(elem),
+                len,
+            }
+        }
+        Kind::Bytea => Base::Bytea {
+            len: p.and_then(|p| curve7(&p.length_bytes)).unwrap_or_else(|| {
+                Curve::from_quantiles(&[0.0, 1.0], &[0.0, 64.0]).expect("curve")
+            }),
+        },
+        Kind::Other if bare == "uuid" => Base::Uuid,
+        Kind::Other => Base::Literal {
+            lit: crate::seed::literal::for_type(snap, type_name)?,
+            len: p.and_then(|p| curve7(&p.length_chars)),
+        },
+    })
+}
+
+/// A categorical number or time column as labels: K distinct values (K = the values the
+/// profile counted) spread over the quantile curve, made distinct at the type's resolution,
+/// and the counts matched to them by the mass the curve gives each (the most frequent count
+/// to the value the curve dwells on longest). So a column of one value and a rare other keeps
+/// both, the rare one rare, and a year column keeps its 74 years.
+pub(super) fn numeric_categories(base: &Base, p: &ColumnProfile) -> Option<Base> {
+    let (curve, unit, lo, hi) = match base {
+        Base::Number {
+            curve,
+            int,
+            scale,
+            lo,
+            hi,
+        } => {
+            let unit = if *int {
+                1.0
+            } else {
+                10f64.powi(-(scale.unwrap_or(6) as i32))
+            };
+            (curve, unit, *lo, *hi)
+        }
+        Base::Temporal { curve, kind } => {
+            let unit = if *kind == Temporal::Date {
+                86400.0
+            } else {
+                1.0
+            };
+            (curve, unit, f64::MIN, f64::MAX)
+        }
+        _ => return None,
+    };
+    let k = p.top.len();
+    if !p.categorical || k == 0 {
+        return None;
+    }
+    let snap_to = |x: f64| (x / unit).round() * unit;
+    // Values at evenly spaced positions, then made strictly increasing.
+    let mut values: Vec<f64> = (0..k)
+        .map(|i| {
+            let u = if k == 1 {
+                0.5
+            } else {
+                i as f64 / (k - 1) as f64
+            };
+            snap_to(curve.at(u)).clamp(lo, hi)
+        })
+        .collect();
+    for i in 1..k {
+        if values[i] <= values[i - 1] {
+            values[i] = values[i - 1] + unit;
+        }
+    }
+    // Pushed past the upper bound (a check, the type): pull back down from the top; values
+    // that then fall below the lower bound are dropped (fewer values fit than were counted).
+    if values[k - 1] > hi {
+        values[k - 1] = (hi / unit).floor() * unit;
+        for i in (0..k - 1).rev() {
+            if values[i] >= values[i + 1] {
+                values[i] = values[i + 1] - unit;
+            }
+        }
+    }
+    values.retain(|v| *v >= lo);
+    let k = values.len();
+    if k == 0 {
+        return None;
+    }
+    // The mass of each value: the share of a fine grid of positions nearest to it.
+    const GRID: usize = 2000;
+    let mut mass = vec![0usize; k];
+    for g in 0..GRID {
+        let x = curve.at((g as f64 + 0.5) / GRID as f64);
+        let i = values.partition_point(|v| *v < x);
+        let nearest = if i == 0 {
+            0
+        } else if i >= k {
+            k - 1
+        } else if (x - values[i - 1]).abs() <= (values[i] - x).abs() {
+            i - 1
+        } else {
+            i
+        };
+        mass[nearest] += 1;
+    }
+    let mut by_mass: Vec<usize> = (0..k).collect();
+    by_mass.sort_by(|a, b| mass[*b].cmp(&mass[*a]).then(a.cmp(b)));
+    let mut counts: Vec<u64> = p.top.iter().map(|t| t.count).collect();
+    counts.sort_by(|a, b| b.cmp(a));
+    let mut weight = vec![0.0; k];
+    for (rank, &i) in by_mass.iter().enumerate() {
+        weight[i] = counts.get(rank).copied().unwrap_or(0) as f64;
+    }
+    let counts: Vec<(String, f64)> = values
+        .iter()
+        .zip(&weight)
+        .map(|(v, w)| (base.format(*v), *w))
+        .collect();
+    Some(labels_from(&counts))
+}
+
+/// Per-row values: null rate, categories (the profile's complete value counts, or its raw
+/// values with the opt-in), or a pool sized by the distinct ratio.
+pub(super) fn values(
+    base: Base,
+    p: Option<&ColumnProfile>,
+    not_null: bool,
+    rows: u64,
+    table_rows: f64,
+    raw: bool,
+) -> Values {
+    let null_rate = match p {
+        Some(p) if !not_null && p.rows > 0 => p.nulls as f64 / p.rows as f64,
+        _ => 0.0,
+    };
+    let Some(p) = p else {
+        return Values {
+            base,
+            null_rate,
+            pool: None,
+        };
+    };
+    // Documents, arrays and bytes are drawn whole: their keys and lengths carry the shape,
+    // and a handful of categories would lose the rare keys.
+    if matches!(
+        base,
+        Base::Labels { .. } | Base::Json { .. } | Base::Array { .. } | Base::Bytea { .. }
+    ) {
+        return Values {
+            base,
+            null_rate,
+            pool: None,
+        };
+    }
+    if p.categorical && !p.top.is_empty() {
+        if raw && p.top.iter().all(|t| t.raw.is_some()) {
+            let counts: Vec<(String, f64)> = p
+                .top
+                .iter()
+                .map(|t| (t.raw.clone().unwrap_or_default(), t.count as f64))
+                .collect();
+            return Values {
+                base: labels_from(&counts),
+                null_rate,
+                pool: None,
+            };
+        }
+        // Numbers and times with few values: that many distinct values, at the frequencies
+        // the profile counted, placed where the quantile curve puts its mass.
+        if let Some(labels) = numeric_categories(&base, p) {
+            return Values {
+                base: labels,
+                null_rate,
+                pool: None,
+            };
+        }
+        let mut acc = 0.0;
+        let cum = p
+            .top
+            .iter()
+            .map(|t| {
+                acc += t.count as f64;
+                acc
+            })
+            .collect();
+        return Values {
+            base,
+            null_rate,
+            pool: Some(cum),
+        };
+    }
+    let non_null = (p.rows - p.nulls).max(1) as f64;
+    if let Some(d) = &p.distinct {
+        // Distinct values per non-NULL row of the table (the estimate is the table's).
+        let ratio = d.value / (table_rows * non_null / p.rows.max(1) as f64).max(1.0);
+        let k = (ratio * rows as f64 * (1.0 - null_rate)).round().max(1.0) as usize;
+        if ratio < 0.5 && k < rows as usize {
+            return Values {
+                base,
+                null_rate,
+                pool: Some((1..=k).map(|x| x as f64).collect()),
+            };
+        }
+    }
+    Values {
+        base,
+        null_rate,
+        pool: None,
+    }
+}
