@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use pgparity::capture::{CaptureOptions, Target};
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
 use pgparity::conninfo::ConnInfo;
-use pgparity::finding::Severity;
 use pgparity::progress::NoProgress;
 
 fn schema(tables: usize, variant: bool) -> Vec<String> {
@@ -123,16 +122,7 @@ fn main() {
     });
     let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let (diff_time, findings) = best_of(if full { 10 } else { 1 }, || {
-        let r = pgparity::run::build_report(
-            &a,
-            &b,
-            "a",
-            "b",
-            &[],
-            &Default::default(),
-            Severity::Low,
-            today,
-        );
+        let r = pgparity::run::build_report(&a, &b, ("a", "b"), &pgparity::run::Gate::new(today));
         let json = pgparity::report::render_json(&r);
         (r.findings.len(), json.len())
     });

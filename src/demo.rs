@@ -101,26 +101,19 @@ fn demo_corpus() -> Vec<crate::explain::corpus::Query> {
     .collect()
 }
 
-/// Runs the demo and compares its two sides into a report (production on the right), with the
-/// policy, thresholds and failing level given; `today` dates the acceptances' expiry.
+/// Runs the demo and compares its two sides into a report (production on the right) through
+/// `gate`.
 pub fn report(
     progress: &dyn Progress,
     profile: Option<crate::profile::ProfileOptions>,
-    policy: &[crate::policy::Acceptance],
-    thresholds: &crate::compare::thresholds::ThresholdSet,
-    fail_on: crate::finding::Severity,
-    today: chrono::NaiveDate,
+    gate: &crate::run::Gate,
 ) -> Result<crate::report::Report> {
     let (staging, production) = run(progress, profile)?;
     Ok(crate::run::build_report(
         &staging,
         &production,
-        "live (demo)",
-        "live (demo)",
-        policy,
-        thresholds,
-        fail_on,
-        today,
+        ("live (demo)", "live (demo)"),
+        gate,
     ))
 }
 
@@ -198,10 +191,7 @@ pub fn run(
         relationships: Vec::new(),
         corpus: demo_corpus(),
         plan: Default::default(),
-        policy: Vec::new(),
-        thresholds: Default::default(),
-        fail_on: crate::finding::Severity::Low,
-        today: chrono::Utc::now().date_naive(),
+        gate: crate::run::Gate::new(chrono::Utc::now().date_naive()),
     };
     let sides = crate::run::load_sides(&req, progress)?;
     progress.note("stopping the demo clusters");

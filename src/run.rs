@@ -60,12 +60,31 @@ pub struct CompareRequest {
     pub plan: PlanOptions,
     /// Relationships to profile besides the declared foreign keys (configured ones).
     pub relationships: Vec<RelSpec>,
+    /// Policy, thresholds, failing level and date: what makes the differences a verdict.
+    pub gate: Gate,
+}
+
+/// What turns two snapshots' differences into a verdict: the accepted differences, the data
+/// comparers' thresholds, the level at which an open finding fails, and the day that decides
+/// which acceptances have expired (the caller's clock; nothing here reads one).
+#[derive(Debug, Clone)]
+pub struct Gate {
     pub policy: Vec<Acceptance>,
-    /// Data comparers' thresholds (defaults, or the config's).
     pub thresholds: ThresholdSet,
     pub fail_on: Severity,
-    /// Decides which acceptances have expired.
     pub today: NaiveDate,
+}
+
+impl Gate {
+    /// No policy, default thresholds, failing at low, on `today`.
+    pub fn new(today: NaiveDate) -> Gate {
+        Gate {
+            policy: Vec::new(),
+            thresholds: ThresholdSet::default(),
+            fail_on: Severity::Low,
+            today,
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -220,34 +239,24 @@ pub fn check(req: &CompareRequest, progress: &dyn Progress) -> Result<Report> {
     Ok(build_report(
         &l,
         &r,
-        &req.left.source(),
-        &req.right.source(),
-        &req.policy,
-        &req.thresholds,
-        req.fail_on,
-        req.today,
+        (&req.left.source(), &req.right.source()),
+        &req.gate,
     ))
 }
 
-/// The pure part of `check`: compare two snapshots and apply the policy.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "to become a request type when the CLI leaves the library (issue 12, item 3)"
-)]
+/// The pure part of `check`: compare two snapshots and apply the gate; `sources` say where
+/// each side came from (`live`, a file name).
 pub fn build_report(
     left: &Snapshot,
     right: &Snapshot,
-    left_source: &str,
-    right_source: &str,
-    policy: &[Acceptance],
-    thresholds: &ThresholdSet,
-    fail_on: Severity,
-    today: NaiveDate,
+    sources: (&str, &str),
+    gate: &Gate,
 ) -> Report {
+    let (left_source, right_source) = sources;
     let mut sides = Sides::new(left, right);
-    sides.thresholds = thresholds.clone();
+    sides.thresholds = gate.thresholds.clone();
     let findings = compare::compare_sides(&sides);
-    let (findings, unused_acceptances) = policy::apply(findings, policy, today);
+    let (findings, unused_acceptances) = policy::apply(findings, &gate.policy, gate.today);
     let mut problems = Vec::new();
     for (snap, name) in [(left, &sides.left_name), (right, &sides.right_name)] {
         for p in &snap.problems {
@@ -279,7 +288,7 @@ pub fn build_report(
     Report {
         left: SideInfo::of(&sides.left_name, left, left_source),
         right: SideInfo::of(&sides.right_name, right, right_source),
-        fail_on,
+        fail_on: gate.fail_on,
         findings,
         problems,
         unused_acceptances,
@@ -293,7 +302,7 @@ pub fn build_report(
 pub fn baseline(req: &CompareRequest, progress: &dyn Progress) -> Result<(String, Vec<Finding>)> {
     let (l, r) = load_sides(req, progress)?;
     let findings = compare::compare(&l, &r);
-    Ok((policy::baseline(&findings, req.today), findings))
+    Ok((policy::baseline(&findings, req.gate.today), findings))
 }
 
 /// What `seed` needs: the production snapshot, the target, how, and whether to verify.
@@ -347,10 +356,10 @@ pub fn seed(
         corpus: Vec::new(),
         plan: PlanOptions::default(),
         relationships: Vec::new(),
-        policy: Vec::new(),
-        thresholds: req.thresholds.clone(),
-        fail_on: Severity::Low,
-        today: chrono::Utc::now().date_naive(),
+        gate: Gate {
+            thresholds: req.thresholds.clone(),
+            ..Gate::new(chrono::Utc::now().date_naive())
+        },
     };
     let (target, source) = load_sides(&compare_req, progress)?;
     let scaled = req.options.scale != 1.0 || !req.options.rows.is_empty();

@@ -231,15 +231,9 @@ fn run_cli(cli: Cli) -> Result<u8> {
         }
         Command::Seed(a) => seed::seed_command(&config, a, &progress),
         Command::Demo(a) => {
-            let verdict = resolve::verdict(&config, &a.report)?;
-            let report = pgparity::demo::report(
-                &progress,
-                profile_options(&config, &a.profile),
-                &verdict.policy,
-                &config.thresholds,
-                verdict.fail_on,
-                chrono::Utc::now().date_naive(),
-            )?;
+            let gate = resolve::gate(&config, &a.report)?;
+            let report =
+                pgparity::demo::report(&progress, profile_options(&config, &a.profile), &gate)?;
             emit(&report, &a.report)?;
             let html = report::render(&report, Format::Html, false);
             pgparity::fsutil::write_atomically(&a.html, html.as_bytes())?;

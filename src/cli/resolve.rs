@@ -158,19 +158,16 @@ fn collect_policy(config: &Config, r: &ReportArgs) -> Result<Vec<pgparity::polic
     Ok(policy)
 }
 
-/// Policy, thresholds and failing level: what turns findings into a verdict.
-pub struct Verdict {
-    pub policy: Vec<pgparity::policy::Acceptance>,
-    pub fail_on: Severity,
-}
-
-pub fn verdict(config: &Config, r: &ReportArgs) -> Result<Verdict> {
-    Ok(Verdict {
+/// The config's policy and thresholds with the flags' policy files and failing level, today.
+pub fn gate(config: &Config, r: &ReportArgs) -> Result<pgparity::run::Gate> {
+    Ok(pgparity::run::Gate {
         policy: collect_policy(config, r)?,
+        thresholds: config.thresholds.clone(),
         fail_on: r
             .fail_on
             .map(Severity::from)
             .unwrap_or(config.fail_on.unwrap_or(Severity::Low)),
+        today: chrono::Utc::now().date_naive(),
     })
 }
 
@@ -209,7 +206,6 @@ pub fn request(
     r: &ReportArgs,
     p: &ProfileArgs,
 ) -> Result<CompareRequest> {
-    let Verdict { policy, fail_on } = verdict(config, r)?;
     Ok(CompareRequest {
         left,
         right,
@@ -220,9 +216,6 @@ pub fn request(
         relationships: config.relationships.clone(),
         corpus: Vec::new(),
         plan: config.plan.clone(),
-        policy,
-        thresholds: config.thresholds.clone(),
-        fail_on,
-        today: chrono::Utc::now().date_naive(),
+        gate: gate(config, r)?,
     })
 }

@@ -168,16 +168,11 @@ fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
                 ..Default::default()
             },
         );
-        let relaxed = pgparity::run::build_report(
-            &l,
-            &r,
-            "l",
-            "r",
-            &[],
-            &thresholds,
-            Severity::Low,
-            req.today,
-        );
+        let gate = pgparity::run::Gate {
+            thresholds,
+            ..pgparity::run::Gate::new(req.gate.today)
+        };
+        let relaxed = pgparity::run::build_report(&l, &r, ("l", "r"), &gate);
         assert!(relaxed
             .findings
             .iter()

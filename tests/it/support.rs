@@ -274,10 +274,7 @@ pub fn request(
         corpus: Vec::new(),
         plan: Default::default(),
         relationships: Vec::new(),
-        policy: Vec::new(),
-        thresholds: Default::default(),
-        fail_on: pgparity::finding::Severity::Low,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        gate: pgparity::run::Gate::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()),
     }
 }
 

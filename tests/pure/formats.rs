@@ -3,7 +3,6 @@
 //! `INSTA_UPDATE=always cargo test --test pure` (or `cargo insta review`) and reviewed in the
 //! diff; in CI (`CI=true`) a mismatch fails.
 
-use pgparity::finding::Severity;
 use pgparity::policy::Acceptance;
 use pgparity::report::{render, Format, Report};
 use pgparity::snapshot::ValueKind;
@@ -56,15 +55,15 @@ fn fixture() -> Report {
             expires: None,
         },
     ];
+    let gate = pgparity::run::Gate {
+        policy,
+        ..pgparity::run::Gate::new(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+    };
     pgparity::run::build_report(
         &staging.build(),
         &production.build(),
-        "staging.json",
-        "production.json",
-        &policy,
-        &Default::default(),
-        Severity::Low,
-        chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        ("staging.json", "production.json"),
+        &gate,
     )
 }
 
