@@ -21,6 +21,7 @@ pub mod history;
 pub mod policy;
 pub mod profile;
 pub mod progress;
+pub mod rehearse;
 pub mod report;
 pub mod run;
 pub mod seed;

@@ -252,10 +252,23 @@ pub fn build_report(
     sources: (&str, &str),
     gate: &Gate,
 ) -> Report {
-    let (left_source, right_source) = sources;
     let mut sides = Sides::new(left, right);
     sides.thresholds = gate.thresholds.clone();
-    let findings = compare::compare_sides(&sides);
+    report_from(compare::compare_sides(&sides), left, right, sources, gate)
+}
+
+/// A report of `findings` (ranked by [`crate::finding::sort`]) between two snapshots, through
+/// the gate: what `build_report` does after comparing, for callers that add findings of their
+/// own (a rehearsal's changed results).
+pub fn report_from(
+    findings: Vec<Finding>,
+    left: &Snapshot,
+    right: &Snapshot,
+    sources: (&str, &str),
+    gate: &Gate,
+) -> Report {
+    let (left_source, right_source) = sources;
+    let sides = Sides::new(left, right);
     let (findings, unused_acceptances) = policy::apply(findings, &gate.policy, gate.today);
     let mut problems = Vec::new();
     for (snap, name) in [(left, &sides.left_name), (right, &sides.right_name)] {

@@ -36,6 +36,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run the check on two throwaway local clusters with planted differences
     Demo(DemoArgs),
+    /// Rehearse an upgrade: production's profile seeded into throwaway clusters of the old and the new major, its corpus planned and its read queries' results compared on both
+    Rehearse(RehearseArgs),
     /// Print a completion script for a shell (e.g. `pgparity completions bash > /etc/bash_completion.d/pgparity`)
     Completions {
         #[arg(value_enum)]
@@ -357,6 +359,38 @@ pub struct BaselineArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+/// A PostgreSQL major pgparity rehearses (13 to 18).
+fn major(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(m) if (13..=18).contains(&m) => Ok(m),
+        _ => Err(format!("'{s}' is not a major version from 13 to 18")),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RehearseArgs {
+    /// Production snapshot (with its data profile, and its corpus's plans)
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub from: PathBuf,
+    /// The major to upgrade to
+    #[arg(long, value_name = "MAJOR", value_parser = major)]
+    pub to: u32,
+    /// The major to upgrade from (default: the snapshot's)
+    #[arg(long, value_name = "MAJOR", value_parser = major)]
+    pub from_major: Option<u32>,
+    /// Row counts are the profile's times F
+    #[arg(long, value_name = "F", default_value = "1", value_parser = scale, allow_negative_numbers = true)]
+    pub scale: f64,
+    /// Same seed, same data
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Queries to rehearse (a folder of .sql files, or one file; default: the snapshot's recorded corpus); repeatable
+    #[arg(long, value_name = "PATH")]
+    pub corpus: Vec<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Args, Debug)]

@@ -241,6 +241,30 @@ fn run_cli(cli: Cli) -> Result<u8> {
             eprintln!("wrote the HTML report: {}", shown.display());
             Ok(0)
         }
+        Command::Rehearse(a) => {
+            let mut corpus = Vec::new();
+            if !a.corpus.is_empty() {
+                let (q, problems) = pgparity::explain::corpus::load(&a.corpus)?;
+                for p in problems {
+                    eprintln!("warning: corpus: {}: {}", p.area, p.message);
+                }
+                corpus = q;
+            }
+            let req = pgparity::rehearse::RehearseRequest {
+                snapshot: a.from.clone(),
+                from_major: a.from_major,
+                to_major: a.to,
+                scale: a.scale,
+                seed: a.seed,
+                corpus,
+                gate: resolve::gate(&config, &a.report)?,
+            };
+            let r = pgparity::rehearse::rehearse(&req, &progress)?;
+            for line in &r.setup {
+                eprintln!("rehearsal: {line}");
+            }
+            emit(&r.report, &a.report)
+        }
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
 }

@@ -7,6 +7,7 @@ mod compare_live;
 mod data;
 mod edges;
 mod plans;
+mod rehearse;
 mod reports;
 mod seed;
 mod session;
