@@ -142,6 +142,7 @@ fn main() {
             })
             .collect(),
         history: None,
+        setup: Vec::new(),
     };
     let started = Instant::now();
     let json = pgparity::report::render_json(&report);

@@ -5,9 +5,11 @@
 //! re-plans) and every read query's result is compared between the majors on the identical
 //! data. The clusters stop when the rehearsal ends, however it ends.
 //!
-//! Not yet: timed executions (`--execute`), planner statistics copied with
-//! `pg_restore_*_stats` on 18, settings that need a restart (they are named, not applied),
-//! and `--keep`.
+//! With `--execute N`, each read query also runs N times on each side, interleaved, under
+//! `EXPLAIN (ANALYZE, BUFFERS)`: a regression needs a ratio, a floor and to hold across runs.
+//!
+//! Not yet: planner statistics copied with `pg_restore_*_stats` on 18, settings that need a
+//! restart (they are named, not applied), `--keep`, and timing of writes.
 
 use std::path::PathBuf;
 
@@ -41,16 +43,39 @@ pub struct RehearseRequest {
     pub seed: u64,
     /// Queries to rehearse (empty: the snapshot's recorded corpus).
     pub corpus: Vec<Query>,
+    /// Timed runs of each read query on each side (0: none).
+    pub execute: usize,
+    /// What makes a difference in time or buffers a regression (or an improvement).
+    pub limits: Limits,
+    /// Settings for the new major only (`enable_hashjoin=off`): a change tried with the upgrade.
+    pub new_settings: Vec<(String, String)>,
     pub gate: Gate,
 }
 
-/// A rehearsal: the report (plans, results, setup differences) and what was set up.
+/// A regression needs a ratio (time or buffers) and an absolute floor, and must hold across
+/// runs (the slower side's fastest run slower than the other side's slowest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    pub time_ratio: f64,
+    pub buffers_ratio: f64,
+    /// Milliseconds.
+    pub floor_ms: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            time_ratio: 1.5,
+            buffers_ratio: 2.0,
+            floor_ms: 5.0,
+        }
+    }
+}
+
+/// A rehearsal: its report (plans, results, timings; what was set up in `report.setup`).
 #[derive(Debug, Clone)]
 pub struct Rehearsal {
     pub report: Report,
-    /// What was set up, one line each: versions, settings applied or not, rows seeded, how
-    /// statistics were aligned.
-    pub setup: Vec<String>,
 }
 
 /// Production's planner settings as `ALTER SYSTEM` can set them (no restart), and the ones it
@@ -77,6 +102,7 @@ fn planner_settings(snap: &Snapshot) -> (Vec<(String, String)>, Vec<String>) {
 fn start_side(
     major: u32,
     settings: &[(String, String)],
+    only_here: &[(String, String)],
     snap: &Snapshot,
     progress: &dyn Progress,
     label: &str,
@@ -85,7 +111,7 @@ fn start_side(
     progress.start(label, &format!("starting PostgreSQL {major}"));
     let cluster = Cluster::start(&install, &ClusterOptions::default())?;
     let mut notes = Vec::new();
-    for (name, value) in settings {
+    for (name, value) in settings.iter().chain(only_here) {
         let sql = format!(
             "ALTER SYSTEM SET {} = {}",
             crate::sql::ident(name),
@@ -157,8 +183,15 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         format!("PostgreSQL {from}"),
         format!("PostgreSQL {}", req.to_major),
     );
-    let (old, mut notes) = start_side(from, &settings, &snap, progress, &old_label)?;
-    let (new, new_notes) = start_side(req.to_major, &settings, &snap, progress, &new_label)?;
+    let (old, mut notes) = start_side(from, &settings, &[], &snap, progress, &old_label)?;
+    let (new, new_notes) = start_side(
+        req.to_major,
+        &settings,
+        &req.new_settings,
+        &snap,
+        progress,
+        &new_label,
+    )?;
     notes.extend(new_notes);
     let mut setup = vec![format!(
         "PostgreSQL {from} (the snapshot's {}) and PostgreSQL {} as throwaway clusters",
@@ -173,6 +206,17 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
             format!("; not applied: {}", not_applied.join(", "))
         }
     ));
+    if !req.new_settings.is_empty() {
+        setup.push(format!(
+            "on PostgreSQL {} only: {}",
+            req.to_major,
+            req.new_settings
+                .iter()
+                .map(|(n, v)| format!("{n} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     setup.extend(notes);
     let (old_t, new_t) = (target(&old_label, &old)?, target(&new_label, &new)?);
     let options = SeedOptions {
@@ -241,11 +285,37 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         "results",
         &format!("running {} read queries on both", corpus.len()),
     );
-    let results = runtime.block_on(compare_results(
-        &old_t, &new_t, &corpus, &old_label, &new_label,
-    ));
+    let (runnable, skipped) = runnable(&corpus);
+    let names = (old_label.as_str(), new_label.as_str());
+    let changed = runtime.block_on(compare_results(&old_t, &new_t, &runnable, names))?;
     progress.finish("results", "compared");
-    let (changed, skipped) = results?;
+    if req.execute > 0 {
+        progress.start(
+            "executions",
+            &format!(
+                "{} timed runs of {} queries on each side",
+                req.execute,
+                runnable.len()
+            ),
+        );
+        let timed = runtime.block_on(execute_all(
+            &old_t,
+            &new_t,
+            &runnable,
+            req.execute,
+            progress,
+        ))?;
+        progress.finish("executions", "done");
+        setup.push(format!(
+            "{} read queries run {} times on each side, interleaved, with EXPLAIN (ANALYZE, BUFFERS); a regression needs {}× the time or {}× the buffers, {} ms more, and no overlap between the runs",
+            timed.len(),
+            req.execute,
+            req.limits.time_ratio,
+            req.limits.buffers_ratio,
+            req.limits.floor_ms
+        ));
+        findings.extend(timing_findings(&timed, &findings, &req.limits, names));
+    }
     if !skipped.is_empty() {
         setup.push(format!(
             "results not compared for {} queries: {}",
@@ -264,10 +334,11 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
             message: p,
         });
     }
+    report.setup = setup;
     progress.note("stopping the rehearsal clusters");
     old.stop();
     new.stop();
-    Ok(Rehearsal { report, setup })
+    Ok(Rehearsal { report })
 }
 
 /// A query's result on one side: rows and a hash (order-insensitive unless the query orders
@@ -326,40 +397,23 @@ async fn outcome(client: &Client, sql: &str, ordered: bool) -> Outcome {
     result.unwrap_or_else(|e| Outcome::Error(crate::capture::db_message(&e)))
 }
 
-/// Every read query without parameters run on both sides: a different result is critical,
-/// an error on one side only is high. Returns the findings and the queries left out (why).
+/// Every runnable read query run on both sides: a different result is critical, an error on
+/// one side only is high.
 async fn compare_results(
     old: &Target,
     new: &Target,
-    corpus: &[Query],
-    old_name: &str,
-    new_name: &str,
-) -> Result<(Vec<Finding>, Vec<String>)> {
+    queries: &[(&Query, String)],
+    names: (&str, &str),
+) -> Result<Vec<Finding>> {
+    let (old_name, new_name) = names;
     let (a, b) = (
         crate::capture::connect(old).await?,
         crate::capture::connect(new).await?,
     );
-    let (mut findings, mut skipped) = (Vec::new(), Vec::new());
-    for q in corpus {
-        if q.kind != QueryKind::Read {
-            continue;
-        }
-        if q.params > 0 && q.values.len() != q.params {
-            skipped.push(format!("{} (parameters without values)", q.path));
-            continue;
-        }
-        let sql = if q.params > 0 {
-            // Values from the query's values file, as literals in place of $n (highest first).
-            let mut s = q.sql.clone();
-            for (i, v) in q.values.iter().enumerate().rev() {
-                s = s.replace(&format!("${}", i + 1), v);
-            }
-            s
-        } else {
-            q.sql.clone()
-        };
-        let ord = ordered(&sql);
-        let (x, y) = (outcome(&a, &sql, ord).await, outcome(&b, &sql, ord).await);
+    let mut findings = Vec::new();
+    for (q, sql) in queries {
+        let ord = ordered(sql);
+        let (x, y) = (outcome(&a, sql, ord).await, outcome(&b, sql, ord).await);
         let object = format!("query:{}", q.path);
         let f = match (&x, &y) {
             (Outcome::Rows { .. }, Outcome::Rows { .. }) if x == y => continue,
@@ -394,7 +448,7 @@ async fn compare_results(
         };
         findings.push(f);
     }
-    Ok((findings, skipped))
+    Ok(findings)
 }
 
 fn describe(o: &Outcome) -> String {
@@ -402,4 +456,209 @@ fn describe(o: &Outcome) -> String {
         Outcome::Rows { rows, hash } => format!("{rows} rows, hash {hash:016x}"),
         Outcome::Error(e) => format!("error: {e}"),
     }
+}
+
+/// The read queries that can run as they are (values substituted for `$n` from their values
+/// file), and the ones left out, with why.
+fn runnable(corpus: &[Query]) -> (Vec<(&Query, String)>, Vec<String>) {
+    let (mut out, mut skipped) = (Vec::new(), Vec::new());
+    for q in corpus {
+        if q.kind != QueryKind::Read {
+            continue;
+        }
+        if q.params > 0 && q.values.len() != q.params {
+            skipped.push(format!("{} (parameters without values)", q.path));
+            continue;
+        }
+        // Values as literals in place of $n, highest first ($10 before $1).
+        let mut sql = q.sql.clone();
+        for (i, v) in q.values.iter().enumerate().rev() {
+            sql = sql.replace(&format!("${}", i + 1), v);
+        }
+        out.push((q, sql));
+    }
+    (out, skipped)
+}
+
+/// One timed run: execution time (ms), shared buffers (hit + read), temp blocks, the plan.
+#[derive(Debug, Clone)]
+struct Run {
+    ms: f64,
+    buffers: f64,
+    temp: f64,
+    plan: crate::snapshot::plan::PlanNode,
+}
+
+/// A query's timed runs on both sides.
+struct Timed<'q> {
+    query: &'q Query,
+    old: Vec<Run>,
+    new: Vec<Run>,
+}
+
+async fn timed_run(client: &Client, sql: &str) -> std::result::Result<Run, String> {
+    client
+        .batch_execute("BEGIN READ ONLY; SET LOCAL statement_timeout = '120s'")
+        .await
+        .map_err(|e| crate::capture::db_message(&e))?;
+    let explain = format!(
+        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}",
+        sql.trim().trim_end_matches(';')
+    );
+    let r = client.simple_query(&explain).await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    let text = r
+        .map_err(|e| crate::capture::db_message(&e))?
+        .into_iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(String::from),
+            _ => None,
+        })
+        .ok_or("EXPLAIN returned nothing")?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let top = &v[0];
+    let plan = &top["Plan"];
+    let n = |k: &str| plan[k].as_f64().unwrap_or(0.0);
+    Ok(Run {
+        ms: top["Execution Time"].as_f64().unwrap_or(0.0),
+        buffers: n("Shared Hit Blocks") + n("Shared Read Blocks"),
+        temp: n("Temp Read Blocks") + n("Temp Written Blocks"),
+        plan: crate::snapshot::plan::PlanNode::from_json(plan),
+    })
+}
+
+/// `n` runs of every query on each side, interleaved (old, new, old, new...) so a noisy
+/// moment of the machine falls on both; a query that fails is left out (its result finding
+/// says why).
+async fn execute_all<'q>(
+    old: &Target,
+    new: &Target,
+    queries: &[(&'q Query, String)],
+    n: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<Timed<'q>>> {
+    let (a, b) = (
+        crate::capture::connect(old).await?,
+        crate::capture::connect(new).await?,
+    );
+    let mut out = Vec::new();
+    'queries: for (i, (q, sql)) in queries.iter().enumerate() {
+        let mut t = Timed {
+            query: q,
+            old: Vec::new(),
+            new: Vec::new(),
+        };
+        for _ in 0..n {
+            for (client, runs) in [(&a, &mut t.old), (&b, &mut t.new)] {
+                match timed_run(client, sql).await {
+                    Ok(r) => runs.push(r),
+                    Err(_) => continue 'queries,
+                }
+            }
+        }
+        out.push(t);
+        progress.step("executions", i + 1, queries.len(), "queries timed");
+    }
+    Ok(out)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn spread(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(*x), hi.max(*x))
+        })
+}
+
+/// Whether side `b` is worse than side `a`: a ratio of time or buffers, the floor in time,
+/// and `b`'s fastest run slower than `a`'s slowest.
+fn worse(a: &[Run], b: &[Run], limits: &Limits) -> bool {
+    let times = |r: &[Run]| r.iter().map(|x| x.ms).collect::<Vec<_>>();
+    let bufs = |r: &[Run]| median(r.iter().map(|x| x.buffers + x.temp).collect());
+    let (ma, mb) = (median(times(a)), median(times(b)));
+    let ((_, hi_a), (lo_b, _)) = (spread(&times(a)), spread(&times(b)));
+    (mb >= limits.time_ratio * ma || bufs(b) >= limits.buffers_ratio * bufs(a).max(1.0))
+        && mb - ma >= limits.floor_ms
+        && lo_b > hi_a
+}
+
+/// Regressions (high) and improvements (info) from the timed runs; a regression links the
+/// query's plan-shape finding when its plan changed.
+fn timing_findings(
+    timed: &[Timed],
+    found: &[Finding],
+    limits: &Limits,
+    names: (&str, &str),
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in timed {
+        let (regressed, improved) = (worse(&t.old, &t.new, limits), worse(&t.new, &t.old, limits));
+        if !regressed && !improved {
+            continue;
+        }
+        let figures = |r: &[Run]| {
+            let times: Vec<f64> = r.iter().map(|x| x.ms).collect();
+            let (lo, hi) = spread(&times);
+            let m = median(times);
+            let b = median(r.iter().map(|x| x.buffers + x.temp).collect());
+            (
+                m,
+                format!(
+                    "median {m:.1} ms ({lo:.1}–{hi:.1}), {} buffers",
+                    crate::finding::thousands(b)
+                ),
+            )
+        };
+        let ((mo, fo), (mn, fnew)) = (figures(&t.old), figures(&t.new));
+        let object = crate::compare::plan::query_object(&t.query.path);
+        let mut f = if regressed {
+            Finding::new(Category::Plan, Severity::High, object, "regression")
+                .message(format!(
+                    "{} is {:.1}× slower on {}: {fnew} against {fo} on {}",
+                    t.query.path, mn / mo.max(1e-3), names.1, names.0
+                ))
+                .why("the query the application runs gets slower with the upgrade, on the same rows and settings")
+                .hint("compare the two plans; check the planner settings whose defaults moved, or pin the plan's shape (indexes, statistics targets) before upgrading")
+        } else {
+            Finding::new(Category::Plan, Severity::Info, object, "improvement").message(format!(
+                "{} is {:.1}× faster on {}: {fnew} against {fo} on {}",
+                t.query.path, mo / mn.max(1e-3), names.1, names.0
+            ))
+        }
+        .values(Some(fo), Some(fnew));
+        f.weight = t.query.weight;
+        let shape = crate::compare::plan::shape_id(&t.query.path);
+        f.causes.push(match found.iter().find(|x| x.id == shape) {
+            Some(s) => {
+                let mut c = s.causes.first().cloned().unwrap_or(crate::finding::Cause {
+                    kind: CauseKind::PlannerVersion,
+                    evidence: "the plan's shape changed".into(),
+                    links: Vec::new(),
+                });
+                c.links.push(shape);
+                c
+            }
+            None => crate::finding::Cause {
+                kind: CauseKind::Unknown,
+                evidence:
+                    "the same plan shape on both: the executor or the costs of its nodes changed"
+                        .into(),
+                links: Vec::new(),
+            },
+        });
+        f.plans = Some(Box::new(crate::snapshot::plan::PlanPair {
+            left: t.old.first().map(|r| r.plan.clone()),
+            right: t.new.first().map(|r| r.plan.clone()),
+        }));
+        out.push(f);
+    }
+    out
 }

@@ -308,6 +308,7 @@ pub fn report_from(
         details,
         volumes,
         history: None,
+        setup: Vec::new(),
     }
 }
 

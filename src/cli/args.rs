@@ -361,6 +361,16 @@ pub struct BaselineArgs {
     pub profile: ProfileArgs,
 }
 
+/// `name=value`.
+fn setting(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!(
+            "'{s}' is not NAME=VALUE; hint: --new-setting enable_hashjoin=off"
+        )),
+    }
+}
+
 /// A PostgreSQL major pgparity rehearses (13 to 18).
 fn major(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
@@ -389,6 +399,21 @@ pub struct RehearseArgs {
     /// Queries to rehearse (a folder of .sql files, or one file; default: the snapshot's recorded corpus); repeatable
     #[arg(long, value_name = "PATH")]
     pub corpus: Vec<PathBuf>,
+    /// Run each read query N times on each side with EXPLAIN (ANALYZE, BUFFERS) and report regressions and improvements
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub execute: usize,
+    /// A regression is at least this many times slower (or --buffers-ratio more buffers)
+    #[arg(long, value_name = "F", default_value = "1.5", value_parser = scale)]
+    pub time_ratio: f64,
+    /// A regression reads at least this many times the buffers (or is --time-ratio slower)
+    #[arg(long, value_name = "F", default_value = "2", value_parser = scale)]
+    pub buffers_ratio: f64,
+    /// A regression is at least this many milliseconds slower
+    #[arg(long, value_name = "MS", default_value = "5", value_parser = scale)]
+    pub floor_ms: f64,
+    /// A setting for the new major only, e.g. enable_hashjoin=off (a change tried with the upgrade); repeatable
+    #[arg(long, value_name = "NAME=VALUE", value_parser = setting)]
+    pub new_setting: Vec<(String, String)>,
     #[command(flatten)]
     pub report: ReportArgs,
 }

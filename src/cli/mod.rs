@@ -257,12 +257,16 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 scale: a.scale,
                 seed: a.seed,
                 corpus,
+                execute: a.execute,
+                limits: pgparity::rehearse::Limits {
+                    time_ratio: a.time_ratio,
+                    buffers_ratio: a.buffers_ratio,
+                    floor_ms: a.floor_ms,
+                },
+                new_settings: a.new_setting,
                 gate: resolve::gate(&config, &a.report)?,
             };
             let r = pgparity::rehearse::rehearse(&req, &progress)?;
-            for line in &r.setup {
-                eprintln!("rehearsal: {line}");
-            }
             emit(&r.report, &a.report)
         }
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),

@@ -344,6 +344,13 @@ fn summary(o: &mut String, r: &Report, title: &str, open: &[&Evaluated]) {
         );
     }
     o.push_str("</table>");
+    if !r.setup.is_empty() {
+        o.push_str("<h3>Setup</h3><ul>");
+        for line in &r.setup {
+            let _ = write!(o, "<li>{}</li>", esc(line));
+        }
+        o.push_str("</ul>");
+    }
     let mut by_cat: BTreeMap<Category, [usize; 5]> = BTreeMap::new();
     for e in open {
         let i = Severity::ALL

@@ -26,6 +26,8 @@ struct Json<'a> {
     unused_acceptances: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<&'a crate::history::History>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    setup: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -56,6 +58,7 @@ pub fn render(r: &Report) -> String {
         problems: &r.problems,
         unused_acceptances: &r.unused_acceptances,
         history: r.history.as_ref(),
+        setup: &r.setup,
     };
     let mut s = serde_json::to_string_pretty(&j).expect("report serializes");
     s.push('\n');

@@ -49,6 +49,13 @@ pub fn render(r: &Report) -> String {
         cell(&r.left.name),
         cell(&r.right.name)
     );
+    if !r.setup.is_empty() {
+        let _ = writeln!(out, "**Setup**\n");
+        for line in &r.setup {
+            let _ = writeln!(out, "- {}", cell(line));
+        }
+        let _ = writeln!(out);
+    }
     if let Some(h) = &r.history {
         let _ = writeln!(
             out,

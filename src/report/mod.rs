@@ -87,6 +87,9 @@ pub struct Report {
     pub volumes: Vec<(String, Option<f64>, Option<f64>)>,
     /// New, fixed and persisting findings since the previous run of a history folder.
     pub history: Option<crate::history::History>,
+    /// How the two sides were set up, one sentence each, when the tool built them (a
+    /// rehearsal's clusters, settings, seeded rows, statistics, runs); empty otherwise.
+    pub setup: Vec<String>,
 }
 
 /// Both sides' measurements behind a data finding.

@@ -142,6 +142,9 @@ pub fn render(r: &Report, color: bool) -> String {
         "  {}: {} [{}], captured {}",
         r.right.name, r.right.target, r.right.source, r.right.captured_at
     );
+    for line in &r.setup {
+        let _ = writeln!(out, "  setup: {line}");
+    }
     let _ = writeln!(out);
     if r.open().next().is_none() {
         let _ = writeln!(out, "No open differences.");

@@ -46,11 +46,17 @@ fn an_upgrade_from_15_to_17_is_rehearsed_and_15_to_15_is_silent() {
         .run()
         .code(1);
     let r = out.json();
+    let setup: Vec<&str> = r["setup"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
     assert!(
-        out.stderr
-            .contains("rows seeded into 8 tables on each side"),
-        "{}",
-        out.stderr
+        setup
+            .iter()
+            .any(|l| l.contains("rows seeded into 8 tables on each side")),
+        "{setup:?}"
     );
     let findings = r["findings"].as_array().unwrap();
     let get = |id: &str| {
@@ -94,6 +100,45 @@ fn an_upgrade_from_15_to_17_is_rehearsed_and_15_to_15_is_silent() {
     );
     // The versions and the settings the new major brings are notes, not failures.
     assert_eq!(get("version:server:version")["severity"], "info");
+
+    // A planted regression: the new major without hash and merge joins. q13 runs three times on
+    // each side; the regression carries both figures and the setting that caused it.
+    let q13 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch/q13.sql");
+    let r = pgp("rehearse")
+        .opt("--from", &snap)
+        .opt("--to", "17")
+        .opt("--corpus", &q13)
+        .opt("--execute", "3")
+        .opt("--new-setting", "enable_hashjoin=off")
+        .opt("--new-setting", "enable_mergejoin=off")
+        .opt("--format", "json")
+        .run()
+        .code(1)
+        .json();
+    let findings = r["findings"].as_array().unwrap();
+    let slow = findings
+        .iter()
+        .find(|f| f["id"] == "plan:query:q13.sql:regression")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!(slow["severity"], "high");
+    assert!(
+        slow["left"].as_str().unwrap().starts_with("median ")
+            && slow["right"].as_str().unwrap().contains(" buffers"),
+        "{slow:#}"
+    );
+    let cause = &slow["causes"][0];
+    assert_eq!(cause["kind"], "setting", "{slow:#}");
+    let links: Vec<&str> = cause["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        links.contains(&"setting:enable_hashjoin") && links.contains(&"plan:query:q13.sql:shape"),
+        "{links:?}"
+    );
+    assert!(slow["plans"]["left"].is_object() && slow["plans"]["right"].is_object());
 
     // A/A: the snapshot's own major on both sides finds nothing.
     let out = pgp("rehearse")

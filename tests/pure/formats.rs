@@ -59,12 +59,18 @@ fn fixture() -> Report {
         policy,
         ..pgparity::run::Gate::new(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
     };
-    pgparity::run::build_report(
+    let mut r = pgparity::run::build_report(
         &staging.build(),
         &production.build(),
         ("staging.json", "production.json"),
         &gate,
-    )
+    );
+    // How the sides were built, as a rehearsal says it.
+    r.setup = vec![
+        "PostgreSQL 15 and PostgreSQL 17 as throwaway clusters".into(),
+        "5,020 rows seeded into 2 tables on each side (seed 1, scale 1) <same bytes>".into(),
+    ];
+    r
 }
 
 #[test]
