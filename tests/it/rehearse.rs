@@ -140,6 +140,28 @@ fn an_upgrade_from_15_to_17_is_rehearsed_and_15_to_15_is_silent() {
     );
     assert!(slow["plans"]["left"].is_object() && slow["plans"]["right"].is_object());
 
+    // On 18, the old side's statistics are copied: both plan from the same numbers.
+    let q01 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch/q01.sql");
+    let r = pgp("rehearse")
+        .opt("--from", &snap)
+        .opt("--to", "18")
+        .opt("--corpus", &q01)
+        .opt("--format", "json")
+        .run()
+        .json();
+    let copied = r["setup"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .find(|l| l.contains("pg_restore_attribute_stats"))
+        .unwrap_or_else(|| panic!("{:#}", r["setup"]))
+        .to_string();
+    assert!(
+        copied.contains(" relations, ") && !copied.contains("(0 relations"),
+        "{copied}"
+    );
+
     // A/A: the snapshot's own major on both sides finds nothing.
     let out = pgp("rehearse")
         .opt("--from", &snap)
