@@ -104,9 +104,23 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd
-        .output()
+/// Runs a tool (initdb, pg_basebackup) to its end; it dies with the process, like a server.
+fn run(mut cmd: Command, what: &str) -> Result<()> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SIGKILL: initdb traps the polite signals and would go on writing into a removed folder.
+    let out = spawn_guarded(cmd, Signal::SIGKILL)
+        .and_then(|c| {
+            let pid = c.id();
+            TOOLS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+            let out = c.wait_with_output();
+            TOOLS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|p| *p != pid);
+            out
+        })
         .map_err(|e| Error::Cluster(format!("cannot run {what}: {e}")))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
@@ -136,10 +150,7 @@ impl Cluster {
             .env("LC_ALL", "C.UTF-8")
             .env_remove("PGDATA");
         as_owner(&mut initdb, owner);
-        run(
-            &mut initdb,
-            &format!("initdb (PostgreSQL {})", install.major),
-        )?;
+        run(initdb, &format!("initdb (PostgreSQL {})", install.major))?;
         for (name, bytes) in &opts.files {
             let path = data.join(name);
             std::fs::write(&path, bytes)
@@ -177,7 +188,7 @@ impl Cluster {
                 ])
                 .current_dir(tmp.path());
             as_owner(&mut bb, owner);
-            run(&mut bb, "pg_basebackup")?;
+            run(bb, "pg_basebackup")?;
         } else {
             self.copy_backup(&data, owner)?;
         }
@@ -232,7 +243,7 @@ impl Cluster {
             let mut cp = Command::new("cp");
             cp.arg("-a").arg(&self.data).arg(dest);
             as_owner(&mut cp, owner);
-            run(&mut cp, "cp (base backup)")?;
+            run(cp, "cp (base backup)")?;
             let label: String = client
                 .query_one(stop, &[])
                 .await
@@ -284,6 +295,7 @@ impl Cluster {
         }
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::Cluster(e.to_string()))?;
+        register_dir(tmp.path());
         Ok((tmp, owner))
     }
 
@@ -316,7 +328,7 @@ impl Cluster {
                 .stderr(log)
                 .env("LC_ALL", "C.UTF-8");
             as_owner(&mut cmd, owner);
-            let child = spawn_guarded(cmd)
+            let child = spawn_guarded(cmd, Signal::SIGQUIT)
                 .map_err(|e| Error::Cluster(format!("cannot start postgres: {e}")))?;
             register(child.id(), &dir);
             let mut cluster = Cluster {
@@ -517,13 +529,14 @@ fn stop_pid(pid: i32, mut wait: impl FnMut(Duration) -> bool) {
 type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
 
 /// Spawns from one thread that lives as long as the process, with PR_SET_PDEATHSIG: the
-/// kernel sends SIGQUIT (immediate shutdown) to the server when the process dies, however it
-/// dies. (The signal fires when the spawning *thread* exits, hence the dedicated thread.)
-fn spawn_guarded(mut cmd: Command) -> io::Result<Child> {
+/// kernel sends `on_death` (SIGQUIT, immediate shutdown, to a server) to the child when the
+/// process dies, however it dies. (The signal fires when the spawning *thread* exits, hence
+/// the dedicated thread.)
+fn spawn_guarded(mut cmd: Command, on_death: Signal) -> io::Result<Child> {
     static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
     unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(Signal::SIGQUIT).map_err(io::Error::from)?;
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(on_death).map_err(io::Error::from)?;
             Ok(())
         });
     }
@@ -549,18 +562,53 @@ fn spawn_guarded(mut cmd: Command) -> io::Result<Child> {
         .map_err(|_| io::Error::other("spawner gone"))?
 }
 
+/// Tools still running (initdb, pg_basebackup), killed by the exit handler before it removes
+/// the folders they write into.
+static TOOLS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
 /// Servers still running, stopped by the exit handler.
 static RUNNING: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
 
-fn register(pid: u32, dir: &Path) {
+/// Installs, once, what stops every server and removes every folder when the process ends:
+/// an exit handler, and a thread that turns Ctrl-C, a closed terminal or a `kill` into an
+/// exit through it (the kernel's parent-death signal alone would stop the servers but leave
+/// their folders).
+fn guard_exit() {
     static HANDLER: OnceLock<()> = OnceLock::new();
-    HANDLER.get_or_init(|| unsafe {
-        nix::libc::atexit(stop_all_at_exit);
+    HANDLER.get_or_init(|| {
+        // SAFETY: registers a plain extern "C" function, once.
+        unsafe {
+            nix::libc::atexit(stop_all_at_exit);
+        }
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+            let _ = std::thread::Builder::new()
+                .name("pgparity-signals".into())
+                .spawn(move || {
+                    if let Some(sig) = signals.forever().next() {
+                        eprintln!("\ninterrupted: stopping the throwaway clusters");
+                        std::process::exit(128 + sig);
+                    }
+                });
+        }
     });
+}
+
+/// A cluster's folder, removed at exit even before its server runs (pid 0: nothing to stop).
+fn register_dir(dir: &Path) {
+    guard_exit();
     RUNNING
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((pid, dir.to_path_buf()));
+        .push((0, dir.to_path_buf()));
+}
+
+/// The server of a registered folder: stopped at exit, then its folder removed.
+fn register(pid: u32, dir: &Path) {
+    guard_exit();
+    let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+    running.retain(|(_, d)| d != dir);
+    running.push((pid, dir.to_path_buf()));
 }
 
 fn unregister(pid: u32) {
@@ -571,8 +619,17 @@ fn unregister(pid: u32) {
 }
 
 extern "C" fn stop_all_at_exit() {
+    let tools = std::mem::take(&mut *TOOLS.lock().unwrap_or_else(|e| e.into_inner()));
+    for pid in tools {
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(Pid::from_raw(pid as i32), None);
+    }
     let running = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|e| e.into_inner()));
     for (pid, dir) in running {
+        if pid == 0 {
+            let _ = std::fs::remove_dir_all(dir);
+            continue;
+        }
         stop_pid(pid as i32, |timeout| {
             let deadline = Instant::now() + timeout;
             while Instant::now() < deadline {

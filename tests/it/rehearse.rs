@@ -201,3 +201,67 @@ fn an_upgrade_from_15_to_17_is_rehearsed_and_15_to_15_is_silent() {
         "{err}"
     );
 }
+
+/// Ctrl-C in the middle of a rehearsal: the servers stop and their folders go.
+#[test]
+fn an_interrupted_rehearsal_leaves_no_server_and_no_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, snap) = production();
+    // The child's temporary folder, to see exactly what it leaves (the server's user must be
+    // able to enter it).
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = bin()
+        .args(["rehearse", "--from", snap.to_str().unwrap(), "--to", "17"])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a server runs (its pid file exists), then interrupt.
+    let started = std::time::Instant::now();
+    let running = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .any(|d| d.path().join("data").join("postmaster.pid").exists())
+    };
+    while !running() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no cluster started"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "rehearse ended early");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|d| d.path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // No server or tool of this run is alive (they name their folder on their command line);
+    // the kernel delivers their parent-death signal as the process goes, give it a moment.
+    let needle = tmp.path().to_str().unwrap().to_string();
+    let alive = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.contains(&needle))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !alive().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(alive().is_empty(), "still running: {:?}", alive());
+}
