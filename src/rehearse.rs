@@ -82,10 +82,42 @@ pub struct Rehearsal {
     pub report: Report,
 }
 
-/// Production's planner settings as `ALTER SYSTEM` can set them (no restart), and the ones it
-/// cannot (named in the setup).
-fn planner_settings(snap: &Snapshot) -> (Vec<(String, String)>, Vec<String>) {
-    let (mut apply, mut skipped) = (Vec::new(), Vec::new());
+/// Production's planner settings: the ones `ALTER SYSTEM` sets on a running server, the
+/// ones given at server start (capped to what this machine holds, each cap said), and the
+/// ones not applied (named in the setup).
+struct Planned {
+    reload: Vec<(String, String)>,
+    start: Vec<(String, String)>,
+    notes: Vec<String>,
+}
+
+/// Server-start settings a rehearsal applies, with the most this machine is asked to hold:
+/// shared_buffers (8 kB pages) a quarter of its memory, worker slots 64.
+fn start_cap(name: &str) -> Option<f64> {
+    match name {
+        "shared_buffers" => {
+            let kb = std::fs::read_to_string("/proc/meminfo")
+                .ok()
+                .and_then(|m| {
+                    m.lines()
+                        .find(|l| l.starts_with("MemTotal:"))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|v| v.parse::<f64>().ok())
+                })
+                .unwrap_or(4.0 * 1024.0 * 1024.0);
+            Some((kb / 4.0 / 8.0).floor())
+        }
+        "max_worker_processes" => Some(64.0),
+        _ => None,
+    }
+}
+
+fn planner_settings(snap: &Snapshot) -> Planned {
+    let mut p = Planned {
+        reload: Vec::new(),
+        start: Vec::new(),
+        notes: Vec::new(),
+    };
     for (name, s) in &snap.inventory.settings {
         if class(name, &s.category) != Class::Planner
             || matches!(s.source.as_str(), "default" | "override")
@@ -93,18 +125,32 @@ fn planner_settings(snap: &Snapshot) -> (Vec<(String, String)>, Vec<String>) {
             continue;
         }
         if s.context == "postmaster" || s.context == "internal" {
-            skipped.push(format!("{name} = {} (needs a restart)", s.value));
+            match (start_cap(name), s.value.parse::<f64>()) {
+                (Some(cap), Ok(v)) if v > cap => {
+                    p.notes.push(format!(
+                        "{name} capped from {} to {cap} (this machine's limit for a rehearsal)",
+                        s.value
+                    ));
+                    p.start.push((name.clone(), cap.to_string()));
+                }
+                (Some(_), Ok(_)) => p.start.push((name.clone(), s.value.clone())),
+                _ => p.notes.push(format!(
+                    "{name} = {} not applied (needs a restart)",
+                    s.value
+                )),
+            }
         } else {
-            apply.push((name.clone(), s.value.clone()));
+            p.reload.push((name.clone(), s.value.clone()));
         }
     }
-    (apply, skipped)
+    p
 }
 
 /// One side of the rehearsal: a cluster of `major` with production's settings and an empty
 /// database; returns the notes of what did not apply.
 fn start_side(
     major: u32,
+    start: &[(String, String)],
     settings: &[(String, String)],
     only_here: &[(String, String)],
     snap: &Snapshot,
@@ -113,7 +159,9 @@ fn start_side(
 ) -> Result<(Cluster, Vec<String>)> {
     let install = Install::find(major)?;
     progress.start(label, &format!("starting PostgreSQL {major}"));
-    let cluster = Cluster::start(&install, &ClusterOptions::default())?;
+    let mut options = ClusterOptions::default();
+    options.settings.extend(start.iter().cloned());
+    let cluster = Cluster::start(&install, &options)?;
     let mut notes = Vec::new();
     for (name, value) in settings.iter().chain(only_here) {
         let sql = format!(
@@ -182,32 +230,60 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
     } else {
         req.corpus.clone()
     };
-    let (settings, not_applied) = planner_settings(&snap);
+    let planned = planner_settings(&snap);
+    let settings = &planned.reload;
     let (old_label, new_label) = (
         format!("PostgreSQL {from}"),
         format!("PostgreSQL {}", req.to_major),
     );
-    let (old, mut notes) = start_side(from, &settings, &[], &snap, progress, &old_label)?;
-    let (new, new_notes) = start_side(
-        req.to_major,
-        &settings,
-        &req.new_settings,
-        &snap,
-        progress,
-        &new_label,
-    )?;
+    let mut took: Vec<(&str, f64)> = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |took: &mut Vec<(&'static str, f64)>, what: &'static str| {
+        took.push((what, clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
+    // Both clusters at once: initdb and start are mostly waiting.
+    let (old, new) = std::thread::scope(|s| {
+        let old = s.spawn(|| {
+            start_side(
+                from,
+                &planned.start,
+                settings,
+                &[],
+                &snap,
+                progress,
+                &old_label,
+            )
+        });
+        let new = start_side(
+            req.to_major,
+            &planned.start,
+            settings,
+            &req.new_settings,
+            &snap,
+            progress,
+            &new_label,
+        );
+        let old = old
+            .join()
+            .unwrap_or_else(|_| Err(Error::Cluster("the cluster starter panicked".into())));
+        (old, new)
+    });
+    let ((old, mut notes), (new, new_notes)) = (old?, new?);
     notes.extend(new_notes);
+    lap(&mut took, "clusters");
     let mut setup = vec![format!(
         "PostgreSQL {from} (the snapshot's {}) and PostgreSQL {} as throwaway clusters",
         snap.inventory.server_version, req.to_major
     )];
     setup.push(format!(
-        "{} planner settings of production applied to both{}",
-        settings.len(),
-        if not_applied.is_empty() {
+        "{} planner settings of production applied to both ({} at server start){}",
+        settings.len() + planned.start.len(),
+        planned.start.len(),
+        if planned.notes.is_empty() {
             String::new()
         } else {
-            format!("; not applied: {}", not_applied.join(", "))
+            format!("; {}", planned.notes.join("; "))
         }
     ));
     if !req.new_settings.is_empty() {
@@ -234,22 +310,23 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    let mut problems = Vec::new();
-    for (i, t) in [&old_t, &new_t].into_iter().enumerate() {
-        progress.start(&t.name, "seeding");
-        let r = runtime.block_on(crate::seed::seed(&snap, t, &options, progress))?;
-        progress.finish(&t.name, "seeded");
-        if i == 0 {
-            setup.push(format!(
-                "{} rows seeded into {} tables on each side (seed {}, scale {}), ANALYZE on each side",
-                crate::finding::thousands(r.rows() as f64),
-                r.tables.len(),
-                req.seed,
-                req.scale
-            ));
-            problems.extend(r.problems.into_iter().map(|p| p.message));
-        }
-    }
+    // Both sides seeded at once, each with its own sessions: the same seed, the same bytes.
+    let (seeded_old, seeded_new) = runtime.block_on(async {
+        tokio::join!(
+            crate::seed::seed(&snap, &old_t, &options, progress),
+            crate::seed::seed(&snap, &new_t, &options, progress)
+        )
+    });
+    let (r, _) = (seeded_old?, seeded_new?);
+    setup.push(format!(
+        "{} rows seeded into {} tables on each side (seed {}, scale {}), ANALYZE on each side",
+        crate::finding::thousands(r.rows() as f64),
+        r.tables.len(),
+        req.seed,
+        req.scale
+    ));
+    let problems: Vec<String> = r.problems.into_iter().map(|p| p.message).collect();
+    lap(&mut took, "seeding");
     if req.to_major >= 18 {
         progress.start(&new_label, "copying the planner statistics");
         let (tables, columns) = runtime.block_on(copy_statistics(&old_t, &new_t))?;
@@ -262,6 +339,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
             "statistics: each side's own ANALYZE of the same rows (copying statistics needs PostgreSQL 18 on the new side); plan differences that are cost ties (the other plan costs almost the same) are reported as noise".into(),
         );
     }
+    lap(&mut took, "statistics");
     // Plans: the check of old against new, the corpus replayed on both.
     let compare = CompareRequest {
         left: Side::Live(old_t.clone()),
@@ -276,6 +354,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         gate: req.gate.clone(),
     };
     let (l, r) = crate::run::load_sides(&compare, progress)?;
+    lap(&mut took, "plans");
     let mut sides = crate::compare::Sides::new(&l, &r);
     sides.thresholds = req.gate.thresholds.clone();
     let mut findings = crate::compare::compare_sides(&sides);
@@ -302,6 +381,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
     let names = (old_label.as_str(), new_label.as_str());
     let changed = runtime.block_on(compare_results(&old_t, &new_t, &runnable, names))?;
     progress.finish("results", "compared");
+    lap(&mut took, "results");
     if req.execute > 0 {
         progress.start(
             "executions",
@@ -328,7 +408,15 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
             req.limits.floor_ms
         ));
         findings.extend(timing_findings(&timed, &findings, &req.limits, names));
+        lap(&mut took, "timed runs");
     }
+    setup.push(format!(
+        "took {}",
+        took.iter()
+            .map(|(what, s)| format!("{what} {s:.1} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     if !skipped.is_empty() {
         setup.push(format!(
             "results not compared for {} queries: {}",
