@@ -623,7 +623,7 @@ async fn compare_results(
     let mut findings = Vec::new();
     for (q, sql) in queries {
         let ord = ordered(sql);
-        let (x, y) = (outcome(&a, sql, ord).await, outcome(&b, sql, ord).await);
+        let (x, y) = tokio::join!(outcome(&a, sql, ord), outcome(&b, sql, ord));
         let object = format!("query:{}", q.path);
         let f = match (&x, &y) {
             (Outcome::Rows { .. }, Outcome::Rows { .. }) if x == y => continue,
@@ -759,6 +759,8 @@ async fn execute_all<'q>(
             new: Vec::new(),
         };
         for _ in 0..n {
+            // One after the other, never at once: a query's parallel workers would compete
+            // with the other side's for the cores and time that instead of the plan.
             for (client, runs) in [(&a, &mut t.old), (&b, &mut t.new)] {
                 match timed_run(client, sql).await {
                     Ok(r) => runs.push(r),

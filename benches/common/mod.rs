@@ -1,11 +1,36 @@
-//! What the benchmarks that run the binary share: a child timed with its peak memory (wait4),
-//! and a figure printed as the median of interleaved runs with the min–max and its ratio to
-//! a reference measured in the same loop.
+//! What the benchmarks that run the binary share: a child timed with its own peak memory, and
+//! a figure printed as the median of interleaved runs with the min–max and its ratio to a
+//! reference measured in the same loop.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Runs `cmd`, waiting with wait4: (wall time, peak RSS in bytes). Panics on failure.
+/// The peak resident memory of `pid` itself (VmHWM), polled until `done`: wait4's figure
+/// would include the largest child it waited for (a rehearsal's throwaway servers).
+fn watch_peak(
+    pid: i32,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut peak = 0u64;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                if let Some(kb) = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                {
+                    peak = peak.max(kb * 1024);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        peak
+    })
+}
+
+/// Runs `cmd`, waiting with wait4: (wall time, the process's own peak RSS in bytes). Panics
+/// on failure.
 pub fn measure(cmd: &mut Command) -> (Duration, u64) {
     let started = Instant::now();
     #[allow(clippy::zombie_processes)] // waited on below with wait4, for its resource usage
@@ -15,11 +40,15 @@ pub fn measure(cmd: &mut Command) -> (Duration, u64) {
         .spawn()
         .expect("spawn");
     let pid = child.id() as i32;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = watch_peak(pid, done.clone());
     let mut status = 0;
     let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on again.
     let r = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let own = watcher.join().unwrap_or(0);
     assert_eq!(r, pid, "wait4 failed");
     // pgparity exits 1 for "differences found"; anything else is a failure.
     let ok = nix::libc::WIFEXITED(status)
@@ -34,7 +63,13 @@ pub fn measure(cmd: &mut Command) -> (Duration, u64) {
         }
         panic!("{cmd:?} failed ({status}): {err}");
     }
-    (elapsed, usage.ru_maxrss as u64 * 1024)
+    // A process too short to be polled: wait4's figure (it spawned nothing to wait for).
+    let peak = if own > 0 {
+        own
+    } else {
+        usage.ru_maxrss as u64 * 1024
+    };
+    (elapsed, peak)
 }
 
 pub struct Figure {
