@@ -239,6 +239,10 @@ fn run_cli(cli: Cli) -> Result<u8> {
             pgparity::fsutil::write_atomically(&a.html, html.as_bytes())?;
             let shown = std::fs::canonicalize(&a.html).unwrap_or(a.html.clone());
             eprintln!("wrote the HTML report: {}", shown.display());
+            eprintln!(
+                "next: rehearse an upgrade of your own production without copying a row: pgparity snapshot --env production --corpus queries/ -o prod.json, then pgparity rehearse --from prod.json --to {}",
+                pgparity::demo::PRODUCTION_MAJOR + 1
+            );
             Ok(0)
         }
         Command::Rehearse(a) => {
