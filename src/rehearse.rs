@@ -586,16 +586,20 @@ async fn outcome(client: &Client, sql: &str, ordered: bool) -> Outcome {
         let mut pending = Vec::new();
         while let Some(chunk) = stream.next().await {
             pending.extend_from_slice(&chunk?);
-            while let Some(pos) = memchr::memchr(b'\n', &pending) {
-                let line = &pending[..pos];
+            // Every whole line of the buffer, then the rest kept for the next chunk (one
+            // shift per chunk, not per row).
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', &pending) {
+                let line = &pending[start..end];
                 let mut h = siphasher::sip::SipHasher13::new();
                 h.write(line);
                 sum = sum.wrapping_add(h.finish());
                 seq.write(line);
                 seq.write_u8(b'\n');
                 rows += 1;
-                pending.drain(..=pos);
+                start = end + 1;
             }
+            pending.drain(..start);
         }
         Ok::<_, tokio_postgres::Error>(Outcome::Rows {
             rows,

@@ -8,6 +8,30 @@
 //! and drawn, for the profile and seed alike). A test below holds `compare/`, `report/`,
 //! `finding.rs`, `policy.rs` and this folder to that rule.
 
+/// Declares a kind held as a fixed word or letter in the snapshot file (the catalog's own
+/// spelling, so files stay readable and format 1 stays format 1), typed in code so a
+/// comparison with the wrong spelling cannot compile.
+macro_rules! kind {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $text)] $variant),+
+        }
+        impl $name {
+            /// The spelling in the snapshot file.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod classes;
 pub mod measure;
 pub mod plan;
@@ -364,30 +388,6 @@ pub struct TypeDef {
     pub attributes: Vec<String>,
 }
 
-/// Declares a kind held as a fixed word or letter in the snapshot file (the catalog's own
-/// spelling, so files stay readable and format 1 stays format 1), typed in code so a
-/// comparison with the wrong spelling cannot compile.
-macro_rules! kind {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name {
-            $($(#[$vm])* #[serde(rename = $text)] $variant),+
-        }
-        impl $name {
-            /// The spelling in the snapshot file.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 kind!(
     /// What a relation in `Schema::tables` is.
     TableKind {
@@ -559,33 +559,17 @@ pub struct Method {
     pub rows_read: u64,
 }
 
-/// How a table's rows were read for its profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SampleKind {
-    /// Every row.
-    Exact,
-    /// `TABLESAMPLE SYSTEM`: whole pages.
-    System,
-    /// `TABLESAMPLE BERNOULLI`: row by row.
-    Bernoulli,
-}
-
-impl SampleKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SampleKind::Exact => "exact",
-            SampleKind::System => "system",
-            SampleKind::Bernoulli => "bernoulli",
-        }
+kind!(
+    /// How a table's rows were read for its profile.
+    SampleKind {
+        /// Every row.
+        Exact = "exact",
+        /// `TABLESAMPLE SYSTEM`: whole pages.
+        System = "system",
+        /// `TABLESAMPLE BERNOULLI`: row by row.
+        Bernoulli = "bernoulli",
     }
-}
-
-impl std::fmt::Display for SampleKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+);
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TableProfile {

@@ -117,65 +117,31 @@ pub struct PlanPair {
     pub right: Option<PlanNode>,
 }
 
-/// What a corpus statement does: reads (a query), writes (INSERT, UPDATE, DELETE, MERGE), or
-/// unknown (sqlparser could not read it; the server's EXPLAIN is the judge).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QueryKind {
-    Read,
-    Write,
-    Unknown,
-}
-
-impl QueryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QueryKind::Read => "read",
-            QueryKind::Write => "write",
-            QueryKind::Unknown => "unknown",
-        }
+kind!(
+    /// What a corpus statement does: reads (a query), writes (INSERT, UPDATE, DELETE, MERGE), or
+    /// unknown (sqlparser could not read it; the server's EXPLAIN is the judge).
+    QueryKind {
+        Read = "read",
+        Write = "write",
+        Unknown = "unknown",
     }
-}
+);
 
-impl std::fmt::Display for QueryKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+kind!(
+    /// How a query was planned.
+    PlanMethod {
+        /// No parameters: EXPLAIN of the statement.
+        Plain = "plain",
+        /// Parameters, PostgreSQL 16+: `EXPLAIN (GENERIC_PLAN)`.
+        GenericPlan = "generic_plan",
+        /// Parameters, before 16: `PREPARE` + `EXPLAIN EXECUTE` with NULLs, forced generic plan.
+        Prepare = "prepare",
+        /// Parameters with a values file: `EXPLAIN EXECUTE` with its values, forced custom plan.
+        CustomValues = "custom_values",
+        /// Not planned: a data-changing statement under `writes = refuse`.
+        Refused = "refused",
     }
-}
-
-/// How a query was planned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanMethod {
-    /// No parameters: EXPLAIN of the statement.
-    Plain,
-    /// Parameters, PostgreSQL 16+: `EXPLAIN (GENERIC_PLAN)`.
-    GenericPlan,
-    /// Parameters, before 16: `PREPARE` + `EXPLAIN EXECUTE` with NULLs, forced generic plan.
-    Prepare,
-    /// Parameters with a values file: `EXPLAIN EXECUTE` with its values, forced custom plan.
-    CustomValues,
-    /// Not planned: a data-changing statement under `writes = refuse`.
-    Refused,
-}
-
-impl PlanMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanMethod::Plain => "plain",
-            PlanMethod::GenericPlan => "generic_plan",
-            PlanMethod::Prepare => "prepare",
-            PlanMethod::CustomValues => "custom_values",
-            PlanMethod::Refused => "refused",
-        }
-    }
-}
-
-impl std::fmt::Display for PlanMethod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+);
 
 /// One corpus query's plan on one side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
