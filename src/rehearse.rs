@@ -2,18 +2,21 @@
 //! clusters — the snapshot's major and the target major — get production's planner settings
 //! and the same synthetic data (seed, same seed: the same bytes on both), then the snapshot's
 //! recorded corpus is planned on both (the usual shape comparison, causes and cost-tie
-//! re-plans) and every read query's result is compared between the majors on the identical
-//! data. The clusters stop when the rehearsal ends, however it ends.
+//! re-plans) and every statement's result is compared between the majors on the identical
+//! data (a read query's rows, hashed; a write's changed rows, in a transaction rolled back).
+//! The clusters stop when the rehearsal ends, however it ends, unless `--keep` leaves them
+//! running for inspection (the next rehearsal, or `--clean`, stops them).
 //!
-//! With `--execute N`, each read query also runs N times on each side, interleaved, under
-//! `EXPLAIN (ANALYZE, BUFFERS)`: a regression needs a ratio, a floor and to hold across runs.
+//! With `--execute N`, each statement also runs N times on each side, interleaved, under
+//! `EXPLAIN (ANALYZE, BUFFERS)` (writes rolled back): a regression needs a ratio, a floor and
+//! to hold across runs.
 //!
 //! On a new side of PostgreSQL 18 or later, the old side's planner statistics are copied into
 //! it (`pg_restore_relation_stats`, `pg_restore_attribute_stats`), so both plan from the same
 //! numbers; below 18 each side's ANALYZE stands and cost ties are told apart by re-plans.
 //!
-//! Not yet: settings that need a restart (they are named, not applied), `--keep`, and timing
-//! of writes.
+//! Not yet: restart-only settings other than shared_buffers and max_worker_processes (named,
+//! not applied), and the ICU or builtin locale providers (the database gets libc's).
 
 use std::path::PathBuf;
 
@@ -47,12 +50,14 @@ pub struct RehearseRequest {
     pub seed: u64,
     /// Queries to rehearse (empty: the snapshot's recorded corpus).
     pub corpus: Vec<Query>,
-    /// Timed runs of each read query on each side (0: none).
+    /// Timed runs of each statement on each side (0: none).
     pub execute: usize,
     /// What makes a difference in time or buffers a regression (or an improvement).
     pub limits: Limits,
     /// Settings for the new major only (`enable_hashjoin=off`): a change tried with the upgrade.
     pub new_settings: Vec<(String, String)>,
+    /// Leave both clusters running when the rehearsal ends (their addresses in the setup).
+    pub keep: bool,
     pub gate: Gate,
 }
 
@@ -230,6 +235,8 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
     } else {
         req.corpus.clone()
     };
+    // Clusters an earlier rehearsal kept, and folders of runs that were killed.
+    let (kept_before, orphans) = crate::cluster::clean_leftovers(true);
     let planned = planner_settings(&snap);
     let settings = &planned.reload;
     let (old_label, new_label) = (
@@ -298,6 +305,11 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         ));
     }
     setup.extend(notes);
+    if kept_before + orphans > 0 {
+        setup.push(format!(
+            "stopped and removed {kept_before} clusters kept by an earlier rehearsal and {orphans} folders of interrupted runs"
+        ));
+    }
     let (old_t, new_t) = (target(&old_label, &old)?, target(&new_label, &new)?);
     let options = SeedOptions {
         scale: req.scale,
@@ -375,11 +387,12 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
     // Results on identical data.
     progress.start(
         "results",
-        &format!("running {} read queries on both", corpus.len()),
+        &format!("running {} statements on both", corpus.len()),
     );
     let (runnable, skipped) = runnable(&corpus);
     let names = (old_label.as_str(), new_label.as_str());
-    let changed = runtime.block_on(compare_results(&old_t, &new_t, &runnable, names))?;
+    let (changed, both_fail) =
+        runtime.block_on(compare_results(&old_t, &new_t, &runnable, names))?;
     progress.finish("results", "compared");
     lap(&mut took, "results");
     if req.execute > 0 {
@@ -400,7 +413,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         ))?;
         progress.finish("executions", "done");
         setup.push(format!(
-            "{} read queries run {} times on each side, interleaved, with EXPLAIN (ANALYZE, BUFFERS); a regression needs {}× the time or {}× the buffers, {} ms more, and no overlap between the runs",
+            "{} statements run {} times on each side, interleaved, with EXPLAIN (ANALYZE, BUFFERS), writes rolled back; a regression needs {}× the time or {}× the buffers, {} ms more, and no overlap between the runs",
             timed.len(),
             req.execute,
             req.limits.time_ratio,
@@ -424,6 +437,12 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
             skipped.join("; ")
         ));
     }
+    if !both_fail.is_empty() {
+        setup.push(format!(
+            "fails on both sides, not compared: {}",
+            both_fail.join("; ")
+        ));
+    }
     findings.extend(changed);
     crate::finding::sort(&mut findings);
     let mut report =
@@ -436,9 +455,22 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         });
     }
     report.setup = setup;
-    progress.note("stopping the rehearsal clusters");
-    old.stop();
-    new.stop();
+    if req.keep {
+        for (label, cluster) in [(&old_label, old), (&new_label, new)] {
+            let kept = cluster.keep()?;
+            let line = format!(
+                "kept: {label} runs on port {}, connect with {} (until the next rehearsal or pgparity rehearse --clean)",
+                kept.port,
+                kept.psql(DATABASE)
+            );
+            progress.note(&line);
+            report.setup.push(line);
+        }
+    } else {
+        progress.note("stopping the rehearsal clusters");
+        old.stop();
+        new.stop();
+    }
     Ok(Rehearsal { report })
 }
 
@@ -568,9 +600,42 @@ fn ordered(sql: &str) -> bool {
     }
 }
 
-/// Runs a read query as `COPY (...) TO STDOUT` in a read-only transaction, hashing its rows as
-/// they stream (never held).
-async fn outcome(client: &Client, sql: &str, ordered: bool) -> Outcome {
+/// Runs a data-changing statement in a transaction that is rolled back: its outcome is the
+/// number of rows it changed (or returned), or its error.
+async fn write_outcome(client: &Client, sql: &str) -> Outcome {
+    if let Err(e) = client
+        .batch_execute("BEGIN; SET LOCAL statement_timeout = '60s'")
+        .await
+    {
+        return Outcome::Error(crate::capture::db_message(&e));
+    }
+    let r = client.simple_query(sql).await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    match r {
+        Ok(messages) => Outcome::Rows {
+            rows: messages
+                .iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                    _ => None,
+                })
+                .sum(),
+            hash: 0,
+        },
+        Err(e) => Outcome::Error(crate::capture::db_message(&e)),
+    }
+}
+
+/// Runs a statement on one side: a read query as `COPY (...) TO STDOUT` in a read-only
+/// transaction, hashing its rows as they stream (never held); a write rolled back.
+async fn outcome(client: &Client, q: &Runnable<'_>) -> Outcome {
+    if q.write {
+        return write_outcome(client, &q.sql).await;
+    }
+    read_outcome(client, &q.sql, ordered(&q.sql)).await
+}
+
+async fn read_outcome(client: &Client, sql: &str, ordered: bool) -> Outcome {
     use std::hash::Hasher;
     if let Err(e) = client
         .batch_execute("BEGIN READ ONLY; SET LOCAL statement_timeout = '60s'")
@@ -611,35 +676,45 @@ async fn outcome(client: &Client, sql: &str, ordered: bool) -> Outcome {
     result.unwrap_or_else(|e| Outcome::Error(crate::capture::db_message(&e)))
 }
 
-/// Every runnable read query run on both sides: a different result is critical, an error on
+/// Every runnable statement run on both sides: a different result is critical, an error on
 /// one side only is high.
 async fn compare_results(
     old: &Target,
     new: &Target,
-    queries: &[(&Query, String)],
+    queries: &[Runnable<'_>],
     names: (&str, &str),
-) -> Result<Vec<Finding>> {
+) -> Result<(Vec<Finding>, Vec<String>)> {
     let (old_name, new_name) = names;
     let (a, b) = (
         crate::capture::connect(old).await?,
         crate::capture::connect(new).await?,
     );
-    let mut findings = Vec::new();
-    for (q, sql) in queries {
-        let ord = ordered(sql);
-        let (x, y) = tokio::join!(outcome(&a, sql, ord), outcome(&b, sql, ord));
+    let (mut findings, mut both_fail) = (Vec::new(), Vec::new());
+    for r in queries {
+        let q = r.query;
+        let (x, y) = tokio::join!(outcome(&a, r), outcome(&b, r));
         let object = format!("query:{}", q.path);
         let f = match (&x, &y) {
             (Outcome::Rows { .. }, Outcome::Rows { .. }) if x == y => continue,
-            (Outcome::Error(_), Outcome::Error(_)) => continue,
+            (Outcome::Error(e), Outcome::Error(_)) => {
+                both_fail.push(format!("{} ({e})", q.path));
+                continue;
+            }
             (Outcome::Rows { rows: r1, .. }, Outcome::Rows { rows: r2, .. }) => {
                 Finding::new(Category::Plan, Severity::Critical, object, "result")
                     .values(Some(describe(&x)), Some(describe(&y)))
-                    .message(format!(
-                        "{} returns a different result on {new_name} than on {old_name} with the same data ({r1} rows vs {r2}{})",
-                        q.path,
-                        if r1 == r2 { ", other values or order" } else { "" }
-                    ))
+                    .message(if r.write {
+                        format!(
+                            "{} changes {r2} rows on {new_name} and {r1} on {old_name} with the same data (rolled back on both)",
+                            q.path
+                        )
+                    } else {
+                        format!(
+                            "{} returns a different result on {new_name} than on {old_name} with the same data ({r1} rows vs {r2}{})",
+                            q.path,
+                            if r1 == r2 { ", other values or order" } else { "" }
+                        )
+                    })
                     .why("the upgrade changes what the application reads: collation order, float or date output, jsonb or function behaviour")
                     .hint("compare the two results by hand on the rehearsal clusters, then fix the query or accept the change")
             }
@@ -662,7 +737,7 @@ async fn compare_results(
         };
         findings.push(f);
     }
-    Ok(findings)
+    Ok((findings, both_fail))
 }
 
 fn describe(o: &Outcome) -> String {
@@ -672,14 +747,19 @@ fn describe(o: &Outcome) -> String {
     }
 }
 
-/// The read queries that can run as they are (values substituted for `$n` from their values
+/// A corpus statement as it runs: values substituted for `$n`; a write (or a statement
+/// sqlparser could not read) runs in a transaction that is rolled back.
+struct Runnable<'q> {
+    query: &'q Query,
+    sql: String,
+    write: bool,
+}
+
+/// The statements that can run as they are (values substituted for `$n` from their values
 /// file), and the ones left out, with why.
-fn runnable(corpus: &[Query]) -> (Vec<(&Query, String)>, Vec<String>) {
+fn runnable(corpus: &[Query]) -> (Vec<Runnable<'_>>, Vec<String>) {
     let (mut out, mut skipped) = (Vec::new(), Vec::new());
     for q in corpus {
-        if q.kind != QueryKind::Read {
-            continue;
-        }
         if q.params > 0 && q.values.len() != q.params {
             skipped.push(format!("{} (parameters without values)", q.path));
             continue;
@@ -689,7 +769,11 @@ fn runnable(corpus: &[Query]) -> (Vec<(&Query, String)>, Vec<String>) {
         for (i, v) in q.values.iter().enumerate().rev() {
             sql = sql.replace(&format!("${}", i + 1), v);
         }
-        out.push((q, sql));
+        out.push(Runnable {
+            query: q,
+            sql,
+            write: q.kind != QueryKind::Read,
+        });
     }
     (out, skipped)
 }
@@ -710,14 +794,20 @@ struct Timed<'q> {
     new: Vec<Run>,
 }
 
-async fn timed_run(client: &Client, sql: &str) -> std::result::Result<Run, String> {
+/// One `EXPLAIN (ANALYZE, BUFFERS)` of a statement, in a transaction rolled back after it
+/// (read-only for a read query).
+async fn timed_run(client: &Client, q: &Runnable<'_>) -> std::result::Result<Run, String> {
     client
-        .batch_execute("BEGIN READ ONLY; SET LOCAL statement_timeout = '120s'")
+        .batch_execute(if q.write {
+            "BEGIN; SET LOCAL statement_timeout = '120s'"
+        } else {
+            "BEGIN READ ONLY; SET LOCAL statement_timeout = '120s'"
+        })
         .await
         .map_err(|e| crate::capture::db_message(&e))?;
     let explain = format!(
         "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}",
-        sql.trim().trim_end_matches(';')
+        q.sql.trim().trim_end_matches(';')
     );
     let r = client.simple_query(&explain).await;
     let _ = client.batch_execute("ROLLBACK").await;
@@ -747,7 +837,7 @@ async fn timed_run(client: &Client, sql: &str) -> std::result::Result<Run, Strin
 async fn execute_all<'q>(
     old: &Target,
     new: &Target,
-    queries: &[(&'q Query, String)],
+    queries: &[Runnable<'q>],
     n: usize,
     progress: &dyn Progress,
 ) -> Result<Vec<Timed<'q>>> {
@@ -756,9 +846,9 @@ async fn execute_all<'q>(
         crate::capture::connect(new).await?,
     );
     let mut out = Vec::new();
-    'queries: for (i, (q, sql)) in queries.iter().enumerate() {
+    'queries: for (i, q) in queries.iter().enumerate() {
         let mut t = Timed {
-            query: q,
+            query: q.query,
             old: Vec::new(),
             new: Vec::new(),
         };
@@ -766,7 +856,7 @@ async fn execute_all<'q>(
             // One after the other, never at once: a query's parallel workers would compete
             // with the other side's for the cores and time that instead of the plan.
             for (client, runs) in [(&a, &mut t.old), (&b, &mut t.new)] {
-                match timed_run(client, sql).await {
+                match timed_run(client, q).await {
                     Ok(r) => runs.push(r),
                     Err(_) => continue 'queries,
                 }

@@ -382,11 +382,17 @@ fn major(s: &str) -> Result<u32, String> {
 #[derive(Args, Debug)]
 pub struct RehearseArgs {
     /// Production snapshot (with its data profile, and its corpus's plans)
-    #[arg(long, value_name = "SNAPSHOT")]
-    pub from: PathBuf,
+    #[arg(long, value_name = "SNAPSHOT", required_unless_present = "clean")]
+    pub from: Option<PathBuf>,
     /// The major to upgrade to
-    #[arg(long, value_name = "MAJOR", value_parser = major)]
-    pub to: u32,
+    #[arg(long, value_name = "MAJOR", value_parser = major, required_unless_present = "clean")]
+    pub to: Option<u32>,
+    /// Leave both clusters running when the rehearsal ends, and print how to connect (the next rehearsal, or --clean, stops them)
+    #[arg(long)]
+    pub keep: bool,
+    /// Only stop the clusters earlier rehearsals kept, remove what interrupted runs left, and exit
+    #[arg(long, conflicts_with_all = ["from", "to", "keep"])]
+    pub clean: bool,
     /// The major to upgrade from (default: the snapshot's)
     #[arg(long, value_name = "MAJOR", value_parser = major)]
     pub from_major: Option<u32>,

@@ -246,6 +246,16 @@ fn run_cli(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Rehearse(a) => {
+            let (Some(from), Some(to)) = (a.from.clone(), a.to) else {
+                // --clean (clap requires --from and --to otherwise).
+                let (kept, orphans) = pgparity::cluster::clean_leftovers(true);
+                eprintln!(
+                    "stopped and removed {kept} kept cluster{}; removed {orphans} folder{} of interrupted runs",
+                    if kept == 1 { "" } else { "s" },
+                    if orphans == 1 { "" } else { "s" }
+                );
+                return Ok(0);
+            };
             let mut corpus = Vec::new();
             if !a.corpus.is_empty() {
                 let (q, problems) = pgparity::explain::corpus::load(&a.corpus)?;
@@ -255,9 +265,10 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 corpus = q;
             }
             let req = pgparity::rehearse::RehearseRequest {
-                snapshot: a.from.clone(),
+                snapshot: from,
                 from_major: a.from_major,
-                to_major: a.to,
+                to_major: to,
+                keep: a.keep,
                 scale: a.scale,
                 seed: a.seed,
                 corpus,

@@ -64,6 +64,130 @@ pub struct Cluster {
     child: Option<Child>,
     owner: Option<(Uid, Gid)>,
     keep_dir: Option<tempfile::TempDir>,
+    /// The `-c` settings it was started with (a kept cluster restarts with them).
+    settings: Vec<(String, String)>,
+}
+
+/// A cluster left running by [`Cluster::keep`]: where to reach it.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub major: u32,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+impl Kept {
+    /// How to connect with psql.
+    pub fn psql(&self, dbname: &str) -> String {
+        format!(
+            "psql 'host={} port={} user=postgres dbname={dbname}'",
+            self.dir.display(),
+            self.port
+        )
+    }
+}
+
+/// Every cluster folder starts with this, in the temporary folder.
+const PREFIX: &str = "pgparity-cluster-";
+/// In a cluster's folder: the pid of the process that made it.
+const OWNER_FILE: &str = "pgparity-owner";
+/// In a kept cluster's folder: says it was kept on purpose (and how to reach it).
+const KEPT_FILE: &str = "pgparity-kept";
+
+/// The server's command line: `postgres -D data -p port -k dir`, on 127.0.0.1, with the
+/// settings, its output into `log`, as the server's user.
+fn server_command(
+    install: &Install,
+    data: &Path,
+    dir: &Path,
+    port: u16,
+    settings: &[(String, String)],
+    log: File,
+    owner: Option<(Uid, Gid)>,
+) -> Result<Command> {
+    let mut cmd = Command::new(install.tool("postgres"));
+    cmd.arg("-D")
+        .arg(data)
+        .args(["-p", &port.to_string()])
+        .arg("-k")
+        .arg(dir)
+        .args(["-c", "listen_addresses=127.0.0.1"]);
+    for (k, v) in settings {
+        cmd.arg("-c").arg(format!("{k}={v}"));
+    }
+    cmd.current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| Error::Cluster(e.to_string()))?)
+        .stderr(log)
+        .env("LC_ALL", "C.UTF-8");
+    as_owner(&mut cmd, owner);
+    Ok(cmd)
+}
+
+/// What earlier runs left in the temporary folder: clusters kept on purpose, and folders of
+/// runs that died without cleaning up (killed, power cut). Each one's server is stopped (if it
+/// still runs) and its folder removed. Kept clusters only when `kept` is asked for; another
+/// run's live folders are never touched. Returns how many folders of each kind were removed.
+pub fn clean_leftovers(kept: bool) -> (usize, usize) {
+    let (mut k, mut orphans) = (0, 0);
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return (0, 0);
+    };
+    for dir in entries.flatten().map(|e| e.path()) {
+        let is_ours = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(PREFIX));
+        if !is_ours {
+            continue;
+        }
+        if dir.join(KEPT_FILE).exists() {
+            if !kept {
+                continue;
+            }
+            k += 1;
+        } else {
+            let owner = std::fs::read_to_string(dir.join(OWNER_FILE))
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok());
+            // Alive (or unknown: a folder of an older version, or one still being made).
+            let dead = owner
+                .is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH));
+            if !dead {
+                continue;
+            }
+            orphans += 1;
+        }
+        stop_leftover(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    (k, orphans)
+}
+
+/// Stops the server of a left-over folder, if one still runs there (its pid file names it,
+/// and its command line names the folder: a reused pid is left alone).
+fn stop_leftover(dir: &Path) {
+    let data = dir.join("data");
+    let Some(pid) = std::fs::read_to_string(data.join("postmaster.pid"))
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+    else {
+        return;
+    };
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if !String::from_utf8_lossy(&cmdline).contains(&*data.to_string_lossy()) {
+        return;
+    }
+    stop_pid(pid, |timeout| {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if kill(Pid::from_raw(pid), None).is_err() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    });
 }
 
 impl std::fmt::Debug for Cluster {
@@ -296,6 +420,14 @@ impl Cluster {
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::Cluster(e.to_string()))?;
         register_dir(tmp.path());
+        std::fs::write(tmp.path().join(OWNER_FILE), std::process::id().to_string()).map_err(
+            |e| Error::Cluster(format!("cannot write into {}: {e}", tmp.path().display())),
+        )?;
+        // Once per process: what runs killed before they could clean up left behind.
+        static ORPHANS: OnceLock<()> = OnceLock::new();
+        ORPHANS.get_or_init(|| {
+            clean_leftovers(false);
+        });
         Ok((tmp, owner))
     }
 
@@ -312,22 +444,7 @@ impl Cluster {
             let port = free_port()?;
             let log =
                 File::create(dir.join("server.log")).map_err(|e| Error::Cluster(e.to_string()))?;
-            let mut cmd = Command::new(install.tool("postgres"));
-            cmd.arg("-D")
-                .arg(&data)
-                .args(["-p", &port.to_string()])
-                .arg("-k")
-                .arg(&dir)
-                .args(["-c", "listen_addresses=127.0.0.1"]);
-            for (k, v) in &opts.settings {
-                cmd.arg("-c").arg(format!("{k}={v}"));
-            }
-            cmd.current_dir(&dir)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().map_err(|e| Error::Cluster(e.to_string()))?)
-                .stderr(log)
-                .env("LC_ALL", "C.UTF-8");
-            as_owner(&mut cmd, owner);
+            let cmd = server_command(install, &data, &dir, port, &opts.settings, log, owner)?;
             let child = spawn_guarded(cmd, Signal::SIGQUIT)
                 .map_err(|e| Error::Cluster(format!("cannot start postgres: {e}")))?;
             register(child.id(), &dir);
@@ -339,6 +456,7 @@ impl Cluster {
                 child: Some(child),
                 owner,
                 keep_dir: None,
+                settings: opts.settings.clone(),
             };
             match cluster.wait_ready() {
                 Ok(()) => {
@@ -479,6 +597,72 @@ impl Cluster {
             let _ = nix::unistd::chown(&path, Some(uid), Some(gid));
         }
         self.reload()
+    }
+
+    /// Leaves the cluster running after this process ends, for inspection: the server is
+    /// restarted in a session of its own without the parent-death signal (which cannot be
+    /// taken back from a running process), listening on its socket only, and its folder is
+    /// kept and marked. The next
+    /// [`clean_leftovers`]`(true)` stops it and removes the folder.
+    pub fn keep(mut self) -> Result<Kept> {
+        self.stop_quietly();
+        let _ = std::fs::remove_file(self.data.join("postmaster.pid"));
+        let Some(tmp) = self.keep_dir.take() else {
+            return Err(Error::Cluster(
+                "this cluster has no folder of its own to keep".into(),
+            ));
+        };
+        let dir = tmp.keep();
+        let io = |e: io::Error| Error::Cluster(format!("cannot keep {}: {e}", dir.display()));
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(dir.join("server.log"))
+            .map_err(io)?;
+        // Only through its socket, in a folder only this user (or the server's) can enter: no
+        // other local user gets a superuser with trust authentication.
+        let mut settings = self.settings.clone();
+        settings.push(("listen_addresses".into(), String::new()));
+        let mut cmd = server_command(
+            &self.install,
+            &self.data,
+            &dir,
+            self.port,
+            &settings,
+            log,
+            self.owner,
+        )?;
+        // SAFETY: setsid is async-signal-safe; the server leaves our session and its signals.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid().map_err(io::Error::from)?;
+                Ok(())
+            });
+        }
+        // Marked before the start: a run that dies now leaves a kept folder, not an orphan.
+        let kept = Kept {
+            major: self.install.major,
+            port: self.port,
+            dir: dir.clone(),
+        };
+        std::fs::write(dir.join(KEPT_FILE), format!("{}\n", kept.psql("postgres"))).map_err(io)?;
+        let child = cmd.spawn().map_err(io)?;
+        self.child = Some(child);
+        let ready = self.wait_ready();
+        // Not ours any more: the system reaps it when this process ends.
+        let child = self.child.take();
+        if let Err(e) = ready {
+            if let Some(mut c) = child {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(Error::Cluster(format!(
+                "PostgreSQL {} did not restart to be kept: {e}",
+                self.install.major
+            )));
+        }
+        Ok(kept)
     }
 
     /// Stops the server (fast shutdown, then immediate, then kill) and removes its folder.

@@ -36,6 +36,17 @@ fn production() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, snap)
 }
 
+/// The report's finding with this id.
+fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let findings = report["findings"].as_array().unwrap();
+    findings.iter().find(|f| f["id"] == id).unwrap_or_else(|| {
+        panic!(
+            "no {id} in {:#?}",
+            findings.iter().map(|f| &f["id"]).collect::<Vec<_>>()
+        )
+    })
+}
+
 #[test]
 fn an_upgrade_from_15_to_17_is_rehearsed_and_15_to_15_is_silent() {
     let (_dir, snap) = production();
@@ -115,11 +126,7 @@ fn an_upgrade_from_15_to_17_is_rehearsed_and_15_to_15_is_silent() {
         .run()
         .code(1)
         .json();
-    let findings = r["findings"].as_array().unwrap();
-    let slow = findings
-        .iter()
-        .find(|f| f["id"] == "plan:query:q13.sql:regression")
-        .unwrap_or_else(|| panic!("{findings:#?}"));
+    let slow = finding(&r, "plan:query:q13.sql:regression");
     assert_eq!(slow["severity"], "high");
     assert!(
         slow["left"].as_str().unwrap().starts_with("median ")
@@ -249,19 +256,178 @@ fn an_interrupted_rehearsal_leaves_no_server_and_no_folder() {
     assert!(left.is_empty(), "left behind: {left:?}");
     // No server or tool of this run is alive (they name their folder on their command line);
     // the kernel delivers their parent-death signal as the process goes, give it a moment.
-    let needle = tmp.path().to_str().unwrap().to_string();
-    let alive = || -> Vec<String> {
-        std::fs::read_dir("/proc")
-            .unwrap()
-            .flatten()
-            .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .filter(|c| c.contains(&needle))
-            .collect()
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !alive().is_empty() && std::time::Instant::now() < deadline {
+    wait_until("the run's servers and tools to end", || {
+        processes_naming(tmp.path()).is_empty()
+    });
+}
+
+/// The psql connection strings a `--keep` rehearsal printed in its setup.
+fn kept_conninfos(report: &serde_json::Value) -> Vec<String> {
+    report["setup"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .filter(|l| l.starts_with("kept: "))
+        .map(|l| {
+            let start = l.find("psql '").unwrap() + "psql '".len();
+            l[start..start + l[start..].find('\'').unwrap()].to_string()
+        })
+        .collect()
+}
+
+/// Processes whose command line names `needle` (a cluster's folder).
+fn processes_naming(needle: &std::path::Path) -> Vec<String> {
+    let needle = needle.to_str().unwrap().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&needle))
+        .collect()
+}
+
+/// Waits (up to 30 s) until `ok`.
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ok() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert!(alive().is_empty(), "still running: {:?}", alive());
+}
+
+/// `--keep` leaves both clusters connectable (writes rolled back on them), the next rehearsal
+/// stops them, and a rehearsal killed with SIGKILL leaves folders that `--clean` removes.
+#[test]
+fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, snap) = production();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A write whose effect depends on the major: 5 rows on 15, 7 on 17, rolled back on both;
+    // and one that fails on both (a foreign key), named in the setup.
+    let corpus = dir.path().join("writes");
+    std::fs::create_dir(&corpus).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch/q06.sql"),
+        corpus.join("q06.sql"),
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.join("purge.sql"),
+        "UPDATE nation SET n_comment = 'purged' WHERE n_nationkey < current_setting('server_version_num')::int / 10000 - 10",
+    )
+    .unwrap();
+    std::fs::write(corpus.join("orphan.sql"), "DELETE FROM nation").unwrap();
+    let r = pgp("rehearse")
+        .opt("--from", &snap)
+        .opt("--to", "17")
+        .opt("--corpus", &corpus)
+        .opt("--execute", "1")
+        .arg("--keep")
+        .opt("--format", "json")
+        .env("TMPDIR", tmp.path())
+        .run()
+        .code(1)
+        .json();
+    let purge = finding(&r, "plan:query:purge.sql:result");
+    assert!(
+        purge["message"]
+            .as_str()
+            .unwrap()
+            .contains("changes 7 rows on PostgreSQL 17 and 5 on PostgreSQL 15"),
+        "{purge:#}"
+    );
+    assert!(
+        r["setup"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().starts_with("2 statements run 1 times")),
+        "{:#}",
+        r["setup"]
+    );
+    assert!(
+        r["setup"].as_array().unwrap().iter().any(|l| {
+            let l = l.as_str().unwrap();
+            l.starts_with("fails on both sides, not compared: orphan.sql (")
+                && l.contains("foreign key")
+        }),
+        "{:#}",
+        r["setup"]
+    );
+    let kept = kept_conninfos(&r);
+    assert_eq!(kept.len(), 2, "{:#}", r["setup"]);
+    // The process has ended; both servers still answer, with the seeded rows and no write
+    // left behind (rolled back).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for conninfo in &kept {
+        let (nations, purged): (i64, i64) = rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(conninfo, tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("{conninfo}: {e}"));
+            tokio::spawn(conn);
+            let row = client
+                .query_one(
+                    "SELECT count(*), count(*) FILTER (WHERE n_comment = 'purged') FROM nation",
+                    &[],
+                )
+                .await
+                .unwrap();
+            (row.get(0), row.get(1))
+        });
+        assert_eq!((nations, purged), (25, 0), "{conninfo}");
+    }
+    let kept_dirs: Vec<std::path::PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|d| d.path())
+        .collect();
+    assert_eq!(kept_dirs.len(), 2, "{kept_dirs:?}");
+
+    // The next rehearsal stops them first; killed outright while it starts its own clusters,
+    // it leaves their folders (its servers die with it).
+    let mut child = bin()
+        .args(["rehearse", "--from", snap.to_str().unwrap(), "--to", "17"])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("a new cluster of the second run", || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .any(|d| !kept_dirs.contains(&d.path()) && d.path().join("data").exists())
+    });
+    for d in &kept_dirs {
+        assert!(!d.exists(), "{} was not cleaned up", d.display());
+        assert!(processes_naming(d).is_empty(), "{:?}", processes_naming(d));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until("the killed run's processes to end", || {
+        processes_naming(tmp.path()).is_empty()
+    });
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().count() > 0,
+        "a killed run has no chance to clean up"
+    );
+    let out = pgp("rehearse")
+        .arg("--clean")
+        .env("TMPDIR", tmp.path())
+        .run()
+        .ok();
+    assert!(
+        out.stderr
+            .contains("stopped and removed 0 kept clusters; removed "),
+        "{}",
+        out.stderr
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
