@@ -16,7 +16,7 @@
 //! numbers; below 18 each side's ANALYZE stands and cost ties are told apart by re-plans.
 //!
 //! Not yet: restart-only settings other than shared_buffers and max_worker_processes (named,
-//! not applied), and the ICU or builtin locale providers (the database gets libc's).
+//! not applied).
 
 use std::path::PathBuf;
 
@@ -179,28 +179,80 @@ fn start_side(
         }
     }
     cluster.execute("postgres", "SELECT pg_reload_conf()")?;
-    // The snapshot's encoding and locale where this machine has them, else C.UTF-8.
-    let db = &snap.inventory.database;
-    let wanted = format!(
-        "CREATE DATABASE {DATABASE} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}",
-        crate::sql::literal(&db.encoding),
-        crate::sql::literal(&db.collate),
-        crate::sql::literal(&db.ctype)
-    );
-    if db.encoding.is_empty() || cluster.execute("postgres", &wanted).is_err() {
-        cluster.execute(
-            "postgres",
-            &format!(
-                "CREATE DATABASE {DATABASE} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'"
-            ),
-        )?;
-        notes.push(format!(
-            "the database is UTF8 with locale C.UTF-8 on PostgreSQL {major}: this machine cannot create {} {}",
-            db.encoding, db.collate
-        ));
-    }
+    notes.extend(create_database(&cluster, &snap.inventory.database, major)?);
     progress.finish(label, "ready");
     Ok((cluster, notes))
+}
+
+/// Creates the rehearsal's database in production's encoding, locale and locale provider
+/// (ICU from PostgreSQL 15, builtin from 17) where this machine and this major have them,
+/// falling back a step at a time (the provider with a C.UTF-8 libc locale, then C.UTF-8
+/// alone); returns what could not be matched.
+fn create_database(
+    cluster: &Cluster,
+    db: &crate::snapshot::DatabaseLocale,
+    major: u32,
+) -> Result<Vec<String>> {
+    use crate::sql::literal;
+    let provider = match (db.locale_provider.as_str(), db.locale.as_deref()) {
+        ("icu", Some(l)) if major >= 15 => {
+            Some(format!(" LOCALE_PROVIDER icu ICU_LOCALE {}", literal(l)))
+        }
+        ("builtin", Some(l)) if major >= 17 => Some(format!(
+            " LOCALE_PROVIDER builtin BUILTIN_LOCALE {}",
+            literal(l)
+        )),
+        _ => None,
+    };
+    let create = |libc: &str, provider: Option<&str>| {
+        format!(
+            "CREATE DATABASE {DATABASE} TEMPLATE template0 {libc}{}",
+            provider.unwrap_or("")
+        )
+    };
+    let production = format!(
+        "ENCODING {} LC_COLLATE {} LC_CTYPE {}",
+        literal(&db.encoding),
+        literal(&db.collate),
+        literal(&db.ctype)
+    );
+    let fallback = "ENCODING 'UTF8' LOCALE 'C.UTF-8'";
+    let wanted = match (&provider, db.locale.as_deref()) {
+        (Some(_), Some(l)) => format!(
+            "{} {l} with {} {}",
+            db.locale_provider, db.collate, db.encoding
+        ),
+        _ => format!("{} {} ({})", db.encoding, db.collate, db.locale_provider),
+    };
+    let mut notes = Vec::new();
+    if db.locale_provider != "libc" && provider.is_none() {
+        notes.push(format!(
+            "PostgreSQL {major} has no {} locale provider for a database: libc's is used, so text sorts by libc's rules on this side",
+            db.locale_provider
+        ));
+    }
+    let attempts = [
+        (!db.encoding.is_empty()).then(|| create(&production, provider.as_deref())),
+        provider.as_ref().map(|p| create(fallback, Some(p))),
+    ];
+    for (i, sql) in attempts.iter().enumerate() {
+        if let Some(sql) = sql {
+            if cluster.execute("postgres", sql).is_ok() {
+                if i > 0 {
+                    notes.push(format!(
+                        "the database is UTF8 with libc locale C.UTF-8 and the {} locale on PostgreSQL {major}: this machine cannot create {wanted}",
+                        db.locale_provider
+                    ));
+                }
+                return Ok(notes);
+            }
+        }
+    }
+    cluster.execute("postgres", &create(fallback, None))?;
+    notes.push(format!(
+        "the database is UTF8 with locale C.UTF-8 on PostgreSQL {major}: this machine cannot create {wanted}"
+    ));
+    Ok(notes)
 }
 
 fn target(name: &str, cluster: &Cluster) -> Result<Target> {

@@ -297,7 +297,8 @@ fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
     }
 }
 
-/// `--keep` leaves both clusters connectable (writes rolled back on them), the next rehearsal
+/// `--keep` leaves both clusters connectable (production's ICU locale on both, writes rolled
+/// back), the next rehearsal
 /// stops them, and a rehearsal killed with SIGKILL leaves folders that `--clean` removes.
 #[test]
 fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned_up() {
@@ -320,8 +321,15 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
     )
     .unwrap();
     std::fs::write(corpus.join("orphan.sql"), "DELETE FROM nation").unwrap();
+    // Production's database uses ICU: both sides' databases do too.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    v["inventory"]["database"]["locale_provider"] = "icu".into();
+    v["inventory"]["database"]["locale"] = "de-DE".into();
+    let icu = dir.path().join("icu.json");
+    std::fs::write(&icu, v.to_string()).unwrap();
     let r = pgp("rehearse")
-        .opt("--from", &snap)
+        .opt("--from", &icu)
         .opt("--to", "17")
         .opt("--corpus", &corpus)
         .opt("--execute", "1")
@@ -366,7 +374,7 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
         .build()
         .unwrap();
     for conninfo in &kept {
-        let (nations, purged): (i64, i64) = rt.block_on(async {
+        let (nations, purged, provider): (i64, i64, i8) = rt.block_on(async {
             let (client, conn) = tokio_postgres::connect(conninfo, tokio_postgres::NoTls)
                 .await
                 .unwrap_or_else(|e| panic!("{conninfo}: {e}"));
@@ -378,9 +386,17 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
                 )
                 .await
                 .unwrap();
-            (row.get(0), row.get(1))
+            let provider = client
+                .query_one(
+                    "SELECT datlocprovider FROM pg_database WHERE datname = current_database()",
+                    &[],
+                )
+                .await
+                .unwrap();
+            (row.get(0), row.get(1), provider.get(0))
         });
         assert_eq!((nations, purged), (25, 0), "{conninfo}");
+        assert_eq!(provider as u8, b'i', "{conninfo}");
     }
     let kept_dirs: Vec<std::path::PathBuf> = std::fs::read_dir(tmp.path())
         .unwrap()
