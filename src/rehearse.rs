@@ -255,6 +255,11 @@ fn create_database(
     Ok(notes)
 }
 
+/// "1 statement", "2 statements".
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn target(name: &str, cluster: &Cluster) -> Result<Target> {
     Ok(Target {
         name: name.into(),
@@ -336,8 +341,8 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         snap.inventory.server_version, req.to_major
     )];
     setup.push(format!(
-        "{} planner settings of production applied to both ({} at server start){}",
-        settings.len() + planned.start.len(),
+        "{} of production applied to both ({} at server start){}",
+        count(settings.len() + planned.start.len(), "planner setting"),
         planned.start.len(),
         if planned.notes.is_empty() {
             String::new()
@@ -447,6 +452,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         runtime.block_on(compare_results(&old_t, &new_t, &runnable, names))?;
     progress.finish("results", "compared");
     lap(&mut took, "results");
+    let mut details = Vec::new();
     if req.execute > 0 {
         progress.start(
             "executions",
@@ -465,14 +471,16 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         ))?;
         progress.finish("executions", "done");
         setup.push(format!(
-            "{} statements run {} times on each side, interleaved, with EXPLAIN (ANALYZE, BUFFERS), writes rolled back; a regression needs {}× the time or {}× the buffers, {} ms more, and no overlap between the runs",
-            timed.len(),
-            req.execute,
+            "{} run {} on each side, interleaved, with EXPLAIN (ANALYZE, BUFFERS), writes rolled back; a regression needs {}× the time or {}× the buffers, {} ms more, and no overlap between the runs",
+            count(timed.len(), "statement"),
+            count(req.execute, "time"),
             req.limits.time_ratio,
             req.limits.buffers_ratio,
             req.limits.floor_ms
         ));
-        findings.extend(timing_findings(&timed, &findings, &req.limits, names));
+        let (found, charts) = timing_findings(&timed, &findings, &req.limits, names);
+        findings.extend(found);
+        details = charts;
         lap(&mut took, "timed runs");
     }
     setup.push(format!(
@@ -507,6 +515,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         });
     }
     report.setup = setup;
+    report.details.extend(details);
     if req.keep {
         for (label, cluster) in [(&old_label, old), (&new_label, new)] {
             let kept = cluster.keep()?;
@@ -948,15 +957,15 @@ fn worse(a: &[Run], b: &[Run], limits: &Limits) -> bool {
         && lo_b > hi_a
 }
 
-/// Regressions (high) and improvements (info) from the timed runs; a regression links the
-/// query's plan-shape finding when its plan changed.
+/// Regressions (high) and improvements (info) from the timed runs, each with its runs for the
+/// report's chart; a regression links the query's plan-shape finding when its plan changed.
 fn timing_findings(
     timed: &[Timed],
     found: &[Finding],
     limits: &Limits,
     names: (&str, &str),
-) -> Vec<Finding> {
-    let mut out = Vec::new();
+) -> (Vec<Finding>, Vec<(String, crate::report::Detail)>) {
+    let (mut out, mut details) = (Vec::new(), Vec::new());
     for t in timed {
         let (regressed, improved) = (worse(&t.old, &t.new, limits), worse(&t.new, &t.old, limits));
         if !regressed && !improved {
@@ -1016,7 +1025,15 @@ fn timing_findings(
             left: t.old.first().map(|r| r.plan.clone()),
             right: t.new.first().map(|r| r.plan.clone()),
         }));
+        let runs = |r: &[Run]| r.iter().map(|x| (x.ms, x.buffers + x.temp)).collect();
+        details.push((
+            f.id.clone(),
+            crate::report::Detail::Timings {
+                left: runs(&t.old),
+                right: runs(&t.new),
+            },
+        ));
         out.push(f);
     }
-    out
+    (out, details)
 }

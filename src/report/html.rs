@@ -232,6 +232,26 @@ fn plots(r: &Report, f: &Finding) -> String {
                 names,
             ));
         }
+        Some(Detail::Timings { left, right }) => {
+            let ms = |v: &[(f64, f64)]| v.iter().map(|r| r.0).collect::<Vec<_>>();
+            out.push_str(&svg::runs(
+                &format!("{}: execution time of each run", f.object),
+                &ms(left),
+                &ms(right),
+                names,
+            ));
+            let buffers = |v: &[(f64, f64)]| {
+                let mut b: Vec<f64> = v.iter().map(|r| r.1).collect();
+                b.sort_by(f64::total_cmp);
+                b.get(b.len() / 2).copied().unwrap_or(0.0)
+            };
+            out.push_str(&svg::bars(
+                &format!("{}: buffers", f.object),
+                &[("shared + temp".into(), buffers(left), buffers(right))],
+                names,
+                true,
+            ));
+        }
         None => {}
     }
     out
@@ -561,6 +581,7 @@ fn plans(o: &mut String, r: &Report, open: &[&Evaluated]) {
             finding_text(f),
             causes(f, &ids)
         );
+        o.push_str(&plots(r, f));
         if let Some(p) = &f.plans {
             let (mut la, mut lb) = (BTreeMap::new(), BTreeMap::new());
             if let Some(a) = &p.left {

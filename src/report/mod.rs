@@ -92,7 +92,7 @@ pub struct Report {
     pub setup: Vec<String>,
 }
 
-/// Both sides' measurements behind a data finding.
+/// Both sides' measurements behind a data finding (or a rehearsal's timing finding).
 #[derive(Debug, Clone)]
 pub enum Detail {
     Column {
@@ -102,6 +102,11 @@ pub enum Detail {
     Fanout {
         left: Option<Box<crate::snapshot::RelationshipProfile>>,
         right: Option<Box<crate::snapshot::RelationshipProfile>>,
+    },
+    /// A rehearsal's timed runs of one query: (milliseconds, buffers) per run, each side.
+    Timings {
+        left: Vec<(f64, f64)>,
+        right: Vec<(f64, f64)>,
     },
 }
 

@@ -1,6 +1,6 @@
 //! Small hand-written SVG charts for the HTML report: two cumulative distributions overlaid
-//! (from quantiles), grouped bars (character classes, volumes) and fan-out curves on a log
-//! scale. Plain SVG elements only: readable without script, printable.
+//! (from quantiles), grouped bars (character classes, volumes), fan-out curves on a log
+//! scale, and the timed runs of a query on both sides. Plain SVG elements only: readable without script, printable.
 
 use std::fmt::Write;
 
@@ -43,6 +43,15 @@ fn caption(out: &mut String, w: f64, title: &str) {
     );
 }
 
+/// An SVG chart's opening tag, titled (the title is its accessible name too).
+fn open_chart(w: f64, h: f64, title: &str) -> String {
+    format!(
+        r#"<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}"><title>{}</title>"#,
+        esc(title),
+        esc(title)
+    )
+}
+
 fn legend(out: &mut String, x: f64, y: f64, left: &str, right: &str) {
     let _ = write!(
         out,
@@ -83,11 +92,7 @@ pub fn cdf(
     let span = if hi > lo { hi - lo } else { 1.0 };
     let px = |v: f64| pad + (v - lo) / span * (w - 2.0 * pad);
     let py = |p: f64| h - pad - p * (h - 2.0 * pad);
-    let mut out = format!(
-        r#"<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}"><title>{}</title>"#,
-        esc(title),
-        esc(title)
-    );
+    let mut out = open_chart(w, h, title);
     let _ = write!(
         out,
         r##"<line x1="{pad}" y1="{}" x2="{}" y2="{}" stroke="#999"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{}" stroke="#999"/>"##,
@@ -148,11 +153,7 @@ pub fn bars(title: &str, rows: &[(String, f64, f64)], names: (&str, &str), log: 
         };
         frac.clamp(0.0, 1.0) * (w - label_w - 70.0)
     };
-    let mut out = format!(
-        r#"<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}"><title>{}</title>"#,
-        esc(title),
-        esc(title)
-    );
+    let mut out = open_chart(w, h, title);
     legend(&mut out, label_w, 14.0, names.0, names.1);
     caption(&mut out, w, title);
     for (i, (name, a, b)) in rows.iter().enumerate() {
@@ -201,11 +202,7 @@ pub fn fanout(
         .fold(1.0f64, |a, &b| a.max(b));
     let py = |v: f64| h - pad - (v.max(0.0) + 1.0).log10() / (max + 1.0).log10() * (h - 2.0 * pad);
     let px = |i: usize| pad + i as f64 * (w - 2.0 * pad) / (labels.len() - 1) as f64;
-    let mut out = format!(
-        r#"<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}"><title>{}</title>"#,
-        esc(title),
-        esc(title)
-    );
+    let mut out = open_chart(w, h, title);
     let _ = write!(
         out,
         r##"<line x1="{pad}" y1="{}" x2="{}" y2="{}" stroke="#999"/><text x="4" y="{}" class="axis">{}</text><text x="4" y="{}" class="axis">0</text>"##,
@@ -249,6 +246,72 @@ pub fn fanout(
     }
     legend(&mut out, pad, 14.0, names.0, names.1);
     caption(&mut out, w, title);
+    out.push_str("</svg>");
+    out
+}
+
+/// Every timed run of a query on both sides as a dot on one time axis (from 0 ms), one row
+/// per side, the median marked: how far apart the sides are and how much each spreads.
+pub fn runs(title: &str, left: &[f64], right: &[f64], names: (&str, &str)) -> String {
+    if left.is_empty() && right.is_empty() {
+        return String::new();
+    }
+    let (w, pad, label_w, row_h) = (520.0, 36.0, 120.0, 30.0);
+    let h = 24.0 + 2.0 * row_h + 28.0;
+    let max = left.iter().chain(right).fold(1e-3f64, |a, &b| a.max(b)) * 1.05;
+    let px = |v: f64| label_w + v.max(0.0) / max * (w - label_w - pad);
+    let mut out = open_chart(w, h, title);
+    legend(&mut out, label_w, 14.0, names.0, names.1);
+    caption(&mut out, w, title);
+    let axis_y = 24.0 + 2.0 * row_h + 4.0;
+    let _ = write!(
+        out,
+        r##"<line x1="{label_w}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#999"/><text x="{label_w}" y="{}" class="axis">0 ms</text><text x="{:.1}" y="{}" class="axis" text-anchor="end">{} ms</text>"##,
+        w - pad,
+        axis_y + 14.0,
+        w - pad,
+        axis_y + 14.0,
+        esc(&label(max, false))
+    );
+    for (i, (name, values, color)) in [(names.0, left, LEFT_COLOR), (names.1, right, RIGHT_COLOR)]
+        .into_iter()
+        .enumerate()
+    {
+        let y = 24.0 + i as f64 * row_h + row_h / 2.0;
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            label_w - 8.0,
+            y + 4.0,
+            esc(name)
+        );
+        for (n, v) in values.iter().enumerate() {
+            let _ = write!(
+                out,
+                r#"<circle cx="{:.1}" cy="{y}" r="4" fill="{color}" fill-opacity="0.6"><title>run {}: {:.2} ms</title></circle>"#,
+                px(*v),
+                n + 1,
+                v
+            );
+        }
+        if !values.is_empty() {
+            let mut sorted = values.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            let m = sorted.len();
+            let median = if m % 2 == 1 {
+                sorted[m / 2]
+            } else {
+                (sorted[m / 2 - 1] + sorted[m / 2]) / 2.0
+            };
+            let _ = write!(
+                out,
+                r#"<line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{}" stroke="{color}" stroke-width="2"><title>median {median:.2} ms</title></line>"#,
+                y - 10.0,
+                y + 10.0,
+                x = px(median)
+            );
+        }
+    }
     out.push_str("</svg>");
     out
 }

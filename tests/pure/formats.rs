@@ -70,7 +70,33 @@ fn fixture() -> Report {
         "PostgreSQL 15 and PostgreSQL 17 as throwaway clusters".into(),
         "5,020 rows seeded into 2 tables on each side (seed 1, scale 1) <same bytes>".into(),
     ];
+    // A rehearsal's timed runs of the query whose plan changed.
+    r.details.insert(
+        "plan:query:recent.sql:shape".into(),
+        pgparity::report::Detail::Timings {
+            left: vec![(10.0, 100.0), (12.5, 110.0), (11.0, 100.0)],
+            right: vec![(30.0, 400.0), (33.0, 400.0), (31.5, 420.0)],
+        },
+    );
     r
+}
+
+#[test]
+fn html_draws_every_timed_run_with_the_medians() {
+    let html = render(&fixture(), Format::Html, false);
+    let chart = html
+        .split("<svg")
+        .find(|s| s.contains("execution time of each run"))
+        .expect("a chart of the timed runs");
+    assert_eq!(chart.matches("<circle").count(), 6, "{chart}");
+    for run in ["run 2: 12.50 ms", "run 2: 33.00 ms"] {
+        assert!(chart.contains(run), "{run} in {chart}");
+    }
+    assert!(
+        chart.contains("median 11.00 ms") && chart.contains("median 31.50 ms"),
+        "{chart}"
+    );
+    assert!(html.contains("buffers</title>"));
 }
 
 #[test]
