@@ -122,6 +122,7 @@ fn main() {
             finding: f,
             status: Status::Open,
             acceptance: None,
+            stale: None,
         });
     }
     let report = Report {

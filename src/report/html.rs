@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::svg;
-use super::{status_label, Detail, Report};
+use super::{status_text, Detail, Report};
 use crate::finding::{Category, Finding, Severity};
 use crate::policy::{Evaluated, Status};
 use crate::snapshot::plan::PlanNode;
@@ -475,7 +475,7 @@ fn environment(o: &mut String, r: &Report, open: &[&Evaluated]) {
                 if e.status == Status::Open {
                     String::new()
                 } else {
-                    format!(r#"<div class="why">{}</div>"#, status_label(e.status))
+                    format!(r#"<div class="why">{}</div>"#, esc(&status_text(e)))
                 }
             );
         }

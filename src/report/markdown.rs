@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{status_label, Report};
+use super::{status_text, Report};
 use crate::finding::Severity;
 use crate::policy::Evaluated;
 
@@ -141,7 +141,7 @@ pub fn render(r: &Report) -> String {
         for e in group {
             row(&mut out, e);
             if e.status != crate::policy::Status::Open {
-                let _ = writeln!(out, "| | | | | | _{}_ |", status_label(e.status));
+                let _ = writeln!(out, "| | | | | | _{}_ |", status_text(e));
             }
         }
         let _ = writeln!(out);

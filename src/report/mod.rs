@@ -219,6 +219,14 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
     }
 }
 
+/// A finding's standing in words, with why an acceptance went stale.
+pub(crate) fn status_text(e: &crate::policy::Evaluated) -> String {
+    match (&e.status, &e.stale) {
+        (Status::Stale, Some(why)) => format!("acceptance stale: {why}"),
+        (s, _) => status_label(*s).to_string(),
+    }
+}
+
 pub(crate) fn status_label(s: Status) -> &'static str {
     match s {
         Status::Open => "open",

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{status_label, Report};
+use super::{status_text, Report};
 use crate::finding::Severity;
 use crate::policy::{Evaluated, Status};
 
@@ -70,7 +70,7 @@ fn finding(out: &mut String, r: &Report, e: &Evaluated, color: bool) {
             .as_ref()
             .map(|a| a.reason.clone())
             .unwrap_or_default();
-        let _ = writeln!(out, "           {}: {reason}", status_label(e.status));
+        let _ = writeln!(out, "           {}: {reason}", status_text(e));
     }
     let _ = writeln!(
         out,

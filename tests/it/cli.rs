@@ -75,13 +75,7 @@ fn baseline_then_check_passes_and_a_new_difference_fails() {
     let (left, right, right_db) = one_difference();
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
-    pgp("baseline")
-        .opt("--left", &left)
-        .opt("--right", &right)
-        .opt("--output", &policy)
-        .run()
-        .ok();
-    let text = std::fs::read_to_string(&policy).unwrap();
+    let text = baseline(&left, &right, &policy);
     assert!(
         text.contains("id = \"setting:random_page_cost\"") && text.contains("right = \"1.1\""),
         "{text}"

@@ -9,6 +9,7 @@ mod edges;
 mod plans;
 mod rehearse;
 mod reports;
+mod schedule;
 mod seed;
 mod session;
 mod support;

@@ -305,3 +305,14 @@ pub fn tpch_queries() -> Vec<pgparity::explain::corpus::Query> {
     assert!(problems.is_empty(), "{problems:?}");
     queries
 }
+
+/// `pgparity baseline` of two live sides into `policy`; returns the file's text.
+pub fn baseline(left: &str, right: &str, policy: &std::path::Path) -> String {
+    pgp("baseline")
+        .opt("--left", left)
+        .opt("--right", right)
+        .opt("--output", policy)
+        .run()
+        .ok();
+    std::fs::read_to_string(policy).unwrap()
+}

@@ -46,6 +46,7 @@ fn fixture() -> Report {
             left: None,
             right: None,
             expires: Some("2027-06-30".into()),
+            ..Default::default()
         },
         Acceptance {
             id: "setting:enable_*".into(),
@@ -53,6 +54,7 @@ fn fixture() -> Report {
             left: None,
             right: None,
             expires: None,
+            ..Default::default()
         },
     ];
     let gate = pgparity::run::Gate {
