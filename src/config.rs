@@ -69,8 +69,9 @@ pub struct CheckConfig {
     /// The environment it should match (production).
     pub right: Option<String>,
     pub fail_on: Option<String>,
-    /// Folder keeping each run's findings (relative to this file), like `check --history`.
-    pub history: Option<PathBuf>,
+    /// Where each run is kept, like `check --history`: a folder (relative to this file), a
+    /// PostgreSQL connection string, or an environment's name.
+    pub history: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -161,7 +162,8 @@ pub struct Config {
     pub relationships: Vec<crate::profile::RelSpec>,
     pub corpus: Vec<PathBuf>,
     pub plan: crate::explain::PlanOptions,
-    pub history: Option<PathBuf>,
+    /// `[check] history`, a folder made relative to the configuration file.
+    pub history: Option<String>,
     pub thresholds: crate::compare::thresholds::ThresholdSet,
     pub fail_on: Option<Severity>,
 }
@@ -332,11 +334,20 @@ impl Config {
             .iter()
             .map(|c| path.parent().unwrap_or(Path::new(".")).join(c))
             .collect();
-        let history = file
-            .check
-            .history
-            .as_ref()
-            .map(|h| path.parent().unwrap_or(Path::new(".")).join(h));
+        let history = file.check.history.as_ref().map(|h| {
+            let named = crate::history::is_connection(h)
+                || h.contains("://")
+                || file.environments.contains_key(h);
+            if named {
+                h.clone()
+            } else {
+                path.parent()
+                    .unwrap_or(Path::new("."))
+                    .join(h)
+                    .to_string_lossy()
+                    .into_owned()
+            }
+        });
         Ok(Config {
             path: Some(path),
             file,

@@ -235,13 +235,17 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
 
 /// `check` / `diff`: both sides, compared, with the policy applied.
 pub fn check(req: &CompareRequest, progress: &dyn Progress) -> Result<Report> {
+    check_with_sides(req, progress).map(|(report, _, _)| report)
+}
+
+/// `check`, also returning both sides' snapshots (a history keeps their figures).
+pub fn check_with_sides(
+    req: &CompareRequest,
+    progress: &dyn Progress,
+) -> Result<(Report, Snapshot, Snapshot)> {
     let (l, r) = load_sides(req, progress)?;
-    Ok(build_report(
-        &l,
-        &r,
-        (&req.left.source(), &req.right.source()),
-        &req.gate,
-    ))
+    let report = build_report(&l, &r, (&req.left.source(), &req.right.source()), &req.gate);
+    Ok((report, l, r))
 }
 
 /// The pure part of `check`: compare two snapshots and apply the gate; `sources` say where

@@ -25,6 +25,16 @@ pub struct Target {
     pub protected: bool,
 }
 
+impl Target {
+    /// `user@host:port/dbname` (the service file and `PG*` variables applied), no password.
+    pub fn describe(&self) -> String {
+        self.conninfo
+            .resolve(&ProcessEnv)
+            .map(|r| r.describe())
+            .unwrap_or_else(|_| self.name.clone())
+    }
+}
+
 /// How a capture behaves towards the server.
 #[derive(Debug, Clone)]
 pub struct CaptureOptions {

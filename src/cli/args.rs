@@ -326,10 +326,11 @@ pub struct CheckArgs {
     pub right: Option<String>,
     #[command(flatten)]
     pub corpus: CorpusArgs,
-    /// Keep each run's findings in DIR and report what is new, fixed and persisting since the
-    /// previous run there
-    #[arg(long, value_name = "DIR")]
-    pub history: Option<PathBuf>,
+    /// Keep each run (findings and both sides' figures) in a folder or a PostgreSQL database
+    /// (a connection string or an environment's name; schema pgparity_history) and report
+    /// what is new, fixed and persisting since the previous run there
+    #[arg(long, value_name = "DIR|URL|ENV")]
+    pub history: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]

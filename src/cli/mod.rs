@@ -181,18 +181,25 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 &a.profile,
             )?;
             (req.corpus, req.plan) = resolve::corpus(&config, &a.corpus)?;
-            let history = match a.history.as_ref().or(config.history.as_ref()) {
-                Some(dir) => Some(pgparity::history::Tracker::open(dir)?),
+            let history = match a.history.as_deref().or(config.history.as_deref()) {
+                Some(value) => Some(pgparity::history::Tracker::open(resolve::history(
+                    &config, value,
+                )?)?),
                 None => None,
             };
-            let mut report = run::check(&req, &progress)?;
-            let run = history
-                .as_ref()
-                .map(|h| h.attach(&mut report, &chrono::Utc::now().to_rfc3339()));
+            let (mut report, l, r) = run::check_with_sides(&req, &progress)?;
+            let run = history.as_ref().map(|h| {
+                h.attach(
+                    &mut report,
+                    Some((&l, &r)),
+                    &chrono::Utc::now().to_rfc3339(),
+                )
+            });
+            drop((l, r));
             let code = emit(&report, &a.report)?;
             if let (Some(h), Some(run)) = (&history, &run) {
-                let path = h.record(run)?;
-                eprintln!("recorded this run in {}", path.display());
+                let place = h.record(run)?;
+                eprintln!("recorded this run in {place}");
             }
             Ok(code)
         }

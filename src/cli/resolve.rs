@@ -219,3 +219,66 @@ pub fn request(
         gate: gate(config, r)?,
     })
 }
+
+/// Where `check --history VALUE` keeps its runs: a connection string (a URL or libpq
+/// `key=value` pairs) or a configured environment's name is a database; a string that looks
+/// like a URL of any other kind is refused; anything else is a folder.
+pub fn history(config: &Config, value: &str) -> Result<pgparity::history::Store> {
+    use pgparity::history::Store;
+    if pgparity::history::is_connection(value) {
+        return Ok(Store::Database(adhoc_target(
+            value,
+            Some("history".into()),
+        )?));
+    }
+    if let Some(target) = config.target(value) {
+        if std::path::Path::new(value).exists() {
+            return Err(Error::Usage(format!(
+                "--history {value}: both an environment in {} and a folder here; hint: write ./{value} for the folder",
+                config_name(config)
+            )));
+        }
+        return Ok(Store::Database(target?));
+    }
+    if value.contains("://") || value.starts_with("postgres:") || value.starts_with("postgresql:") {
+        return Err(Error::Usage(format!(
+            "--history {value}: neither a folder nor a PostgreSQL connection string; hint: use postgresql://host/db, key=value pairs, an environment's name or a folder path"
+        )));
+    }
+    Ok(Store::Folder(value.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pgparity::history::Store;
+
+    #[test]
+    fn a_history_value_is_a_database_a_folder_or_refused_never_a_url_taken_for_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pgparity.toml");
+        std::fs::write(
+            &file,
+            "[environments.keeper]\nurl = 'postgresql://h/history'\n\n[check]\nhistory = 'runs'\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        // The configured folder is relative to the file.
+        assert_eq!(
+            config.history.as_deref(),
+            Some(dir.path().join("runs").to_str().unwrap())
+        );
+        let db = |v: &str| match history(&config, v) {
+            Ok(Store::Database(t)) => t.conninfo.get("dbname").unwrap_or("").to_string(),
+            other => panic!("{v}: {other:?}"),
+        };
+        assert_eq!(db("postgresql://h/history"), "history");
+        assert_eq!(db("postgres://h:5433/x?sslmode=disable"), "x");
+        assert_eq!(db("host=h dbname=runs"), "runs");
+        assert_eq!(db("keeper"), "history");
+        assert!(matches!(history(&config, "runs"), Ok(Store::Folder(p)) if p == Path::new("runs")));
+        for bad in ["https://h/x", "postgres:/h", "host=h dbnmae=x"] {
+            assert!(history(&config, bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -65,3 +65,165 @@ fn an_accepted_data_gap_survives_small_drift_and_goes_stale_when_it_doubles() {
         "{f:#}"
     );
 }
+
+/// Four runs kept both in a folder and in a PostgreSQL database tell the same story (new,
+/// fixed, persisting, trend); the database holds every run's findings, fixed ones included,
+/// and figures; a newer schema is refused before any capture; a run whose write fails midway
+/// leaves nothing; a URL is never taken for a folder.
+#[test]
+fn a_history_in_postgresql_tells_what_the_folder_tells_and_writes_whole_runs_only() {
+    let c = pg17();
+    let (a, b) = (fresh_db(c, "histdb"), fresh_db(c, "histdb"));
+    c.execute(
+        &b,
+        "CREATE TABLE only_b1 (id int); CREATE TABLE only_b2 (id int)",
+    )
+    .unwrap();
+    let keeper = pg15();
+    let store_db = fresh_db(keeper, "store");
+    let store = keeper.url(&store_db);
+    let folder = tempfile::tempdir().unwrap();
+    let folder_path = folder.path().to_str().unwrap().to_string();
+    let check = |history: &str| {
+        pgp("check")
+            .opt("--left", c.url(&a))
+            .opt("--right", c.url(&b))
+            .opt("--format", "json")
+            .opt("--history", history)
+            .run()
+    };
+    let story = |history: &str| {
+        let out = check(history);
+        assert!(
+            out.stderr.contains("recorded this run in "),
+            "{}",
+            out.stderr
+        );
+        let j = out.json();
+        let ids = |k: &str| -> Vec<String> {
+            let mut v: Vec<String> = j["history"][k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let trend: Vec<serde_json::Value> = j["history"]["trend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t[1].clone())
+            .collect();
+        (ids("new"), ids("fixed"), ids("persisting"), trend)
+    };
+    let both = || {
+        let from_folder = story(&folder_path);
+        let from_db = story(&store);
+        assert_eq!(from_folder, from_db);
+        from_db
+    };
+    let (new, fixed, persisting, trend) = both();
+    assert!(new.is_empty() && fixed.is_empty() && persisting.is_empty() && trend.len() == 1);
+    c.execute(&b, "CREATE TABLE only_b3 (id int)").unwrap();
+    let (new, _, persisting, trend) = both();
+    assert_eq!(new, vec!["schema:public.only_b3:missing"]);
+    assert_eq!(persisting.len(), 2);
+    assert_eq!(trend.len(), 2);
+    c.execute(&a, "CREATE TABLE only_b1 (id int)").unwrap();
+    let (new, fixed, _, _) = both();
+    assert!(new.is_empty());
+    assert_eq!(fixed, vec!["schema:public.only_b1:missing"]);
+    let (new, fixed, persisting, trend) = both();
+    assert!(new.is_empty() && fixed.is_empty() && persisting.len() == 2 && trend.len() == 4);
+
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 4);
+    // The Markdown report says it short enough for a chat message.
+    let md = pgp("check")
+        .opt("--left", c.url(&a))
+        .opt("--right", c.url(&b))
+        .opt("--format", "markdown")
+        .opt("--history", &folder_path)
+        .run()
+        .stdout;
+    assert!(md.contains("0 new, 0 fixed, 2 persisting"), "{md}");
+
+    let count = |sql: &str| keeper.query_scalar(&store_db, sql).unwrap();
+    assert_eq!(
+        count("SELECT count(*)::text FROM pgparity_history.runs"),
+        "4"
+    );
+    assert_eq!(
+        count("SELECT string_agg(finding_id, ',') FROM pgparity_history.findings WHERE status = 'fixed'"),
+        "schema:public.only_b1:missing"
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT table_name)::text FROM pgparity_history.figures WHERE figure = 'rows' AND side = 'right'"),
+        "3",
+        "rows of only_b1..3 on the right side"
+    );
+    assert_eq!(
+        count("SELECT max(version)::text FROM pgparity_history.schema_version"),
+        "1"
+    );
+
+    // A write that fails midway (a trigger refuses figures) leaves no run behind.
+    keeper
+        .execute(
+            &store_db,
+            "CREATE FUNCTION pgparity_history.refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'disk full'; END$$;
+             CREATE TRIGGER refuse BEFORE INSERT ON pgparity_history.figures FOR EACH ROW EXECUTE FUNCTION pgparity_history.refuse();",
+        )
+        .unwrap();
+    let err = check(&store).error();
+    assert!(
+        err.contains("history: writing figures") && err.contains("disk full"),
+        "{err}"
+    );
+    assert_eq!(
+        count("SELECT count(*)::text FROM pgparity_history.runs"),
+        "4"
+    );
+    assert_eq!(
+        count("SELECT count(*)::text FROM pgparity_history.findings WHERE run_id > 4"),
+        "0"
+    );
+    keeper
+        .execute(&store_db, "DROP TRIGGER refuse ON pgparity_history.figures")
+        .unwrap();
+
+    // A schema newer than this pgparity: refused before anything is captured.
+    keeper
+        .execute(
+            &store_db,
+            "INSERT INTO pgparity_history.schema_version VALUES (99)",
+        )
+        .unwrap();
+    let err = check(&store).error();
+    assert!(
+        err.ends_with("history schema pgparity_history is version 99, newer than this pgparity writes (1); hint: upgrade pgparity"),
+        "{err}"
+    );
+
+    // A URL is never a folder: an unreachable one is an error, another scheme is refused, and
+    // nothing named postgres: appears.
+    let cwd = tempfile::tempdir().unwrap();
+    let run_in = |history: &str| {
+        pgp("check")
+            .opt("--left", c.url(&a))
+            .opt("--right", c.url(&b))
+            .opt("--history", history)
+            .cwd(cwd.path())
+            .run()
+            .error()
+    };
+    let err = run_in("postgres://127.0.0.1:1/history");
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+    let err = run_in("https://example.com/history");
+    assert!(
+        err.contains("neither a folder nor a PostgreSQL connection string"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
+}

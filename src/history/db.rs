@@ -1,0 +1,297 @@
+//! The database store: schema `pgparity_history` in a PostgreSQL database the user names
+//! (never one of the compared environments unless named). The first run creates the schema;
+//! its version is kept in `schema_version` and migrated forward by the tool, under an
+//! advisory lock so two runs never migrate at once. Each run is written in one transaction
+//! (binary COPY for findings, figures and plans): a run that fails midway writes nothing.
+//!
+//! Tables (documented for readers in docs/history-format.md):
+//! - `runs (run_id, at, left_name, right_name, tool_version)`
+//! - `findings (run_id, finding_id, status, severity, message)`, status `open`, `accepted` or
+//!   `fixed` (open in the previous run, gone in this one)
+//! - `figures (run_id, side, table_name, column_name, figure, value)`
+//! - `plans (run_id, side, query, fingerprint)`
+
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+use tokio_postgres::GenericClient;
+
+use super::{Run, RunFinding, FORMAT, VERSION};
+use crate::capture::Target;
+use crate::error::{Error, Result};
+use crate::finding::Severity;
+
+/// The schema's version this pgparity writes; older ones are migrated forward.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 0 → 1: the first schema.
+    "CREATE TABLE pgparity_history.runs (
+         run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         at timestamptz NOT NULL,
+         left_name text NOT NULL,
+         right_name text NOT NULL,
+         tool_version text NOT NULL
+     );
+     CREATE INDEX ON pgparity_history.runs (at);
+     CREATE TABLE pgparity_history.findings (
+         run_id bigint NOT NULL REFERENCES pgparity_history.runs ON DELETE CASCADE,
+         finding_id text NOT NULL,
+         status text NOT NULL CHECK (status IN ('open', 'accepted', 'fixed')),
+         severity text NOT NULL,
+         message text NOT NULL,
+         PRIMARY KEY (run_id, finding_id)
+     );
+     CREATE TABLE pgparity_history.figures (
+         run_id bigint NOT NULL REFERENCES pgparity_history.runs ON DELETE CASCADE,
+         side text NOT NULL CHECK (side IN ('left', 'right')),
+         table_name text NOT NULL,
+         column_name text,
+         figure text NOT NULL,
+         value double precision NOT NULL
+     );
+     CREATE INDEX ON pgparity_history.figures (run_id);
+     CREATE TABLE pgparity_history.plans (
+         run_id bigint NOT NULL REFERENCES pgparity_history.runs ON DELETE CASCADE,
+         side text NOT NULL CHECK (side IN ('left', 'right')),
+         query text NOT NULL,
+         fingerprint text NOT NULL,
+         PRIMARY KEY (run_id, side, query)
+     );",
+];
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+fn db_error(t: &Target, what: &str) -> impl Fn(tokio_postgres::Error) -> Error {
+    let (env, what) = (t.name.clone(), what.to_string());
+    move |e| {
+        Error::database(
+            &env,
+            format!("history: {what}: {}", crate::capture::db_message(&e)),
+            &e,
+        )
+    }
+}
+
+/// The installed schema's version, `None` where there is none yet; a newer one than this
+/// pgparity knows is an error.
+async fn installed(client: &impl GenericClient, t: &Target) -> Result<Option<i32>> {
+    let row = client
+        .query_one(
+            "SELECT to_regclass('pgparity_history.schema_version') IS NOT NULL",
+            &[],
+        )
+        .await
+        .map_err(db_error(t, "reading the schema"))?;
+    if !row.get::<_, bool>(0) {
+        return Ok(None);
+    }
+    let v: i32 = client
+        .query_one(
+            "SELECT max(version) FROM pgparity_history.schema_version",
+            &[],
+        )
+        .await
+        .map_err(db_error(t, "reading the schema version"))?
+        .get::<_, Option<i32>>(0)
+        .unwrap_or(0);
+    if v > SCHEMA_VERSION {
+        return Err(Error::env(
+            &t.name,
+            format!(
+                "history schema pgparity_history is version {v}, newer than this pgparity writes ({SCHEMA_VERSION}); hint: upgrade pgparity"
+            ),
+        ));
+    }
+    Ok(Some(v))
+}
+
+/// The last `n` runs' open findings, oldest first (none where the schema does not exist yet).
+pub fn load(t: &Target, n: usize) -> Result<Vec<Run>> {
+    runtime()?.block_on(async {
+        let client = crate::capture::connect(t).await?;
+        if installed(&client, t).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let rows = client
+            .query(
+                "SELECT run_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), left_name, right_name
+                 FROM pgparity_history.runs ORDER BY at DESC, run_id DESC LIMIT $1",
+                &[&(n as i64)],
+            )
+            .await
+            .map_err(db_error(t, "reading runs"))?;
+        let mut runs: Vec<(i64, Run)> = rows
+            .iter()
+            .rev()
+            .map(|r| {
+                (
+                    r.get(0),
+                    Run {
+                        format: FORMAT.into(),
+                        version: VERSION,
+                        at: r.get(1),
+                        left: r.get(2),
+                        right: r.get(3),
+                        findings: Vec::new(),
+                        accepted: Vec::new(),
+                        figures: Vec::new(),
+                        plans: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        let ids: Vec<i64> = runs.iter().map(|(id, _)| *id).collect();
+        let rows = client
+            .query(
+                "SELECT run_id, finding_id, status, severity, message FROM pgparity_history.findings
+                 WHERE run_id = ANY($1) AND status IN ('open', 'accepted') ORDER BY run_id, finding_id",
+                &[&ids],
+            )
+            .await
+            .map_err(db_error(t, "reading findings"))?;
+        for r in rows {
+            let id: i64 = r.get(0);
+            let Some((_, run)) = runs.iter_mut().find(|(i, _)| *i == id) else {
+                continue;
+            };
+            let f = RunFinding {
+                id: r.get(1),
+                severity: Severity::parse(r.get(3)).unwrap_or(Severity::Info),
+                message: r.get(4),
+            };
+            if r.get::<_, &str>(2) == "open" {
+                run.findings.push(f);
+            } else {
+                run.accepted.push(f);
+            }
+        }
+        Ok(runs.into_iter().map(|(_, r)| r).collect())
+    })
+}
+
+/// Writes one run (its findings, `fixed` since the previous run, its figures and plan
+/// fingerprints) in one transaction, creating or migrating the schema first.
+pub fn record(t: &Target, run: &Run, fixed: &[RunFinding]) -> Result<()> {
+    runtime()?.block_on(async {
+        let mut client = crate::capture::connect(t).await?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(db_error(t, "starting the transaction"))?;
+        // One migrating run at a time; the lock ends with the transaction.
+        tx.batch_execute(
+            "SET LOCAL lock_timeout = '30s';
+             SELECT pg_advisory_xact_lock(hashtext('pgparity_history'));
+             CREATE SCHEMA IF NOT EXISTS pgparity_history;
+             CREATE TABLE IF NOT EXISTS pgparity_history.schema_version (version int NOT NULL);",
+        )
+        .await
+        .map_err(db_error(t, "creating schema pgparity_history"))?;
+        let from = installed(&tx, t).await?.unwrap_or(0);
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            tx.batch_execute(sql)
+                .await
+                .map_err(db_error(t, &format!("migrating to version {}", i + 1)))?;
+        }
+        if from < SCHEMA_VERSION {
+            tx.execute(
+                "INSERT INTO pgparity_history.schema_version VALUES ($1)",
+                &[&SCHEMA_VERSION],
+            )
+            .await
+            .map_err(db_error(t, "recording the schema version"))?;
+        }
+        let run_id: i64 = tx
+            .query_one(
+                "INSERT INTO pgparity_history.runs (at, left_name, right_name, tool_version)
+                 VALUES ($1::text::timestamptz, $2, $3, $4) RETURNING run_id",
+                &[&run.at, &run.left, &run.right, &env!("CARGO_PKG_VERSION")],
+            )
+            .await
+            .map_err(db_error(t, "recording the run"))?
+            .get(0);
+        let findings = [
+            ("open", &run.findings[..]),
+            ("accepted", &run.accepted[..]),
+            ("fixed", fixed),
+        ];
+        let what = "writing findings";
+        let mut w = copy_in(
+            &tx,
+            t,
+            "findings (run_id, finding_id, status, severity, message)",
+            &[Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT],
+        )
+        .await?;
+        for (status, list) in findings {
+            for f in list {
+                w.as_mut()
+                    .write(&[&run_id, &f.id, &status, &f.severity.name(), &f.message])
+                    .await
+                    .map_err(db_error(t, what))?;
+            }
+        }
+        w.as_mut().finish().await.map_err(db_error(t, what))?;
+        let what = "writing figures";
+        let mut w = copy_in(
+            &tx,
+            t,
+            "figures (run_id, side, table_name, column_name, figure, value)",
+            &[
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::FLOAT8,
+            ],
+        )
+        .await?;
+        for f in &run.figures {
+            w.as_mut()
+                .write(&[&run_id, &f.side, &f.table, &f.column, &f.figure, &f.value])
+                .await
+                .map_err(db_error(t, what))?;
+        }
+        w.as_mut().finish().await.map_err(db_error(t, what))?;
+        let what = "writing plans";
+        let mut w = copy_in(
+            &tx,
+            t,
+            "plans (run_id, side, query, fingerprint)",
+            &[Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT],
+        )
+        .await?;
+        for p in &run.plans {
+            w.as_mut()
+                .write(&[&run_id, &p.side, &p.query, &p.fingerprint])
+                .await
+                .map_err(db_error(t, what))?;
+        }
+        w.as_mut().finish().await.map_err(db_error(t, what))?;
+        tx.commit()
+            .await
+            .map_err(db_error(t, "committing the run"))?;
+        Ok(())
+    })
+}
+
+/// A binary COPY into `pgparity_history.TABLE (COLUMNS)`, pinned for writing row by row.
+async fn copy_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    t: &Target,
+    table: &str,
+    types: &[Type],
+) -> Result<std::pin::Pin<Box<BinaryCopyInWriter>>> {
+    let sink = tx
+        .copy_in(&format!("COPY pgparity_history.{table} FROM STDIN BINARY"))
+        .await
+        .map_err(db_error(t, "starting a COPY"))?;
+    Ok(Box::pin(BinaryCopyInWriter::new(sink, types)))
+}

@@ -1,0 +1,331 @@
+//! History for scheduled runs: each `check --history` run keeps its findings (open and
+//! accepted) and both sides' figures (rows, NULL rates, distinct counts, class shares, fan-out,
+//! plan fingerprints) in a store — a folder of JSON files or a schema of its own in a
+//! PostgreSQL database — and the report then says what is new, what was fixed and what persists
+//! since the previous run, and shows the counts by severity over the recent runs. The clock is
+//! the caller's: `record` takes the time, nothing here reads it.
+
+mod db;
+mod folder;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::capture::Target;
+use crate::error::Result;
+use crate::finding::Severity;
+use crate::report::Report;
+use crate::snapshot::Snapshot;
+
+pub use folder::{load, record};
+
+const FORMAT: &str = "pgparity-history";
+const VERSION: u32 = 1;
+/// Runs shown in the trend.
+const TREND: usize = 12;
+
+/// One run as kept: its open findings, its accepted ones, both sides' figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Run {
+    pub format: String,
+    pub version: u32,
+    /// RFC 3339.
+    pub at: String,
+    pub left: String,
+    pub right: String,
+    /// Open findings (stale and expired acceptances included).
+    pub findings: Vec<RunFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<RunFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<Figure>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<PlanPrint>,
+}
+
+/// One measured figure of one side: a table's (`column` empty: `rows`; a relationship's
+/// fan-out, keyed `child(cols)->parent(cols)`), or a column's (`null_rate`, `distinct`,
+/// `class:NAME` — the share of non-NULL values in that character class).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Figure {
+    /// `left` or `right`.
+    pub side: String,
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub figure: String,
+    pub value: f64,
+}
+
+/// A corpus query's plan fingerprint on one side (costs and estimates aside).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlanPrint {
+    pub side: String,
+    pub query: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunFinding {
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// Since the previous run: ids new, fixed and persisting, and counts per run (oldest first).
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct History {
+    /// When the previous run was, if there was one.
+    pub previous: Option<String>,
+    pub new: Vec<RunFinding>,
+    pub fixed: Vec<RunFinding>,
+    pub persisting: Vec<RunFinding>,
+    /// (time, open findings per severity in `Severity::ALL` order).
+    pub trend: Vec<(String, [usize; 5])>,
+}
+
+fn counts(findings: &[RunFinding]) -> [usize; 5] {
+    let mut c = [0; 5];
+    for f in findings {
+        if let Some(i) = Severity::ALL.iter().position(|s| *s == f.severity) {
+            c[i] += 1;
+        }
+    }
+    c
+}
+
+/// This run: its findings from the report, its figures from both sides' snapshots.
+pub fn run_of(report: &Report, sides: Option<(&Snapshot, &Snapshot)>, at: &str) -> Run {
+    let kept = |open: bool| {
+        report
+            .findings
+            .iter()
+            .filter(|e| e.status.is_open() == open)
+            .map(|e| RunFinding {
+                id: e.finding.id.clone(),
+                severity: e.finding.severity,
+                message: e.finding.message.clone(),
+            })
+            .collect()
+    };
+    let (figures, plans) = match sides {
+        Some((l, r)) => {
+            let (mut f, mut p) = figures_of("left", l);
+            let (f2, p2) = figures_of("right", r);
+            f.extend(f2);
+            p.extend(p2);
+            (f, p)
+        }
+        None => Default::default(),
+    };
+    Run {
+        format: FORMAT.into(),
+        version: VERSION,
+        at: at.into(),
+        left: report.left.name.clone(),
+        right: report.right.name.clone(),
+        findings: kept(true),
+        accepted: kept(false),
+        figures,
+        plans,
+    }
+}
+
+/// One side's figures: rows per table; NULL rate, distinct count and class shares per
+/// column; fan-out quantiles, orphans and childless parents per relationship; plan
+/// fingerprints per query.
+pub fn figures_of(side: &str, snap: &Snapshot) -> (Vec<Figure>, Vec<PlanPrint>) {
+    let mut out = Vec::new();
+    let mut push = |table: &str, column: Option<&str>, figure: String, value: f64| {
+        if value.is_finite() {
+            out.push(Figure {
+                side: side.into(),
+                table: table.into(),
+                column: column.map(Into::into),
+                figure,
+                value,
+            });
+        }
+    };
+    if let Some(p) = &snap.profile {
+        for (table, t) in &p.tables {
+            push(table, None, "rows".into(), t.rows);
+            for (name, c) in &t.columns {
+                let col = Some(name.as_str());
+                if c.rows > 0 {
+                    push(
+                        table,
+                        col,
+                        "null_rate".into(),
+                        c.nulls as f64 / c.rows as f64,
+                    );
+                }
+                if let Some(d) = &c.distinct {
+                    push(table, col, "distinct".into(), d.value);
+                }
+                let non_null = c.rows.saturating_sub(c.nulls);
+                if non_null > 0 {
+                    for (class, n) in &c.classes {
+                        push(
+                            table,
+                            col,
+                            format!("class:{class}"),
+                            *n as f64 / non_null as f64,
+                        );
+                    }
+                }
+            }
+        }
+        for (key, r) in &p.relationships {
+            let names = ["fanout_p50", "fanout_p90", "fanout_p99", "fanout_p999"];
+            for (name, v) in names.iter().zip(&r.fanout) {
+                push(key, None, (*name).into(), *v);
+            }
+            push(key, None, "fanout_max".into(), r.max);
+            push(key, None, "orphans".into(), r.orphans as f64);
+            push(key, None, "childless".into(), r.childless as f64);
+        }
+    }
+    let plans = snap
+        .plans
+        .iter()
+        .flatten()
+        .filter_map(|(query, q)| {
+            q.fingerprint.as_ref().map(|f| PlanPrint {
+                side: side.into(),
+                query: query.clone(),
+                fingerprint: f.clone(),
+            })
+        })
+        .collect();
+    (out, plans)
+}
+
+/// What changed between the last of `earlier` and `current`.
+pub fn diff(earlier: &[Run], current: &Run) -> History {
+    let prev = earlier.last();
+    let ids = |r: Option<&Run>| -> std::collections::BTreeSet<String> {
+        r.map(|r| r.findings.iter().map(|f| f.id.clone()).collect())
+            .unwrap_or_default()
+    };
+    let (before, now) = (ids(prev), ids(Some(current)));
+    let mut trend: Vec<(String, [usize; 5])> = earlier
+        .iter()
+        .chain(std::iter::once(current))
+        .map(|r| (r.at.clone(), counts(&r.findings)))
+        .collect();
+    if trend.len() > TREND {
+        trend.drain(..trend.len() - TREND);
+    }
+    History {
+        previous: prev.map(|p| p.at.clone()),
+        new: current
+            .findings
+            .iter()
+            .filter(|f| prev.is_some() && !before.contains(&f.id))
+            .cloned()
+            .collect(),
+        fixed: prev
+            .map(|p| {
+                p.findings
+                    .iter()
+                    .filter(|f| !now.contains(&f.id))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+        persisting: current
+            .findings
+            .iter()
+            .filter(|f| before.contains(&f.id))
+            .cloned()
+            .collect(),
+        trend,
+    }
+}
+
+/// Where runs are kept: a folder of JSON files, or a PostgreSQL database (schema
+/// `pgparity_history`, created and migrated by the tool).
+#[derive(Debug, Clone)]
+pub enum Store {
+    Folder(PathBuf),
+    Database(Target),
+}
+
+impl Store {
+    /// Where it is, for messages (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Folder(p) => p.display().to_string(),
+            Store::Database(t) => format!("database {}", t.describe()),
+        }
+    }
+}
+
+/// Whether a `--history` value is a connection string rather than a folder: a
+/// `postgres://` or `postgresql://` URL, or libpq `key=value` pairs starting with a
+/// connection keyword (`host=`, `dbname=`...; a malformed one is then an error, not a path). (A string that looks like a URL of another scheme is refused by the caller, never
+/// taken for a path.)
+pub fn is_connection(s: &str) -> bool {
+    let s = s.trim();
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        return true;
+    }
+    s.split_whitespace().next().is_some_and(|w| {
+        [
+            "host=",
+            "hostaddr=",
+            "dbname=",
+            "service=",
+            "port=",
+            "user=",
+        ]
+        .iter()
+        .any(|k| w.starts_with(k))
+    })
+}
+
+/// A store opened for one run. The earlier runs are read when it opens — before any capture,
+/// so a broken store fails fast — and this run is recorded only after its report is out, in
+/// one file written atomically or one transaction, so a run that fails midway leaves no trace.
+pub struct Tracker {
+    store: Store,
+    earlier: Vec<Run>,
+}
+
+impl Tracker {
+    pub fn open(store: Store) -> Result<Tracker> {
+        let earlier = match &store {
+            Store::Folder(dir) => load(dir)?,
+            Store::Database(t) => db::load(t, TREND)?,
+        };
+        Ok(Tracker { store, earlier })
+    }
+
+    /// Sets `report.history` (new, fixed, persisting, trend) from this run taken at `at`
+    /// (RFC 3339), with both sides' figures when their snapshots are given; returns the run
+    /// to [`Tracker::record`].
+    pub fn attach(
+        &self,
+        report: &mut Report,
+        sides: Option<(&Snapshot, &Snapshot)>,
+        at: &str,
+    ) -> Run {
+        let run = run_of(report, sides, at);
+        report.history = Some(diff(&self.earlier, &run));
+        run
+    }
+
+    /// Keeps `run`; returns where (a file, or the database).
+    pub fn record(&self, run: &Run) -> Result<String> {
+        match &self.store {
+            Store::Folder(dir) => record(dir, run).map(|p| p.display().to_string()),
+            Store::Database(t) => {
+                let fixed = diff(&self.earlier, run).fixed;
+                db::record(t, run, &fixed)?;
+                Ok(self.store.describe())
+            }
+        }
+    }
+}
