@@ -118,6 +118,8 @@ pub struct ThresholdsConfig {
     pub min_expected: Option<f64>,
     pub null_rate_gap: Option<f64>,
     pub statistics_null_gap: Option<f64>,
+    pub drift_volume: Option<f64>,
+    pub drift_share: Option<f64>,
     /// `"public.events"` or `"public.users.bio"` → overrides for that table or column.
     #[serde(default)]
     pub objects: BTreeMap<String, crate::compare::thresholds::Overrides>,
@@ -268,6 +270,8 @@ impl Config {
             min_expected: tc.min_expected,
             null_rate_gap: tc.null_rate_gap,
             statistics_null_gap: tc.statistics_null_gap,
+            drift_volume: tc.drift_volume,
+            drift_share: tc.drift_share,
         };
         run_wide
             .validate()

@@ -188,13 +188,15 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 None => None,
             };
             let (mut report, l, r) = run::check_with_sides(&req, &progress)?;
-            let run = history.as_ref().map(|h| {
-                h.attach(
+            let run = match &history {
+                Some(h) => Some(h.attach(
                     &mut report,
                     Some((&l, &r)),
                     &chrono::Utc::now().to_rfc3339(),
-                )
-            });
+                    &req.gate.thresholds,
+                )?),
+                None => None,
+            };
             drop((l, r));
             let code = emit(&report, &a.report)?;
             if let (Some(h), Some(run)) = (&history, &run) {

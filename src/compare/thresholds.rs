@@ -17,6 +17,12 @@ pub struct Thresholds {
     pub null_rate_gap: f64,
     /// pg_stats's null_frac further from the measured rate than this is a statistics gap.
     pub statistics_null_gap: f64,
+    /// History: a table's rows beyond this many times its recent maximum (or under its recent
+    /// minimum divided by it) is a change in production since the previous runs.
+    pub drift_volume: f64,
+    /// History: a NULL rate or a character class's share this far (0–1) outside its recent
+    /// range is a change in production since the previous runs.
+    pub drift_share: f64,
 }
 
 impl Default for Thresholds {
@@ -26,6 +32,8 @@ impl Default for Thresholds {
             min_expected: 3.0,
             null_rate_gap: 0.2,
             statistics_null_gap: 0.1,
+            drift_volume: 2.0,
+            drift_share: 0.1,
         }
     }
 }
@@ -64,6 +72,8 @@ pub struct Overrides {
     pub min_expected: Option<f64>,
     pub null_rate_gap: Option<f64>,
     pub statistics_null_gap: Option<f64>,
+    pub drift_volume: Option<f64>,
+    pub drift_share: Option<f64>,
 }
 
 impl Overrides {
@@ -80,6 +90,12 @@ impl Overrides {
         if let Some(v) = self.statistics_null_gap {
             t.statistics_null_gap = v;
         }
+        if let Some(v) = self.drift_volume {
+            t.drift_volume = v;
+        }
+        if let Some(v) = self.drift_share {
+            t.drift_share = v;
+        }
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -88,6 +104,8 @@ impl Overrides {
             ("min_expected", self.min_expected),
             ("null_rate_gap", self.null_rate_gap),
             ("statistics_null_gap", self.statistics_null_gap),
+            ("drift_volume", self.drift_volume),
+            ("drift_share", self.drift_share),
         ] {
             if let Some(v) = v {
                 if !(v.is_finite() && v > 0.0) {
@@ -97,6 +115,9 @@ impl Overrides {
         }
         if self.volume_band.is_some_and(|v| v < 1.0) {
             return Err("volume_band must be at least 1".into());
+        }
+        if self.drift_volume.is_some_and(|v| v < 1.0) {
+            return Err("drift_volume must be at least 1".into());
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
-use super::{Run, RunFinding, FORMAT, VERSION};
+use super::{Figure, Recent, Run, RunFinding, FORMAT, VERSION};
 use crate::capture::Target;
 use crate::error::{Error, Result};
 use crate::finding::Severity;
@@ -133,20 +133,7 @@ pub fn load(t: &Target, n: usize) -> Result<Vec<Run>> {
             .iter()
             .rev()
             .map(|r| {
-                (
-                    r.get(0),
-                    Run {
-                        format: FORMAT.into(),
-                        version: VERSION,
-                        at: r.get(1),
-                        left: r.get(2),
-                        right: r.get(3),
-                        findings: Vec::new(),
-                        accepted: Vec::new(),
-                        figures: Vec::new(),
-                        plans: Vec::new(),
-                    },
-                )
+                (r.get(0), empty_run(r.get(1), r.get(2), r.get(3)))
             })
             .collect();
         let ids: Vec<i64> = runs.iter().map(|(id, _)| *id).collect();
@@ -176,6 +163,130 @@ pub fn load(t: &Target, n: usize) -> Result<Vec<Run>> {
         }
         Ok(runs.into_iter().map(|(_, r)| r).collect())
     })
+}
+
+/// The last `n` runs' ids, newest first (none where the schema does not exist yet).
+async fn last_runs(client: &impl GenericClient, t: &Target, n: usize) -> Result<Vec<i64>> {
+    if installed(client, t).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(client
+        .query(
+            "SELECT run_id FROM pgparity_history.runs ORDER BY at DESC, run_id DESC LIMIT $1",
+            &[&(n as i64)],
+        )
+        .await
+        .map_err(db_error(t, "reading runs"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// Production's (the right side's) figures over the last `n` runs, as ranges (aggregated by
+/// the server), and the last run's plan fingerprints.
+pub fn recent(t: &Target, n: usize) -> Result<Recent> {
+    runtime()?.block_on(async {
+        let client = crate::capture::connect(t).await?;
+        let ids = last_runs(&client, t, n).await?;
+        let mut recent = Recent {
+            runs: ids.len(),
+            ..Default::default()
+        };
+        if ids.is_empty() {
+            return Ok(recent);
+        }
+        for r in client
+            .query(
+                "SELECT table_name, column_name, figure, min(value), max(value)
+                 FROM pgparity_history.figures WHERE side = 'right' AND run_id = ANY($1)
+                 GROUP BY 1, 2, 3",
+                &[&ids],
+            )
+            .await
+            .map_err(db_error(t, "reading figures"))?
+        {
+            recent
+                .ranges
+                .insert((r.get(0), r.get(1), r.get(2)), (r.get(3), r.get(4)));
+        }
+        for r in client
+            .query(
+                "SELECT query, fingerprint FROM pgparity_history.plans
+                 WHERE side = 'right' AND run_id = $1",
+                &[&ids[0]],
+            )
+            .await
+            .map_err(db_error(t, "reading plans"))?
+        {
+            recent.plans.insert(r.get(0), r.get(1));
+        }
+        Ok(recent)
+    })
+}
+
+/// The last `n` runs, oldest first, each with only the figures `wanted` names (object,
+/// figure) — no findings.
+pub fn figures(
+    t: &Target,
+    n: usize,
+    wanted: &std::collections::BTreeSet<(String, String)>,
+) -> Result<Vec<Run>> {
+    runtime()?.block_on(async {
+        let client = crate::capture::connect(t).await?;
+        let ids = last_runs(&client, t, n).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let objects: Vec<&str> = wanted.iter().map(|(o, _)| o.as_str()).collect();
+        let names: Vec<&str> = wanted.iter().map(|(_, f)| f.as_str()).collect();
+        let rows = client
+            .query(
+                "SELECT r.run_id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),
+                        f.side, f.table_name, f.column_name, f.figure, f.value
+                 FROM pgparity_history.figures f JOIN pgparity_history.runs r USING (run_id)
+                 WHERE f.run_id = ANY($1) AND f.figure = ANY($3)
+                   AND CASE WHEN f.column_name IS NULL THEN f.table_name
+                            ELSE f.table_name || '.' || f.column_name END = ANY($2)
+                 ORDER BY r.at, r.run_id",
+                &[&ids, &objects, &names],
+            )
+            .await
+            .map_err(db_error(t, "reading figures"))?;
+        let mut runs: Vec<(i64, Run)> = Vec::new();
+        for r in rows {
+            let id: i64 = r.get(0);
+            if runs.last().is_none_or(|(last, _)| *last != id) {
+                runs.push((id, empty_run(r.get(1), String::new(), String::new())));
+            }
+            let f = Figure {
+                side: r.get(2),
+                table: r.get(3),
+                column: r.get(4),
+                figure: r.get(5),
+                value: r.get(6),
+            };
+            if wanted.contains(&(super::trend::object_of(&f), f.figure.clone())) {
+                if let Some((_, run)) = runs.last_mut() {
+                    run.figures.push(f);
+                }
+            }
+        }
+        Ok(runs.into_iter().map(|(_, r)| r).collect())
+    })
+}
+
+fn empty_run(at: String, left: String, right: String) -> Run {
+    Run {
+        format: FORMAT.into(),
+        version: VERSION,
+        at,
+        left,
+        right,
+        findings: Vec::new(),
+        accepted: Vec::new(),
+        figures: Vec::new(),
+        plans: Vec::new(),
+    }
 }
 
 /// Writes one run (its findings, `fixed` since the previous run, its figures and plan

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Run, FORMAT, VERSION};
+use super::{Figure, Run, FORMAT, VERSION};
 use crate::error::{Error, Result};
 
-/// Earlier runs in `dir`, oldest first; a folder that does not exist yet has none.
-pub fn load(dir: &Path) -> Result<Vec<Run>> {
+/// The run files in `dir`, oldest first; a folder that does not exist yet has none.
+pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -27,27 +27,46 @@ pub fn load(dir: &Path) -> Result<Vec<Run>> {
         })
         .collect();
     files.sort();
-    let mut runs = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| {
-            Error::Usage(format!("{}: {}", f.display(), crate::error::io_message(&e)))
-        })?;
-        let run: Run = serde_json::from_str(&text).map_err(|e| {
-            Error::Usage(format!(
-                "{}: not a pgparity history file ({e}); hint: remove it from the history folder",
-                f.display()
-            ))
-        })?;
-        if run.format != FORMAT || run.version > VERSION {
-            return Err(Error::Usage(format!(
-                "{}: history format {} version {} is not one this pgparity reads; hint: upgrade pgparity",
-                f.display(),
-                run.format,
-                run.version
-            )));
-        }
-        runs.push(run);
+    Ok(files)
+}
+
+/// One run file, checked.
+pub fn read(f: &Path) -> Result<Run> {
+    let text = std::fs::read_to_string(f)
+        .map_err(|e| Error::Usage(format!("{}: {}", f.display(), crate::error::io_message(&e))))?;
+    let run: Run = serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a pgparity history file ({e}); hint: remove it from the history folder",
+            f.display()
+        ))
+    })?;
+    if run.format != FORMAT || run.version > VERSION {
+        return Err(Error::Usage(format!(
+            "{}: history format {} version {} is not one this pgparity reads; hint: upgrade pgparity",
+            f.display(),
+            run.format,
+            run.version
+        )));
     }
+    Ok(run)
+}
+
+/// Each of the last `n` runs in `dir`, oldest first, one file in memory at a time.
+pub fn each(dir: &Path, n: usize, mut visit: impl FnMut(Run)) -> Result<()> {
+    let files = files(dir)?;
+    for f in &files[files.len().saturating_sub(n)..] {
+        visit(read(f)?);
+    }
+    Ok(())
+}
+
+/// The last `n` runs in `dir`, oldest first, each with only the figures `keep` wants.
+pub fn load(dir: &Path, n: usize, keep: &dyn Fn(&Figure) -> bool) -> Result<Vec<Run>> {
+    let mut runs = Vec::new();
+    each(dir, n, |mut run| {
+        run.figures.retain(|f| keep(f));
+        runs.push(run);
+    })?;
     Ok(runs)
 }
 

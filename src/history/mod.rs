@@ -7,6 +7,7 @@
 
 mod db;
 mod folder;
+pub mod trend;
 
 use std::path::PathBuf;
 
@@ -18,7 +19,8 @@ use crate::finding::Severity;
 use crate::report::Report;
 use crate::snapshot::Snapshot;
 
-pub use folder::{load, record};
+pub use folder::record;
+pub use trend::{Change, Point, Recent};
 
 const FORMAT: &str = "pgparity-history";
 const VERSION: u32 = 1;
@@ -83,6 +85,12 @@ pub struct History {
     pub persisting: Vec<RunFinding>,
     /// (time, open findings per severity in `Severity::ALL` order).
     pub trend: Vec<(String, [usize; 5])>,
+    /// Per listed finding with a figure: both sides' figure over the recent runs, this one last.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub series: std::collections::BTreeMap<String, Vec<Point>>,
+    /// What changed in production itself since the previous runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<Change>,
 }
 
 fn counts(findings: &[RunFinding]) -> [usize; 5] {
@@ -242,6 +250,8 @@ pub fn diff(earlier: &[Run], current: &Run) -> History {
             .cloned()
             .collect(),
         trend,
+        series: Default::default(),
+        changed: Vec::new(),
     }
 }
 
@@ -291,30 +301,61 @@ pub fn is_connection(s: &str) -> bool {
 /// one file written atomically or one transaction, so a run that fails midway leaves no trace.
 pub struct Tracker {
     store: Store,
+    /// The last runs' findings (no figures: those are read again for the lines, filtered).
     earlier: Vec<Run>,
+    recent: Recent,
 }
 
 impl Tracker {
     pub fn open(store: Store) -> Result<Tracker> {
-        let earlier = match &store {
-            Store::Folder(dir) => load(dir)?,
-            Store::Database(t) => db::load(t, TREND)?,
+        let (earlier, recent) = match &store {
+            Store::Folder(dir) => {
+                let mut recent = Recent::default();
+                folder::each(dir, trend::RECENT, |r| recent.add(&r.figures, &r.plans))?;
+                let mut runs = folder::load(dir, TREND, &|_| false)?;
+                for r in &mut runs {
+                    r.plans = Vec::new();
+                }
+                (runs, recent)
+            }
+            Store::Database(t) => (db::load(t, TREND)?, db::recent(t, trend::RECENT)?),
         };
-        Ok(Tracker { store, earlier })
+        Ok(Tracker {
+            store,
+            earlier,
+            recent,
+        })
     }
 
-    /// Sets `report.history` (new, fixed, persisting, trend) from this run taken at `at`
-    /// (RFC 3339), with both sides' figures when their snapshots are given; returns the run
-    /// to [`Tracker::record`].
+    /// Sets `report.history` from this run taken at `at` (RFC 3339), with both sides' figures
+    /// when their snapshots are given: new, fixed and persisting findings, the trend, each
+    /// listed finding's line over the recent runs, and what changed in production itself
+    /// (judged with `thresholds`). Returns the run to [`Tracker::record`].
     pub fn attach(
         &self,
         report: &mut Report,
         sides: Option<(&Snapshot, &Snapshot)>,
         at: &str,
-    ) -> Run {
+        thresholds: &crate::compare::thresholds::ThresholdSet,
+    ) -> Result<Run> {
         let run = run_of(report, sides, at);
-        report.history = Some(diff(&self.earlier, &run));
-        run
+        let mut history = diff(&self.earlier, &run);
+        history.changed = trend::changes(&run, &self.recent, thresholds);
+        let listed: Vec<&crate::finding::Finding> = report.open().map(|e| &e.finding).collect();
+        let wanted: std::collections::BTreeSet<(String, String)> =
+            listed.iter().filter_map(|f| trend::figure_of(f)).collect();
+        if !wanted.is_empty() {
+            let past = match &self.store {
+                Store::Folder(dir) => folder::load(dir, TREND - 1, &|f| {
+                    wanted.contains(&(trend::object_of(f), f.figure.clone()))
+                })?,
+                Store::Database(t) => db::figures(t, TREND - 1, &wanted)?,
+            };
+            let runs: Vec<&Run> = past.iter().chain(std::iter::once(&run)).collect();
+            history.series = trend::series(&listed, &runs);
+        }
+        report.history = Some(history);
+        Ok(run)
     }
 
     /// Keeps `run`; returns where (a file, or the database).

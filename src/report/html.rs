@@ -146,6 +146,17 @@ fn tree(n: &PlanNode, other: &BTreeMap<String, usize>, out: &mut String) {
 fn plots(r: &Report, f: &Finding) -> String {
     let names = (r.left.name.as_str(), r.right.name.as_str());
     let mut out = String::new();
+    if let Some(points) = r.history.as_ref().and_then(|h| h.series.get(&f.id)) {
+        let points: Vec<(String, Option<f64>, Option<f64>)> = points
+            .iter()
+            .map(|p| (p.at.clone(), p.left, p.right))
+            .collect();
+        out.push_str(&svg::spark(
+            &format!("{}: over the last {} runs", f.object, points.len()),
+            &points,
+            names,
+        ));
+    }
     match r.details.get(&f.id) {
         Some(Detail::Column { left, right }) => {
             let (a, b) = (left.as_deref(), right.as_deref());
@@ -440,6 +451,29 @@ fn history(o: &mut String, r: &Report) {
                 }
             }
             o.push_str(&svg::trend(&h.trend));
+            let _ = write!(
+                o,
+                r#"<h3 id="changed">Changed in {} since the previous runs ({})</h3>"#,
+                esc(&r.right.name),
+                h.changed.len()
+            );
+            if h.changed.is_empty() {
+                o.push_str("<p>No table, column or plan moved outside its recent range.</p>");
+            } else {
+                o.push_str("<table><tr><th>object</th><th>figure</th><th>recent</th><th>now</th><th></th></tr>");
+                for c in &h.changed {
+                    let _ = write!(
+                        o,
+                        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        esc(&c.object),
+                        esc(&c.figure),
+                        esc(&c.before),
+                        esc(&c.now),
+                        esc(&c.message)
+                    );
+                }
+                o.push_str("</table>");
+            }
         }
     }
 }

@@ -91,6 +91,20 @@ pub fn render(r: &Report) -> String {
                 h.persisting.len()
             );
         }
+        if !h.changed.is_empty() {
+            let _ = writeln!(
+                out,
+                "**Changed in {} since the previous runs**",
+                cell(&r.right.name)
+            );
+            for c in h.changed.iter().take(10) {
+                let _ = writeln!(out, "- {}", cell(&c.message));
+            }
+            if h.changed.len() > 10 {
+                let _ = writeln!(out, "- … {} more", h.changed.len() - 10);
+            }
+            out.push('\n');
+        }
     }
     let _ = writeln!(
         out,

@@ -316,6 +316,58 @@ pub fn runs(title: &str, left: &[f64], right: &[f64], names: (&str, &str)) -> St
     out
 }
 
+/// A finding's figure on both sides over the history's runs: two small lines on one scale
+/// (from 0), each point titled with its run and value.
+pub fn spark(
+    title: &str,
+    points: &[(String, Option<f64>, Option<f64>)],
+    names: (&str, &str),
+) -> String {
+    if points.len() < 2 {
+        return String::new();
+    }
+    let (w, h, pad) = (260.0, 64.0, 6.0);
+    let max = points
+        .iter()
+        .flat_map(|(_, a, b)| [*a, *b])
+        .flatten()
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let px = |i: usize| pad + i as f64 * (w - 2.0 * pad) / (points.len() - 1) as f64;
+    let py = |v: f64| h - pad - v / max * (h - 2.0 * pad - 12.0);
+    let mut out = open_chart(w, h, title);
+    caption(&mut out, w, title);
+    for (side, color, name) in [(0, LEFT_COLOR, names.0), (1, RIGHT_COLOR, names.1)] {
+        let pts: Vec<(usize, &String, f64)> = points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (at, a, b))| if side == 0 { *a } else { *b }.map(|v| (i, at, v)))
+            .collect();
+        let line: Vec<String> = pts
+            .iter()
+            .map(|(i, _, v)| format!("{:.1},{:.1}", px(*i), py(*v)))
+            .collect();
+        let _ = write!(
+            out,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
+            line.join(" ")
+        );
+        for (i, at, v) in pts {
+            let _ = write!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="2" fill="{color}"><title>{} {}: {}</title></circle>"#,
+                px(i),
+                py(v),
+                esc(name),
+                esc(at),
+                esc(&label(v, false))
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// Open findings per severity over the history's runs, as stacked bars.
 pub fn trend(runs: &[(String, [usize; 5])]) -> String {
     if runs.is_empty() {

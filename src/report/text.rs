@@ -142,6 +142,11 @@ pub fn render(r: &Report, color: bool) -> String {
         "  {}: {} [{}], captured {}",
         r.right.name, r.right.target, r.right.source, r.right.captured_at
     );
+    if let Some(h) = &r.history {
+        for c in &h.changed {
+            let _ = writeln!(out, "  changed in {}: {}", r.right.name, c.message);
+        }
+    }
     for line in &r.setup {
         let _ = writeln!(out, "  setup: {line}");
     }

@@ -227,3 +227,106 @@ fn a_history_in_postgresql_tells_what_the_folder_tells_and_writes_whole_runs_onl
     );
     assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
 }
+
+/// Production's own drift across runs, from both stores: quiet on unchanged data; a volume
+/// jump and a plan change in production are reported as changes since the previous runs; the
+/// NULL gap's line over the runs carries both sides' figures.
+#[test]
+fn production_drift_and_finding_lines_come_from_either_store() {
+    let c = pg17();
+    let create = "CREATE TABLE t (id int PRIMARY KEY, note text);
+                  INSERT INTO t SELECT g, 'n' || g FROM generate_series(1, 2000) g;
+                  ANALYZE t;";
+    let (staging, production) = (fresh_db(c, "trend"), fresh_db(c, "trend"));
+    c.execute(&staging, create).unwrap();
+    c.execute(&production, create).unwrap();
+    c.execute(&production, "UPDATE t SET note = NULL WHERE id <= 200")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let query = dir.path().join("by_id.sql");
+    std::fs::write(&query, "SELECT note FROM t WHERE id = 42").unwrap();
+    let folder = dir.path().join("runs");
+    let keeper = pg15();
+    let store = keeper.url(&fresh_db(keeper, "trendstore"));
+    let check = |history: &str| {
+        let r = pgp("check")
+            .opt("--left", c.url(&staging))
+            .opt("--right", c.url(&production))
+            .opt("--corpus", &query)
+            .opt("--format", "json")
+            .opt("--history", history)
+            .run()
+            .json();
+        r["history"].clone()
+    };
+    let both = || {
+        let (f, d) = (check(folder.to_str().unwrap()), check(&store));
+        let changed = |h: &serde_json::Value| -> Vec<String> {
+            h["changed"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|c| {
+                            format!(
+                                "{} {}",
+                                c["object"].as_str().unwrap(),
+                                c["figure"].as_str().unwrap()
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let line = |h: &serde_json::Value| -> Vec<(f64, f64)> {
+            h["series"]["nulls:public.t.note"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|p| (p["left"].as_f64().unwrap(), p["right"].as_f64().unwrap()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(changed(&f), changed(&d), "folder vs database");
+        assert_eq!(line(&f), line(&d), "folder vs database");
+        (changed(&d), line(&d))
+    };
+    let (changed, line) = both();
+    assert!(changed.is_empty());
+    assert_eq!(line, vec![(0.0, 0.1)]);
+    // The same data again: quiet.
+    let (changed, line) = both();
+    assert!(changed.is_empty(), "{changed:?}");
+    assert_eq!(line.len(), 2);
+    // Production grows fourfold, more NULLs, and loses the index its query used.
+    c.execute(
+        &production,
+        "INSERT INTO t SELECT g, NULL FROM generate_series(2001, 8000) g;
+         ALTER TABLE t DROP CONSTRAINT t_pkey; ANALYZE t;",
+    )
+    .unwrap();
+    let (changed, line) = both();
+    assert_eq!(
+        changed,
+        vec![
+            "public.t rows".to_string(),
+            "public.t.note null_rate".to_string(),
+            "query:by_id.sql plan".to_string()
+        ]
+    );
+    assert_eq!(line.len(), 3);
+    assert_eq!(line[2], (0.0, 0.775));
+    // The Markdown report says it, apart from the gaps.
+    let md = pgp("check")
+        .opt("--left", c.url(&staging))
+        .opt("--right", c.url(&production))
+        .opt("--corpus", &query)
+        .opt("--format", "markdown")
+        .opt("--history", dir.path().join("fresh").to_str().unwrap())
+        .run()
+        .stdout;
+    assert!(
+        !md.contains("Changed in"),
+        "a first run has nothing to compare with: {md}"
+    );
+}

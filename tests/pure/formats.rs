@@ -72,6 +72,35 @@ fn fixture() -> Report {
         "PostgreSQL 15 and PostgreSQL 17 as throwaway clusters".into(),
         "5,020 rows seeded into 2 tables on each side (seed 1, scale 1) <same bytes>".into(),
     ];
+    // A history: the volume gap's line over three runs, and a change in production itself.
+    r.history = Some(pgparity::history::History {
+        previous: Some("2026-11-30T02:00:00+00:00".into()),
+        trend: vec![
+            ("2026-11-29T02:00:00+00:00".into(), [1, 4, 3, 0, 0]),
+            ("2026-11-30T02:00:00+00:00".into(), [2, 5, 3, 0, 0]),
+        ],
+        series: [(
+            "volume:public.orders".to_string(),
+            ["29", "30", "01"]
+                .iter()
+                .zip([4.0e6, 4.5e6, 5.0e6])
+                .map(|(d, right)| pgparity::history::Point {
+                    at: format!("2026-11-{d}T02:00:00+00:00"),
+                    left: Some(20.0),
+                    right: Some(right),
+                })
+                .collect(),
+        )]
+        .into(),
+        changed: vec![pgparity::history::Change {
+            object: "public.orders".into(),
+            figure: "rows".into(),
+            before: "1,000–1,100".into(),
+            now: "5,000,000".into(),
+            message: "public.orders jumped to 5,000,000 rows in production, outside its range over the last 2 runs (1,000–1,100)".into(),
+        }],
+        ..Default::default()
+    });
     // A rehearsal's timed runs of the query whose plan changed.
     r.details.insert(
         "plan:query:recent.sql:shape".into(),
@@ -81,6 +110,35 @@ fn fixture() -> Report {
         },
     );
     r
+}
+
+#[test]
+fn a_history_shows_each_gaps_line_and_what_changed_in_production() {
+    let r = fixture();
+    let html = render(&r, Format::Html, false);
+    let line = html
+        .split("<svg")
+        .find(|s| s.contains("public.orders: over the last 3 runs"))
+        .expect("the volume gap's line");
+    assert_eq!(line.matches("<circle").count(), 6, "{line}");
+    assert!(
+        line.contains("production 2026-11-01T02:00:00+00:00: 5.0M"),
+        "{line}"
+    );
+    assert!(html.contains("Changed in production since the previous runs (1)"));
+    let md = render(&r, Format::Markdown, false);
+    assert!(md.contains("**Changed in production since the previous runs**\n- public.orders jumped to 5,000,000 rows"), "{md}");
+    let text = render(&r, Format::Text, false);
+    assert!(
+        text.contains("changed in production: public.orders jumped"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json, false)).unwrap();
+    assert_eq!(
+        json["history"]["series"]["volume:public.orders"][2]["right"],
+        5.0e6
+    );
+    assert_eq!(json["history"]["changed"][0]["figure"], "rows");
 }
 
 #[test]
