@@ -18,6 +18,7 @@ pub mod finding;
 pub mod fsutil;
 pub mod glob;
 pub mod history;
+pub mod notify;
 pub mod policy;
 pub mod profile;
 pub mod progress;

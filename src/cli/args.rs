@@ -97,6 +97,24 @@ impl From<LevelArg> for pgparity::finding::Severity {
     }
 }
 
+/// A chat tool's message shape (`--notify-format`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyFormat {
+    /// Slack incoming webhook (blocks with mrkdwn)
+    Slack,
+    /// Microsoft Teams workflow webhook (an Adaptive Card)
+    Teams,
+}
+
+impl From<NotifyFormat> for pgparity::notify::Format {
+    fn from(f: NotifyFormat) -> Self {
+        match f {
+            NotifyFormat::Slack => pgparity::notify::Format::Slack,
+            NotifyFormat::Teams => pgparity::notify::Format::Teams,
+        }
+    }
+}
+
 /// What the planner does with data-changing statements (`--writes`).
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WritesArg {
@@ -331,6 +349,24 @@ pub struct CheckArgs {
     /// what is new, fixed and persisting since the previous run there
     #[arg(long, value_name = "DIR|URL|ENV")]
     pub history: Option<String>,
+    /// Post a short message to a chat tool's incoming webhook when the run has new findings at
+    /// or above --fail-on (the URL holds a secret: prefer the environment variable)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PGPARITY_NOTIFY_URL",
+        hide_env_values = true
+    )]
+    pub notify: Option<String>,
+    /// The message's shape
+    #[arg(long, value_enum, default_value = "slack", value_name = "FORMAT")]
+    pub notify_format: NotifyFormat,
+    /// Post even when nothing is new
+    #[arg(long)]
+    pub notify_always: bool,
+    /// Where the HTML report will be published: the message links each new finding into it
+    #[arg(long, value_name = "URL")]
+    pub report_url: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]

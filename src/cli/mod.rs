@@ -203,6 +203,9 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 let place = h.record(run)?;
                 eprintln!("recorded this run in {place}");
             }
+            if let Some(url) = &a.notify {
+                notify(url, &report, &a);
+            }
             Ok(code)
         }
         Command::Diff(a) => {
@@ -294,6 +297,25 @@ fn run_cli(cli: Cli) -> Result<u8> {
             emit(&r.report, &a.report)
         }
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
+    }
+}
+
+/// Posts the run's message when something new is at or above the failing level (or always);
+/// a failed post is a warning.
+fn notify(url: &str, report: &Report, a: &args::CheckArgs) {
+    use pgparity::notify;
+    let new = notify::new_findings(report).len();
+    if new == 0 && !a.notify_always {
+        eprintln!(
+            "nothing new at or above {}: no message posted",
+            report.fail_on
+        );
+        return;
+    }
+    let body = notify::message(report, a.notify_format.into(), a.report_url.as_deref());
+    match notify::post(url, &body) {
+        Ok(()) => eprintln!("posted a message to {} ({new} new)", notify::shown(url)),
+        Err(e) => eprintln!("warning: --notify: {e}; the run's result stands"),
     }
 }
 

@@ -33,7 +33,7 @@ pub fn esc(s: &str) -> String {
 }
 
 /// An element id for a finding id.
-fn anchor(id: &str) -> String {
+pub(crate) fn anchor(id: &str) -> String {
     let mut s = String::from("f-");
     for c in id.chars() {
         s.push(if c.is_ascii_alphanumeric() { c } else { '_' });

@@ -2,7 +2,7 @@
 //! terminal), JSON (stable, documented in docs/report-format.md) or Markdown (scheduled reports
 //! and pull request comments). Rendering is a pure function of the report.
 
-mod html;
+pub(crate) mod html;
 mod json;
 mod junit;
 mod markdown;

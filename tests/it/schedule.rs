@@ -330,3 +330,139 @@ fn production_drift_and_finding_lines_come_from_either_store() {
         "a first run has nothing to compare with: {md}"
     );
 }
+
+/// A local webhook: every request's path and JSON body, answered with `status`.
+fn webhook(
+    status: u16,
+) -> (
+    String,
+    std::sync::mpsc::Receiver<(String, serde_json::Value)>,
+) {
+    use std::io::{BufRead, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/T0/B0/secret",
+        listener.local_addr().unwrap()
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            if tx.send((request_line, json)).is_err() {
+                break;
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// `--notify`: a Slack message with the counts and the new findings linked into the report,
+/// a Teams card, nothing when nothing is new, and a dead or failing endpoint only warns.
+#[test]
+fn a_run_with_something_new_posts_a_message_and_a_dead_webhook_only_warns() {
+    let c = pg17();
+    let (a, b) = (fresh_db(c, "notify"), fresh_db(c, "notify"));
+    c.execute(&b, "CREATE TABLE only_b (id int)").unwrap();
+    let hist = tempfile::tempdir().unwrap();
+    let (url, rx) = webhook(200);
+    let check = |extra: &[&str]| {
+        let mut p = pgp("check")
+            .opt("--left", c.url(&a))
+            .opt("--right", c.url(&b))
+            .arg("--no-profile")
+            .opt("--history", hist.path());
+        p = p.opt("--report-url", "https://ci.example.com/parity.html");
+        for x in extra {
+            p = p.arg(x);
+        }
+        p.run()
+    };
+    let wait = || rx.recv_timeout(std::time::Duration::from_secs(10));
+    let out = check(&["--notify", &url]).code(1);
+    assert!(
+        out.stderr.contains("posted a message to http://127.0.0.1:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("secret"),
+        "the webhook's path is a secret: {}",
+        out.stderr
+    );
+    let (request, body) = wait().unwrap();
+    assert!(
+        request.starts_with("POST /services/T0/B0/secret "),
+        "{request}"
+    );
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.contains("FAIL, 1 new at or above low") && text.contains("1 high"),
+        "{body:#}"
+    );
+    let listed = body["blocks"][2]["text"]["text"].as_str().unwrap();
+    assert!(
+        listed.contains("<https://ci.example.com/parity.html#f-schema_public_only_b_missing|schema:public.only_b:missing>"),
+        "{listed}"
+    );
+    // The same again: nothing new, no message (unless asked).
+    let out = check(&["--notify", &url]).code(1);
+    assert!(
+        out.stderr
+            .contains("nothing new at or above low: no message posted"),
+        "{}",
+        out.stderr
+    );
+    // The run has ended: a post would have arrived already.
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(500))
+            .is_err(),
+        "posted though nothing was new"
+    );
+    check(&[
+        "--notify",
+        &url,
+        "--notify-always",
+        "--notify-format",
+        "teams",
+    ])
+    .code(1);
+    let (_, card) = wait().unwrap();
+    assert_eq!(card["type"], "message");
+    let content = &card["attachments"][0]["content"];
+    assert_eq!(content["type"], "AdaptiveCard");
+    assert_eq!(
+        content["actions"][0]["url"],
+        "https://ci.example.com/parity.html"
+    );
+    // A dead endpoint, and one that answers 500: warnings, the exit code is the run's.
+    for dead in ["http://127.0.0.1:1/hook".to_string(), webhook(500).0] {
+        let out = check(&["--notify", &dead, "--notify-always"]).code(1);
+        let warning = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("warning: --notify: "))
+            .unwrap_or_else(|| panic!("{}", out.stderr));
+        assert!(warning.ends_with("; the run's result stands"), "{warning}");
+    }
+}
