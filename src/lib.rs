@@ -14,6 +14,7 @@ pub mod conninfo;
 pub mod demo;
 pub mod error;
 pub mod explain;
+pub mod export;
 pub mod finding;
 pub mod fsutil;
 pub mod glob;

@@ -24,7 +24,7 @@ pub struct Cli {
 pub enum Command {
     /// Capture one environment into a snapshot file
     Snapshot(SnapshotArgs),
-    /// Profile one environment's data and print it (text or JSON)
+    /// Profile one environment's data and print it (text or JSON), or write it as a table (Parquet, CSV)
     Profile(ProfileCmdArgs),
     /// Capture (or read) two environments and report their differences
     Check(CheckArgs),
@@ -36,6 +36,9 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run the check on two throwaway local clusters with planted differences
     Demo(DemoArgs),
+    /// Work with a history of scheduled runs (`check --history`)
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Rehearse an upgrade: production's profile seeded into throwaway clusters of the old and the new major, its corpus planned and its read queries' results compared on both
     Rehearse(RehearseArgs),
     /// Print a completion script for a shell (e.g. `pgparity completions bash > /etc/bash_completion.d/pgparity`)
@@ -140,6 +143,45 @@ pub enum ProfileFormat {
     Text,
     /// The snapshot's profile part
     Json,
+    /// One row per table × column × figure (needs --output)
+    Parquet,
+    /// The same rows as CSV
+    Csv,
+}
+
+/// `pgparity history ...`.
+#[derive(Subcommand, Debug)]
+pub enum HistoryCommand {
+    /// Write the whole history as tidy tables (findings, figures, plans) for notebooks and warehouses
+    Export(HistoryExportArgs),
+}
+
+/// A table file format (`history export --format`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormatArg {
+    Parquet,
+    Csv,
+}
+
+impl From<TableFormatArg> for pgparity::export::TableFormat {
+    fn from(f: TableFormatArg) -> Self {
+        match f {
+            TableFormatArg::Parquet => pgparity::export::TableFormat::Parquet,
+            TableFormatArg::Csv => pgparity::export::TableFormat::Csv,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryExportArgs {
+    /// The history: a folder, a PostgreSQL connection string, or an environment's name
+    #[arg(long, value_name = "DIR|URL|ENV")]
+    pub from: String,
+    #[arg(long, value_enum, default_value = "parquet")]
+    pub format: TableFormatArg,
+    /// Folder to write findings, figures and plans into (created)
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
 }
 
 /// `30s`, `500ms`, `2min`.

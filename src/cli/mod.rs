@@ -165,6 +165,22 @@ fn run_cli(cli: Cli) -> Result<u8> {
             let text = match a.format {
                 ProfileFormat::Json => report::render_profile_json(&snap),
                 ProfileFormat::Text => report::render_profile_text(&snap),
+                ProfileFormat::Parquet | ProfileFormat::Csv => {
+                    let format = if a.format == ProfileFormat::Csv {
+                        pgparity::export::TableFormat::Csv
+                    } else {
+                        pgparity::export::TableFormat::Parquet
+                    };
+                    let Some(path) = &a.output else {
+                        return Err(Error::Usage(format!(
+                            "profile --format {}: needs --output FILE",
+                            format.extension()
+                        )));
+                    };
+                    let rows = pgparity::history::export::profile(&snap, format, path)?;
+                    eprintln!("wrote {}: {rows} figures", path.display());
+                    return Ok(0);
+                }
             };
             match &a.output {
                 Some(p) => pgparity::fsutil::write_atomically(p, text.as_bytes())?,
@@ -255,6 +271,16 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 "next: rehearse an upgrade of your own production without copying a row: pgparity snapshot --env production --corpus queries/ -o prod.json, then pgparity rehearse --from prod.json --to {}",
                 pgparity::demo::PRODUCTION_MAJOR + 1
             );
+            Ok(0)
+        }
+        Command::History(args::HistoryCommand::Export(a)) => {
+            let store = resolve::history(&config, &a.from)?;
+            let done =
+                pgparity::history::export::export(&store, a.format.into(), &a.output, &progress)?;
+            for (file, rows) in &done.files {
+                eprintln!("wrote {}: {rows} rows", file.display());
+            }
+            eprintln!("exported {} runs", done.runs);
             Ok(0)
         }
         Command::Rehearse(a) => {

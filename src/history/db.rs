@@ -275,6 +275,86 @@ pub fn figures(
     })
 }
 
+/// Every run, oldest first, whole (findings open and accepted, figures, plans) with its
+/// fixed findings, one run in memory at a time.
+pub fn each(
+    t: &Target,
+    mut visit: impl FnMut(i64, Run, Vec<RunFinding>) -> Result<()>,
+) -> Result<()> {
+    runtime()?.block_on(async {
+        let client = crate::capture::connect(t).await?;
+        if installed(&client, t).await?.is_none() {
+            return Ok(());
+        }
+        let runs = client
+            .query(
+                "SELECT run_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), left_name, right_name
+                 FROM pgparity_history.runs ORDER BY at, run_id",
+                &[],
+            )
+            .await
+            .map_err(db_error(t, "reading runs"))?;
+        for r in runs {
+            let id: i64 = r.get(0);
+            let mut run = empty_run(r.get(1), r.get(2), r.get(3));
+            let mut fixed = Vec::new();
+            for f in client
+                .query(
+                    "SELECT finding_id, status, severity, message FROM pgparity_history.findings
+                     WHERE run_id = $1 ORDER BY finding_id",
+                    &[&id],
+                )
+                .await
+                .map_err(db_error(t, "reading findings"))?
+            {
+                let finding = RunFinding {
+                    id: f.get(0),
+                    severity: Severity::parse(f.get(2)).unwrap_or(Severity::Info),
+                    message: f.get(3),
+                };
+                match f.get::<_, &str>(1) {
+                    "open" => run.findings.push(finding),
+                    "accepted" => run.accepted.push(finding),
+                    _ => fixed.push(finding),
+                }
+            }
+            for f in client
+                .query(
+                    "SELECT side, table_name, column_name, figure, value FROM pgparity_history.figures
+                     WHERE run_id = $1",
+                    &[&id],
+                )
+                .await
+                .map_err(db_error(t, "reading figures"))?
+            {
+                run.figures.push(Figure {
+                    side: f.get(0),
+                    table: f.get(1),
+                    column: f.get(2),
+                    figure: f.get(3),
+                    value: f.get(4),
+                });
+            }
+            for p in client
+                .query(
+                    "SELECT side, query, fingerprint FROM pgparity_history.plans WHERE run_id = $1",
+                    &[&id],
+                )
+                .await
+                .map_err(db_error(t, "reading plans"))?
+            {
+                run.plans.push(super::PlanPrint {
+                    side: p.get(0),
+                    query: p.get(1),
+                    fingerprint: p.get(2),
+                });
+            }
+            visit(id, run, fixed)?;
+        }
+        Ok(())
+    })
+}
+
 fn empty_run(at: String, left: String, right: String) -> Run {
     Run {
         format: FORMAT.into(),

@@ -52,10 +52,10 @@ pub fn read(f: &Path) -> Result<Run> {
 }
 
 /// Each of the last `n` runs in `dir`, oldest first, one file in memory at a time.
-pub fn each(dir: &Path, n: usize, mut visit: impl FnMut(Run)) -> Result<()> {
+pub fn each(dir: &Path, n: usize, mut visit: impl FnMut(Run) -> Result<()>) -> Result<()> {
     let files = files(dir)?;
     for f in &files[files.len().saturating_sub(n)..] {
-        visit(read(f)?);
+        visit(read(f)?)?;
     }
     Ok(())
 }
@@ -66,6 +66,7 @@ pub fn load(dir: &Path, n: usize, keep: &dyn Fn(&Figure) -> bool) -> Result<Vec<
     each(dir, n, |mut run| {
         run.figures.retain(|f| keep(f));
         runs.push(run);
+        Ok(())
     })?;
     Ok(runs)
 }

@@ -6,6 +6,7 @@
 //! the caller's: `record` takes the time, nothing here reads it.
 
 mod db;
+pub mod export;
 mod folder;
 pub mod trend;
 
@@ -311,7 +312,10 @@ impl Tracker {
         let (earlier, recent) = match &store {
             Store::Folder(dir) => {
                 let mut recent = Recent::default();
-                folder::each(dir, trend::RECENT, |r| recent.add(&r.figures, &r.plans))?;
+                folder::each(dir, trend::RECENT, |r| {
+                    recent.add(&r.figures, &r.plans);
+                    Ok(())
+                })?;
                 let mut runs = folder::load(dir, TREND, &|_| false)?;
                 for r in &mut runs {
                     r.plans = Vec::new();

@@ -466,3 +466,174 @@ fn a_run_with_something_new_posts_a_message_and_a_dead_webhook_only_warns() {
         assert!(warning.ends_with("; the run's result stands"), "{warning}");
     }
 }
+
+/// A parquet or CSV table read back with polars.
+fn read_table(path: &std::path::Path) -> polars::prelude::DataFrame {
+    use polars::prelude::{CsvReadOptions, ParquetReader, SerReader};
+    if path.extension().is_some_and(|e| e == "csv") {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .unwrap()
+            .finish()
+            .unwrap()
+    } else {
+        ParquetReader::new(std::fs::File::open(path).unwrap())
+            .finish()
+            .unwrap()
+    }
+}
+
+fn column_names(df: &polars::prelude::DataFrame) -> Vec<String> {
+    df.get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect()
+}
+
+/// Three runs into a folder and a database, exported as Parquet and CSV: the documented
+/// columns, one row per run × finding (fixed ones included) and per run × side × table ×
+/// column × figure, the same rows from either store; a profile as one table; bad input.
+#[test]
+fn a_history_exports_as_tidy_tables_readable_back() {
+    let c = pg17();
+    let (a, b) = (fresh_db(c, "export"), fresh_db(c, "export"));
+    let create = "CREATE TABLE t (id int, note text); INSERT INTO t SELECT g, 'x' FROM generate_series(1, 300) g;";
+    c.execute(&a, create).unwrap();
+    c.execute(&b, create).unwrap();
+    c.execute(
+        &b,
+        "CREATE TABLE only_b (id int); UPDATE t SET note = NULL WHERE id < 50",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("runs");
+    let keeper = pg15();
+    let store = keeper.url(&fresh_db(keeper, "exportstore"));
+    for step in 0..3 {
+        if step == 2 {
+            c.execute(&a, "CREATE TABLE only_b (id int)").unwrap();
+        }
+        for history in [folder.to_str().unwrap(), store.as_str()] {
+            pgp("check")
+                .opt("--left", c.url(&a))
+                .opt("--right", c.url(&b))
+                .opt("--history", history)
+                .run()
+                .code(1);
+        }
+    }
+    let export = |from: &str, format: &str, out: &std::path::Path| {
+        let o = pgp("history")
+            .arg("export")
+            .opt("--from", from)
+            .opt("--format", format)
+            .opt("--output", out)
+            .run()
+            .ok();
+        assert!(o.stderr.contains("exported 3 runs"), "{}", o.stderr);
+    };
+    let (fp, dc, fc) = (
+        dir.path().join("folder-parquet"),
+        dir.path().join("db-csv"),
+        dir.path().join("folder-csv"),
+    );
+    export(folder.to_str().unwrap(), "parquet", &fp);
+    export(&store, "csv", &dc);
+    export(folder.to_str().unwrap(), "csv", &fc);
+    let findings = read_table(&fp.join("findings.parquet"));
+    assert_eq!(
+        column_names(&findings),
+        [
+            "run_id",
+            "at",
+            "left_name",
+            "right_name",
+            "finding_id",
+            "status",
+            "severity",
+            "message"
+        ]
+    );
+    let fixed = findings
+        .column("status")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .filter(|s| *s == Some("fixed"))
+        .count();
+    assert_eq!(fixed, 1, "only_b fixed in the third run");
+    let figures = read_table(&fp.join("figures.parquet"));
+    assert_eq!(
+        column_names(&figures),
+        [
+            "run_id",
+            "at",
+            "side",
+            "table_name",
+            "column_name",
+            "figure",
+            "value"
+        ]
+    );
+    // rows of t on both sides in each of 3 runs, plus NULL rates, distinct counts, classes.
+    let rows_figures = figures
+        .column("figure")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .filter(|f| *f == Some("rows"))
+        .count();
+    assert!(rows_figures >= 6, "{figures}");
+    for (name, parquet_df) in [("findings", &findings), ("figures", &figures)] {
+        for csv in [&dc, &fc] {
+            let df = read_table(&csv.join(format!("{name}.csv")));
+            assert_eq!(
+                df.height(),
+                parquet_df.height(),
+                "{name} in {}",
+                csv.display()
+            );
+            assert_eq!(column_names(&df), column_names(parquet_df));
+        }
+    }
+    assert!(fp.join("plans.parquet").exists());
+
+    // One environment's profile as a table.
+    let profile = dir.path().join("profile.parquet");
+    pgp("profile")
+        .opt("--url", c.url(&b))
+        .opt("--format", "parquet")
+        .opt("--output", &profile)
+        .run()
+        .ok();
+    let df = read_table(&profile);
+    assert_eq!(
+        column_names(&df),
+        [
+            "environment",
+            "table_name",
+            "column_name",
+            "figure",
+            "value"
+        ]
+    );
+    assert!(df.height() >= 4, "{df}");
+
+    // Bad input: nothing to export, a parquet profile with nowhere to go.
+    let err = pgp("history")
+        .arg("export")
+        .opt("--from", dir.path().join("empty"))
+        .opt("--output", dir.path().join("out"))
+        .run()
+        .error();
+    assert!(err.contains("no runs there"), "{err}");
+    let err = pgp("profile")
+        .opt("--url", c.url(&b))
+        .opt("--format", "parquet")
+        .run()
+        .error();
+    assert_eq!(err, "error: profile --format parquet: needs --output FILE");
+}
