@@ -6,8 +6,14 @@
 //!
 //!   cargo bench --bench history
 //!
-//! Prints the median of 5 interleaved runs with the min–max and the ratio (goal: a run under
-//! 2 s). Under `cargo test` it runs 20 tables and 50 findings once, and checks what was written.
+//! Then a year of nightly runs (365 runs of 100 tables × 10 columns and 200 findings: 2.3M
+//! figure rows) kept both in a database and in a folder, exported as Parquet by `history
+//! export`'s library call, against `COPY (figures joined with runs) TO STDOUT` of the same
+//! rows in the same loop.
+//!
+//! Prints the median of interleaved runs with the min–max and the ratio (goal: a run under
+//! 2 s). Under `cargo test` it runs 20 tables and 50 findings once (and 5 runs to export), and
+//! checks what was written.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -147,7 +153,108 @@ fn main() {
         "history: {findings} findings and {expected} figure rows per run ({tables} tables × {columns} columns × 2 sides), {runs} runs"
     );
     // This process's own peak: the run in memory and what recording it held.
-    timing.peak = std::fs::read_to_string("/proc/self/status")
+    timing.peak = own_peak();
+    timing.print("COPY of the figure rows");
+    export_year(
+        &cluster,
+        if full { 365 } else { 5 },
+        if full { 3 } else { 1 },
+    );
+}
+
+/// A year of runs, exported from a database and from a folder, against a COPY of the rows.
+fn export_year(cluster: &Cluster, days: usize, runs: usize) {
+    use pgparity::export::TableFormat;
+    use pgparity::history::export::export;
+    cluster.execute("postgres", "CREATE DATABASE year").unwrap();
+    let target = Target {
+        name: "year".into(),
+        conninfo: ConnInfo::parse(&cluster.conninfo("year")).unwrap(),
+        protected: false,
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    for day in 0..days {
+        let mut r = run(day, 200, 100, 10);
+        r.at = format!(
+            "{}T02:00:00+00:00",
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+                + chrono::Duration::days(day as i64)
+        );
+        Tracker::open(Store::Database(target.clone()))
+            .unwrap()
+            .record(&r)
+            .unwrap();
+        pgparity::history::record(folder.path(), &r).unwrap();
+    }
+    println!(
+        "history export: {days} runs of 200 findings and {} figure rows kept in {:.1} s",
+        2 * 100 * (1 + 3 * 10),
+        started.elapsed().as_secs_f64()
+    );
+    let out = tempfile::tempdir().unwrap();
+    let (mut from_db, mut from_folder) = (
+        Timing::new("export from database"),
+        Timing::new("export from folder"),
+    );
+    for _ in 0..runs {
+        let reference = copy_out(cluster);
+        for (timing, store) in [
+            (&mut from_db, Store::Database(target.clone())),
+            (&mut from_folder, Store::Folder(folder.path().to_path_buf())),
+        ] {
+            let started = Instant::now();
+            let done = export(
+                &store,
+                TableFormat::Parquet,
+                out.path(),
+                &pgparity::progress::NoProgress,
+            )
+            .unwrap();
+            timing.times.push(started.elapsed().as_secs_f64());
+            timing.reference.push(reference);
+            assert_eq!(done.runs, days as u64);
+            assert_eq!(done.files[1].1, (days * 2 * 100 * 31) as u64, "figure rows");
+        }
+    }
+    // The process's peak so far (the exports stream one run at a time).
+    from_db.peak = own_peak();
+    from_folder.peak = from_db.peak;
+    from_db.print("COPY out of the rows");
+    from_folder.print("COPY out of the rows");
+}
+
+/// The reference: every figure row with its run's time, out of the server as COPY text.
+fn copy_out(cluster: &Cluster) -> f64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conninfo = cluster.conninfo("year");
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let started = Instant::now();
+        let stream = client
+            .copy_out("COPY (SELECT f.*, r.at FROM pgparity_history.figures f JOIN pgparity_history.runs r USING (run_id)) TO STDOUT")
+            .await
+            .unwrap();
+        use futures_util::StreamExt;
+        futures_util::pin_mut!(stream);
+        let mut bytes = 0;
+        while let Some(chunk) = stream.next().await {
+            bytes += chunk.unwrap().len();
+        }
+        assert!(bytes > 0);
+        started.elapsed().as_secs_f64()
+    })
+}
+
+/// This process's peak resident memory (VmHWM), in bytes.
+fn own_peak() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
@@ -155,6 +262,5 @@ fn main() {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .unwrap_or(0)
-        * 1024;
-    timing.print("COPY of the figure rows");
+        * 1024
 }
