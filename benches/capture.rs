@@ -3,12 +3,17 @@
 //!   cargo bench --bench capture              (2,000 tables × 20 columns × 2 indexes)
 //!   cargo bench --bench capture -- --tables N
 //!
-//! Prints, from one run: capture time / `pg_dump --schema-only` time of the same database
-//! (goal: under 1.0), and the time to diff two such snapshots and render the report (goal:
+//! Prints capture time / `pg_dump --schema-only` time of the same database as the median of 5
+//! interleaved runs with the min–max (goal: under 1.0; `--runs N` to change), and the time to diff two such snapshots and render the report (goal:
 //! under 100 ms). Under `cargo test` it runs a 50-table smoke version, so the bench keeps working.
+
+#[path = "common/mod.rs"]
+mod common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::Figure;
 
 use pgparity::capture::{CaptureOptions, Target};
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
@@ -92,13 +97,13 @@ fn main() {
         protected: false,
     };
     let opts = CaptureOptions::default();
-    let runs = if full { 3 } else { 1 };
-    let (capture_time, a) = best_of(runs, || {
-        pgparity::run::snapshot(&target("a"), &opts, None, &[], &NoProgress).unwrap()
-    });
-    let b = pgparity::run::snapshot(&target("b"), &opts, None, &[], &NoProgress).unwrap();
-    assert_eq!(a.schema.tables.len(), tables);
-    let (dump_time, _) = best_of(runs, || {
+    let runs = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if full { 5 } else { 1 });
+    let dump = || {
         let out = Command::new(&pg_dump)
             .args(["--schema-only", "-h"])
             .arg(&cluster.dir)
@@ -119,7 +124,21 @@ fn main() {
             "pg_dump failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-    });
+    };
+    // Ours, pg_dump, ours...: the median ratio with its min–max.
+    let mut capture = Figure::new("capture");
+    let mut a = None;
+    for _ in 0..runs {
+        let started = Instant::now();
+        a = Some(pgparity::run::snapshot(&target("a"), &opts, None, &[], &NoProgress).unwrap());
+        capture.times.push(started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        dump();
+        capture.reference.push(started.elapsed().as_secs_f64());
+    }
+    let a = a.expect("one run at least");
+    let b = pgparity::run::snapshot(&target("b"), &opts, None, &[], &NoProgress).unwrap();
+    assert_eq!(a.schema.tables.len(), tables);
     let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let (diff_time, findings) = best_of(if full { 10 } else { 1 }, || {
         let r = pgparity::run::build_report(&a, &b, ("a", "b"), &pgparity::run::Gate::new(today));
@@ -132,12 +151,8 @@ fn main() {
         "tables: {tables} (20 columns, primary key + 1 index each); snapshot {:.1} MB",
         snapshot_bytes as f64 / 1e6
     );
-    println!(
-        "capture: {:.0} ms   pg_dump --schema-only: {:.0} ms   ratio capture/pg_dump: {:.2} (goal < 1.0)",
-        capture_time.as_secs_f64() * 1e3,
-        dump_time.as_secs_f64() * 1e3,
-        capture_time.as_secs_f64() / dump_time.as_secs_f64()
-    );
+    println!("median of {runs} interleaved runs (min–max):");
+    capture.print("pg_dump --schema-only (goal < 1.0)");
     println!(
         "diff of two snapshots + JSON report: {:.1} ms ({} findings) (goal < 100 ms)",
         diff_time.as_secs_f64() * 1e3,

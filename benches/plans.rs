@@ -5,9 +5,15 @@
 //! Prints: the time to EXPLAIN the 22 TPC-H queries on both sides through pgparity (connection
 //! and session setup included) / the sum of the servers' own planning times for the same
 //! EXPLAINs (the floor; goal < 3), and the time for a generated corpus of 2,000 queries on both
-//! sides (goal < 3 s). Under `cargo test` it runs with 200 generated queries.
+//! sides (goal < 3 s). The ratio is the median of 5 interleaved runs with the min–max. Under
+//! `cargo test` it runs once with 200 generated queries.
+
+#[path = "common/mod.rs"]
+mod common;
 
 use std::time::Instant;
+
+use common::Figure;
 
 use pgparity::capture::{CaptureOptions, Target};
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
@@ -103,22 +109,26 @@ fn main() {
             explain_side(&targets[1], &tpch, 17)
         )
     });
-    let t = Instant::now();
-    let (a, b) = rt.block_on(async {
-        tokio::join!(
-            explain_side(&targets[0], &tpch, 15),
-            explain_side(&targets[1], &tpch, 17)
-        )
-    });
-    let ours = t.elapsed().as_secs_f64() * 1e3;
-    assert_eq!((a, b), (22, 22));
-    let floor = rt.block_on(async {
-        planning_time(&targets[0], &tpch).await + planning_time(&targets[1], &tpch).await
-    });
-    println!(
-        "22 TPC-H EXPLAINs on both sides through pgparity: {ours:.1} ms / servers' planning time {floor:.1} ms = {:.2} (goal < 3)",
-        ours / floor
-    );
+    // Ours, the floor, ours...: the median ratio of interleaved runs with its min–max.
+    let runs = if full { 5 } else { 1 };
+    let mut figure = Figure::new("22 TPC-H EXPLAINs");
+    for _ in 0..runs {
+        let t = Instant::now();
+        let (a, b) = rt.block_on(async {
+            tokio::join!(
+                explain_side(&targets[0], &tpch, 15),
+                explain_side(&targets[1], &tpch, 17)
+            )
+        });
+        figure.times.push(t.elapsed().as_secs_f64());
+        assert_eq!((a, b), (22, 22));
+        let floor = rt.block_on(async {
+            planning_time(&targets[0], &tpch).await + planning_time(&targets[1], &tpch).await
+        });
+        figure.reference.push(floor / 1e3);
+    }
+    println!("both sides through pgparity, median of {runs} interleaved runs (min–max):");
+    figure.print("servers' planning time (goal < 3)");
     let corpus = generated(n);
     let t = Instant::now();
     let (a, b) = rt.block_on(async {

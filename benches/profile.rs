@@ -1,14 +1,21 @@
 //! Data profile speed against PostgreSQL's own references, on PostgreSQL 15 and 17:
 //!
 //!   cargo bench --bench profile                  (lineitem-shaped table, 6,000,000 rows)
-//!   cargo bench --bench profile -- --rows 60000000 --majors 17
+//!   cargo bench --bench profile -- --rows 60000000 --majors 17 --runs 1
 //!
+//! Each figure is the median of 3 interleaved runs (ours, the reference, ours, ...) with the
+//! min–max of the ratios.
 //! Prints, per server: sampled profile / ANALYZE of the same table (goal < 1.5); exact profile /
 //! `COPY lineitem TO STDOUT` (goal < 1.5); fan-out lineitem → orders / one `GROUP BY
 //! l_orderkey` (goal < 1.5; l_orderkey leads the primary key index); and the process's peak
 //! memory (goal < 300 MB). Under `cargo test` it runs a 60,000-row smoke version.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::Figure;
 
 use pgparity::capture::{CaptureOptions, Target};
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
@@ -71,6 +78,9 @@ fn main() {
     let rows: u64 = arg("--rows")
         .and_then(|v| v.parse().ok())
         .unwrap_or(if full { 6_000_000 } else { 60_000 });
+    let runs: usize = arg("--runs")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if full { 3 } else { 1 });
     let majors: Vec<u32> = arg("--majors")
         .map(|m| m.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or(vec![15, 17]);
@@ -87,13 +97,13 @@ fn main() {
         cluster.execute("postgres", "CREATE DATABASE tpch").unwrap();
         cluster.execute("tpch", SCHEMA).unwrap();
         cluster.execute("tpch", &load(rows)).unwrap();
-        let (analyze, _) = time(|| cluster.execute("tpch", "ANALYZE lineitem").unwrap());
         let target = Target {
             name: "tpch".into(),
             conninfo: ConnInfo::parse(&cluster.conninfo("tpch")).unwrap(),
             protected: false,
         };
         let capture = CaptureOptions::default();
+        cluster.execute("tpch", "ANALYZE lineitem").unwrap();
         let snap: Snapshot =
             pgparity::run::snapshot(&target, &capture, None, &[], &NoProgress).unwrap();
         // Profile lineitem alone, then the relationship alone.
@@ -108,39 +118,6 @@ fn main() {
             exact: true,
             ..ProfileOptions::default()
         };
-        let (sampled, (p, _)) = time(|| {
-            rt.block_on(pgparity::profile::profile(
-                &target,
-                &only_lineitem,
-                &[],
-                &sampled_opts,
-                &capture,
-                &NoProgress,
-            ))
-        });
-        let read = p.tables["public.lineitem"].method.rows_read;
-        let (exact, _) = time(|| {
-            rt.block_on(pgparity::profile::profile(
-                &target,
-                &only_lineitem,
-                &[],
-                &exact_opts,
-                &capture,
-                &NoProgress,
-            ))
-        });
-        let (copy, copied) = time(|| {
-            rt.block_on(async {
-                let client = pgparity::capture::connect(&target).await.unwrap();
-                let stream = client.copy_out("COPY lineitem TO STDOUT").await.unwrap();
-                let mut stream = std::pin::pin!(stream);
-                let mut bytes = 0usize;
-                while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
-                    bytes += chunk.unwrap().len();
-                }
-                bytes
-            })
-        });
         let rel = RelSpec {
             child: "public.lineitem".into(),
             child_columns: vec!["l_orderkey".into()],
@@ -153,46 +130,69 @@ fn main() {
         for t in rel_only.schema.tables.values_mut() {
             t.kind = pgparity::snapshot::TableKind::Foreign;
         }
-        let (fanout, (fp, _)) = time(|| {
-            rt.block_on(pgparity::profile::profile(
-                &target,
-                &rel_only,
-                std::slice::from_ref(&rel),
-                &sampled_opts,
-                &capture,
-                &NoProgress,
-            ))
-        });
-        assert_eq!(fp.relationships.len(), 1, "fan-out measured");
-        let (group_by, _) = time(|| {
-            cluster.query_scalar("tpch", "SELECT count(*)::text FROM (SELECT l_orderkey, count(*) FROM lineitem GROUP BY 1) x").unwrap()
-        });
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let profile = |snap: &Snapshot, rels: &[RelSpec], opts: &ProfileOptions| {
+            time(|| {
+                rt.block_on(pgparity::profile::profile(
+                    &target,
+                    snap,
+                    rels,
+                    opts,
+                    &capture,
+                    &NoProgress,
+                ))
+            })
+        };
+        let (mut sampled, mut exact, mut fanout) = (
+            Figure::new("sampled profile"),
+            Figure::new("exact profile"),
+            Figure::new("fan-out"),
+        );
+        let (mut read, mut copied) = (0, 0);
+        // Ours, the reference, ours...: a noisy moment of the machine falls on both.
+        for _ in 0..runs {
+            let (d, (p, _)) = profile(&only_lineitem, &[], &sampled_opts);
+            read = p.tables["public.lineitem"].method.rows_read;
+            sampled.times.push(d.as_secs_f64());
+            let (d, _) = time(|| cluster.execute("tpch", "ANALYZE lineitem").unwrap());
+            sampled.reference.push(d.as_secs_f64());
+            let (d, _) = profile(&only_lineitem, &[], &exact_opts);
+            exact.times.push(d.as_secs_f64());
+            let (d, bytes) = time(|| {
+                rt.block_on(async {
+                    let client = pgparity::capture::connect(&target).await.unwrap();
+                    let stream = client.copy_out("COPY lineitem TO STDOUT").await.unwrap();
+                    let mut stream = std::pin::pin!(stream);
+                    let mut bytes = 0usize;
+                    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+                        bytes += chunk.unwrap().len();
+                    }
+                    bytes
+                })
+            });
+            copied = bytes;
+            exact.reference.push(d.as_secs_f64());
+            let (d, (fp, _)) = profile(&rel_only, std::slice::from_ref(&rel), &sampled_opts);
+            assert_eq!(fp.relationships.len(), 1, "fan-out measured");
+            fanout.times.push(d.as_secs_f64());
+            let (d, _) = time(|| {
+                cluster.query_scalar("tpch", "SELECT count(*)::text FROM (SELECT l_orderkey, count(*) FROM lineitem GROUP BY 1) x").unwrap()
+            });
+            fanout.reference.push(d.as_secs_f64());
+        }
+        let peak = (peak_rss_mb() * 1048576.0) as u64;
+        for f in [&mut sampled, &mut exact, &mut fanout] {
+            f.peak = peak;
+        }
         println!(
-            "PostgreSQL {major}, lineitem {rows} rows ({:.0} MB streamed by COPY):",
+            "PostgreSQL {major}, lineitem {rows} rows ({:.0} MB streamed by COPY, {read} rows read by the sample), median of {runs} interleaved runs (min–max):",
             copied as f64 / 1e6
         );
+        sampled.print("ANALYZE (goal < 1.5)");
+        exact.print("COPY TO STDOUT (goal < 1.5)");
+        fanout.print("GROUP BY l_orderkey (goal < 1.5)");
         println!(
-            "  sampled profile {:.0} ms ({read} rows read) / ANALYZE {:.0} ms = {:.2} (goal < 1.5)",
-            ms(sampled),
-            ms(analyze),
-            ms(sampled) / ms(analyze)
-        );
-        println!(
-            "  exact profile {:.0} ms / COPY TO STDOUT {:.0} ms = {:.2} (goal < 1.5)",
-            ms(exact),
-            ms(copy),
-            ms(exact) / ms(copy)
-        );
-        println!(
-            "  fan-out lineitem -> orders {:.0} ms / GROUP BY l_orderkey {:.0} ms = {:.2} (goal < 1.5; l_orderkey leads the primary key)",
-            ms(fanout),
-            ms(group_by),
-            ms(fanout) / ms(group_by)
-        );
-        println!(
-            "  peak memory of this process so far: {:.0} MB (goal < 300)",
-            peak_rss_mb()
+            "  peak memory of this process so far: {peak_mb:.0} MB (goal < 300)",
+            peak_mb = peak_rss_mb()
         );
         cluster.stop();
     }

@@ -109,10 +109,20 @@ impl Figure {
             let (r, rlo, rhi) = med(&ratios);
             format!("; / {reference_name}: {r:.2} ({rlo:.2}–{rhi:.2})")
         };
+        // Seconds, or milliseconds below one second; the peak where one was taken.
+        let (t, lo, hi, unit) = if t < 1.0 {
+            (t * 1e3, lo * 1e3, hi * 1e3, "ms")
+        } else {
+            (t, lo, hi, "s")
+        };
+        let peak = if self.peak > 0 {
+            format!(", peak {:>6.1} MB", self.peak as f64 / 1048576.0)
+        } else {
+            String::new()
+        };
         println!(
-            "{:<22} {t:>7.2} s ({lo:.2}–{hi:.2}), peak {:>6.1} MB{ratio}",
-            self.name,
-            self.peak as f64 / 1048576.0
+            "{:<22} {t:>7.2} {unit} ({lo:.2}–{hi:.2}){peak}{ratio}",
+            self.name
         );
     }
 }
