@@ -386,7 +386,14 @@ pub fn record(t: &Target, run: &Run, fixed: &[RunFinding]) -> Result<()> {
              CREATE TABLE IF NOT EXISTS pgparity_history.schema_version (version int NOT NULL);",
         )
         .await
-        .map_err(db_error(t, "creating schema pgparity_history"))?;
+        .map_err(|e| {
+            let denied = e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
+            let mut err = db_error(t, "creating schema pgparity_history")(e);
+            if let (true, Error::Database { message, .. }) = (denied, &mut err) {
+                message.push_str("; hint: GRANT CREATE ON DATABASE to this role once, or create schema pgparity_history owned by it");
+            }
+            err
+        })?;
         let from = installed(&tx, t).await?.unwrap_or(0);
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
             tx.batch_execute(sql)

@@ -206,6 +206,23 @@ fn a_history_in_postgresql_tells_what_the_folder_tells_and_writes_whole_runs_onl
         "{err}"
     );
 
+    // A role that may not create the schema: told what to grant.
+    keeper
+        .execute("postgres", "DO $$BEGIN CREATE ROLE history_writer LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$")
+        .unwrap();
+    let denied = fresh_db(keeper, "denied");
+    let err = check(
+        &keeper
+            .url(&denied)
+            .replacen("postgres@", "history_writer@", 1),
+    )
+    .error();
+    assert!(
+        err.contains("history: creating schema pgparity_history")
+            && err.ends_with("hint: GRANT CREATE ON DATABASE to this role once, or create schema pgparity_history owned by it"),
+        "{err}"
+    );
+
     // A URL is never a folder: an unreachable one is an error, another scheme is refused, and
     // nothing named postgres: appears.
     let cwd = tempfile::tempdir().unwrap();
