@@ -10,7 +10,12 @@
 //! the time for a 10-million-row lineitem with its orders, keys, foreign keys and ANALYZE.
 //! Under `cargo test` it runs small (smoke mode) and checks nothing but that it runs.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::Instant;
+
+use common::Figure;
 
 use pgparity::capture::Target;
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
@@ -79,6 +84,7 @@ fn main() {
     let rows = arg("--rows").unwrap_or(if full { 2_000_000 } else { 20_000 });
     let scale = if full { 10 } else { 1 };
     let big = if full { 10_000_000 } else { 50_000 };
+    let runs = arg("--runs").unwrap_or(if full { 3 } else { 1 }) as usize;
     let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
     let c = Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
@@ -101,27 +107,28 @@ fn main() {
         .unwrap();
     let src = snapshot(&c, "src", dir.path());
 
-    // 1. lineitem-shaped rows/s vs COPY FROM of the same bytes.
-    let li_rows = [("public.li".to_string(), rows)].into_iter().collect();
-    let r = seed(
-        &c,
-        &src,
-        "seed_li",
-        SeedOptions {
-            include: vec!["public.li".into()],
-            rows: li_rows,
-            ..Default::default()
-        },
-    );
-    let seeded = r.rows();
-    let seed_rate = seeded as f64 / r.load_seconds;
-    let (copy_secs, mb) = rt.block_on(async {
-        let from = pgparity::capture::connect(&target(&c, "seed_li"))
+    // 1. lineitem-shaped rows/s vs COPY FROM of the same bytes, interleaved: seed, COPY, seed...
+    let seed_li = |round: usize| {
+        seed(
+            &c,
+            &src,
+            &format!("seed_li{round}"),
+            SeedOptions {
+                include: vec!["public.li".into()],
+                rows: [("public.li".to_string(), rows)].into_iter().collect(),
+                ..Default::default()
+            },
+        )
+    };
+    let first = seed_li(0);
+    let seeded = first.rows();
+    // The prepared file: the seeded rows as COPY text, in 1 MB pieces (as a file is read).
+    let (buf, mb) = rt.block_on(async {
+        let from = pgparity::capture::connect(&target(&c, "seed_li0"))
             .await
             .unwrap();
         let out = from.copy_out("COPY li TO STDOUT").await.unwrap();
         let mut out = std::pin::pin!(out);
-        // The prepared file: the seeded rows as COPY text, in 1 MB pieces (as a file is read).
         let mut all: Vec<u8> = Vec::new();
         while let Some(chunk) = futures_util::StreamExt::next(&mut out).await {
             all.extend_from_slice(&chunk.unwrap());
@@ -131,42 +138,47 @@ fn main() {
             .chunks(1 << 20)
             .map(bytes::Bytes::copy_from_slice)
             .collect();
-        from.batch_execute("CREATE DATABASE copy_li").await.unwrap();
-        let into = pgparity::capture::connect(&target(&c, "copy_li"))
-            .await
-            .unwrap();
-        into.batch_execute(include_str!("../tests/fixtures/tpch_schema.sql"))
-            .await
-            .unwrap();
-        into.batch_execute("CREATE TABLE li (LIKE lineitem)")
-            .await
-            .unwrap();
-        let started = Instant::now();
-        into.batch_execute("BEGIN").await.unwrap();
-        let sink = into
-            .copy_in::<_, bytes::Bytes>("COPY li FROM STDIN")
-            .await
-            .unwrap();
-        let mut sink = std::pin::pin!(sink);
-        for b in buf {
-            futures_util::SinkExt::send(&mut sink, b).await.unwrap();
-        }
-        sink.as_mut().finish().await.unwrap();
-        into.batch_execute("COMMIT").await.unwrap();
-        (started.elapsed().as_secs_f64(), mb)
+        (buf, mb)
     });
-    let copy_rate = seeded as f64 / copy_secs;
+    let copy_from = |round: usize| {
+        let db = format!("copy_li{round}");
+        c.execute("postgres", &format!("CREATE DATABASE {db}"))
+            .unwrap();
+        rt.block_on(async {
+            let into = pgparity::capture::connect(&target(&c, &db)).await.unwrap();
+            into.batch_execute(include_str!("../tests/fixtures/tpch_schema.sql"))
+                .await
+                .unwrap();
+            into.batch_execute("CREATE TABLE li (LIKE lineitem)")
+                .await
+                .unwrap();
+            let started = Instant::now();
+            into.batch_execute("BEGIN").await.unwrap();
+            let sink = into
+                .copy_in::<_, bytes::Bytes>("COPY li FROM STDIN")
+                .await
+                .unwrap();
+            let mut sink = std::pin::pin!(sink);
+            for b in buf.iter().cloned() {
+                futures_util::SinkExt::send(&mut sink, b).await.unwrap();
+            }
+            sink.as_mut().finish().await.unwrap();
+            into.batch_execute("COMMIT").await.unwrap();
+            started.elapsed().as_secs_f64()
+        })
+    };
+    // Rates, so the ratio reads "≥ goal": the reference's time over ours.
+    let mut li = Figure::new("COPY FROM time");
+    li.reference.push(first.load_seconds);
+    li.times.push(copy_from(0));
+    for round in 1..runs {
+        li.reference.push(seed_li(round).load_seconds);
+        li.times.push(copy_from(round));
+    }
     println!(
-        "lineitem-shaped: seed {} rows in {:.2}s = {:.0} rows/s; COPY FROM of the same {:.0} MB {:.2}s = {:.0} rows/s ({:.0} MB/s); ratio {:.2} (goal >= 0.8)",
-        seeded,
-        r.load_seconds,
-        seed_rate,
-        mb,
-        copy_secs,
-        copy_rate,
-        mb / copy_secs,
-        seed_rate / copy_rate
+        "lineitem-shaped: {seeded} rows ({mb:.0} MB as COPY text); median of {runs} interleaved runs (min–max); the figure is COPY FROM's time, the ratio seed rows/s over COPY rows/s:"
     );
+    li.print("seed time (= seed rate / COPY rate, goal >= 0.8)");
 
     // 2. pgbench_accounts-shaped vs pgbench's own loader.
     c.execute("postgres", "CREATE DATABASE pgb").unwrap();
@@ -204,18 +216,14 @@ fn main() {
     )
     .unwrap();
     let pgb_src = snapshot(&c, "pgb", dir.path());
-    // Short runs on a small machine are noisy: three of each, interleaved, medians compared.
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        v[v.len() / 2]
-    };
-    let (mut pgb_times, mut seed_times) = (Vec::new(), Vec::new());
+    // Short runs on a small machine are noisy: interleaved, medians compared.
+    let mut accounts = Figure::new("pgbench -i time");
     let mut r = pgparity::seed::SeedReport::default();
-    for round in 0..3 {
+    for round in 0..runs {
         let db = format!("pgb_ref{round}");
         c.execute("postgres", &format!("CREATE DATABASE {db}"))
             .unwrap();
-        pgb_times.push(pgbench(&db, scale));
+        accounts.times.push(pgbench(&db, scale));
         let acc_rows = [("public.pgbench_accounts".to_string(), 100_000 * scale)]
             .into_iter()
             .collect();
@@ -229,12 +237,8 @@ fn main() {
                 ..Default::default()
             },
         );
-        seed_times.push(r.load_seconds);
+        accounts.reference.push(r.load_seconds);
     }
-    let (pgb_secs, seed_secs) = (median(pgb_times), median(seed_times));
-    let pgb_rate = (100_000 * scale) as f64 / pgb_secs;
-    r.load_seconds = seed_secs;
-    let acc_rate = r.rows() as f64 / seed_secs;
     // Generation alone (no server): the share of the load the generator costs.
     let model = pgparity::seed::model::build(
         &pgparity::snapshot::Snapshot::read(&pgb_src).unwrap(),
@@ -263,14 +267,10 @@ fn main() {
         bytes as f64 / 1e6 / gen_secs
     );
     println!(
-        "pgbench_accounts-shaped: seed {} rows in {:.2}s = {:.0} rows/s; pgbench -i -s {scale} (data generation) {:.2}s = {:.0} rows/s; ratio {:.2} (goal >= 1.0)",
-        r.rows(),
-        r.load_seconds,
-        acc_rate,
-        pgb_secs,
-        pgb_rate,
-        acc_rate / pgb_rate
+        "pgbench_accounts-shaped: {} rows, median of {runs} interleaved runs (min–max); the figure is pgbench -i -s {scale}'s time (data generation), the ratio seed rows/s over pgbench's:",
+        r.rows()
     );
+    accounts.print("seed time (= seed rate / pgbench rate, goal >= 1.0)");
 
     // 3. A 10-million-row lineitem with its orders and the small tables, keys, FKs, ANALYZE.
     let big_rows = [
