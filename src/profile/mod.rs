@@ -661,11 +661,6 @@ async fn fanout(
     } else {
         (String::new(), false)
     };
-    let qs = FANOUT_QUANTILES
-        .iter()
-        .map(|q| q.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = if sampled {
         // Parents sampled: fan-out over the sampled parents; the orphan share from a sample of
         // the children (an index probe each), scaled to every child.
@@ -688,10 +683,9 @@ async fn fanout(
         format!(
             "WITH c AS (SELECT {cols}, count(*) AS n FROM {child} WHERE {not_null} GROUP BY {cols}), \
              p AS (SELECT {pcols} FROM {parent}{parent_sample}), \
-             f AS (SELECT coalesce(c.n, 0) AS n FROM p LEFT JOIN c ON {on}) \
-             SELECT (SELECT count(*) FROM f)::bigint, (SELECT count(*) FROM f WHERE n = 0)::bigint, \
-               (SELECT percentile_disc(ARRAY[{qs}]) WITHIN GROUP (ORDER BY n) FROM f)::float8[], \
-               (SELECT coalesce(max(n), 0) FROM f)::float8, \
+             f AS (SELECT coalesce(c.n, 0) AS n FROM p LEFT JOIN c ON {on}), \
+             d AS (SELECT n, count(*) AS k FROM f GROUP BY n) \
+             SELECT (SELECT array_agg(n ORDER BY n) FROM d)::int8[], (SELECT array_agg(k ORDER BY n) FROM d)::int8[], \
                (SELECT coalesce(sum(n), 0) FROM c)::bigint, \
                (SELECT round((SELECT coalesce(sum(n), 0) FROM c) * \
                   coalesce(avg((NOT EXISTS (SELECT 1 FROM {parent} pp WHERE {orphan_on}))::int), 0)) \
@@ -709,11 +703,11 @@ async fn fanout(
         // without a parent) in a single pass.
         format!(
             "WITH c AS (SELECT {cols}, count(*) AS n FROM {child} WHERE {not_null} GROUP BY {cols}), \
-             f AS (SELECT p.ctid IS NOT NULL AS parent, coalesce(c.n, 0) AS n FROM {parent} p FULL JOIN c ON {on}) \
-             SELECT count(*) FILTER (WHERE parent)::bigint, count(*) FILTER (WHERE parent AND n = 0)::bigint, \
-               (percentile_disc(ARRAY[{qs}]) WITHIN GROUP (ORDER BY n) FILTER (WHERE parent))::float8[], \
-               coalesce(max(n) FILTER (WHERE parent), 0)::float8, coalesce(sum(n), 0)::bigint, \
-               coalesce(sum(n) FILTER (WHERE NOT parent), 0)::bigint FROM f",
+             f AS (SELECT p.ctid IS NOT NULL AS parent, coalesce(c.n, 0) AS n FROM {parent} p FULL JOIN c ON {on}), \
+             d AS (SELECT parent, n, count(*) AS k FROM f GROUP BY parent, n) \
+             SELECT (array_agg(n ORDER BY n) FILTER (WHERE parent))::int8[], \
+               (array_agg(k ORDER BY n) FILTER (WHERE parent))::int8[], \
+               coalesce(sum(n * k), 0)::bigint, coalesce(sum(n * k) FILTER (WHERE NOT parent), 0)::bigint FROM d",
             cols = cc.join(", "),
             child = rel.child,
             parent = rel.parent,
@@ -724,18 +718,72 @@ async fn fanout(
         .query_one(sql.as_str(), &[])
         .await
         .map_err(|e| format!("fan-out could not be measured: {}", capture::db_message(&e)))?;
-    let parents: i64 = column(&row, 0)?;
+    // Parents per fan-out value, in ascending order: the quantiles, the maximum and the
+    // childless parents follow on this side (the server never sorts one value per parent).
+    let values = column::<Option<Vec<i64>>>(&row, 0)?.unwrap_or_default();
+    let counts = column::<Option<Vec<i64>>>(&row, 1)?.unwrap_or_default();
+    let d = Distribution::new(&values, &counts);
     Ok(RelationshipProfile {
         child: rel.child.clone(),
         child_columns: rel.child_columns.clone(),
         parent: rel.parent.clone(),
         parent_columns: rel.parent_columns.clone(),
-        parents: parents as u64,
+        parents: d.total,
         parents_sampled: sampled,
-        childless: column::<i64>(&row, 1)? as u64,
-        fanout: column::<Option<Vec<f64>>>(&row, 2)?.unwrap_or_default(),
-        max: column(&row, 3)?,
-        children: column::<i64>(&row, 4)? as u64,
-        orphans: column::<i64>(&row, 5)? as u64,
+        childless: d.count_of(0),
+        fanout: d.percentiles(&FANOUT_QUANTILES),
+        max: d.max(),
+        children: column::<i64>(&row, 2)? as u64,
+        orphans: column::<i64>(&row, 3)? as u64,
     })
+}
+
+/// Parents per fan-out value: (value, parents) in ascending order of value.
+struct Distribution {
+    pairs: Vec<(i64, u64)>,
+    total: u64,
+}
+
+impl Distribution {
+    fn new(values: &[i64], counts: &[i64]) -> Distribution {
+        let pairs: Vec<(i64, u64)> = values
+            .iter()
+            .zip(counts)
+            .map(|(v, k)| (*v, (*k).max(0) as u64))
+            .collect();
+        let total = pairs.iter().map(|(_, k)| k).sum();
+        Distribution { pairs, total }
+    }
+
+    fn count_of(&self, value: i64) -> u64 {
+        self.pairs
+            .iter()
+            .find(|(v, _)| *v == value)
+            .map_or(0, |(_, k)| *k)
+    }
+
+    fn max(&self) -> f64 {
+        self.pairs.last().map_or(0.0, |(v, _)| *v as f64)
+    }
+
+    /// `percentile_disc`'s answer: the first value whose position in the ordered list is at
+    /// or past fraction q of it (empty: none).
+    fn percentiles(&self, at: &[f64]) -> Vec<f64> {
+        if self.total == 0 {
+            return Vec::new();
+        }
+        at.iter()
+            .map(|q| {
+                let position = ((q * self.total as f64).ceil() as u64).max(1);
+                let mut seen = 0;
+                for (v, k) in &self.pairs {
+                    seen += k;
+                    if seen >= position {
+                        return *v as f64;
+                    }
+                }
+                self.max()
+            })
+            .collect()
+    }
 }

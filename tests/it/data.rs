@@ -425,3 +425,63 @@ fn long_values_are_measured_from_their_lengths_and_ends() {
     // A self-compare stays clean.
     assert!(compare(&snap, &snap).is_empty());
 }
+
+// Issue 15 (1.5): fan-out quantiles are computed from parents per fan-out value (no sort of one
+// value per parent on the server); they equal what percentile_disc gives over every parent.
+#[test]
+fn fanout_quantiles_equal_percentile_disc_over_every_parent() {
+    let c = pg17();
+    let db = fresh_db(c, "fanexact");
+    c.execute(
+        &db,
+        "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int, parent_id int); \
+         INSERT INTO parent SELECT generate_series(1, 5000); \
+         INSERT INTO child SELECT i, CASE WHEN i % 97 = 0 THEN 900000 + i \
+           WHEN i % 5 = 0 THEN 1 + (i * 7) % 50 ELSE 1 + (i * 31) % 4000 END \
+           FROM generate_series(1, 40000) i; \
+         ANALYZE;",
+    )
+    .unwrap();
+    let rel = pgparity::profile::RelSpec {
+        child: "public.child".into(),
+        child_columns: vec!["parent_id".into()],
+        parent: "public.parent".into(),
+        parent_columns: vec!["id".into()],
+    };
+    let snap = pgparity::run::snapshot(
+        &target(c, &db, "s"),
+        &CaptureOptions::default(),
+        Some(&ProfileOptions::default()),
+        &[rel],
+        &NoProgress,
+    )
+    .unwrap();
+    let r =
+        &snap.profile.as_ref().unwrap().relationships["public.child(parent_id)->public.parent(id)"];
+    assert!(!r.parents_sampled);
+    let truth = c
+        .query_scalar(
+            &db,
+            "WITH n AS (SELECT p.id, count(ch.parent_id) AS n FROM parent p LEFT JOIN child ch ON ch.parent_id = p.id GROUP BY p.id) \
+             SELECT concat_ws(' ', count(*), count(*) FILTER (WHERE n = 0), max(n), \
+               array_to_string(percentile_disc(ARRAY[0.5, 0.9, 0.99, 0.999]) WITHIN GROUP (ORDER BY n), ','), \
+               (SELECT count(*) FROM child WHERE parent_id IS NOT NULL), \
+               (SELECT count(*) FROM child WHERE parent_id > 5000)) FROM n",
+        )
+        .unwrap();
+    let ours = format!(
+        "{} {} {} {} {} {}",
+        r.parents,
+        r.childless,
+        r.max,
+        r.fanout
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        r.children,
+        r.orphans
+    );
+    assert_eq!(ours, truth);
+    assert!(r.childless > 0 && r.orphans > 0 && r.max > r.fanout[0], "{ours}");
+}
