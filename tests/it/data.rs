@@ -349,6 +349,29 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
     assert!(!serde_json::to_string(&snap).unwrap().contains("4111"));
 }
 
+/// The fan-out of `child(parent_id)` → `parent(id)` (declared by no key) as profiled.
+fn child_to_parent(
+    c: &pgparity::cluster::Cluster,
+    db: &str,
+    opts: &ProfileOptions,
+) -> pgparity::snapshot::RelationshipProfile {
+    let rel = pgparity::profile::RelSpec {
+        child: "public.child".into(),
+        child_columns: vec!["parent_id".into()],
+        parent: "public.parent".into(),
+        parent_columns: vec!["id".into()],
+    };
+    let snap = pgparity::run::snapshot(
+        &target(c, db, "s"),
+        &CaptureOptions::default(),
+        Some(opts),
+        &[rel],
+        &NoProgress,
+    )
+    .unwrap();
+    snap.profile.unwrap().relationships["public.child(parent_id)->public.parent(id)"].clone()
+}
+
 #[test]
 fn fan_out_on_sampled_parents_estimates_orphans() {
     let c = pg17();
@@ -361,26 +384,11 @@ fn fan_out_on_sampled_parents_estimates_orphans() {
          CREATE INDEX ON child (parent_id); ANALYZE;",
     )
     .unwrap();
-    let rel = pgparity::profile::RelSpec {
-        child: "public.child".into(),
-        child_columns: vec!["parent_id".into()],
-        parent: "public.parent".into(),
-        parent_columns: vec!["id".into()],
-    };
     let opts = ProfileOptions {
         sample_rows: Some(100),
         ..Default::default()
     };
-    let snap = pgparity::run::snapshot(
-        &target(c, &db, "s"),
-        &CaptureOptions::default(),
-        Some(&opts),
-        &[rel],
-        &NoProgress,
-    )
-    .unwrap();
-    let r =
-        &snap.profile.as_ref().unwrap().relationships["public.child(parent_id)->public.parent(id)"];
+    let r = &child_to_parent(c, &db, &opts);
     assert!(r.parents_sampled);
     assert_eq!(r.children, 360000);
     assert!(
@@ -442,22 +450,7 @@ fn fanout_quantiles_equal_percentile_disc_over_every_parent() {
          ANALYZE;",
     )
     .unwrap();
-    let rel = pgparity::profile::RelSpec {
-        child: "public.child".into(),
-        child_columns: vec!["parent_id".into()],
-        parent: "public.parent".into(),
-        parent_columns: vec!["id".into()],
-    };
-    let snap = pgparity::run::snapshot(
-        &target(c, &db, "s"),
-        &CaptureOptions::default(),
-        Some(&ProfileOptions::default()),
-        &[rel],
-        &NoProgress,
-    )
-    .unwrap();
-    let r =
-        &snap.profile.as_ref().unwrap().relationships["public.child(parent_id)->public.parent(id)"];
+    let r = &child_to_parent(c, &db, &ProfileOptions::default());
     assert!(!r.parents_sampled);
     let truth = c
         .query_scalar(
@@ -483,5 +476,8 @@ fn fanout_quantiles_equal_percentile_disc_over_every_parent() {
         r.orphans
     );
     assert_eq!(ours, truth);
-    assert!(r.childless > 0 && r.orphans > 0 && r.max > r.fanout[0], "{ours}");
+    assert!(
+        r.childless > 0 && r.orphans > 0 && r.max > r.fanout[0],
+        "{ours}"
+    );
 }
