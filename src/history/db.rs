@@ -63,6 +63,17 @@ const MIGRATIONS: &[&str] = &[
      );",
 ];
 
+/// A run's time as RFC 3339 text in UTC, read from the timestamptz column `$col`.
+macro_rules! rfc3339 {
+    ($col:literal) => {
+        concat!(
+            "to_char(",
+            $col,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+        )
+    };
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -123,8 +134,8 @@ pub fn load(t: &Target, n: usize) -> Result<Vec<Run>> {
         }
         let rows = client
             .query(
-                "SELECT run_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), left_name, right_name
-                 FROM pgparity_history.runs ORDER BY at DESC, run_id DESC LIMIT $1",
+                concat!("SELECT run_id, ", rfc3339!("at"), ", left_name, right_name
+                 FROM pgparity_history.runs ORDER BY at DESC, run_id DESC LIMIT $1"),
                 &[&(n as i64)],
             )
             .await
@@ -241,13 +252,17 @@ pub fn figures(
         let names: Vec<&str> = wanted.iter().map(|(_, f)| f.as_str()).collect();
         let rows = client
             .query(
-                "SELECT r.run_id, to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),
+                concat!(
+                    "SELECT r.run_id, ",
+                    rfc3339!("r.at"),
+                    ",
                         f.side, f.table_name, f.column_name, f.figure, f.value
                  FROM pgparity_history.figures f JOIN pgparity_history.runs r USING (run_id)
                  WHERE f.run_id = ANY($1) AND f.figure = ANY($3)
                    AND CASE WHEN f.column_name IS NULL THEN f.table_name
                             ELSE f.table_name || '.' || f.column_name END = ANY($2)
-                 ORDER BY r.at, r.run_id",
+                 ORDER BY r.at, r.run_id"
+                ),
                 &[&ids, &objects, &names],
             )
             .await
@@ -288,8 +303,8 @@ pub fn each(
         }
         let runs = client
             .query(
-                "SELECT run_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), left_name, right_name
-                 FROM pgparity_history.runs ORDER BY at, run_id",
+                concat!("SELECT run_id, ", rfc3339!("at"), ", left_name, right_name
+                 FROM pgparity_history.runs ORDER BY at, run_id"),
                 &[],
             )
             .await
