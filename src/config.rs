@@ -89,6 +89,9 @@ pub struct ProfileConfig {
     pub sample_rows: Option<u64>,
     /// Tables profiled at once (default 2: gentle on production).
     pub concurrency: Option<usize>,
+    /// Sessions reading one large table at once when every row is read (default: one per
+    /// core, at most 4).
+    pub streams: Option<usize>,
     /// TABLESAMPLE REPEATABLE seed (default 42).
     pub seed: Option<u32>,
     /// File holding the secret the value hashes are keyed with (PGPARITY_HASH_KEY overrides).
@@ -229,6 +232,9 @@ impl Config {
         }
         if let Some(n) = pc.concurrency {
             profile.concurrency = n.max(1);
+        }
+        if let Some(n) = pc.streams {
+            profile.streams = n.max(1);
         }
         if let Some(n) = pc.seed {
             profile.seed = n;

@@ -36,6 +36,11 @@ impl Sessions {
         Ok(Sessions { clients })
     }
 
+    /// The sessions, for work that holds each on its own.
+    pub fn into_clients(self) -> Vec<Client> {
+        self.clients
+    }
+
     /// One session, for work that needs no more.
     pub fn first(&self) -> &Client {
         &self.clients[0]

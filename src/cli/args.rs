@@ -336,6 +336,10 @@ pub struct ProfileArgs {
     /// Tables profiled at once (default 2)
     #[arg(long, value_name = "N", value_parser = count)]
     pub profile_concurrency: Option<usize>,
+    /// Sessions reading one large table at once when every row is read (default: one per
+    /// core, at most 4; PostgreSQL 14+)
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub profile_streams: Option<usize>,
     /// Keep raw frequent values in the snapshot (default: keyed hashes only)
     #[arg(long)]
     pub raw_values: bool,

@@ -79,6 +79,9 @@ pub fn profile_options(
     if let Some(n) = a.profile_concurrency {
         p.concurrency = n;
     }
+    if let Some(n) = a.profile_streams {
+        p.streams = n;
+    }
     Some(p)
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher;
 
 use datasketches::common::NumStdDev;
-use datasketches::hll::{HllSketch, HllType};
+use datasketches::hll::{HllSketch, HllType, HllUnion};
 use siphasher::sip::SipHasher13;
 
 use crate::snapshot::classes::{classify, CLASSES};
@@ -87,6 +87,49 @@ impl Reservoir {
         } else if self.seen == self.next_keep {
             let slot = (self.next() % RESERVOIR as u64) as usize;
             self.values[slot] = v;
+            self.schedule();
+        }
+    }
+
+    /// Takes in `other`, a reservoir over rows that follow this one's (the next block range
+    /// of the same table): while both hold every value they saw, the result holds them all, in
+    /// order, as one reservoir over all the rows would; past that, a uniform sample of both
+    /// (each side's share of the slots follows its share of the rows, the slots drawn with this
+    /// reservoir's seeded generator: the same inputs give the same sample).
+    pub fn merge(&mut self, mut other: Reservoir) {
+        let seen = self.seen + other.seen;
+        if self.values.len() as u64 == self.seen
+            && other.values.len() as u64 == other.seen
+            && (seen as usize) <= RESERVOIR
+        {
+            self.values.append(&mut other.values);
+            self.seen = seen;
+            if self.values.len() == RESERVOIR {
+                self.schedule();
+            }
+            return;
+        }
+        let total = (self.values.len() + other.values.len()).min(RESERVOIR);
+        let mine = ((total as f64 * self.seen as f64 / seen.max(1) as f64).round() as usize).clamp(
+            total.saturating_sub(other.values.len()),
+            self.values.len().min(total),
+        );
+        let pick = |values: &mut Vec<f64>, n: usize, rng: &mut Reservoir| {
+            // A partial Fisher–Yates shuffle: the first n are a uniform choice of the values.
+            for i in 0..n {
+                let j = i + (rng.next() % (values.len() - i) as u64) as usize;
+                values.swap(i, j);
+            }
+            values.truncate(n);
+        };
+        let mut theirs = std::mem::take(&mut other.values);
+        let mut rng = Reservoir::new(self.state ^ other.state);
+        pick(&mut self.values, mine, &mut rng);
+        pick(&mut theirs, total - mine, &mut rng);
+        self.values.append(&mut theirs);
+        self.seen = seen;
+        // Full: further values (none are pushed after a merge today) replace at random.
+        if self.values.len() == RESERVOIR {
             self.schedule();
         }
     }
@@ -252,24 +295,101 @@ impl ColumnAcc {
                 self.raw.insert(h, value.chars().take(200).collect());
             }
             if self.counts.len() > EXACT_DISTINCT_CAP {
-                // Hand distinct counting over to HyperLogLog; keep counting the known values.
-                let mut hll = HllSketch::new(14, HllType::Hll8).expect("valid lg_k");
-                for k in self.counts.keys() {
-                    hll.update(*k);
-                }
-                self.hll = Some(hll);
-                self.capped = true;
-                let mut by_count: Vec<(u64, u64)> = self.counts.drain().collect();
-                by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                by_count.truncate(KEEP_AFTER_CAP);
-                self.counts.extend(by_count);
-                let counts = &self.counts;
-                self.raw.retain(|k, _| counts.contains_key(k));
+                self.cap();
             }
         }
         if let Some(hll) = &mut self.hll {
             hll.update(h);
         }
+    }
+
+    /// Hands distinct counting over to HyperLogLog; only the most frequent values known so
+    /// far keep being counted.
+    fn cap(&mut self) {
+        let mut hll = HllSketch::new(14, HllType::Hll8).expect("valid lg_k");
+        for k in self.counts.keys() {
+            hll.update(*k);
+        }
+        self.hll = Some(hll);
+        self.capped = true;
+        self.keep_frequent();
+    }
+
+    fn keep_frequent(&mut self) {
+        let mut by_count: Vec<(u64, u64)> = self.counts.drain().collect();
+        by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        by_count.truncate(KEEP_AFTER_CAP);
+        self.counts.extend(by_count);
+        let counts = &self.counts;
+        self.raw.retain(|k, _| counts.contains_key(k));
+    }
+
+    /// Takes in `other`, the same column measured over the rows that follow (the next block
+    /// range of the table, read by another session). Everything counted adds up; distinct
+    /// values stay exact while both sides counted every value and together stay under the
+    /// cap, else their HyperLogLog sketches unite; reservoirs merge as [`Reservoir::merge`].
+    /// Below the caps (100,000 distinct values, 50,000 values per reservoir) the result is
+    /// the one a single pass over all the rows gives.
+    pub fn merge(&mut self, other: ColumnAcc) {
+        self.rows += other.rows;
+        self.nulls += other.nulls;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.long_values += other.long_values;
+        for (a, b) in self.classes.iter_mut().zip(other.classes) {
+            *a += b;
+        }
+        for (k, v) in other.labels {
+            *self.labels.entry(k).or_default() += v;
+        }
+        let add = |into: &mut HashMap<String, u64>, from: HashMap<String, u64>, cap: usize| {
+            for (k, v) in from {
+                if let Some(c) = into.get_mut(&k) {
+                    *c += v;
+                } else if into.len() < cap {
+                    into.insert(k, v);
+                }
+            }
+        };
+        add(&mut self.json_keys, other.json_keys, CATEGORICAL_MAX);
+        add(&mut self.words, other.words, WORDS_CAP);
+        for (h, v) in other.raw {
+            if self.raw.len() < EXACT_DISTINCT_CAP {
+                self.raw.entry(h).or_insert(v);
+            }
+        }
+        // Distinct values: a side that capped keeps a sketch; the other side's values join it.
+        let sketch = |acc_hll: Option<HllSketch>, counts: &Counts| {
+            acc_hll.unwrap_or_else(|| {
+                let mut hll = HllSketch::new(14, HllType::Hll8).expect("valid lg_k");
+                for k in counts.keys() {
+                    hll.update(*k);
+                }
+                hll
+            })
+        };
+        let capped = self.capped || other.capped;
+        let hll = capped.then(|| {
+            let mut union = HllUnion::new(14).expect("valid lg_k");
+            union.update(&sketch(self.hll.take(), &self.counts));
+            union.update(&sketch(other.hll, &other.counts));
+            union.to_sketch(HllType::Hll8)
+        });
+        for (h, c) in other.counts {
+            *self.counts.entry(h).or_default() += c;
+        }
+        if capped {
+            self.hll = hll;
+            self.capped = true;
+            self.keep_frequent();
+        } else if self.counts.len() > EXACT_DISTINCT_CAP {
+            self.cap();
+        }
+        self.numbers.merge(other.numbers);
+        self.len_bytes.merge(other.len_bytes);
+        self.len_chars.merge(other.len_chars);
+        self.json_depth.merge(other.json_depth);
+        self.array_len.merge(other.array_len);
     }
 
     /// Measures one batch of the column.
@@ -582,6 +702,70 @@ mod tests {
             .unwrap()
             .contains("secret-sentinel"));
         assert_eq!(p1.top[0].count, 2);
+    }
+
+    /// Measures `values` in one pass, and in `parts` consecutive ranges merged in order.
+    fn one_and_merged(values: &[Option<String>], kind: Kind, parts: usize) -> (String, String) {
+        let mut one = ColumnAcc::new(kind, (1, 2), 7, true);
+        one.update(&Column::from_values(values));
+        let mut merged: Option<ColumnAcc> = None;
+        for chunk in values.chunks(values.len().div_ceil(parts)) {
+            let mut a = ColumnAcc::new(kind, (1, 2), 7, true);
+            a.update(&Column::from_values(chunk));
+            match &mut merged {
+                None => merged = Some(a),
+                Some(m) => m.merge(a),
+            }
+        }
+        let json = |a: ColumnAcc| serde_json::to_string(&a.finish(1.0)).unwrap();
+        (json(one), json(merged.unwrap()))
+    }
+
+    #[test]
+    fn ranges_merged_equal_one_pass_below_the_caps() {
+        let numbers: Vec<Option<String>> = (0..40_000)
+            .map(|i| (i % 13 != 0).then(|| ((i * 7919) % 5000).to_string()))
+            .collect();
+        let (one, merged) = one_and_merged(&numbers, Kind::Number, 4);
+        assert_eq!(one, merged);
+        let text: Vec<Option<String>> = (0..30_000)
+            .map(|i| (i % 5 != 0).then(|| format!("word{} ünï {}", i % 700, i % 3)))
+            .collect();
+        let (one, merged) = one_and_merged(&text, Kind::Text, 3);
+        assert_eq!(one, merged);
+        let json: Vec<Option<String>> = (0..2_000)
+            .map(|i| Some(format!(r#"{{"k{}": [{}]}}"#, i % 9, i)))
+            .collect();
+        let (one, merged) = one_and_merged(&json, Kind::Json, 4);
+        assert_eq!(one, merged);
+    }
+
+    #[test]
+    fn ranges_merged_past_the_caps_stay_within_the_estimates() {
+        let n = 400_000usize;
+        let values: Vec<Option<String>> = (0..n).map(|i| Some(i.to_string())).collect();
+        let mut merged: Option<ColumnAcc> = None;
+        for chunk in values.chunks(n / 4) {
+            let mut a = ColumnAcc::new(Kind::Number, (1, 2), 7, false);
+            a.update(&Column::from_values(chunk));
+            match &mut merged {
+                None => merged = Some(a),
+                Some(m) => m.merge(a),
+            }
+        }
+        let p = merged.unwrap().finish(1.0);
+        let d = p.distinct.unwrap();
+        assert!(d.method.starts_with("hll"), "{d:?}");
+        assert!(d.lower <= n as f64 && n as f64 <= d.upper, "{d:?}");
+        assert_eq!(p.rows, n as u64);
+        // The merged reservoir is a uniform sample of all four ranges: its median is near
+        // the middle value, not the middle of one range.
+        let median = p.quantiles[QUANTILES.iter().position(|q| *q == 0.5).unwrap()];
+        assert!(
+            (median - n as f64 / 2.0).abs() < n as f64 * 0.02,
+            "{median}"
+        );
+        assert_eq!((p.min, p.max), (Some(0.0), Some((n - 1) as f64)));
     }
 
     #[test]

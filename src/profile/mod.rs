@@ -47,6 +47,16 @@ pub struct ProfileOptions {
     pub raw_values: bool,
     /// statement_timeout for profiling queries.
     pub statement_timeout: Duration,
+    /// Sessions reading one large table at once when every row is read (PostgreSQL 14+:
+    /// ranges of its blocks, one exported snapshot); 1 reads every table in one stream.
+    pub streams: usize,
+    /// Tables read whole of at least this many bytes are read in `streams` streams.
+    pub stream_min_bytes: i64,
+}
+
+/// Streams per large table by default: one per core, at most 4.
+pub fn default_streams() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
 }
 
 impl Default for ProfileOptions {
@@ -59,6 +69,8 @@ impl Default for ProfileOptions {
             hash_key: None,
             raw_values: false,
             statement_timeout: Duration::from_secs(300),
+            streams: default_streams(),
+            stream_min_bytes: 64 << 20,
         }
     }
 }
@@ -150,6 +162,9 @@ fn expression(kind: Kind, col: &str, data_type: &str, wide: bool) -> String {
 
 /// What a worker needs to profile tables.
 struct Job<'a> {
+    target: &'a Target,
+    /// The profiling sessions' settings (for the extra sessions of a table read in streams).
+    session_opts: &'a CaptureOptions,
     snap: &'a Snapshot,
     opts: &'a ProfileOptions,
     key: (u64, u64),
@@ -257,6 +272,8 @@ pub async fn profile(
         }
     };
     let job = Job {
+        target,
+        session_opts: &session_opts,
         snap,
         opts,
         key,
@@ -357,6 +374,7 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
             kind: SampleKind::Exact,
             percent: None,
             rows_read: 0,
+            streams: None,
         };
         return (String::new(), method, 1.0);
     }
@@ -379,6 +397,7 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
             kind,
             percent: Some(percent),
             rows_read: 0,
+            streams: None,
         },
         percent / 100.0,
     )
@@ -457,15 +476,39 @@ async fn profile_table(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let reading = Reading::new(&kinds, job);
     let mut attempt = 0;
+    let mut streamed = None;
+    let streams = job.opts.streams.min(MAX_STREAMS);
+    if method.kind == SampleKind::Exact
+        && streams > 1
+        && table.kind != TableKind::Partitioned
+        && table_bytes >= job.opts.stream_min_bytes
+        && pages >= streams as i64
+        && job.snap.inventory.server_version_num >= 140_000
+    {
+        match read_streams(client, job, name, &select, pages, streams, &reading).await {
+            Ok((accs, rows, n)) => {
+                method.streams = Some(n as u32);
+                streamed = Some((accs, rows));
+            }
+            Err(e) => notes.push(format!(
+                "reading in {streams} streams failed ({}); read in one",
+                capture::db_message(&e)
+            )),
+        }
+    }
     let (accs, rows_read) = loop {
+        if let Some(done) = streamed.take() {
+            break done;
+        }
         let only = if table.kind == TableKind::Partitioned {
             ""
         } else {
             "ONLY "
         };
         let sql = format!("COPY (SELECT {select} FROM {only}{name}{clause}) TO STDOUT");
-        match read_table(client, &sql, &kinds, job).await {
+        match read_table(client, &sql, &reading).await {
             Ok(r) => break r,
             Err(e) if e.code() == Some(&SqlState::QUERY_CANCELED) && attempt < 2 => {
                 attempt += 1;
@@ -486,6 +529,7 @@ async fn profile_table(
                     kind: SampleKind::System,
                     percent: Some(p),
                     rows_read: 0,
+                    streams: None,
                 };
                 fraction = p / 100.0;
             }
@@ -520,29 +564,152 @@ async fn profile_table(
     ))
 }
 
+/// At most this many sessions read one table.
+const MAX_STREAMS: usize = 16;
+
+/// What measuring a table's rows needs, owned (a stream runs as a task of its own).
+#[derive(Clone)]
+struct Reading {
+    kinds: Vec<Kind>,
+    key: (u64, u64),
+    seed: u64,
+    raw_values: bool,
+    /// Streams reading the table at once: each batches a share of the rows.
+    share: usize,
+}
+
+impl Reading {
+    fn new(kinds: &[(String, Kind)], job: &Job) -> Reading {
+        Reading {
+            kinds: kinds.iter().map(|(_, k)| *k).collect(),
+            key: job.key,
+            seed: job.opts.seed as u64,
+            raw_values: job.opts.raw_values,
+            share: 1,
+        }
+    }
+
+    fn accumulators(&self) -> Vec<ColumnAcc> {
+        self.kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                ColumnAcc::new(
+                    *k,
+                    self.key,
+                    self.seed ^ ((i as u64) << 20),
+                    self.raw_values,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Reads every row of a large table in up to `streams` sessions at once, each a range of its
+/// blocks (a TID range scan), all in the snapshot `client` exports, so the rows read are the
+/// ones a single statement would read. The ranges' accumulators merge in block order. Returns
+/// the accumulators, the rows read and the streams used (fewer when sessions could not all be
+/// opened).
+async fn read_streams(
+    client: &Client,
+    job: &Job<'_>,
+    name: &str,
+    select: &str,
+    pages: i64,
+    streams: usize,
+    reading: &Reading,
+) -> Result<(Vec<ColumnAcc>, u64, usize), tokio_postgres::Error> {
+    let extra = match Sessions::open(job.target, job.session_opts, streams - 1, SESSION_SETUP).await
+    {
+        Ok(s) => s.into_clients(),
+        Err(_) => Vec::new(),
+    };
+    let n = extra.len() + 1;
+    let reading = &Reading {
+        share: n,
+        ..reading.clone()
+    };
+    if n == 1 {
+        let sql = format!("COPY (SELECT {select} FROM ONLY {name}) TO STDOUT");
+        let (accs, rows) = read_table(client, &sql, reading).await?;
+        return Ok((accs, rows, 1));
+    }
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let result = async {
+        let id: String = client
+            .query_one("SELECT pg_export_snapshot()", &[])
+            .await?
+            .try_get(0)?;
+        let range = |i: usize| {
+            let (from, to) = (pages * i as i64 / n as i64, pages * (i as i64 + 1) / n as i64);
+            // The first range starts at the table's start, the last runs to its end (pages
+            // added since the sizes were read hold no row of this snapshot, or do: read them).
+            let mut cond = Vec::new();
+            if i > 0 {
+                cond.push(format!("ctid >= '({from},0)'::tid"));
+            }
+            if i + 1 < n {
+                cond.push(format!("ctid < '({to},0)'::tid"));
+            }
+            format!(
+                "COPY (SELECT {select} FROM ONLY {name} WHERE {}) TO STDOUT",
+                cond.join(" AND ")
+            )
+        };
+        let tasks: Vec<_> = extra
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (sql, reading, id) = (range(i + 1), reading.clone(), id.clone());
+                tokio::spawn(async move {
+                    c.batch_execute(&format!(
+                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
+                        crate::sql::literal(&id)
+                    ))
+                    .await?;
+                    read_table(&c, &sql, &reading).await
+                })
+            })
+            .collect();
+        let first = read_table(client, &range(0), reading).await;
+        let mut parts = vec![first];
+        for t in tasks {
+            parts.push(t.await.expect("a stream's task ends without panicking"));
+        }
+        let mut merged: Option<(Vec<ColumnAcc>, u64)> = None;
+        for part in parts {
+            let (accs, rows) = part?;
+            match &mut merged {
+                None => merged = Some((accs, rows)),
+                Some((all, total)) => {
+                    *total += rows;
+                    all.par_iter_mut()
+                        .zip(accs.into_par_iter())
+                        .for_each(|(a, b)| a.merge(b));
+                }
+            }
+        }
+        Ok(merged.map(|(a, r)| (a, r, n)).expect("at least one stream"))
+    }
+    .await;
+    // The exporting transaction ends with the read, whatever its outcome.
+    let _ = client.batch_execute("ROLLBACK").await;
+    result
+}
+
 /// Streams the COPY output and measures it, batch by batch, columns in parallel.
 async fn read_table(
     client: &Client,
     sql: &str,
-    kinds: &[(String, Kind)],
-    job: &Job<'_>,
+    reading: &Reading,
 ) -> Result<(Vec<ColumnAcc>, u64), tokio_postgres::Error> {
     use std::pin::pin;
     let stream = client.copy_out(sql).await?;
     let mut stream = pin!(stream);
-    let accs: Vec<ColumnAcc> = kinds
-        .iter()
-        .enumerate()
-        .map(|(i, (_, k))| {
-            ColumnAcc::new(
-                *k,
-                job.key,
-                job.opts.seed as u64 ^ ((i as u64) << 20),
-                job.opts.raw_values,
-            )
-        })
-        .collect();
-    let ncols = kinds.len().max(1);
+    let accs = reading.accumulators();
+    let ncols = reading.kinds.len().max(1);
     // Reading and measuring overlap: full batches go to a measuring thread (columns in
     // parallel on rayon) while the next batch streams in. Two batches in flight bound memory.
     // The thread starts with the first full batch: a small table (one batch) is measured
@@ -592,9 +759,10 @@ async fn read_table(
             used
         };
         let _ = used;
-        // Batches end at 65,536 rows or 32 MB, whichever comes first: memory follows neither
-        // the row count nor the size of values.
-        if batch.rows >= 65_536 || batch.bytes() >= 32 << 20 {
+        // Batches end at 65,536 rows or 32 MB, whichever comes first (each a share of that
+        // when the table is read in streams): memory follows neither the row count nor the
+        // size of values nor the streams.
+        if batch.rows >= 65_536 / reading.share || batch.bytes() >= (32 << 20) / reading.share {
             rows += batch.rows as u64;
             let full = std::mem::replace(&mut batch, copytext::Batch::new(ncols));
             send(full, &mut accs);

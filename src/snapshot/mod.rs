@@ -557,6 +557,10 @@ pub struct Method {
     pub percent: Option<f64>,
     /// Rows the measurement is based on.
     pub rows_read: u64,
+    /// Sessions that read the table at once, each a range of its blocks in one exported
+    /// snapshot (absent: one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<u32>,
 }
 
 kind!(

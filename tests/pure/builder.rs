@@ -339,6 +339,7 @@ impl Snap {
                     kind: SampleKind::Exact,
                     percent: None,
                     rows_read: rows,
+                    streams: None,
                 },
                 rows: rows as f64,
                 rows_exact: true,
