@@ -3,6 +3,7 @@
 //!
 //!   cargo bench --bench seed                 (2,000,000 lineitem rows; pgbench scale 10; 10M rows)
 //!   cargo bench --bench seed -- --rows N     (lineitem rows)
+//!   cargo bench --bench seed -- --streams 4 --big 0   (4 COPY streams; skip the 10M-row load)
 //!
 //! Prints: rows/s seeding a lineitem-shaped table (16 columns) into an empty table / rows/s of
 //! `COPY FROM` of the same bytes prepared in memory (goal ≥ 0.8); rows/s seeding a
@@ -83,7 +84,9 @@ fn main() {
     };
     let rows = arg("--rows").unwrap_or(if full { 2_000_000 } else { 20_000 });
     let scale = if full { 10 } else { 1 };
-    let big = if full { 10_000_000 } else { 50_000 };
+    let big = arg("--big").unwrap_or(if full { 10_000_000 } else { 50_000 });
+    let streams = arg("--streams").unwrap_or(SeedOptions::default().streams as u64) as usize;
+    println!("seeding with {streams} COPY streams");
     let runs = arg("--runs").unwrap_or(if full { 3 } else { 1 }) as usize;
     let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
     let c = Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -116,6 +119,7 @@ fn main() {
             SeedOptions {
                 include: vec!["public.li".into()],
                 rows: [("public.li".to_string(), rows)].into_iter().collect(),
+                streams,
                 ..Default::default()
             },
         )
@@ -234,6 +238,7 @@ fn main() {
             SeedOptions {
                 include: vec!["public.pgbench_accounts".into()],
                 rows: acc_rows,
+                streams,
                 ..Default::default()
             },
         );
@@ -273,6 +278,9 @@ fn main() {
     accounts.print("seed time (= seed rate / pgbench rate, goal >= 1.0)");
 
     // 3. A 10-million-row lineitem with its orders and the small tables, keys, FKs, ANALYZE.
+    if big == 0 {
+        return;
+    }
     let big_rows = [
         ("public.lineitem".to_string(), big),
         ("public.orders".to_string(), big / 4),
@@ -294,6 +302,7 @@ fn main() {
                 "public.region".into(),
             ],
             rows: big_rows,
+            streams,
             ..Default::default()
         },
     );

@@ -246,7 +246,7 @@ pub struct SeedArgs {
     /// Empty non-empty tables first (else they are refused)
     #[arg(long)]
     pub truncate: bool,
-    /// Tables loaded at once (one COPY stream each)
+    /// COPY streams at once: tables, and ranges of a table of 262,144 rows or more
     #[arg(long, value_name = "N", default_value = "2", value_parser = count)]
     pub streams: usize,
     /// Do not ask for confirmation

@@ -4,9 +4,11 @@
 //!
 //! The model (`model.rs`) decides row counts and a generator per column from the snapshot
 //! alone; `gen.rs` draws values; `ddl.rs` writes the schema for `--create-schema`. Loading is
-//! one COPY stream per table (a few tables at once), each in its own transaction, so a table
-//! ends either complete or empty; rows are generated in parallel chunks (rayon) ahead of the
-//! stream. Keys, checks and foreign keys are added after the load, then every table is
+//! a few COPY streams at once, each in its own transaction: a small table in one, a large one
+//! in ranges of its chunks on every stream (emptied if any range fails), so a table ends
+//! either complete or empty; rows are generated in parallel chunks (rayon) ahead of the
+//! streams, the same rows whatever the streams. Keys, checks and foreign keys are added after
+//! the load, then every table is
 //! analyzed.
 
 pub mod checks;
@@ -259,14 +261,56 @@ fn only(t: &model::TableModel) -> &'static str {
     }
 }
 
-/// Loads one table in its own transaction: the table ends complete or empty.
+/// Tables of at least this many rows are loaded by every session at once, each a range of
+/// their chunks in a transaction of its own (a table that fails in any range is emptied).
+pub const SPLIT_MIN_ROWS: u64 = 262_144;
+
+/// One piece of the load: a table's chunks `chunks` (all of them, or one range of a table
+/// loaded by several sessions at once).
+#[derive(Debug, Clone)]
+struct Piece {
+    table: usize,
+    chunks: std::ops::Range<u64>,
+    /// The table is loaded in one piece (and may then be written frozen).
+    whole: bool,
+}
+
+/// The load's pieces, biggest table first; a table of `SPLIT_MIN_ROWS` or more is cut into
+/// `streams` ranges of chunks, next to each other so every session works on it at once.
+fn pieces(model: &Model, streams: usize) -> Vec<Piece> {
+    let mut order: Vec<usize> = (0..model.tables.len()).collect();
+    order.sort_by_key(|&t| std::cmp::Reverse(model.tables[t].rows));
+    let mut out = Vec::new();
+    for t in order {
+        let chunks = model.tables[t].rows.div_ceil(CHUNK_ROWS);
+        let parts = if streams > 1 && model.tables[t].rows >= SPLIT_MIN_ROWS {
+            (streams as u64).min(chunks.max(1))
+        } else {
+            1
+        };
+        for i in 0..parts {
+            out.push(Piece {
+                table: t,
+                chunks: chunks * i / parts..chunks * (i + 1) / parts,
+                whole: parts == 1,
+            });
+        }
+    }
+    out
+}
+
+/// Loads one piece of a table in its own transaction: a table loaded whole ends complete or
+/// empty; a table in pieces is emptied by the caller if any piece fails. `sent` counts the
+/// table's rows sent by all its pieces (for progress).
 async fn load(
     client: &Client,
     model: Arc<Model>,
-    t: usize,
+    piece: Piece,
+    sent_rows: &std::sync::atomic::AtomicU64,
     progress: &dyn Progress,
 ) -> std::result::Result<TableLoad, String> {
     let started = Instant::now();
+    let t = piece.table;
     let table = &model.tables[t];
     let cols: Vec<String> = table
         .columns
@@ -283,7 +327,8 @@ async fn load(
     // write its rows frozen (no hint-bit or freeze pass later). Where TRUNCATE is refused (a
     // foreign key from a table not seeded), a plain COPY.
     // Small tables skip it: a TRUNCATE costs more than freezing a few thousand rows saves.
-    let try_freeze = !table.partitioned && table.rows >= 65_536;
+    // Pieces of one table load at once: none may truncate (its lock would wait for them all).
+    let try_freeze = piece.whole && !table.partitioned && table.rows >= 65_536;
     let freeze = try_freeze
         && client
             .batch_execute(&format!(
@@ -307,13 +352,13 @@ async fn load(
         .await
         .map_err(db)?;
     futures_util::pin_mut!(sink);
-    let chunks = table.rows.div_ceil(CHUNK_ROWS);
+    let (first, chunks) = (piece.chunks.start, piece.chunks.end);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
     let m = model.clone();
     let producer = tokio::task::spawn_blocking(move || {
         use rayon::prelude::*;
         let batch = (rayon::current_num_threads() * 2).max(2) as u64;
-        let mut k = 0;
+        let mut k = first;
         while k < chunks {
             let end = (k + batch).min(chunks);
             let bufs: Vec<Vec<u8>> = (k..end).into_par_iter().map(|i| chunk(&m, t, i)).collect();
@@ -334,10 +379,12 @@ async fn load(
             break;
         }
         sent += 1;
+        let all =
+            sent_rows.fetch_add(CHUNK_ROWS, std::sync::atomic::Ordering::Relaxed) + CHUNK_ROWS;
         if sent % 16 == 0 {
             progress.step(
                 &table.name,
-                (sent * CHUNK_ROWS).min(table.rows) as usize,
+                all.min(table.rows) as usize,
                 table.rows as usize,
                 "rows",
             );
@@ -642,43 +689,59 @@ async fn load_all(
     report: &mut SeedReport,
     progress: &dyn Progress,
 ) -> Vec<String> {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     let load_started = Instant::now();
-    let mut order: Vec<usize> = (0..model.tables.len()).collect();
-    order.sort_by_key(|&t| std::cmp::Reverse(model.tables[t].rows));
-    // `streams` sessions, each loading one table after another (a session per table cost
+    let pieces = pieces(model, opts.streams.max(1));
+    // Per table: its pieces not yet finished, and its rows sent (for progress).
+    let left: Vec<AtomicUsize> = (0..model.tables.len())
+        .map(|_| AtomicUsize::new(0))
+        .collect();
+    for p in &pieces {
+        left[p.table].fetch_add(1, Ordering::Relaxed);
+    }
+    let sent: Vec<AtomicU64> = (0..model.tables.len()).map(|_| AtomicU64::new(0)).collect();
+    let parts: Vec<usize> = left.iter().map(|l| l.load(Ordering::Relaxed)).collect();
+    // `streams` sessions, each loading one piece after another (a session per table cost
     // more than loading thousands of small tables); a session a failure broke is replaced.
-    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(order));
+    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(pieces));
     let workers = (0..opts.streams.max(1)).map(|_| async {
         let mut done = Vec::new();
         let mut session: Option<Client> = None;
         loop {
-            let Some(t) = queue.lock().expect("queue").pop_front() else {
+            let Some(piece) = queue.lock().expect("queue").pop_front() else {
                 break;
             };
+            let t = piece.table;
             let name = model.tables[t].name.clone();
-            progress.start(
-                &name,
-                &format!(
-                    "seeding {} rows",
-                    crate::finding::thousands(model.tables[t].rows as f64)
-                ),
-            );
-            if session.as_ref().is_none_or(|c| c.is_closed()) {
-                match crate::capture::connect(target).await {
-                    Ok(c) => session = Some(c),
-                    Err(e) => {
-                        progress.finish(&name, "failed");
-                        done.push((t, Err(e.to_string())));
-                        continue;
+            if piece.chunks.start == 0 {
+                progress.start(
+                    &name,
+                    &format!(
+                        "seeding {} rows",
+                        crate::finding::thousands(model.tables[t].rows as f64)
+                    ),
+                );
+            }
+            let r = match &session {
+                Some(c) if !c.is_closed() => Ok(()),
+                _ => crate::capture::connect(target).await.map(|c| {
+                    session = Some(c);
+                }),
+            };
+            let r = match r {
+                Ok(()) => {
+                    let c = session.as_ref().expect("connected above");
+                    let r = load(c, model.clone(), piece, &sent[t], progress).await;
+                    if r.is_err() {
+                        let _ = c.batch_execute("ROLLBACK").await;
                     }
+                    r
                 }
+                Err(e) => Err(e.to_string()),
+            };
+            if left[t].fetch_sub(1, Ordering::AcqRel) == 1 {
+                progress.finish(&name, "loaded");
             }
-            let c = session.as_ref().expect("connected above");
-            let r = load(c, model.clone(), t, progress).await;
-            if r.is_err() {
-                let _ = c.batch_execute("ROLLBACK").await;
-            }
-            progress.finish(&name, if r.is_ok() { "seeded" } else { "failed" });
             done.push((t, r));
         }
         done
@@ -690,15 +753,64 @@ async fn load_all(
             .flatten()
             .collect();
     report.load_seconds = load_started.elapsed().as_secs_f64();
-    let mut failures = Vec::new();
+    // Pieces back into tables: a table loads when all its pieces did; one that failed in a
+    // piece has the other pieces' rows removed, so it ends empty as a table loaded whole.
+    let mut tables: std::collections::BTreeMap<usize, std::result::Result<TableLoad, String>> =
+        Default::default();
     for (t, r) in results {
+        match (tables.remove(&t), r) {
+            (None, r) => tables.insert(t, r),
+            (Some(Err(e)), _) | (Some(Ok(_)), Err(e)) => tables.insert(t, Err(e)),
+            (Some(Ok(a)), Ok(b)) => tables.insert(
+                t,
+                Ok(TableLoad {
+                    rows: a.rows + b.rows,
+                    bytes: a.bytes + b.bytes,
+                    seconds: a.seconds.max(b.seconds),
+                    ..a
+                }),
+            ),
+        };
+    }
+    let mut failures = Vec::new();
+    for (t, r) in tables {
         match r {
             Ok(l) => report.tables.push(l),
+            Err(e) if parts[t] > 1 => {
+                let name = &model.tables[t].name;
+                let emptied = empty_table(target, &model.tables[t]).await;
+                failures.push(match emptied {
+                    Ok(()) => format!("{name}: {e}"),
+                    Err(why) => format!(
+                        "{name}: {e} (and the rows its other sessions loaded could not be removed: {why};                          hint: TRUNCATE it before seeding again)"
+                    ),
+                });
+            }
             Err(e) => failures.push(format!("{}: {e}", model.tables[t].name)),
         }
     }
     report.tables.sort_by(|a, b| a.table.cmp(&b.table));
     failures
+}
+
+/// Removes every row of a table loaded in pieces of which one failed: TRUNCATE, or DELETE
+/// where TRUNCATE is refused (a foreign key from a table not seeded).
+async fn empty_table(
+    target: &Target,
+    table: &model::TableModel,
+) -> std::result::Result<(), String> {
+    let client = crate::capture::connect(target)
+        .await
+        .map_err(|e| e.to_string())?;
+    let db = |e: tokio_postgres::Error| crate::capture::db_message(&e);
+    let truncate = format!("TRUNCATE {}{}", only(table), table.name);
+    if client.batch_execute(&truncate).await.is_ok() {
+        return Ok(());
+    }
+    client
+        .batch_execute(&format!("DELETE FROM {}{}", only(table), table.name))
+        .await
+        .map_err(db)
 }
 
 /// After the load: keys, indexes and checks on parallel sessions, foreign keys in order,

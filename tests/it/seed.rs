@@ -414,23 +414,63 @@ fn seeding_an_existing_schema_and_bad_input() {
     );
 }
 
-/// A connection dropped in the middle of a load leaves the table empty and the run failed,
-/// never half-filled with a success.
+/// A large table is loaded by several sessions at once, each a range of its rows in a
+/// transaction of its own: one session's backend killed mid-load leaves the table empty (the
+/// ranges the others committed are removed) and the run failed, never half-filled with a
+/// success. The same seed gives the same rows with 1 and 4 streams.
 #[test]
-fn a_dropped_connection_leaves_the_table_empty() {
+fn a_killed_stream_leaves_the_table_empty_and_streams_never_change_the_rows() {
     let c = pg15();
     let src = fresh_db(c, "seedbig");
     c.execute(&src, "CREATE TABLE big (id bigint PRIMARY KEY, a text, b numeric(12,2), c timestamptz); \
-        INSERT INTO big SELECT i, repeat('x', i % 40), i / 7.0, now() - i * interval '1 minute' FROM generate_series(1, 20000) i; ANALYZE big").unwrap();
+        CREATE TABLE plain (k int, v text); \
+        INSERT INTO big SELECT i, repeat('x', i % 40), i / 7.0, now() - i * interval '1 minute' FROM generate_series(1, 20000) i; \
+        INSERT INTO plain SELECT i % 100, md5(i::text) FROM generate_series(1, 3000) i; ANALYZE").unwrap();
     let snap = capture(c, &src, "production");
     let (_dir, path) = snapshot_file(&snap, "big.json");
+    let rows = |n: u64| {
+        [
+            ("public.big".to_string(), n),
+            ("public.plain".to_string(), 300_000),
+        ]
+        .into_iter()
+        .collect()
+    };
+    // The same rows whatever the streams.
+    let mut sums = Vec::new();
+    for streams in [1, 4] {
+        let db = fresh_db(c, "seedstreams");
+        let r = seed_into(
+            &path,
+            c,
+            &db,
+            SeedOptions {
+                create_schema: true,
+                rows: rows(300_000),
+                streams,
+                ..Default::default()
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.0.rows(), 600_000);
+        sums.push((
+            table_md5(c, &db, "big", "id"),
+            table_md5(c, &db, "plain", "t::text"),
+        ));
+    }
+    assert_eq!(sums[0], sums[1], "1 and 4 streams load the same rows");
+
     let db = fresh_db(c, "seedkill");
     let killer = {
         let db = db.clone();
         std::thread::spawn(move || {
-            for _ in 0..2000 {
+            for _ in 0..4000 {
+                // One backend of several loading the table at once.
                 let killed = c
-                    .query_scalar(&db, "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity WHERE query LIKE 'COPY public.big%' AND pid <> pg_backend_pid()")
+                    .query_scalar(&db, "SELECT count(pg_terminate_backend(pid))::text FROM (SELECT pid FROM pg_stat_activity \
+                        WHERE query LIKE 'COPY public.big%' AND pid <> pg_backend_pid() AND 2 <= (SELECT count(*) FROM pg_stat_activity \
+                        WHERE query LIKE 'COPY public.big%' AND state = 'active') ORDER BY pid LIMIT 1) p")
                     .unwrap_or_default();
                 if killed != "0" {
                     return true;
@@ -440,21 +480,22 @@ fn a_dropped_connection_leaves_the_table_empty() {
             false
         })
     };
-    let rows = [("public.big".to_string(), 5_000_000u64)]
-        .into_iter()
-        .collect();
     let r = seed_into(
         &path,
         c,
         &db,
         SeedOptions {
             create_schema: true,
-            rows,
+            rows: rows(1_200_000),
+            streams: 4,
             ..Default::default()
         },
         false,
     );
-    assert!(killer.join().unwrap(), "the COPY was never seen running");
+    assert!(
+        killer.join().unwrap(),
+        "the COPY streams were never seen running"
+    );
     let e = r.expect_err("the load must fail").to_string();
     assert!(
         e.contains("1 table(s) could not be loaded and were left empty: public.big"),
@@ -464,6 +505,12 @@ fn a_dropped_connection_leaves_the_table_empty() {
         c.query_scalar(&db, "SELECT count(*)::text FROM big")
             .unwrap(),
         "0"
+    );
+    assert_eq!(
+        c.query_scalar(&db, "SELECT count(*)::text FROM plain")
+            .unwrap(),
+        "300000",
+        "the other table loads"
     );
 }
 

@@ -43,7 +43,7 @@ pub struct SeedOptions {
     pub create_schema: bool,
     /// Empty the tables first (else a non-empty table is refused).
     pub truncate: bool,
-    /// Tables loaded at once (one COPY stream each).
+    /// COPY streams at once: tables, and ranges of a large table (`SPLIT_MIN_ROWS`).
     pub streams: usize,
 }
 
