@@ -541,11 +541,19 @@ async fn profile_table(
     };
     method.rows_read = rows_read;
     let exact = method.kind == SampleKind::Exact;
-    let columns = accs
-        .into_par_iter()
-        .zip(kinds.par_iter())
-        .map(|(acc, (name, _))| (name.clone(), Box::new(acc.finish(fraction))))
-        .collect::<BTreeMap<_, _>>();
+    let finish = |(acc, (name, _)): (ColumnAcc, &(String, Kind))| {
+        (name.clone(), Box::new(acc.finish(fraction)))
+    };
+    // Columns of a small table are finished right here: waking the thread pool for each of
+    // thousands of small tables cost more than their sorting.
+    let columns = if rows_read < 65_536 {
+        accs.into_iter().zip(&kinds).map(finish).collect()
+    } else {
+        accs.into_par_iter()
+            .zip(kinds.par_iter())
+            .map(finish)
+            .collect::<BTreeMap<_, _>>()
+    };
     let rows = if exact {
         rows_read as f64
     } else {
