@@ -171,6 +171,33 @@ pub async fn read_only_session(client: &Client, env: &str, opts: &CaptureOptions
     })
 }
 
+/// A second read-only session in the snapshot of `client`'s transaction, or `None` where the
+/// snapshot cannot be exported or the session not opened (a connection limit): the capture
+/// then reads everything on the one session.
+/// Runs first in the transaction (a snapshot cannot be exported from a savepoint); where the
+/// export fails, the transaction starts again.
+async fn second_session(client: &Client, target: &Target, opts: &CaptureOptions) -> Option<Client> {
+    let id = match client.query_one("SELECT pg_export_snapshot()", &[]).await {
+        Ok(row) => row.try_get::<_, String>(0).ok()?,
+        Err(_) => {
+            let _ = client
+                .batch_execute("ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await;
+            return None;
+        }
+    };
+    let other = connect(target).await.ok()?;
+    read_only_session(&other, &target.name, opts).await.ok()?;
+    other
+        .batch_execute(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
+            crate::sql::literal(&id)
+        ))
+        .await
+        .ok()?;
+    Some(other)
+}
+
 /// Column `i` of `row` as `T`, or a message naming the column: a value of another type than
 /// expected is an error, never a panic (`Row::get` panics).
 pub fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
@@ -195,6 +222,7 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
 pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot> {
     let client = connect(target).await?;
     begin_read_only(&client, &target.name, opts).await?;
+    let other = second_session(&client, target, opts).await;
     let resolved = target
         .conninfo
         .resolve(&ProcessEnv)
@@ -208,10 +236,36 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         version: head.version_num,
         problems: &mut problems,
     };
-    let inventory = reader.inventory(&head).await;
-    let schema = reader.schema().await;
-    let statistics = reader.statistics().await;
-    reader.unreadable_tables().await;
+    // A second session in the same snapshot reads the keys, the inventory and the statistics
+    // while this one reads the rest of the schema: the server answers on two cores.
+    let (inventory, schema, statistics) = match other {
+        Some(other) => {
+            let mut more: Vec<Problem> = Vec::new();
+            let mut helper = catalog::Reader {
+                client: &other,
+                version: head.version_num,
+                problems: &mut more,
+            };
+            let (mut schema, (keys, inventory, statistics)) =
+                tokio::join!(reader.schema_but_keys(), async {
+                    let keys = helper.keys().await;
+                    let inventory = helper.inventory(&head).await;
+                    let statistics = helper.statistics().await;
+                    helper.unreadable_tables().await;
+                    (keys, inventory, statistics)
+                });
+            keys.into(&mut schema);
+            problems.extend(more);
+            (inventory, schema, statistics)
+        }
+        None => {
+            let inventory = reader.inventory(&head).await;
+            let schema = reader.schema().await;
+            let statistics = reader.statistics().await;
+            reader.unreadable_tables().await;
+            (inventory, schema, statistics)
+        }
+    };
     if !head.reads_all_settings && !head.superuser {
         problems.push(Problem {
             area: "settings".into(),

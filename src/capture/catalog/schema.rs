@@ -8,11 +8,29 @@ use super::{by_name, sorted, sql, Reader};
 use crate::snapshot::*;
 use crate::sql::ident as quote_ident;
 
+/// The schema's indexes and constraints, read apart from the rest (by a second session).
+pub struct Keys {
+    indexes: std::collections::BTreeMap<String, Index>,
+    constraints: std::collections::BTreeMap<String, Constraint>,
+}
+
+impl Keys {
+    pub fn into(self, schema: &mut Schema) {
+        schema.indexes = self.indexes;
+        schema.constraints = self.constraints;
+    }
+}
+
 impl Reader<'_> {
     pub async fn schema(&mut self) -> Schema {
-        let mut schema = Schema {
-            schemas: self.named("schema.schemas", sql::SCHEMAS, by_name).await,
-            tables: self.named("schema.tables", sql::TABLES, by_name).await,
+        let mut schema = self.schema_but_keys().await;
+        self.keys().await.into(&mut schema);
+        schema
+    }
+
+    /// Indexes and constraints.
+    pub async fn keys(&mut self) -> Keys {
+        Keys {
             indexes: self.named("schema.indexes", sql::INDEXES, by_name).await,
             constraints: self
                 .rows::<Constraint>("schema.constraints", sql::CONSTRAINTS)
@@ -20,6 +38,16 @@ impl Reader<'_> {
                 .into_iter()
                 .map(|k| (format!("{}.{}", k.table, quote_ident(&k.name)), k))
                 .collect(),
+        }
+    }
+
+    /// Everything of the schema but its indexes and constraints ([`Reader::keys`]).
+    pub async fn schema_but_keys(&mut self) -> Schema {
+        let mut schema = Schema {
+            schemas: self.named("schema.schemas", sql::SCHEMAS, by_name).await,
+            tables: self.named("schema.tables", sql::TABLES, by_name).await,
+            indexes: Default::default(),
+            constraints: Default::default(),
             views: self.named("schema.views", sql::VIEWS, by_name).await,
             sequences: self
                 .named("schema.sequences", sql::SEQUENCES, by_name)
