@@ -4,7 +4,7 @@
 //!   cargo bench --bench capture -- --tables N
 //!
 //! Prints capture time / `pg_dump --schema-only` time of the same database as the median of 5
-//! interleaved runs with the min–max (goal: under 1.0; `--runs N` to change), and the time to diff two such snapshots and render the report (goal:
+//! interleaved runs with the min–max (goal: at most 0.7, issue 15; `--runs N` to change), and the time to diff two such snapshots and render the report (goal:
 //! under 100 ms). Under `cargo test` it runs a 50-table smoke version, so the bench keeps working.
 
 #[path = "common/mod.rs"]
@@ -80,8 +80,16 @@ fn main() {
         pg_dump.is_file(),
         "pg_dump not found next to the PostgreSQL 15 server: run scripts/install-postgres.sh"
     );
-    let cluster =
-        Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let cluster = Cluster::start(
+        &install,
+        // pg_dump locks every table in one transaction: 20,000 tables need more lock
+        // slots than the default (pgparity's capture takes none).
+        &ClusterOptions {
+            settings: vec![("max_locks_per_transaction".into(), "1024".into())],
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     eprintln!("creating {tables} tables × 20 columns × 2 indexes, twice…");
     for (db, variant) in [("a", false), ("b", true)] {
         cluster
@@ -152,7 +160,7 @@ fn main() {
         snapshot_bytes as f64 / 1e6
     );
     println!("median of {runs} interleaved runs (min–max):");
-    capture.print("pg_dump --schema-only (goal < 1.0)");
+    capture.print("pg_dump --schema-only (goal <= 0.7)");
     println!(
         "diff of two snapshots + JSON report: {:.1} ms ({} findings) (goal < 100 ms)",
         diff_time.as_secs_f64() * 1e3,

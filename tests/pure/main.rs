@@ -5,3 +5,4 @@
 mod builder;
 mod comparers;
 mod formats;
+mod props;
