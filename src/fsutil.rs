@@ -22,9 +22,11 @@ pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let buffered = |sink: &mut dyn Write| -> std::io::Result<()> {
+    // Called once, whichever way the file is written.
+    let mut fill = Some(fill);
+    let mut buffered = |sink: &mut dyn Write| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, sink);
-        fill(&mut w)?;
+        (fill.take().expect("the output is written once"))(&mut w)?;
         w.flush()
     };
     if path.as_os_str() == "-" {
@@ -60,6 +62,11 @@ pub fn write_with(
             format!("folder {} does not exist", dir.display()),
         ));
     }
+    let mode = existing.as_ref().map(|m| m.permissions().mode() & 0o7777);
+    // An unnamed file first (O_TMPFILE): a run killed while writing leaves nothing behind.
+    if let Some(done) = write_unnamed(dir, &target, mode, &mut buffered) {
+        return done.map_err(|e| Error::write_io(path, e));
+    }
     // open(2) applies the umask to 0666, as for any file a program creates.
     let mut tmp = tempfile::Builder::new()
         .prefix(".pgparity-")
@@ -81,6 +88,61 @@ pub fn write_with(
     tmp.persist(&target)
         .map_err(|e| Error::write(path, e.error))?;
     Ok(())
+}
+
+/// Writes through an unnamed file in `dir` (Linux's `O_TMPFILE`): nothing has a name until
+/// the content is complete and on disk, then the file is linked under a temporary name and
+/// renamed over `target` (the one moment a name exists, a few microseconds). A run killed
+/// while writing leaves no file at all. `None` where the filesystem has no unnamed files
+/// (the caller then writes a named temporary file).
+fn write_unnamed(
+    dir: &Path,
+    target: &Path,
+    mode: Option<u32>,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Option<std::io::Result<()>> {
+    use nix::fcntl::{open, AtFlags, OFlag, AT_FDCWD};
+    use nix::sys::stat::Mode;
+    // The file is linked through /proc (no privilege needed): without it, a named file.
+    if !Path::new("/proc/self/fd").is_dir() {
+        return None;
+    }
+    let fd = open(
+        dir,
+        OFlag::O_TMPFILE | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        // open(2) applies the umask to 0666, as for any file a program creates.
+        Mode::from_bits_truncate(0o666),
+    )
+    .ok()?;
+    let mut file = std::fs::File::from(fd);
+    let done = (|| {
+        if let Some(mode) = mode {
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        fill(&mut file)?;
+        file.sync_all()?;
+        let named = dir.join(format!(
+            ".pgparity-{}-{:x}.tmp",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        use std::os::fd::AsRawFd;
+        let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        nix::unistd::linkat(
+            AT_FDCWD,
+            proc_path.as_str(),
+            AT_FDCWD,
+            &named,
+            AtFlags::AT_SYMLINK_FOLLOW,
+        )
+        .map_err(std::io::Error::from)?;
+        std::fs::rename(&named, target).inspect_err(|_| {
+            let _ = std::fs::remove_file(&named);
+        })
+    })();
+    Some(done)
 }
 
 /// The path a chain of symbolic links ends at (the path itself when it is not a link); a
@@ -123,6 +185,24 @@ mod tests {
 
     fn mode(p: &Path) -> u32 {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    // Issue 16: a run killed while writing its output must leave no file at all: while the
+    // content is written, the folder holds nothing with a name.
+    #[test]
+    fn nothing_has_a_name_until_the_output_is_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.json");
+        write_with(&out, |w| {
+            w.write_all(b"{\"half\": ")?;
+            let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert!(names.is_empty(), "named while being written: {names:?}");
+            w.write_all(b"true}")
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "{\"half\": true}");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "only the output: {names:?}");
     }
 
     // Issue 10: `--output /dev/null` as root replaced the machine's /dev/null with a 0600 file,

@@ -266,6 +266,17 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
             (inventory, schema, statistics)
         }
     };
+    let unfinished =
+        crate::snapshot::SeedProvenance::unfinished(head.comment.as_deref().unwrap_or(""));
+    if !unfinished.is_empty() {
+        problems.push(Problem {
+            area: "seed".into(),
+            message: format!(
+                "a seed into this database was stopped midway: {} may be half-loaded; hint: seed again (it empties them first)",
+                unfinished.join(", ")
+            ),
+        });
+    }
     if !head.reads_all_settings && !head.superuser {
         problems.push(Problem {
             area: "settings".into(),

@@ -209,18 +209,12 @@ async fn record_provenance(
 ) -> Result<()> {
     let row = client
         .query_one(
-            "SELECT current_database()::text, \
-             (SELECT shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = current_database()), \
-             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+            "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
             &[],
         )
         .await
         .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
-    let (db, comment, now): (String, Option<String>, String) = (
-        crate::capture::column(&row, 0).map_err(|m| Error::env(env, m))?,
-        crate::capture::column(&row, 1).map_err(|m| Error::env(env, m))?,
-        crate::capture::column(&row, 2).map_err(|m| Error::env(env, m))?,
-    );
+    let now: String = crate::capture::column(&row, 0).map_err(|m| Error::env(env, m))?;
     let provenance = crate::snapshot::SeedProvenance {
         environment: snap.meta.environment.clone(),
         captured_at: snap.meta.captured_at.clone(),
@@ -228,27 +222,94 @@ async fn record_provenance(
         scale: opts.scale,
         seeded_at: now,
     };
-    let mut lines: Vec<String> = comment
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.starts_with(crate::snapshot::SeedProvenance::PREFIX))
-        .map(str::to_string)
-        .collect();
-    lines.push(format!(
+    let line = format!(
         "{}{}",
         crate::snapshot::SeedProvenance::PREFIX,
         serde_json::to_string(&provenance).expect("provenance serializes")
-    ));
+    );
+    rewrite_comment(
+        client,
+        env,
+        crate::snapshot::SeedProvenance::PREFIX,
+        Some(line),
+    )
+    .await
+}
+
+/// The database's comment with its line starting `prefix` replaced by `line` (or removed);
+/// other lines are kept.
+async fn rewrite_comment(
+    client: &Client,
+    env: &str,
+    prefix: &str,
+    line: Option<String>,
+) -> Result<()> {
+    let (db, comment) = database_comment(client, env).await?;
+    let mut lines: Vec<String> = comment
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with(prefix))
+        .map(str::to_string)
+        .collect();
+    lines.extend(line);
+    let text = if lines.is_empty() {
+        "NULL".to_string()
+    } else {
+        crate::sql::literal(&lines.join("\n"))
+    };
     exec(
         client,
         env,
-        &format!(
-            "COMMENT ON DATABASE {} IS {}",
-            ident(&db),
-            crate::sql::literal(&lines.join("\n"))
-        ),
+        &format!("COMMENT ON DATABASE {} IS {text}", ident(&db)),
     )
     .await
+}
+
+/// The current database's name and comment.
+async fn database_comment(client: &Client, env: &str) -> Result<(String, Option<String>)> {
+    let row = client
+        .query_one(
+            "SELECT current_database()::text, \
+             (SELECT shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = current_database())",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
+    Ok((
+        crate::capture::column(&row, 0).map_err(|m| Error::env(env, m))?,
+        crate::capture::column(&row, 1).map_err(|m| Error::env(env, m))?,
+    ))
+}
+
+/// Tables a seed stopped midway (killed) left half full — it loaded them in ranges, each
+/// committed on its own, and names them in the database's comment until the load ends — are
+/// emptied, each said in the report, and the mark removed.
+async fn finish_stopped_seed(client: &Client, env: &str, report: &mut SeedReport) -> Result<()> {
+    let (_, comment) = database_comment(client, env).await?;
+    let tables = crate::snapshot::SeedProvenance::unfinished(comment.as_deref().unwrap_or(""));
+    if tables.is_empty() {
+        return Ok(());
+    }
+    for t in &tables {
+        // The name was written by a seed (quoted, qualified); a table since dropped is fine.
+        let emptied = client
+            .batch_execute(&format!("TRUNCATE ONLY {t}"))
+            .await
+            .is_ok()
+            || client
+                .batch_execute(&format!("DELETE FROM ONLY {t}"))
+                .await
+                .is_ok();
+        if emptied {
+            report.problems.push(Problem {
+                area: format!("seed {t}"),
+                message:
+                    "left half-loaded by a seed that was stopped midway: emptied before this seed"
+                        .into(),
+            });
+        }
+    }
+    rewrite_comment(client, env, crate::snapshot::SeedProvenance::LOADING, None).await
 }
 
 /// `ONLY ` for a table with rows of its own (not its inheritance children's); nothing for a
@@ -297,6 +358,18 @@ fn pieces(model: &Model, streams: usize) -> Vec<Piece> {
         }
     }
     out
+}
+
+/// The tables loaded in more than one piece.
+fn split_tables(model: &Model, streams: usize) -> Vec<String> {
+    let pieces = pieces(model, streams);
+    let mut names: Vec<String> = pieces
+        .iter()
+        .filter(|p| !p.whole)
+        .map(|p| model.tables[p.table].name.clone())
+        .collect();
+    names.dedup();
+    names
 }
 
 /// Loads one piece of a table in its own transaction: a table loaded whole ends complete or
@@ -469,6 +542,7 @@ pub async fn seed(
     let env = target.name.as_str();
     let client = crate::capture::connect(target).await?;
     exec(&client, env, "SET statement_timeout = 0").await?;
+    finish_stopped_seed(&client, env, &mut report).await?;
     let dropped_fks = if opts.create_schema {
         create_schema(&client, env, snap, &mut report, progress).await?;
         Vec::new()
@@ -496,7 +570,25 @@ pub async fn seed(
         )
         .await?;
     }
+    // Tables loaded in ranges commit range by range: until the load ends they are named in
+    // the database's comment, so a seed killed midway is seen (capture says so) and undone
+    // (the next seed empties them first).
+    let split: Vec<String> = split_tables(&model, opts.streams.max(1));
+    if !split.is_empty() {
+        let names = serde_json::to_string(&split).expect("names serialize");
+        let line = format!("{}{names}", crate::snapshot::SeedProvenance::LOADING);
+        rewrite_comment(
+            &client,
+            env,
+            crate::snapshot::SeedProvenance::LOADING,
+            Some(line),
+        )
+        .await?;
+    }
     let failures = load_all(target, &model, opts, &mut report, progress).await;
+    if !split.is_empty() {
+        rewrite_comment(&client, env, crate::snapshot::SeedProvenance::LOADING, None).await?;
+    }
     after_load(
         &client,
         target,

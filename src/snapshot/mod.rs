@@ -107,6 +107,20 @@ impl SeedProvenance {
     /// The line `seed` writes into the database's comment.
     pub const PREFIX: &'static str = "pgparity seed: ";
 
+    /// The line a seed loading tables in ranges (on several sessions, each committing its
+    /// own) writes before the load and removes after it: a seed killed midway leaves it, and
+    /// the tables it names may be half full.
+    pub const LOADING: &'static str = "pgparity seed loading: ";
+
+    /// The tables a stopped seed left loading, from a database comment.
+    pub fn unfinished(comment: &str) -> Vec<String> {
+        comment
+            .lines()
+            .find_map(|l| l.strip_prefix(Self::LOADING))
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default()
+    }
+
     /// Reads the provenance line out of a database comment.
     pub fn from_comment(comment: &str) -> Option<SeedProvenance> {
         comment

@@ -544,3 +544,42 @@ fn exact_profile_in_four_streams_equals_the_single_stream_one() {
     let t = &snap.profile.unwrap().tables["public.t"];
     assert_eq!((t.method.streams, t.rows), (None, 20000.0));
 }
+
+// Issue 16: a statement timeout on a huge table takes the documented fallback (a block sample
+// ten times smaller, then ten times smaller again) and says so in the snapshot's problems.
+#[test]
+fn a_statement_timeout_falls_back_to_a_smaller_block_sample_and_says_so() {
+    let c = pg17();
+    let db = fresh_db(c, "timeout");
+    c.execute(
+        &db,
+        "CREATE TABLE huge (id bigint, note text); \
+         INSERT INTO huge SELECT i, md5(i::text) FROM generate_series(1, 1500000) i; ANALYZE huge",
+    )
+    .unwrap();
+    let opts = ProfileOptions {
+        exact: true,
+        streams: 1,
+        statement_timeout: std::time::Duration::from_millis(60),
+        ..Default::default()
+    };
+    let snap = capture_with(c, &db, "s", Some(&opts));
+    let t = &snap.profile.as_ref().unwrap().tables["public.huge"];
+    assert_eq!(t.method.kind, pgparity::snapshot::SampleKind::System);
+    let percent = t.method.percent.unwrap();
+    assert!(percent <= 10.0, "{percent}");
+    let said: Vec<&str> = snap
+        .problems
+        .iter()
+        .filter(|p| p.area == "profile public.huge")
+        .map(|p| p.message.as_str())
+        .collect();
+    assert!(
+        said.first().is_some_and(|m| m.starts_with(
+            "statement_timeout while reading every row; retried with a 10.0000 % block sample"
+        )),
+        "{said:?}"
+    );
+    // The estimate still lands near the truth.
+    assert!((t.rows - 1_500_000.0).abs() < 300_000.0, "{}", t.rows);
+}

@@ -6,6 +6,7 @@ mod cli;
 mod compare_live;
 mod data;
 mod edges;
+mod hardstop;
 mod plans;
 mod rehearse;
 mod reports;

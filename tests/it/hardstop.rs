@@ -1,0 +1,191 @@
+//! Hard stops (issue 16): pgparity killed with SIGKILL at any moment of a command that writes
+//! a file leaves no file at all — neither a partial output nor a temporary one (the output is
+//! written unnamed and linked in place when complete) — and the next run succeeds without
+//! any cleanup.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use pgparity::snapshot::Snapshot;
+
+use crate::support::*;
+
+/// Starts `command` again and again, killing it with SIGKILL after a growing delay, until a
+/// run completes; after each, the folder holds nothing or only `complete` output (checked by
+/// `complete`). Returns how many runs were killed before they finished.
+fn kill_at_every_moment(
+    dir: &Path,
+    output: &str,
+    command: impl Fn() -> Command,
+    complete: impl Fn(&Path),
+) -> usize {
+    // Every run before the one that completes was killed.
+    for step in 0.. {
+        let delay = Duration::from_millis(15 * step * step);
+        let mut child = command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start pgparity");
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL: no destructor, no signal handler runs
+        let status = child.wait().expect("wait for pgparity");
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        if status.success() {
+            assert_eq!(names, vec![output.to_string()], "after a complete run");
+            complete(&dir.join(output));
+            return step as usize;
+        }
+        assert!(
+            names.is_empty() || names == vec![output.to_string()],
+            "killed after {delay:?}: the folder holds {names:?}"
+        );
+        if !names.is_empty() {
+            // Linked in place just before the kill: complete.
+            complete(&dir.join(output));
+        }
+        assert!(step < 60, "the command never completed");
+    }
+    unreachable!()
+}
+
+#[test]
+fn snapshot_and_check_killed_at_any_moment_leave_no_file() {
+    let c = pg17();
+    let db = fresh_db(c, "hardstop");
+    let mut sql = String::new();
+    for t in 0..150 {
+        sql.push_str(&format!(
+            "CREATE TABLE \"T {t}\" (id int PRIMARY KEY, \"Näme\" text, at timestamptz); \
+             INSERT INTO \"T {t}\" SELECT i, 'n' || i, now() FROM generate_series(1, 200) i;"
+        ));
+    }
+    c.execute(&db, &sql).unwrap();
+    let url = c.conninfo(&db);
+
+    let out = tempfile::tempdir().unwrap();
+    let killed = kill_at_every_moment(
+        out.path(),
+        "snap.json",
+        || {
+            let mut cmd = bin();
+            cmd.args(["snapshot", "--url", &url, "--output"])
+                .arg(out.path().join("snap.json"));
+            cmd
+        },
+        |p| {
+            let s = Snapshot::read(p).expect("a complete snapshot");
+            assert_eq!(s.schema.tables.len(), 150);
+        },
+    );
+    assert!(killed >= 3, "only {killed} runs were killed midway");
+
+    let out = tempfile::tempdir().unwrap();
+    let killed = kill_at_every_moment(
+        out.path(),
+        "report.html",
+        || {
+            let mut cmd = bin();
+            cmd.args(["check", "--left", &url, "--right", &url, "--format", "html"])
+                .args(["--output"])
+                .arg(out.path().join("report.html"));
+            cmd
+        },
+        |p| {
+            let html = std::fs::read_to_string(p).unwrap();
+            assert!(html.trim_end().ends_with("</html>"), "a complete report");
+        },
+    );
+    assert!(killed >= 3, "only {killed} runs were killed midway");
+}
+
+/// A large table loads in ranges on several sessions, each committing its own: a seed killed
+/// with SIGKILL midway may leave it half full. The database's comment names it until the load
+/// ends, so a capture of the target says so, and the next seed empties it first and succeeds
+/// without any cleanup by hand.
+#[test]
+fn a_seed_killed_midway_is_seen_and_undone_by_the_next_seed() {
+    let c = pg15();
+    let src = fresh_db(c, "hardseedsrc");
+    c.execute(
+        &src,
+        "CREATE TABLE big (id bigint PRIMARY KEY, a text, b numeric(12,2)); \
+         INSERT INTO big SELECT i, repeat('x', i % 40), i / 7.0 FROM generate_series(1, 20000) i; ANALYZE big",
+    )
+    .unwrap();
+    let snap = capture(c, &src, "production");
+    let (_dir, path) = snapshot_file(&snap, "big.json");
+    let db = fresh_db(c, "hardseed");
+    let url = c.conninfo(&db);
+    let seed = |extra: &[&str]| {
+        let mut cmd = bin();
+        cmd.args(["seed", "--from"])
+            .arg(&path)
+            .args([
+                "--into",
+                &url,
+                "--rows",
+                "public.big=1200000",
+                "--streams",
+                "4",
+                "--yes",
+            ])
+            .args(extra);
+        cmd
+    };
+    let mut child = seed(&["--create-schema"]).spawn().unwrap();
+    // Killed once two of its ranges are being loaded, and one has had time to commit.
+    let mut seen = false;
+    for _ in 0..4000 {
+        let loading = c
+            .query_scalar(
+                &db,
+                "SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE 'COPY public.big%' AND state = 'active'",
+            )
+            .unwrap_or_default();
+        if loading.parse::<u32>().unwrap_or(0) >= 2 {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(seen, "the ranges were never seen loading");
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+
+    let after = capture_with(c, &db, "staging", None);
+    let said = after
+        .problems
+        .iter()
+        .find(|p| p.area == "seed")
+        .unwrap_or_else(|| panic!("no problem names the stopped seed: {:?}", after.problems));
+    assert!(
+        said.message.contains("public.big may be half-loaded"),
+        "{}",
+        said.message
+    );
+
+    // The next seed (no --create-schema: the schema is there) empties it first and loads it.
+    let out = seed(&[]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        c.query_scalar(&db, "SELECT count(*)::text FROM big")
+            .unwrap(),
+        "1200000"
+    );
+    let clean = capture_with(c, &db, "staging", None);
+    assert!(
+        clean.problems.iter().all(|p| p.area != "seed"),
+        "{:?}",
+        clean.problems
+    );
+}
