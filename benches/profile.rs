@@ -140,6 +140,7 @@ fn main() {
                     &capture,
                     &NoProgress,
                 ))
+                .unwrap_or_else(|e| panic!("{e}"))
             })
         };
         let (mut sampled, mut exact, mut fanout) = (

@@ -118,10 +118,12 @@ async fn add_profile(
     popts: &ProfileOptions,
     copts: &CaptureOptions,
     progress: &dyn Progress,
-) {
-    let Side::Live(t) = side else { return };
+) -> Result<()> {
+    let Side::Live(t) = side else { return Ok(()) };
     progress.start(&t.name, "profiling data");
-    let (profile, problems) = crate::profile::profile(t, snap, extra, popts, copts, progress).await;
+    let (profile, problems) = crate::profile::profile(t, snap, extra, popts, copts, progress)
+        .await
+        .inspect_err(|_| progress.finish(&t.name, "failed"))?;
     progress.finish(
         &t.name,
         &format!("profiled {} tables", profile.tables.len()),
@@ -129,6 +131,7 @@ async fn add_profile(
     snap.profile = Some(profile);
     snap.pack();
     snap.problems.extend(problems);
+    Ok(())
 }
 
 /// The top `top` statements of `target`'s pg_stat_statements as a weighted corpus.
@@ -178,7 +181,7 @@ pub fn snapshot_planned(
         let mut snap = load(&side, opts, progress).await?;
         add_plans(Some(target), &mut snap, corpus, plan, opts, progress).await;
         if let Some(p) = profile {
-            add_profile(&side, &mut snap, relationships, p, opts, progress).await;
+            add_profile(&side, &mut snap, relationships, p, opts, progress).await?;
         }
         Ok(snap)
     })
@@ -215,10 +218,12 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
                     extra_l.extend(req.relationships.iter().cloned());
                     let mut extra_r = RelSpec::declared(&l);
                     extra_r.extend(req.relationships.iter().cloned());
-                    tokio::join!(
+                    let (a, b) = tokio::join!(
                         add_profile(&req.left, &mut l, &extra_l, p, &req.capture, progress),
                         add_profile(&req.right, &mut r, &extra_r, p, &req.capture, progress)
                     );
+                    a?;
+                    b?;
                 }
                 Ok::<_, Error>((l, r))
             })?

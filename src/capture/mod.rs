@@ -198,6 +198,30 @@ async fn second_session(client: &Client, target: &Target, opts: &CaptureOptions)
     Some(other)
 }
 
+/// Whether `e` means the session is gone (the server shut down or restarted, the backend was
+/// terminated, the socket closed): the run cannot go on, as opposed to one statement failing.
+pub fn connection_lost(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.is_closed()
+        || matches!(
+            e.code(),
+            Some(&SqlState::ADMIN_SHUTDOWN)
+                | Some(&SqlState::CRASH_SHUTDOWN)
+                | Some(&SqlState::CANNOT_CONNECT_NOW)
+        )
+        || (e.code().is_none() && e.as_db_error().is_none())
+}
+
+/// The error of a run whose session was lost midway.
+pub fn lost_error(env: &str, during: &str, message: &str) -> Error {
+    Error::env(
+        env,
+        format!(
+            "the connection was lost during the {during}: {message}; hint: check that the server is up (it may have restarted), then run again"
+        ),
+    )
+}
+
 /// Column `i` of `row` as `T`, or a message naming the column: a value of another type than
 /// expected is an error, never a panic (`Row::get` panics).
 pub fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
@@ -235,6 +259,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         client: &client,
         version: head.version_num,
         problems: &mut problems,
+        lost: None,
     };
     // A second session in the same snapshot reads the keys, the inventory and the statistics
     // while this one reads the rest of the schema: the server answers on two cores.
@@ -245,6 +270,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
                 client: &other,
                 version: head.version_num,
                 problems: &mut more,
+                lost: None,
             };
             let (mut schema, (keys, inventory, statistics)) =
                 tokio::join!(reader.schema_but_keys(), async {
@@ -255,6 +281,9 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
                     (keys, inventory, statistics)
                 });
             keys.into(&mut schema);
+            if let Some(m) = helper.lost.take().or(reader.lost.take()) {
+                return Err(lost_error(&target.name, "capture", &m));
+            }
             problems.extend(more);
             (inventory, schema, statistics)
         }
@@ -263,6 +292,9 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
             let schema = reader.schema().await;
             let statistics = reader.statistics().await;
             reader.unreadable_tables().await;
+            if let Some(m) = reader.lost.take() {
+                return Err(lost_error(&target.name, "capture", &m));
+            }
             (inventory, schema, statistics)
         }
     };

@@ -172,6 +172,8 @@ struct Job<'a> {
     /// Sizes of every ordinary table, read in one statement up front (a statement per
     /// table cost more than reading thousands of small tables).
     sizes: std::collections::HashMap<String, Sizes>,
+    /// Set when a session is gone (server restarted, backend terminated): the run fails.
+    lost: std::sync::Mutex<Option<String>>,
 }
 
 /// A table's sizes and the planner's row estimate.
@@ -224,7 +226,7 @@ pub async fn profile(
     opts: &ProfileOptions,
     capture_opts: &CaptureOptions,
     progress: &dyn Progress,
-) -> (Profile, Vec<Problem>) {
+) -> crate::error::Result<(Profile, Vec<Problem>)> {
     let (key, key_id) = keys(opts.hash_key.as_deref());
     let target_stat = snap
         .inventory
@@ -268,7 +270,7 @@ pub async fn profile(
                 sample_rows,
                 ..Default::default()
             };
-            return (empty, problems);
+            return Ok((empty, problems));
         }
     };
     let job = Job {
@@ -279,6 +281,7 @@ pub async fn profile(
         key,
         sample_rows,
         sizes: all_sizes(sessions.first()).await,
+        lost: std::sync::Mutex::new(None),
     };
     let total = queue.len();
     let done = AtomicUsize::new(0);
@@ -293,6 +296,9 @@ pub async fn profile(
             }
         })
         .await;
+    if let Some(m) = job.lost.lock().expect("lost").take() {
+        return Err(capture::lost_error(&target.name, "profile", &m));
+    }
     let mut tables = BTreeMap::new();
     for (name, r) in measured {
         match r {
@@ -338,7 +344,7 @@ pub async fn profile(
         tables,
         relationships,
     };
-    (profile, problems)
+    Ok((profile, problems))
 }
 
 /// Dates and timestamps are read on the client in ISO style, in UTC.
@@ -535,6 +541,11 @@ async fn profile_table(
             }
             Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
                 return Err("no SELECT privilege: not profiled; hint: GRANT SELECT on it to the capture role".into());
+            }
+            Err(e) if capture::connection_lost(&e) => {
+                let m = capture::db_message(&e);
+                *job.lost.lock().expect("lost") = Some(m.clone());
+                return Err(m);
             }
             Err(e) => return Err(format!("could not be read: {}", capture::db_message(&e))),
         }

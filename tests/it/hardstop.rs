@@ -189,3 +189,98 @@ fn a_seed_killed_midway_is_seen_and_undone_by_the_next_seed() {
         clean.problems
     );
 }
+
+/// Terminates every pgparity backend on `db` while `keep` is set.
+fn terminator(
+    c: &'static pgparity::cluster::Cluster,
+    db: &str,
+    only: &'static str,
+    keep: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<u32> {
+    let db = db.to_string();
+    std::thread::spawn(move || {
+        let mut killed = 0;
+        while keep.load(std::sync::atomic::Ordering::Relaxed) {
+            let n = c
+                .query_scalar(
+                    "postgres",
+                    &format!(
+                        "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity \
+                         WHERE datname = '{db}' AND application_name = 'pgparity' AND query LIKE '{only}'"
+                    ),
+                )
+                .unwrap_or_default();
+            killed += n.parse::<u32>().unwrap_or(0);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        killed
+    })
+}
+
+/// The server ending a session midway (a restart, a terminated backend) fails the run with one
+/// line naming the environment and what was lost, exit 2, and no output file — never a
+/// snapshot quietly full of "could not be read" problems.
+#[test]
+fn a_backend_terminated_mid_capture_or_mid_profile_is_a_clear_error() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let c = pg17();
+    let db = fresh_db(c, "lostconn");
+    let mut sql = String::from(
+        "CREATE TABLE big AS SELECT i AS id, md5(i::text) AS note FROM generate_series(1, 1500000) i; ANALYZE;",
+    );
+    for t in 0..100 {
+        sql.push_str(&format!(
+            "CREATE TABLE t{t} (id int PRIMARY KEY, a text, b date);"
+        ));
+    }
+    c.execute(&db, &sql).unwrap();
+    let url = c.conninfo(&db);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("snap.json");
+
+    // Mid-profile: the COPY reading every row of the big table is terminated.
+    let keep = Arc::new(AtomicBool::new(true));
+    let killer = terminator(c, &db, "COPY%", keep.clone());
+    let o = pgp("snapshot")
+        .opt("--url", &url)
+        .arg("--exact")
+        .opt("--output", &file)
+        .run();
+    keep.store(false, Ordering::Relaxed);
+    assert!(killer.join().unwrap() >= 1, "no COPY was terminated");
+    let line = error_line(o.status, &o.stderr);
+    assert!(
+        line.contains(&db) && line.contains("the connection was lost during the profile"),
+        "{line}"
+    );
+    assert!(!file.exists());
+
+    // Mid-capture: any pgparity session terminated over and over; every run ends in one line
+    // (or completes, when it slipped through), and the catalog reader says what was lost.
+    let mut seen = false;
+    for _ in 0..40 {
+        let keep = Arc::new(AtomicBool::new(true));
+        let killer = terminator(c, &db, "%", keep.clone());
+        let o = pgp("snapshot")
+            .opt("--url", &url)
+            .arg("--no-profile")
+            .opt("--output", &file)
+            .run();
+        keep.store(false, Ordering::Relaxed);
+        killer.join().unwrap();
+        if o.status == 0 {
+            assert!(Snapshot::read(&file).is_ok());
+            std::fs::remove_file(&file).unwrap();
+            continue;
+        }
+        let line = error_line(o.status, &o.stderr);
+        assert!(line.contains(&db), "{line}");
+        assert!(!file.exists());
+        if line.contains("the connection was lost during the capture") {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "no run was cut during the catalog capture");
+}

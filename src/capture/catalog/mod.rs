@@ -70,6 +70,8 @@ pub struct Reader<'a> {
     pub client: &'a Client,
     pub version: i32,
     pub problems: &'a mut Vec<Problem>,
+    /// Set when the session is gone: the areas left are not tried, and the capture fails.
+    pub lost: Option<String>,
 }
 
 impl Reader<'_> {
@@ -78,6 +80,9 @@ impl Reader<'_> {
     /// tables); a column of a type not read here has the server build the JSON instead. A
     /// failure is recorded.
     async fn rows<T: DeserializeOwned>(&mut self, area: &str, select: &str) -> Vec<T> {
+        if self.lost.is_some() {
+            return Vec::new();
+        }
         let _ = self.client.batch_execute("SAVEPOINT pgparity_area").await;
         let read = match self.client.query(select, &[]).await {
             Ok(rows) => match objects(&rows) {
@@ -107,6 +112,10 @@ impl Reader<'_> {
                         Vec::new()
                     }
                 }
+            }
+            Err(e) if super::connection_lost(&e) => {
+                self.lost = Some(super::db_message(&e));
+                Vec::new()
             }
             Err(e) => {
                 let _ = self
