@@ -1,0 +1,164 @@
+//! pgparity against a production under write load (issue 16, part 4), on PostgreSQL 15 (which
+//! ships pgbench):
+//!
+//!   cargo bench --bench load                  (pgbench scale 10, 4 clients, 3 × 20 s each way)
+//!   cargo bench --bench load -- --seconds 30 --runs 5
+//!
+//! Interleaved: pgbench alone for N seconds, then pgbench for N seconds while pgparity
+//! snapshots the same database again and again (catalog, sampled profile and an exact profile
+//! of pgbench_accounts, as a scheduled check would), and so on. Prints the TPS of each as the
+//! median of the runs with the min–max and their ratio (what the capture cost the load), how
+//! many snapshots ran, and checks each: it succeeded, pgbench_accounts (never inserted into
+//! by pgbench) read exactly its 100,000 × scale rows, no problem was recorded, and no session
+//! of pgparity waited on a lock longer than its lock_timeout (the server logs lock waits).
+//! Under `cargo test` it runs a short smoke version.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use pgparity::cluster::{Cluster, ClusterOptions, Install};
+use pgparity::snapshot::Snapshot;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench");
+    let arg = |name: &str, default: u64| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let seconds = arg("--seconds", if full { 20 } else { 2 });
+    let runs = arg("--runs", if full { 3 } else { 1 }) as usize;
+    let scale = arg("--scale", if full { 10 } else { 1 });
+    let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
+    let opts = ClusterOptions {
+        settings: vec![
+            // Lock waits over 100 ms are logged: the check below reads them.
+            ("log_lock_waits".into(), "on".into()),
+            ("deadlock_timeout".into(), "100ms".into()),
+            // The application name in each line tells pgparity's sessions from pgbench's.
+            ("log_line_prefix".into(), "%m [%p] %a ".into()),
+        ],
+        ..Default::default()
+    };
+    let c = Cluster::start(&install, &opts).unwrap_or_else(|e| panic!("{e}"));
+    c.execute("postgres", "CREATE DATABASE load").unwrap();
+    let pgbench = |extra: &[&str]| {
+        let mut cmd = Command::new(install.tool("pgbench"));
+        cmd.args([
+            "-h",
+            &c.dir.display().to_string(),
+            "-p",
+            &c.port.to_string(),
+        ])
+        .args(["-U", "postgres"])
+        .args(extra)
+        .arg("load");
+        cmd
+    };
+    let init = pgbench(&["-i", "-q", "-s", &scale.to_string()])
+        .output()
+        .expect("run pgbench -i");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let tps = |out: &std::process::Output| -> f64 {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with("tps = "))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|v| v.parse().ok())
+            .expect("pgbench prints its tps")
+    };
+    let run_pgbench = || {
+        pgbench(&["-c", "4", "-j", "2", "-T", &seconds.to_string(), "-n"])
+            .output()
+            .expect("run pgbench")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = c.conninfo("load");
+    let bin = env!("CARGO_BIN_EXE_pgparity");
+    let log_before = std::fs::read_to_string(c.dir.join("server.log")).map_or(0, |l| l.len());
+    let (mut alone, mut with) = (Vec::new(), Vec::new());
+    let mut snapshots = 0;
+    for round in 0..runs {
+        alone.push(tps(&run_pgbench()));
+        // The same load, with pgparity capturing over and over until it ends.
+        let started = Instant::now();
+        let bench = pgbench(&["-c", "4", "-j", "2", "-T", &seconds.to_string(), "-n"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run pgbench");
+        while started.elapsed() < Duration::from_secs(seconds.saturating_sub(1).max(1)) {
+            let file = dir.path().join(format!("s{round}-{snapshots}.json"));
+            let out = Command::new(bin)
+                .args(["snapshot", "--url", &url, "--output"])
+                .arg(&file)
+                .args(["--sample-rows", "30000"])
+                .output()
+                .expect("run pgparity");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let snap = Snapshot::read(&file).unwrap();
+            assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+            let accounts = &snap.statistics.tables["public.pgbench_accounts"];
+            assert!(accounts.reltuples >= 0.0);
+            snapshots += 1;
+        }
+        // One exact profile under load: every row of pgbench_accounts, exactly.
+        let file = dir.path().join(format!("exact{round}.json"));
+        let out = Command::new(bin)
+            .args(["snapshot", "--url", &url, "--exact", "--output"])
+            .arg(&file)
+            .output()
+            .expect("run pgparity");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let snap = Snapshot::read(&file).unwrap();
+        let rows = snap.profile.as_ref().unwrap().tables["public.pgbench_accounts"].rows;
+        assert_eq!(rows, (100_000 * scale) as f64, "accounts read under load");
+        with.push(tps(&bench.wait_with_output().unwrap()));
+    }
+    // pgparity's sessions never waited on a lock (their lock_timeout is 2 s; the server logs
+    // any wait past 100 ms with the waiting statement).
+    let log = std::fs::read_to_string(c.dir.join("server.log")).unwrap_or_default();
+    let waits: Vec<&str> = log[log_before.min(log.len())..]
+        .lines()
+        .filter(|l| {
+            l.contains("still waiting for") || l.contains("canceling statement due to lock timeout")
+        })
+        .collect();
+    let ours = waits.iter().filter(|l| l.contains("pgparity")).count();
+    println!(
+        "pgbench -c 4 -j 2 -T {seconds}, scale {scale}; median of {runs} interleaved runs (min–max); {snapshots} snapshots (sampled profile) and {runs} exact profiles ran under load, all complete; lock waits over 100 ms in the server log: {} ({ours} of pgparity's sessions)",
+        waits.len()
+    );
+    let ratios: Vec<f64> = with.iter().zip(&alone).map(|(w, a)| w / a).collect();
+    let (a, w, r) = (spread(&alone), spread(&with), spread(&ratios));
+    println!("TPS alone {:.0} ({:.0}–{:.0}); with pgparity {:.0} ({:.0}–{:.0}); kept {:.2} ({:.2}–{:.2})",
+        a.0, a.1, a.2, w.0, w.1, w.2, r.0, r.1, r.2);
+    assert_eq!(ours, 0, "pgparity waited on locks: {waits:?}");
+}
+
+/// Median, minimum and maximum.
+fn spread(v: &[f64]) -> (f64, f64, f64) {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    (s[s.len() / 2], s[0], s[s.len() - 1])
+}
