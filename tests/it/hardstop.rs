@@ -190,7 +190,8 @@ fn a_seed_killed_midway_is_seen_and_undone_by_the_next_seed() {
     );
 }
 
-/// Terminates every pgparity backend on `db` while `keep` is set.
+/// Terminates every pgparity backend on `db` whose activity matches `only` (SQL on
+/// pg_stat_activity) while `keep` is set.
 fn terminator(
     c: &'static pgparity::cluster::Cluster,
     db: &str,
@@ -206,7 +207,7 @@ fn terminator(
                     "postgres",
                     &format!(
                         "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity \
-                         WHERE datname = '{db}' AND application_name = 'pgparity' AND query LIKE '{only}'"
+                         WHERE datname = '{db}' AND application_name = 'pgparity' AND {only}"
                     ),
                 )
                 .unwrap_or_default();
@@ -241,7 +242,7 @@ fn a_backend_terminated_mid_capture_or_mid_profile_is_a_clear_error() {
 
     // Mid-profile: the COPY reading every row of the big table is terminated.
     let keep = Arc::new(AtomicBool::new(true));
-    let killer = terminator(c, &db, "COPY%", keep.clone());
+    let killer = terminator(c, &db, "query LIKE 'COPY%'", keep.clone());
     let o = pgp("snapshot")
         .opt("--url", &url)
         .arg("--exact")
@@ -256,12 +257,18 @@ fn a_backend_terminated_mid_capture_or_mid_profile_is_a_clear_error() {
     );
     assert!(!file.exists());
 
-    // Mid-capture: any pgparity session terminated over and over; every run ends in one line
-    // (or completes, when it slipped through), and the catalog reader says what was lost.
+    // Mid-capture: a session terminated once it reads the catalog areas (its last statement is
+    // an area's savepoint or query); every run ends in one line (or completes, when the kill
+    // came after the last area), and the catalog reader says what was lost.
     let mut seen = false;
     for _ in 0..40 {
         let keep = Arc::new(AtomicBool::new(true));
-        let killer = terminator(c, &db, "%", keep.clone());
+        let killer = terminator(
+            c,
+            &db,
+            "(query LIKE 'SAVEPOINT pgparity_area%' OR query LIKE 'SELECT format(%')",
+            keep.clone(),
+        );
         let o = pgp("snapshot")
             .opt("--url", &url)
             .arg("--no-profile")
