@@ -79,50 +79,18 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .expect("pgbench prints its tps")
     };
-    let run_pgbench = || {
-        pgbench(&["-c", "4", "-j", "2", "-T", &seconds.to_string(), "-n"])
-            .output()
-            .expect("run pgbench")
-    };
+    let secs = seconds.to_string();
+    let load_args = ["-c", "4", "-j", "2", "-T", secs.as_str(), "-n"];
     let dir = tempfile::tempdir().unwrap();
     let url = c.conninfo("load");
     let bin = env!("CARGO_BIN_EXE_pgparity");
-    let log_before = std::fs::read_to_string(c.dir.join("server.log")).map_or(0, |l| l.len());
-    let (mut alone, mut with) = (Vec::new(), Vec::new());
-    let mut snapshots = 0;
-    for round in 0..runs {
-        alone.push(tps(&run_pgbench()));
-        // The same load, with pgparity capturing over and over until it ends.
-        let started = Instant::now();
-        let bench = pgbench(&["-c", "4", "-j", "2", "-T", &seconds.to_string(), "-n"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run pgbench");
-        while started.elapsed() < Duration::from_secs(seconds.saturating_sub(1).max(1)) {
-            let file = dir.path().join(format!("s{round}-{snapshots}.json"));
-            let out = Command::new(bin)
-                .args(["snapshot", "--url", &url, "--output"])
-                .arg(&file)
-                .args(["--sample-rows", "30000"])
-                .output()
-                .expect("run pgparity");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let snap = Snapshot::read(&file).unwrap();
-            assert!(snap.problems.is_empty(), "{:?}", snap.problems);
-            let accounts = &snap.statistics.tables["public.pgbench_accounts"];
-            assert!(accounts.reltuples >= 0.0);
-            snapshots += 1;
-        }
-        // One exact profile under load: every row of pgbench_accounts, exactly.
-        let file = dir.path().join(format!("exact{round}.json"));
+    // One snapshot of the loaded database into `name`, read back; it must succeed.
+    let snapshot = |name: &str, extra: &[&str]| {
+        let file = dir.path().join(name);
         let out = Command::new(bin)
-            .args(["snapshot", "--url", &url, "--exact", "--output"])
+            .args(["snapshot", "--url", &url, "--output"])
             .arg(&file)
+            .args(extra)
             .output()
             .expect("run pgparity");
         assert!(
@@ -130,7 +98,27 @@ fn main() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let snap = Snapshot::read(&file).unwrap();
+        Snapshot::read(&file).unwrap()
+    };
+    let log_before = std::fs::read_to_string(c.dir.join("server.log")).map_or(0, |l| l.len());
+    let (mut alone, mut with) = (Vec::new(), Vec::new());
+    let mut snapshots = 0;
+    for round in 0..runs {
+        alone.push(tps(&pgbench(&load_args).output().expect("run pgbench")));
+        // The same load, with pgparity capturing over and over until it ends.
+        let started = Instant::now();
+        let bench = pgbench(&load_args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run pgbench");
+        while started.elapsed() < Duration::from_secs(seconds.saturating_sub(1).max(1)) {
+            let snap = snapshot(&format!("s{round}-{snapshots}.json"), &[]);
+            assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+            snapshots += 1;
+        }
+        // One exact profile under load: every row of pgbench_accounts, exactly.
+        let snap = snapshot(&format!("exact{round}.json"), &["--exact"]);
         let rows = snap.profile.as_ref().unwrap().tables["public.pgbench_accounts"].rows;
         assert_eq!(rows, (100_000 * scale) as f64, "accounts read under load");
         with.push(tps(&bench.wait_with_output().unwrap()));

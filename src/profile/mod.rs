@@ -494,10 +494,11 @@ async fn profile_table(
         && job.snap.inventory.server_version_num >= 140_000
     {
         match read_streams(client, job, name, &select, pages, streams, &reading).await {
-            Ok((accs, rows, n)) => {
+            Ok(Some((accs, rows, n))) => {
                 method.streams = Some(n as u32);
                 streamed = Some((accs, rows));
             }
+            Ok(None) => {}
             Err(e) => notes.push(format!(
                 "reading in {streams} streams failed ({}); read in one",
                 capture::db_message(&e)
@@ -628,7 +629,7 @@ impl Reading {
 /// blocks (a TID range scan), all in the snapshot `client` exports, so the rows read are the
 /// ones a single statement would read. The ranges' accumulators merge in block order. Returns
 /// the accumulators, the rows read and the streams used (fewer when sessions could not all be
-/// opened).
+/// opened); `None` when not even a second session could be opened (the caller reads in one).
 async fn read_streams(
     client: &Client,
     job: &Job<'_>,
@@ -637,7 +638,7 @@ async fn read_streams(
     pages: i64,
     streams: usize,
     reading: &Reading,
-) -> Result<(Vec<ColumnAcc>, u64, usize), tokio_postgres::Error> {
+) -> Result<Option<(Vec<ColumnAcc>, u64, usize)>, tokio_postgres::Error> {
     let extra = match Sessions::open(job.target, job.session_opts, streams - 1, SESSION_SETUP).await
     {
         Ok(s) => s.into_clients(),
@@ -649,9 +650,7 @@ async fn read_streams(
         ..reading.clone()
     };
     if n == 1 {
-        let sql = format!("COPY (SELECT {select} FROM ONLY {name}) TO STDOUT");
-        let (accs, rows) = read_table(client, &sql, reading).await?;
-        return Ok((accs, rows, 1));
+        return Ok(None); // no second session: the one-stream read below
     }
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -710,7 +709,7 @@ async fn read_streams(
                 }
             }
         }
-        Ok(merged.map(|(a, r)| (a, r, n)).expect("at least one stream"))
+        Ok(merged.map(|(a, r)| (a, r, n)))
     }
     .await;
     // The exporting transaction ends with the read, whatever its outcome.

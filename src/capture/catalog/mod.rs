@@ -174,6 +174,9 @@ fn objects(rows: &[tokio_postgres::Row]) -> Option<String> {
             Value::String(shortest.replace("inf", "Infinity"))
         }
     }
+    fn write<T: serde::Serialize>(out: &mut Vec<u8>, v: &T) -> Option<()> {
+        serde_json::to_writer(out, v).ok()
+    }
     let float4 = |x: f32| float(x as f64, x.to_string());
     let float8 = |x: f64| float(x, x.to_string());
     let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 128 + 2);
@@ -189,7 +192,6 @@ fn objects(rows: &[tokio_postgres::Row]) -> Option<String> {
             }
             serde_json::to_writer(&mut out, col.name()).ok()?;
             out.push(b':');
-            let write = |out: &mut Vec<u8>, v: &dyn erased::Write| v.write(out);
             let ok = match *col.type_() {
                 Type::BOOL => write(&mut out, &get::<bool>(row, i)?),
                 Type::INT2 => write(&mut out, &get::<i16>(row, i)?),
@@ -231,18 +233,6 @@ fn objects(rows: &[tokio_postgres::Row]) -> Option<String> {
     }
     out.push(b']');
     String::from_utf8(out).ok()
-}
-
-/// Any serializable value written as JSON (one signature for every column type above).
-mod erased {
-    pub trait Write {
-        fn write(&self, out: &mut Vec<u8>) -> Option<()>;
-    }
-    impl<T: serde::Serialize> Write for T {
-        fn write(&self, out: &mut Vec<u8>) -> Option<()> {
-            serde_json::to_writer(out, self).ok()
-        }
-    }
 }
 
 /// An object's own name as its key.
