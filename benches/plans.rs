@@ -51,7 +51,8 @@ async fn explain_side(target: &Target, queries: &[Query], major: i32) -> usize {
         &CaptureOptions::default(),
         &pgparity::progress::NoProgress,
     )
-    .await;
+    .await
+    .expect("planning sessions stay up");
     assert!(problems.is_empty(), "{problems:?}");
     plans.values().filter(|p| p.plan.is_some()).count()
 }

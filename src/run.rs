@@ -179,7 +179,7 @@ pub fn snapshot_planned(
     runtime()?.block_on(async {
         let side = Side::Live(target.clone());
         let mut snap = load(&side, opts, progress).await?;
-        add_plans(Some(target), &mut snap, corpus, plan, opts, progress).await;
+        add_plans(Some(target), &mut snap, corpus, plan, opts, progress).await?;
         if let Some(p) = profile {
             add_profile(&side, &mut snap, relationships, p, opts, progress).await?;
         }
@@ -207,12 +207,14 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
                 };
                 let corpus = effective_corpus(&req.corpus, recorded);
                 let (lt, rt) = (req.left.live(), req.right.live());
-                tokio::join!(
+                let (a, b) = tokio::join!(
                     add_plans(lt, &mut l, &corpus, &req.plan, &req.capture, progress),
                     add_plans(rt, &mut r, &corpus, &req.plan, &req.capture, progress)
                 );
+                a?;
+                b?;
                 add_counterfactuals((lt, rt), (&mut l, &mut r), &corpus, &req.capture, &req.plan)
-                    .await;
+                    .await?;
                 if let Some(p) = &req.profile {
                     let mut extra_l = RelSpec::declared(&r);
                     extra_l.extend(req.relationships.iter().cloned());

@@ -139,7 +139,7 @@ pub async fn explain_all(
     opts: &PlanOptions,
     copts: &CaptureOptions,
     progress: &dyn Progress,
-) -> (BTreeMap<String, PlannedQuery>, Vec<Problem>) {
+) -> crate::error::Result<(BTreeMap<String, PlannedQuery>, Vec<Problem>)> {
     let mut problems = Vec::new();
     let analyze = opts.analyze && !target.protected;
     if opts.analyze && target.protected {
@@ -163,18 +163,32 @@ pub async fn explain_all(
                 area: "plans".into(),
                 message: e.to_string(),
             });
-            return (BTreeMap::new(), problems);
+            return Ok((BTreeMap::new(), problems));
         }
     };
     let done = std::sync::atomic::AtomicUsize::new(0);
+    // A session lost midway (server restarted, backend terminated) ends the run: the queries
+    // left would only fail the same way.
+    let lost = std::sync::Mutex::new(None::<Lost>);
     let planned = sessions
         .run(queries, |client, q| {
-            let done = &done;
+            let (done, lost) = (&done, &lost);
             async move {
-                let pq = if q.kind == QueryKind::Write && opts.writes == WritePolicy::Refuse {
+                // Once a session is lost the run fails: what is left is not planned.
+                let pq = if lost.lock().unwrap().is_some()
+                    || (q.kind == QueryKind::Write && opts.writes == WritePolicy::Refuse)
+                {
                     refused(q)
                 } else {
-                    explain_with(client, q, major, &[], analyze && q.kind == QueryKind::Read).await
+                    match explain_with(client, q, major, &[], analyze && q.kind == QueryKind::Read)
+                        .await
+                    {
+                        Ok(pq) => pq,
+                        Err(l) => {
+                            lost.lock().unwrap().get_or_insert(l);
+                            refused(q)
+                        }
+                    }
                 };
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if d.is_multiple_of(25) || d == queries.len() {
@@ -184,7 +198,28 @@ pub async fn explain_all(
             }
         })
         .await;
-    (planned.into_iter().collect(), problems)
+    if let Some(Lost(message)) = lost.into_inner().unwrap() {
+        return Err(crate::capture::lost_error(
+            &target.name,
+            "planning",
+            &message,
+        ));
+    }
+    Ok((planned.into_iter().collect(), problems))
+}
+
+/// A planning session lost midway, with the client's or server's message.
+#[derive(Debug)]
+pub struct Lost(pub String);
+
+/// `e` as a query's own failure, or as the loss of its session.
+fn failure(e: &tokio_postgres::Error) -> std::result::Result<String, Lost> {
+    let message = crate::capture::db_message(e);
+    if crate::capture::connection_lost(e) {
+        Err(Lost(message))
+    } else {
+        Ok(message)
+    }
 }
 
 /// The capture's options with the planning timeout as statement_timeout.
@@ -245,14 +280,15 @@ fn refused(q: &Query) -> PlannedQuery {
 /// Plans `q` with `sets` applied by `SET LOCAL` (each under a savepoint: one the role may not
 /// set is skipped) inside a read-only transaction that is rolled back. `analyze` runs EXPLAIN
 /// ANALYZE (BUFFERS) instead; the caller allows it only for read statements on unprotected
-/// environments, and the read-only transaction refuses any write regardless.
+/// environments, and the read-only transaction refuses any write regardless. A lost session
+/// is `Err`, never a query's own error.
 pub async fn explain_with(
     client: &Client,
     q: &Query,
     major: i32,
     sets: &[(String, String)],
     analyze: bool,
-) -> PlannedQuery {
+) -> std::result::Result<PlannedQuery, Lost> {
     let method = method(q, major);
     let analyze = analyze && method != PlanMethod::GenericPlan;
     let mut pq = blank(q, method);
@@ -286,11 +322,11 @@ pub async fn explain_with(
         match client.simple_query(&batch).await {
             Ok(messages) => read_plan(&messages, &mut pq),
             Err(e) => {
-                pq.error = Some(crate::capture::db_message(&e));
+                pq.error = Some(failure(&e)?);
                 let _ = client.batch_execute("ROLLBACK").await;
             }
         }
-        return pq;
+        return Ok(pq);
     }
     let _ = client.batch_execute(BEGIN).await;
     for (name, value) in sets {
@@ -317,9 +353,9 @@ pub async fn explain_with(
         {
             Ok(_) => true,
             Err(e) => {
-                pq.error = Some(crate::capture::db_message(&e));
+                pq.error = Some(failure(&e)?);
                 let _ = client.batch_execute("ROLLBACK").await;
-                return pq;
+                return Ok(pq);
             }
         }
     } else {
@@ -327,13 +363,13 @@ pub async fn explain_with(
     };
     match client.simple_query(&body).await {
         Ok(messages) => read_plan(&messages, &mut pq),
-        Err(e) => pq.error = Some(crate::capture::db_message(&e)),
+        Err(e) => pq.error = Some(failure(&e)?),
     }
     let _ = client.batch_execute("ROLLBACK").await;
     if prepared {
         let _ = client.batch_execute("DEALLOCATE pgparity_q").await;
     }
-    pq
+    Ok(pq)
 }
 
 /// Re-plans `q` with `sets` and keeps what the comparison needs: the shape and the cost.
@@ -342,13 +378,13 @@ pub async fn replan(
     q: &Query,
     major: i32,
     sets: &[(String, String)],
-) -> Counterfactual {
-    let re = explain_with(client, q, major, sets, false).await;
-    Counterfactual {
+) -> std::result::Result<Counterfactual, Lost> {
+    let re = explain_with(client, q, major, sets, false).await?;
+    Ok(Counterfactual {
         settings: sets.iter().map(|(k, v)| format!("{k} = {v}")).collect(),
         fingerprint: re.fingerprint,
         cost: re.plan.map(|p| without_disable_cost(p.cost)),
-    }
+    })
 }
 
 /// Reads the JSON plan out of EXPLAIN's reply.

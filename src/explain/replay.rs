@@ -5,6 +5,7 @@
 //! keeps the plans it recorded.
 
 use crate::capture::{CaptureOptions, Target};
+use crate::error::Result;
 use crate::progress::Progress;
 use crate::snapshot::plan::PlanNode;
 use crate::snapshot::Snapshot;
@@ -20,19 +21,20 @@ pub async fn add_plans(
     popts: &PlanOptions,
     copts: &CaptureOptions,
     progress: &dyn Progress,
-) {
-    let Some(t) = target else { return };
+) -> Result<()> {
+    let Some(t) = target else { return Ok(()) };
     if corpus.is_empty() {
-        return;
+        return Ok(());
     }
     progress.start(&t.name, &format!("planning {} queries", corpus.len()));
     let (plans, problems) =
-        super::explain_all(t, corpus, snap.major_version(), popts, copts, progress).await;
+        super::explain_all(t, corpus, snap.major_version(), popts, copts, progress).await?;
     progress.finish(&t.name, &format!("planned {} queries", plans.len()));
     if !plans.is_empty() {
         snap.plans = Some(plans);
     }
     snap.problems.extend(problems);
+    Ok(())
 }
 
 /// The right side's values of the planner settings that differ: what a counterfactual re-plan
@@ -84,11 +86,11 @@ pub async fn add_counterfactuals(
     corpus: &[Query],
     capture: &CaptureOptions,
     plan: &PlanOptions,
-) {
+) -> Result<()> {
     let (l, r) = snaps;
     let divergent = divergent(corpus, l, r);
     if divergent.is_empty() {
-        return;
+        return Ok(());
     }
     let sets = planner_differences(l, r);
     let (lm, rm) = (l.major_version(), r.major_version());
@@ -98,29 +100,36 @@ pub async fn add_counterfactuals(
         let target = target.cloned();
         async move {
             let mut out = Vec::new();
-            let Some(t) = target else { return out };
+            let Some(t) = target else { return Ok(out) };
             let Ok(client) = super::open_session(&t, capture, plan.timeout).await else {
-                return out;
+                return Ok(out);
             };
+            let lost =
+                |super::pool::Lost(m)| crate::capture::lost_error(&t.name, "re-planning", &m);
             for (q, a, b) in divergent {
                 let (mine, theirs) = if left { (a, b) } else { (b, a) };
                 let steer = super::steering(mine, theirs);
                 let steered = if steer.is_empty() {
                     None
                 } else {
-                    Some(super::replan(&client, q, major, &steer).await)
+                    Some(
+                        super::replan(&client, q, major, &steer)
+                            .await
+                            .map_err(lost)?,
+                    )
                 };
                 let cf = if left && !sets.is_empty() {
-                    Some(super::replan(&client, q, major, sets).await)
+                    Some(super::replan(&client, q, major, sets).await.map_err(lost)?)
                 } else {
                     None
                 };
                 out.push((q.path.clone(), steered, cf));
             }
-            out
+            Ok::<_, crate::error::Error>(out)
         }
     };
     let (lres, rres) = tokio::join!(replans(sides.0, lm, true), replans(sides.1, rm, false));
+    let (lres, rres) = (lres?, rres?);
     for (snap, res) in [(l, lres), (r, rres)] {
         if let Some(plans) = snap.plans.as_mut() {
             for (path, steered, cf) in res {
@@ -131,6 +140,7 @@ pub async fn add_counterfactuals(
             }
         }
     }
+    Ok(())
 }
 
 /// The corpus for live sides: the one given, or else the one a snapshot side recorded (so an

@@ -218,13 +218,26 @@ fn terminator(
     })
 }
 
+/// Runs `f` while a terminator kills pgparity's backends on `db` whose activity matches
+/// `only`; its result and the number of backends terminated.
+fn terminating<R>(
+    c: &'static pgparity::cluster::Cluster,
+    db: &str,
+    only: &'static str,
+    f: impl FnOnce() -> R,
+) -> (R, u32) {
+    let keep = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let killer = terminator(c, db, only, keep.clone());
+    let r = f();
+    keep.store(false, std::sync::atomic::Ordering::Relaxed);
+    (r, killer.join().unwrap())
+}
+
 /// The server ending a session midway (a restart, a terminated backend) fails the run with one
 /// line naming the environment and what was lost, exit 2, and no output file — never a
 /// snapshot quietly full of "could not be read" problems.
 #[test]
-fn a_backend_terminated_mid_capture_or_mid_profile_is_a_clear_error() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+fn a_backend_terminated_mid_capture_mid_profile_or_mid_plan_is_a_clear_error() {
     let c = pg17();
     let db = fresh_db(c, "lostconn");
     let mut sql = String::from(
@@ -241,15 +254,14 @@ fn a_backend_terminated_mid_capture_or_mid_profile_is_a_clear_error() {
     let file = out.path().join("snap.json");
 
     // Mid-profile: the COPY reading every row of the big table is terminated.
-    let keep = Arc::new(AtomicBool::new(true));
-    let killer = terminator(c, &db, "query LIKE 'COPY%'", keep.clone());
-    let o = pgp("snapshot")
-        .opt("--url", &url)
-        .arg("--exact")
-        .opt("--output", &file)
-        .run();
-    keep.store(false, Ordering::Relaxed);
-    assert!(killer.join().unwrap() >= 1, "no COPY was terminated");
+    let (o, killed) = terminating(c, &db, "query LIKE 'COPY%'", || {
+        pgp("snapshot")
+            .opt("--url", &url)
+            .arg("--exact")
+            .opt("--output", &file)
+            .run()
+    });
+    assert!(killed >= 1, "no COPY was terminated");
     let line = error_line(o.status, &o.stderr);
     assert!(
         line.contains(&db) && line.contains("the connection was lost during the profile"),
@@ -262,20 +274,18 @@ fn a_backend_terminated_mid_capture_or_mid_profile_is_a_clear_error() {
     // came after the last area), and the catalog reader says what was lost.
     let mut seen = false;
     for _ in 0..40 {
-        let keep = Arc::new(AtomicBool::new(true));
-        let killer = terminator(
+        let (o, _) = terminating(
             c,
             &db,
             "(query LIKE 'SAVEPOINT pgparity_area%' OR query LIKE 'SELECT format(%')",
-            keep.clone(),
+            || {
+                pgp("snapshot")
+                    .opt("--url", &url)
+                    .arg("--no-profile")
+                    .opt("--output", &file)
+                    .run()
+            },
         );
-        let o = pgp("snapshot")
-            .opt("--url", &url)
-            .arg("--no-profile")
-            .opt("--output", &file)
-            .run();
-        keep.store(false, Ordering::Relaxed);
-        killer.join().unwrap();
         if o.status == 0 {
             assert!(Snapshot::read(&file).is_ok());
             std::fs::remove_file(&file).unwrap();
@@ -290,4 +300,40 @@ fn a_backend_terminated_mid_capture_or_mid_profile_is_a_clear_error() {
         }
     }
     assert!(seen, "no run was cut during the catalog capture");
+
+    // Mid-plan: a planning session terminated after its first EXPLAIN (its last statement stays
+    // in pg_stat_activity while it waits for the next); the run fails in one line instead of a
+    // report of queries that "failed to plan".
+    let corpus = out.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    for i in 0..300 {
+        std::fs::write(
+            corpus.join(format!("q{i:03}.sql")),
+            format!(
+                "SELECT a, count(*) FROM t{} WHERE b > now() - interval '{i} days' GROUP BY a",
+                i % 100
+            ),
+        )
+        .unwrap();
+    }
+    let (o, killed) = terminating(
+        c,
+        &db,
+        "query LIKE 'BEGIN READ ONLY; SET LOCAL jit%'",
+        || {
+            pgp("snapshot")
+                .opt("--url", &url)
+                .arg("--no-profile")
+                .opt("--corpus", &corpus)
+                .opt("--output", &file)
+                .run()
+        },
+    );
+    assert!(killed >= 1, "no planning session was terminated");
+    let line = error_line(o.status, &o.stderr);
+    assert!(
+        line.contains(&db) && line.contains("the connection was lost during the planning"),
+        "{line}"
+    );
+    assert!(!file.exists());
 }

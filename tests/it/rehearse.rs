@@ -328,6 +328,7 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
     v["inventory"]["database"]["locale"] = "de-DE".into();
     let icu = dir.path().join("icu.json");
     std::fs::write(&icu, v.to_string()).unwrap();
+    let began = std::time::Instant::now();
     let r = pgp("rehearse")
         .opt("--from", &icu)
         .opt("--to", "17")
@@ -339,6 +340,7 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
         .run()
         .code(1)
         .json();
+    let full_run = began.elapsed();
     let purge = finding(&r, "plan:query:purge.sql:result");
     assert!(
         purge["message"]
@@ -404,8 +406,9 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
         .collect();
     assert_eq!(kept_dirs.len(), 2, "{kept_dirs:?}");
 
-    // The next rehearsal stops them first; killed outright while it starts its own clusters,
-    // it leaves their folders (its servers die with it).
+    // The next rehearsal stops them first; killed outright at a random moment once it starts
+    // its own clusters (initdb, seeding, planning...), it leaves their folders (its servers die
+    // with it) for the next run or --clean.
     let mut child = bin()
         .args(["rehearse", "--from", snap.to_str().unwrap(), "--to", "17"])
         .env("TMPDIR", tmp.path())
@@ -423,15 +426,24 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
         assert!(!d.exists(), "{} was not cleaned up", d.display());
         assert!(processes_naming(d).is_empty(), "{:?}", processes_naming(d));
     }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let delay = full_run.mul_f64(f64::from(nanos % 1000) / 1000.0);
+    std::thread::sleep(delay);
+    let finished = child.try_wait().unwrap().is_some();
     child.kill().unwrap();
     child.wait().unwrap();
     wait_until("the killed run's processes to end", || {
         processes_naming(tmp.path()).is_empty()
     });
-    assert!(
-        std::fs::read_dir(tmp.path()).unwrap().count() > 0,
-        "a killed run has no chance to clean up"
-    );
+    if !finished {
+        assert!(
+            std::fs::read_dir(tmp.path()).unwrap().count() > 0,
+            "a killed run has no chance to clean up (killed {delay:?} after its clusters began)"
+        );
+    }
     let out = pgp("rehearse")
         .arg("--clean")
         .env("TMPDIR", tmp.path())
