@@ -11,6 +11,10 @@
 //! many snapshots ran, and checks each: it succeeded, pgbench_accounts (never inserted into
 //! by pgbench) read exactly its 100,000 × scale rows, no problem was recorded, and no session
 //! of pgparity waited on a lock longer than its lock_timeout (the server logs lock waits).
+//! A third run of each round measures one `check` (production under load against a staging
+//! cluster, with a small pgbench-like corpus planned on both): pgbench reports its TPS every
+//! second, and the seconds within the check are set against the seconds outside it — what a
+//! single scheduled check costs the load, and for how long.
 //! Under `cargo test` it runs a short smoke version.
 
 use std::process::Command;
@@ -100,8 +104,57 @@ fn main() {
         );
         Snapshot::read(&file).unwrap()
     };
+    // Staging for the single check: a cluster of its own with the same shape, smaller.
+    let staging =
+        Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    staging.execute("postgres", "CREATE DATABASE load").unwrap();
+    let staged = Command::new(install.tool("pgbench"))
+        .args([
+            "-h",
+            &staging.dir.display().to_string(),
+            "-p",
+            &staging.port.to_string(),
+        ])
+        .args(["-U", "postgres", "-i", "-q", "-s", "1", "load"])
+        .output()
+        .expect("run pgbench -i");
+    assert!(
+        staged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&staged.stderr)
+    );
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    for (name, sql) in [
+        ("balance.sql", "SELECT abalance FROM pgbench_accounts WHERE aid = 42"),
+        ("branch.sql", "SELECT b.bid, sum(a.abalance) FROM pgbench_branches b JOIN pgbench_accounts a USING (bid) GROUP BY b.bid"),
+        ("recent.sql", "SELECT * FROM pgbench_history WHERE mtime > now() - interval '1 minute' ORDER BY mtime DESC LIMIT 20"),
+    ] {
+        std::fs::write(corpus.join(name), sql).unwrap();
+    }
+    let check = || {
+        let out = Command::new(bin)
+            .args([
+                "check",
+                "--left",
+                &staging.conninfo("load"),
+                "--right",
+                &url,
+                "--corpus",
+            ])
+            .arg(&corpus)
+            .args(["--format", "json"])
+            .output()
+            .expect("run pgparity");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
     let log_before = std::fs::read_to_string(c.dir.join("server.log")).map_or(0, |l| l.len());
     let (mut alone, mut with) = (Vec::new(), Vec::new());
+    let (mut check_secs, mut check_kept) = (Vec::new(), Vec::new());
     let mut snapshots = 0;
     for round in 0..runs {
         alone.push(tps(&pgbench(&load_args).output().expect("run pgbench")));
@@ -122,6 +175,25 @@ fn main() {
         let rows = snap.profile.as_ref().unwrap().tables["public.pgbench_accounts"].rows;
         assert_eq!(rows, (100_000 * scale) as f64, "accounts read under load");
         with.push(tps(&bench.wait_with_output().unwrap()));
+
+        // One check a third into the load; pgbench's per-second TPS inside and outside it.
+        let started = Instant::now();
+        let bench = pgbench(&[&load_args[..], &["-P", "1"]].concat())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run pgbench");
+        std::thread::sleep(Duration::from_secs_f64(seconds as f64 / 3.0));
+        let from = started.elapsed().as_secs_f64();
+        check();
+        let to = started.elapsed().as_secs_f64();
+        let out = bench.wait_with_output().unwrap();
+        tps(&out);
+        let (inside, outside) = per_second(&String::from_utf8_lossy(&out.stderr), from, to);
+        check_secs.push(to - from);
+        if !inside.is_empty() && !outside.is_empty() {
+            check_kept.push(mean(&inside) / mean(&outside));
+        }
     }
     // pgparity's sessions never waited on a lock (their lock_timeout is 2 s; the server logs
     // any wait past 100 ms with the waiting statement).
@@ -141,7 +213,59 @@ fn main() {
     let (a, w, r) = (spread(&alone), spread(&with), spread(&ratios));
     println!("TPS alone {:.0} ({:.0}–{:.0}); with pgparity {:.0} ({:.0}–{:.0}); kept {:.2} ({:.2}–{:.2})",
         a.0, a.1, a.2, w.0, w.1, w.2, r.0, r.1, r.2);
+    let cs = spread(&check_secs);
+    if check_kept.is_empty() {
+        println!(
+            "one check took {:.1} s (too short a load to set seconds inside against outside)",
+            cs.0
+        );
+    } else {
+        let k = spread(&check_kept);
+        println!(
+            "one check (both sides live, 3 queries planned) took {:.1} s ({:.1}–{:.1}); TPS during it kept {:.2} ({:.2}–{:.2}) of the seconds outside it",
+            cs.0, cs.1, cs.2, k.0, k.1, k.2
+        );
+    }
     assert_eq!(ours, 0, "pgparity waited on locks: {waits:?}");
+}
+
+/// pgbench's per-second TPS (`-P 1` lines on stderr) of the seconds wholly inside
+/// [`from`, `to`] (or, for a window under two seconds, overlapping it) and of those wholly
+/// outside it.
+fn per_second(progress: &str, from: f64, to: f64) -> (Vec<f64>, Vec<f64>) {
+    let seconds: Vec<(f64, f64)> = progress
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("progress: ")?;
+            let mut words = rest.split_whitespace();
+            let t: f64 = words.next()?.parse().ok()?;
+            let _ = words.next(); // "s,"
+            let tps: f64 = words.next()?.parse().ok()?;
+            Some((t, tps))
+        })
+        .collect();
+    let short = to - from < 2.0;
+    let inside = seconds
+        .iter()
+        .filter(|(t, _)| {
+            if short {
+                t - 1.0 < to && *t > from
+            } else {
+                t - 1.0 >= from && *t <= to
+            }
+        })
+        .map(|s| s.1)
+        .collect();
+    let outside = seconds
+        .iter()
+        .filter(|(t, _)| *t <= from || t - 1.0 >= to)
+        .map(|s| s.1)
+        .collect();
+    (inside, outside)
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// Median, minimum and maximum.
