@@ -13,8 +13,8 @@
 //! of pgparity waited on a lock longer than its lock_timeout (the server logs lock waits).
 //! A third run of each round measures one `check` (production under load against a staging
 //! cluster, with a small pgbench-like corpus planned on both): pgbench reports its TPS every
-//! second, and the seconds within the check are set against the seconds outside it — what a
-//! single scheduled check costs the load, and for how long.
+//! second, and the seconds the check overlaps are set against the others — the transactions
+//! a single scheduled check costs the load, in seconds of its usual throughput.
 //! Under `cargo test` it runs a short smoke version.
 
 use std::process::Command;
@@ -154,7 +154,7 @@ fn main() {
     };
     let log_before = std::fs::read_to_string(c.dir.join("server.log")).map_or(0, |l| l.len());
     let (mut alone, mut with) = (Vec::new(), Vec::new());
-    let (mut check_secs, mut check_kept) = (Vec::new(), Vec::new());
+    let (mut check_secs, mut check_cost) = (Vec::new(), Vec::new());
     let mut snapshots = 0;
     for round in 0..runs {
         alone.push(tps(&pgbench(&load_args).output().expect("run pgbench")));
@@ -192,7 +192,9 @@ fn main() {
         let (inside, outside) = per_second(&String::from_utf8_lossy(&out.stderr), from, to);
         check_secs.push(to - from);
         if !inside.is_empty() && !outside.is_empty() {
-            check_kept.push(mean(&inside) / mean(&outside));
+            // Transactions the load lost to the check, in seconds of its usual throughput.
+            let usual = mean(&outside);
+            check_cost.push(inside.iter().map(|t| usual - t).sum::<f64>() / usual);
         }
     }
     // pgparity's sessions never waited on a lock (their lock_timeout is 2 s; the server logs
@@ -214,24 +216,23 @@ fn main() {
     println!("TPS alone {:.0} ({:.0}–{:.0}); with pgparity {:.0} ({:.0}–{:.0}); kept {:.2} ({:.2}–{:.2})",
         a.0, a.1, a.2, w.0, w.1, w.2, r.0, r.1, r.2);
     let cs = spread(&check_secs);
-    if check_kept.is_empty() {
+    if check_cost.is_empty() {
         println!(
             "one check took {:.1} s (too short a load to set seconds inside against outside)",
             cs.0
         );
     } else {
-        let k = spread(&check_kept);
+        let k = spread(&check_cost);
         println!(
-            "one check (both sides live, 3 queries planned) took {:.1} s ({:.1}–{:.1}); TPS during it kept {:.2} ({:.2}–{:.2}) of the seconds outside it",
+            "one check (both sides live, 3 queries planned) took {:.2} s ({:.2}–{:.2}); it cost the load {:.2} s ({:.2}–{:.2}) of its usual throughput",
             cs.0, cs.1, cs.2, k.0, k.1, k.2
         );
     }
     assert_eq!(ours, 0, "pgparity waited on locks: {waits:?}");
 }
 
-/// pgbench's per-second TPS (`-P 1` lines on stderr) of the seconds wholly inside
-/// [`from`, `to`] (or, for a window under two seconds, overlapping it) and of those wholly
-/// outside it.
+/// pgbench's per-second TPS (`-P 1` lines on stderr) of the seconds overlapping [`from`,
+/// `to`] and of those wholly outside it.
 fn per_second(progress: &str, from: f64, to: f64) -> (Vec<f64>, Vec<f64>) {
     let seconds: Vec<(f64, f64)> = progress
         .lines()
@@ -244,21 +245,15 @@ fn per_second(progress: &str, from: f64, to: f64) -> (Vec<f64>, Vec<f64>) {
             Some((t, tps))
         })
         .collect();
-    let short = to - from < 2.0;
+    let overlaps = |t: f64| t - 1.0 < to && t > from;
     let inside = seconds
         .iter()
-        .filter(|(t, _)| {
-            if short {
-                t - 1.0 < to && *t > from
-            } else {
-                t - 1.0 >= from && *t <= to
-            }
-        })
+        .filter(|s| overlaps(s.0))
         .map(|s| s.1)
         .collect();
     let outside = seconds
         .iter()
-        .filter(|(t, _)| *t <= from || t - 1.0 >= to)
+        .filter(|s| !overlaps(s.0))
         .map(|s| s.1)
         .collect();
     (inside, outside)
