@@ -92,6 +92,9 @@ pub struct ProfileConfig {
     /// Sessions reading one large table at once when every row is read (default: one per
     /// core, at most 4).
     pub streams: Option<usize>,
+    /// Small tables (read whole, under 40,000 rows) read by one statement (default 100; 1
+    /// reads each table on its own).
+    pub tables_per_statement: Option<usize>,
     /// TABLESAMPLE REPEATABLE seed (default 42).
     pub seed: Option<u32>,
     /// File holding the secret the value hashes are keyed with (PGPARITY_HASH_KEY overrides).
@@ -232,6 +235,9 @@ impl Config {
         }
         if let Some(n) = pc.concurrency {
             profile.concurrency = n.max(1);
+        }
+        if let Some(n) = pc.tables_per_statement {
+            profile.tables_per_statement = n.max(1);
         }
         if let Some(n) = pc.streams {
             profile.streams = n.max(1);

@@ -93,26 +93,52 @@ impl Batch {
     pub fn push_lines(&mut self, buf: &[u8]) -> usize {
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', buf) {
-            let line = &buf[start..nl];
-            let mut cols = self.columns.iter_mut();
-            let mut field = 0;
-            for tab in memchr::memchr_iter(b'\t', line) {
-                if let Some(col) = cols.next() {
-                    col.push(&line[field..tab]);
-                }
-                field = tab + 1;
-            }
-            if let Some(col) = cols.next() {
-                col.push(&line[field..]);
-            }
-            for col in cols {
-                col.push(b"\\N");
-            }
-            self.rows += 1;
+            self.push_line(&buf[start..nl]);
             start = nl + 1;
         }
         start
     }
+
+    /// Appends one row (fields past the batch's columns are ignored, missing ones are NULL).
+    fn push_line(&mut self, line: &[u8]) {
+        let mut cols = self.columns.iter_mut();
+        let mut field = 0;
+        for tab in memchr::memchr_iter(b'\t', line) {
+            if let Some(col) = cols.next() {
+                col.push(&line[field..tab]);
+            } else {
+                break;
+            }
+            field = tab + 1;
+        }
+        if let Some(col) = cols.next() {
+            col.push(&line[field..]);
+        }
+        for col in cols {
+            col.push(b"\\N");
+        }
+        self.rows += 1;
+    }
+}
+
+/// Appends the complete lines in `buf` to the batch their first field names (its index in
+/// `batches`: rows of several tables read by one statement) and returns how many bytes were
+/// consumed; a partial last line is left for the next chunk. A line naming no batch is an
+/// error.
+pub fn route_lines(buf: &[u8], batches: &mut [Batch]) -> Result<usize, String> {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', buf) {
+        let line = &buf[start..nl];
+        let tab = memchr::memchr(b'\t', line).unwrap_or(line.len());
+        let batch = std::str::from_utf8(&line[..tab])
+            .ok()
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| batches.get_mut(i))
+            .ok_or_else(|| "a row of no table in the batched read".to_string())?;
+        batch.push_line(line.get(tab + 1..).unwrap_or_default());
+        start = nl + 1;
+    }
+    Ok(start)
 }
 
 fn unescape_into(field: &[u8], out: &mut Vec<u8>) {
@@ -182,5 +208,25 @@ mod tests {
         assert_eq!(col(0), vec![Some("a\tb".into()), Some("x".into())]);
         assert_eq!(col(1), vec![None, Some("\\".into())]);
         assert_eq!(col(2), vec![Some("line\nbreak".into()), Some("AB".into())]);
+    }
+
+    #[test]
+    fn rows_of_several_tables_go_to_their_batches() {
+        let mut batches = [Batch::new(1), Batch::new(2)];
+        let data = b"1\ta\tb\n0\tx\t\\N\n1\t\\N\t\\N\n0\ty";
+        let used = route_lines(data, &mut batches).unwrap();
+        assert_eq!(&data[used..], b"0\ty");
+        assert_eq!((batches[0].rows, batches[1].rows), (1, 2));
+        let values = |b: &Batch, i: usize| {
+            b.columns[i]
+                .iter()
+                .map(|v| v.map(String::from))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values(&batches[0], 0), vec![Some("x".to_string())]);
+        assert_eq!(values(&batches[1], 0), vec![Some("a".to_string()), None]);
+        assert_eq!(values(&batches[1], 1), vec![Some("b".to_string()), None]);
+        assert!(route_lines(b"7\tz\n", &mut batches).is_err());
+        assert!(route_lines(b"zz\n", &mut batches).is_err());
     }
 }

@@ -52,6 +52,9 @@ pub struct ProfileOptions {
     pub streams: usize,
     /// Tables read whole of at least this many bytes are read in `streams` streams.
     pub stream_min_bytes: i64,
+    /// Small tables (read whole, under 40,000 rows) read by one statement; 1 reads each
+    /// table on its own.
+    pub tables_per_statement: usize,
 }
 
 /// Streams per large table by default: one per core, at most 4.
@@ -71,6 +74,7 @@ impl Default for ProfileOptions {
             statement_timeout: Duration::from_secs(300),
             streams: default_streams(),
             stream_min_bytes: 64 << 20,
+            tables_per_statement: 100,
         }
     }
 }
@@ -285,17 +289,25 @@ pub async fn profile(
     };
     let total = queue.len();
     let done = AtomicUsize::new(0);
+    let units = units(&job, queue);
     let measured = sessions
-        .run(&queue, |client, (name, table)| {
+        .run(&units, |client, unit| {
             let (job, done) = (&job, &done);
             async move {
-                let r = profile_table(client, job, name, table).await;
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                let r = match unit {
+                    Unit::One(name, table) => {
+                        vec![(*name, profile_table(client, job, name, table).await)]
+                    }
+                    Unit::Group(tables) => profile_group(client, job, tables).await,
+                };
+                let d = done.fetch_add(r.len(), Ordering::Relaxed) + r.len();
                 progress.step(&target.name, d, total, "tables profiled");
-                (*name, r)
+                r
             }
         })
-        .await;
+        .await
+        .into_iter()
+        .flatten();
     if let Some(m) = job.lost.lock().expect("lost").take() {
         return Err(capture::lost_error(&target.name, "profile", &m));
     }
@@ -453,36 +465,20 @@ async fn profile_table(
         Some(s) => s,
         None => table_sizes(client, name).await?,
     };
+    let Plan {
+        kinds,
+        expressions,
+        reading,
+    } = plan(job, table, &sizes);
     let Sizes {
-        table_bytes,
-        index_bytes,
-        pages,
-        reltuples,
-        analyzed,
+        table_bytes, pages, ..
     } = sizes;
-    // PostgreSQL 13 reports 0 rows (not -1) for a never-analyzed table: not an estimate.
-    let est = reltuples.filter(|r| analyzed && (*r > 0.0 || pages <= 128));
-    let (mut clause, mut method, mut fraction) = sampling(job, est, pages);
-
-    let kinds: Vec<(String, Kind)> = table
-        .columns
-        .iter()
-        .map(|c| (c.name.clone(), kind_of(&c.data_type, c.type_kind, job.snap)))
-        .collect();
-    // Rows over 2 KB on average (TOAST included), or a size we cannot tell: some values may
-    // be megabytes, so text is measured behind the long-value guard.
-    let wide = est.is_none_or(|r| table_bytes as f64 / r.max(1.0) > 2048.0);
-    let select = if kinds.is_empty() {
+    let (mut clause, mut method, mut fraction) = sampling(job, estimate(&sizes), pages);
+    let select = if expressions.is_empty() {
         "NULL".to_string()
     } else {
-        kinds
-            .iter()
-            .zip(&table.columns)
-            .map(|((c, k), col)| expression(*k, c, &col.data_type, wide))
-            .collect::<Vec<_>>()
-            .join(", ")
+        expressions.join(", ")
     };
-    let reading = Reading::new(&kinds, job);
     let mut attempt = 0;
     let mut streamed = None;
     let streams = job.opts.streams.min(MAX_STREAMS);
@@ -552,6 +548,18 @@ async fn profile_table(
         }
     };
     method.rows_read = rows_read;
+    Ok((finished(accs, &kinds, method, fraction, &sizes), notes))
+}
+
+/// A table's profile from its columns' accumulators over `method.rows_read` rows.
+fn finished(
+    accs: Vec<ColumnAcc>,
+    kinds: &[(String, Kind)],
+    method: Method,
+    fraction: f64,
+    sizes: &Sizes,
+) -> TableProfile {
+    let rows_read = method.rows_read;
     let exact = method.kind == SampleKind::Exact;
     let finish = |(acc, (name, _)): (ColumnAcc, &(String, Kind))| {
         (name.clone(), Box::new(acc.finish(fraction)))
@@ -559,7 +567,7 @@ async fn profile_table(
     // Columns of a small table are finished right here: waking the thread pool for each of
     // thousands of small tables cost more than their sorting.
     let columns = if rows_read < 65_536 {
-        accs.into_iter().zip(&kinds).map(finish).collect()
+        accs.into_iter().zip(kinds).map(finish).collect()
     } else {
         accs.into_par_iter()
             .zip(kinds.par_iter())
@@ -571,17 +579,239 @@ async fn profile_table(
     } else {
         (rows_read as f64 / fraction).round()
     };
-    Ok((
-        TableProfile {
-            method,
-            rows,
-            rows_exact: exact,
-            table_bytes,
-            index_bytes,
-            columns,
-        },
-        notes,
-    ))
+    TableProfile {
+        method,
+        rows,
+        rows_exact: exact,
+        table_bytes: sizes.table_bytes,
+        index_bytes: sizes.index_bytes,
+        columns,
+    }
+}
+
+/// The planner's row estimate, where it is one: PostgreSQL 13 reports 0 rows (not -1) for a
+/// never-analyzed table.
+fn estimate(s: &Sizes) -> Option<f64> {
+    s.reltuples
+        .filter(|r| s.analyzed && (*r > 0.0 || s.pages <= 128))
+}
+
+/// How a table's rows are read and measured.
+struct Plan {
+    kinds: Vec<(String, Kind)>,
+    /// What the COPY sends for each column.
+    expressions: Vec<String>,
+    reading: Reading,
+}
+
+fn plan(job: &Job, table: &Table, sizes: &Sizes) -> Plan {
+    let est = estimate(sizes);
+    let kinds: Vec<(String, Kind)> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), kind_of(&c.data_type, c.type_kind, job.snap)))
+        .collect();
+    // Rows over 2 KB on average (TOAST included), or a size we cannot tell: some values may
+    // be megabytes, so text is measured behind the long-value guard.
+    let wide = est.is_none_or(|r| sizes.table_bytes as f64 / r.max(1.0) > 2048.0);
+    let expressions = kinds
+        .iter()
+        .zip(&table.columns)
+        .map(|((c, k), col)| expression(*k, c, &col.data_type, wide))
+        .collect();
+    let reading = Reading::new(&kinds, job);
+    Plan {
+        kinds,
+        expressions,
+        reading,
+    }
+}
+
+/// What one profiling statement reads: a table, or several small tables at once.
+enum Unit<'s> {
+    One(&'s String, &'s Table),
+    Group(Vec<(&'s String, &'s Table)>),
+}
+
+/// Small tables are read whole under this many estimated rows: below the reservoir's size,
+/// where the order rows arrive in changes nothing.
+const SMALL_ROWS: f64 = 40_000.0;
+/// ... and this many bytes (TOAST included: a bound on the values they hold).
+const SMALL_BYTES: i64 = 8 << 20;
+/// A group's tables hold at most this many bytes together.
+const GROUP_BYTES: i64 = 32 << 20;
+
+/// The queue in statements: small tables (read whole, well under a batch, with columns)
+/// grouped up to `tables_per_statement`, a batch's rows and `GROUP_BYTES`, the rest one by
+/// one.
+fn units<'s>(job: &Job, queue: Vec<(&'s String, &'s Table)>) -> Vec<Unit<'s>> {
+    let per = job.opts.tables_per_statement.max(1);
+    let small = |name: &str, table: &Table| {
+        let sizes = job.sizes.get(name)?;
+        let est = estimate(sizes)?;
+        let whole = sampling(job, Some(est), sizes.pages).1.kind == SampleKind::Exact;
+        (per > 1
+            && table.kind == TableKind::Table
+            && !table.columns.is_empty()
+            && whole
+            && est <= SMALL_ROWS
+            && sizes.table_bytes <= SMALL_BYTES)
+            .then_some((est, sizes.table_bytes))
+    };
+    let mut units = Vec::new();
+    let mut group: Vec<(&String, &Table)> = Vec::new();
+    let (mut rows, mut bytes) = (0.0, 0);
+    let close = |group: &mut Vec<(&'s String, &'s Table)>, units: &mut Vec<Unit<'s>>| {
+        match group.len() {
+            0 => {}
+            1 => units.push(Unit::One(group[0].0, group[0].1)),
+            _ => units.push(Unit::Group(std::mem::take(group))),
+        }
+        group.clear();
+    };
+    for (name, table) in queue {
+        match small(name, table) {
+            Some((est, size)) => {
+                if group.len() == per
+                    || rows + est > BATCH_ROWS as f64
+                    || bytes + size > GROUP_BYTES
+                {
+                    close(&mut group, &mut units);
+                    (rows, bytes) = (0.0, 0);
+                }
+                group.push((name, table));
+                rows += est;
+                bytes += size;
+            }
+            None => units.push(Unit::One(name, table)),
+        }
+    }
+    close(&mut group, &mut units);
+    units
+}
+
+/// Rows measured per batch.
+const BATCH_ROWS: usize = 65_536;
+
+/// Profiles small tables in one statement: each table's rows, tagged with its place in the
+/// group, in one `UNION ALL` whose columns are the values' text output (`format('%s')` is the
+/// type's output function, as COPY sends it). The same profile as each read alone; if the
+/// statement fails (a table without SELECT privilege, a timeout...) each is read alone.
+async fn profile_group<'s>(
+    client: &Client,
+    job: &Job<'_>,
+    group: &[(&'s String, &'s Table)],
+) -> Vec<(&'s String, Result<(TableProfile, Vec<String>), String>)> {
+    let plans: Vec<(Plan, Sizes)> = group
+        .iter()
+        .map(|(name, table)| {
+            let sizes = job.sizes[name.as_str()];
+            (plan(job, table, &sizes), sizes)
+        })
+        .collect();
+    let width = plans
+        .iter()
+        .map(|(p, _)| p.expressions.len())
+        .max()
+        .unwrap_or(0);
+    let branches: Vec<String> =
+        plans
+            .iter()
+            .zip(group)
+            .enumerate()
+            .map(|(i, ((p, _), (name, _)))| {
+                let mut cols = vec![i.to_string()];
+                cols.extend(p.expressions.iter().map(|e| {
+                    format!("CASE WHEN ({e}) IS NULL THEN NULL ELSE format('%s', {e}) END")
+                }));
+                cols.resize(width + 1, "NULL::text".into());
+                format!("SELECT {} FROM ONLY {name}", cols.join(", "))
+            })
+            .collect();
+    let sql = format!("COPY ({}) TO STDOUT", branches.join(" UNION ALL "));
+    match read_group(client, &sql, &plans).await {
+        Ok(measured) => measured
+            .into_iter()
+            .zip(&plans)
+            .zip(group)
+            .map(|(((accs, rows), (p, sizes)), (name, _))| {
+                let method = Method {
+                    kind: SampleKind::Exact,
+                    percent: None,
+                    rows_read: rows,
+                    streams: None,
+                };
+                (
+                    *name,
+                    Ok((finished(accs, &p.kinds, method, 1.0, sizes), Vec::new())),
+                )
+            })
+            .collect(),
+        Err(Some(e)) if capture::connection_lost(&e) => {
+            let m = capture::db_message(&e);
+            *job.lost.lock().expect("lost") = Some(m.clone());
+            group
+                .iter()
+                .map(|(name, _)| (*name, Err(m.clone())))
+                .collect()
+        }
+        Err(_) => {
+            let mut out = Vec::new();
+            for (name, table) in group {
+                out.push((*name, profile_table(client, job, name, table).await));
+            }
+            out
+        }
+    }
+}
+
+/// Reads a group's statement: each row to its table's batch, each batch measured as it
+/// fills (memory stays a batch per table whatever the estimates said).
+async fn read_group(
+    client: &Client,
+    sql: &str,
+    plans: &[(Plan, Sizes)],
+) -> Result<Vec<(Vec<ColumnAcc>, u64)>, Option<tokio_postgres::Error>> {
+    use std::pin::pin;
+    let stream = client.copy_out(sql).await?;
+    let mut stream = pin!(stream);
+    let mut accs: Vec<Vec<ColumnAcc>> = plans
+        .iter()
+        .map(|(p, _)| p.reading.accumulators())
+        .collect();
+    let new_batches = || -> Vec<copytext::Batch> {
+        plans
+            .iter()
+            .map(|(p, _)| copytext::Batch::new(p.kinds.len()))
+            .collect()
+    };
+    let mut batches = new_batches();
+    let mut rows = vec![0u64; plans.len()];
+    let mut pending: Vec<u8> = Vec::new();
+    let measure = |accs: &mut Vec<ColumnAcc>, batch: &copytext::Batch| {
+        for (a, c) in accs.iter_mut().zip(&batch.columns) {
+            a.update(c);
+        }
+    };
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = chunk?;
+        pending.extend_from_slice(&chunk);
+        // A row of no table would be a bug of ours (`None`): each table is read alone instead.
+        let used = copytext::route_lines(&pending, &mut batches).map_err(|_| None)?;
+        pending.drain(..used);
+        for (i, b) in batches.iter_mut().enumerate() {
+            if b.rows >= BATCH_ROWS || b.bytes() >= 32 << 20 {
+                rows[i] += b.rows as u64;
+                measure(&mut accs[i], b);
+                *b = copytext::Batch::new(plans[i].0.kinds.len());
+            }
+        }
+    }
+    for (i, b) in batches.iter().enumerate() {
+        rows[i] += b.rows as u64;
+        measure(&mut accs[i], b);
+    }
+    Ok(accs.into_iter().zip(rows).collect())
 }
 
 /// At most this many sessions read one table.

@@ -291,6 +291,18 @@ fn sampled_estimates_stay_within_their_bounds_on_a_million_rows() {
     assert_eq!(e.columns["maybe"].nulls, 300_000);
 }
 
+/// `table` was not profiled, and the snapshot says it lacks the SELECT privilege.
+fn assert_unreadable(snap: &pgparity::snapshot::Snapshot, table: &str) {
+    assert!(
+        snap.problems
+            .iter()
+            .any(|x| x.area == format!("profile {table}")
+                && x.message.starts_with("no SELECT privilege: not profiled")),
+        "{:?}",
+        snap.problems
+    );
+}
+
 #[test]
 fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
     let c = pg17();
@@ -338,14 +350,7 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
         "no value has edge whitespace"
     );
     assert!(!p.tables.contains_key("public.secret_t"));
-    assert!(
-        snap.problems
-            .iter()
-            .any(|x| x.area == "profile public.secret_t"
-                && x.message.starts_with("no SELECT privilege: not profiled")),
-        "{:?}",
-        snap.problems
-    );
+    assert_unreadable(&snap, "public.secret_t");
     assert!(!serde_json::to_string(&snap).unwrap().contains("4111"));
 }
 
@@ -582,4 +587,97 @@ fn a_statement_timeout_falls_back_to_a_smaller_block_sample_and_says_so() {
     );
     // The estimate still lands near the truth.
     assert!((t.rows - 1_500_000.0).abs() < 300_000.0, "{}", t.rows);
+}
+
+/// Small tables are read up to `tables_per_statement` per COPY (issue 15: thousands of small
+/// tables in tens of statements), and each gets exactly the profile a read of its own gives:
+/// every kind of column, odd identifiers, NULLs, an empty table, character(n) padding,
+/// composites and ranges, and a table the role may not read (its group is read table by
+/// table, the others profiled, that one named).
+#[test]
+fn small_tables_read_together_give_the_profiles_each_gives_alone() {
+    let c = pg17();
+    let db = fresh_db(c, "grouped");
+    let mut sql = String::from(
+        "CREATE TYPE mood AS ENUM ('calm', 'busy'); CREATE TYPE pair AS (a int, b text); \
+         DO $$ BEGIN CREATE ROLE group_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+         GRANT pg_read_all_stats TO group_reader;",
+    );
+    for t in 0..30 {
+        sql.push_str(&format!(
+            "CREATE TABLE \"Sm {t} ü\" (id int PRIMARY KEY, \"Näme\" text, amount numeric(8,2), at timestamptz, day date, \
+               flag boolean, m mood, doc jsonb, blob bytea, tags int[], c5 char(5), addr inet, p pair, r int4range, f float8, \"select\" interval); \
+             INSERT INTO \"Sm {t} ü\" SELECT i, CASE WHEN i % 5 = 0 THEN NULL ELSE 'näme\t' || (i % (3 + {t})) END, i / 7.0, \
+               timestamptz '2024-01-01' + i * interval '1 hour', date '2020-01-01' + i, i % 2 = 0, \
+               (ARRAY['calm','busy'])[1 + i % 2]::mood, jsonb_build_object('k', i % 3), decode(md5(i::text), 'hex'), \
+               ARRAY[i, i % 3], 'ab', ('10.0.0.' || (i % 200))::inet, ROW(i, 'x' || i)::pair, int4range(i, i + 10), \
+               i / 3.0, i * interval '1 minute' FROM generate_series(1, {rows}) i; \
+             GRANT SELECT ON \"Sm {t} ü\" TO group_reader;",
+            rows = if t == 7 { 0 } else { 50 + t * 37 }
+        ));
+    }
+    sql.push_str(
+        "CREATE TABLE \"Sm secret\" (id int, card text); INSERT INTO \"Sm secret\" VALUES (1, '4111'); \
+         ANALYZE;",
+    );
+    sql.push_str(&format!("ALTER DATABASE {db} SET log_statement = 'all';"));
+    c.execute(&db, &sql).unwrap();
+    let log = c.dir.join("server.log");
+    let profile = |per: usize| {
+        let before = std::fs::read_to_string(&log).map_or(0, |l| l.len());
+        let mut t = target(c, &db, "limited");
+        t.conninfo.set("user", "group_reader");
+        let snap = pgparity::run::snapshot(
+            &t,
+            &CaptureOptions::default(),
+            Some(&ProfileOptions {
+                tables_per_statement: per,
+                ..Default::default()
+            }),
+            &[],
+            &NoProgress,
+        )
+        .unwrap();
+        let logged = std::fs::read_to_string(&log).unwrap();
+        let copies = logged[before..]
+            .lines()
+            .filter(|l| l.contains("LOG:") && l.contains("COPY (SELECT") && l.contains("Sm "))
+            .count();
+        (snap, copies)
+    };
+    let ((grouped, few), (alone, many)) = (profile(100), profile(1));
+    assert_eq!(many, 31, "one statement per table read alone");
+    // 30 readable tables and the secret one in one statement, refused; then each table of
+    // that group alone.
+    assert_eq!(few, 1 + 31, "one statement for the group, then each alone");
+    let (g, a) = (
+        grouped.profile.as_ref().unwrap(),
+        alone.profile.as_ref().unwrap(),
+    );
+    assert_eq!(g.tables.len(), 30);
+    for (name, at) in &a.tables {
+        let gt = &g.tables[name];
+        assert_eq!(
+            serde_json::to_value(gt).unwrap(),
+            serde_json::to_value(at).unwrap(),
+            "table {name}"
+        );
+    }
+    for snap in [&grouped, &alone] {
+        assert_unreadable(snap, "public.\"Sm secret\"");
+    }
+    // Without the unreadable table, the group is read in one statement.
+    c.execute(&db, "DROP TABLE \"Sm secret\"").unwrap();
+    let (again, one) = profile(100);
+    assert_eq!(one, 1, "the 30 tables in one statement");
+    let again = again.profile.unwrap();
+    assert_eq!(again.tables[r#"public."Sm 7 ü""#].rows, 0.0);
+    assert_eq!(
+        serde_json::to_value(&again.tables).unwrap(),
+        serde_json::to_value(&a.tables).unwrap()
+    );
+    let t3 = &again.tables[r#"public."Sm 3 ü""#];
+    assert_eq!(t3.rows, 161.0);
+    assert_eq!(t3.columns["Näme"].nulls, 32);
+    assert_eq!(t3.columns["c5"].length_bytes.last(), Some(&2.0));
 }
