@@ -693,10 +693,22 @@ fn units<'s>(job: &Job, queue: Vec<(&'s String, &'s Table)>) -> Vec<Unit<'s>> {
 /// Rows measured per batch.
 const BATCH_ROWS: usize = 65_536;
 
+/// A column's expression as the text COPY would send for it. A cast to text is the type's
+/// output function except where pg_cast names a function: boolean (`true` where COPY sends
+/// `t`), inet and cidr (measured through `::text` already), character(n) (loses its padding,
+/// as the measure does), "char" and name (the same text).
+fn as_text(e: &str, kind: Kind) -> String {
+    if kind == Kind::Boolean {
+        format!("CASE WHEN ({e}) THEN 't' WHEN NOT ({e}) THEN 'f' END")
+    } else {
+        format!("({e})::text")
+    }
+}
+
 /// Profiles small tables in one statement: each table's rows, tagged with its place in the
-/// group, in one `UNION ALL` whose columns are the values' text output (`format('%s')` is the
-/// type's output function, as COPY sends it). The same profile as each read alone; if the
-/// statement fails (a table without SELECT privilege, a timeout...) each is read alone.
+/// group, in one `UNION ALL` whose columns are the values' text as COPY sends it (`as_text`).
+/// The same profile as each read alone; if the statement fails (a table without SELECT
+/// privilege, a timeout...) each is read alone.
 async fn profile_group<'s>(
     client: &Client,
     job: &Job<'_>,
@@ -714,20 +726,22 @@ async fn profile_group<'s>(
         .map(|(p, _)| p.expressions.len())
         .max()
         .unwrap_or(0);
-    let branches: Vec<String> =
-        plans
-            .iter()
-            .zip(group)
-            .enumerate()
-            .map(|(i, ((p, _), (name, _)))| {
-                let mut cols = vec![i.to_string()];
-                cols.extend(p.expressions.iter().map(|e| {
-                    format!("CASE WHEN ({e}) IS NULL THEN NULL ELSE format('%s', {e}) END")
-                }));
-                cols.resize(width + 1, "NULL::text".into());
-                format!("SELECT {} FROM ONLY {name}", cols.join(", "))
-            })
-            .collect();
+    let branches: Vec<String> = plans
+        .iter()
+        .zip(group)
+        .enumerate()
+        .map(|(i, ((p, _), (name, _)))| {
+            let mut cols = vec![i.to_string()];
+            cols.extend(
+                p.expressions
+                    .iter()
+                    .zip(&p.kinds)
+                    .map(|(e, (_, k))| as_text(e, *k)),
+            );
+            cols.resize(width + 1, "NULL::text".into());
+            format!("SELECT {} FROM ONLY {name}", cols.join(", "))
+        })
+        .collect();
     let sql = format!("COPY ({}) TO STDOUT", branches.join(" UNION ALL "));
     match read_group(client, &sql, &plans).await {
         Ok(measured) => measured
@@ -787,6 +801,7 @@ async fn read_group(
     };
     let mut batches = new_batches();
     let mut rows = vec![0u64; plans.len()];
+    let mut routed = 0;
     let mut pending: Vec<u8> = Vec::new();
     let measure = |accs: &mut Vec<ColumnAcc>, batch: &copytext::Batch| {
         for (a, c) in accs.iter_mut().zip(&batch.columns) {
@@ -799,11 +814,17 @@ async fn read_group(
         // A row of no table would be a bug of ours (`None`): each table is read alone instead.
         let used = copytext::route_lines(&pending, &mut batches).map_err(|_| None)?;
         pending.drain(..used);
-        for (i, b) in batches.iter_mut().enumerate() {
-            if b.rows >= BATCH_ROWS || b.bytes() >= 32 << 20 {
-                rows[i] += b.rows as u64;
-                measure(&mut accs[i], b);
-                *b = copytext::Batch::new(plans[i].0.kinds.len());
+        // Every 4,096 messages (a row each), a batch that filled (estimates can be stale) is
+        // measured now.
+        routed += 1;
+        if routed >= 4096 {
+            routed = 0;
+            for (i, b) in batches.iter_mut().enumerate() {
+                if b.rows >= BATCH_ROWS || b.bytes() >= 32 << 20 {
+                    rows[i] += b.rows as u64;
+                    measure(&mut accs[i], b);
+                    *b = copytext::Batch::new(plans[i].0.kinds.len());
+                }
             }
         }
     }

@@ -599,19 +599,21 @@ fn small_tables_read_together_give_the_profiles_each_gives_alone() {
     let c = pg17();
     let db = fresh_db(c, "grouped");
     let mut sql = String::from(
-        "CREATE TYPE mood AS ENUM ('calm', 'busy'); CREATE TYPE pair AS (a int, b text); \
+        "CREATE TYPE mood AS ENUM ('calm', 'busy'); CREATE TYPE pair AS (a int, b text); CREATE DOMAIN yesno AS boolean; \
          DO $$ BEGIN CREATE ROLE group_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
          GRANT pg_read_all_stats TO group_reader;",
     );
     for t in 0..30 {
         sql.push_str(&format!(
             "CREATE TABLE \"Sm {t} ü\" (id int PRIMARY KEY, \"Näme\" text, amount numeric(8,2), at timestamptz, day date, \
-               flag boolean, m mood, doc jsonb, blob bytea, tags int[], c5 char(5), addr inet, p pair, r int4range, f float8, \"select\" interval); \
+               flag boolean, m mood, doc jsonb, blob bytea, tags int[], c5 char(5), addr inet, p pair, r int4range, f float8, \"select\" interval, \
+               yn yesno, ch \"char\", nm name, net cidr, money money, x xml); \
              INSERT INTO \"Sm {t} ü\" SELECT i, CASE WHEN i % 5 = 0 THEN NULL ELSE 'näme\t' || (i % (3 + {t})) END, i / 7.0, \
                timestamptz '2024-01-01' + i * interval '1 hour', date '2020-01-01' + i, i % 2 = 0, \
                (ARRAY['calm','busy'])[1 + i % 2]::mood, jsonb_build_object('k', i % 3), decode(md5(i::text), 'hex'), \
                ARRAY[i, i % 3], 'ab', ('10.0.0.' || (i % 200))::inet, ROW(i, 'x' || i)::pair, int4range(i, i + 10), \
-               i / 3.0, i * interval '1 minute' FROM generate_series(1, {rows}) i; \
+               i / 3.0, i * interval '1 minute', NULLIF(i % 3, 0) = 1, chr(65 + i % 5)::\"char\", 'n' || i, \
+               ('10.' || (i % 250) || '.0.0/16')::cidr, i * 1.25, ('<a>' || i || '</a>')::xml FROM generate_series(1, {rows}) i; \
              GRANT SELECT ON \"Sm {t} ü\" TO group_reader;",
             rows = if t == 7 { 0 } else { 50 + t * 37 }
         ));
