@@ -79,7 +79,8 @@ impl SslMode {
             "verify-full" => SslMode::VerifyFull,
             other => {
                 return Err(format!(
-                    "invalid sslmode '{other}'; hint: use disable, allow, prefer, require, verify-ca or verify-full"
+                    "invalid sslmode '{}'; hint: use disable, allow, prefer, require, verify-ca or verify-full",
+                    shown(other)
                 ))
             }
         })
@@ -99,6 +100,41 @@ pub trait Environment {
         self.var("HOME").map(PathBuf::from)
     }
     fn os_user(&self) -> Option<String>;
+}
+
+/// `text` as shown in an error: control characters (newlines, NULs...) escaped, so the error
+/// stays one line whatever was typed.
+fn shown(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// An environment of the given variables only, whose OS user is `user` (tests, fuzzing, and
+/// callers that resolve a connection string for another process).
+pub struct VarsEnv {
+    pub vars: Vec<(String, String)>,
+    pub user: String,
+}
+
+impl Environment for VarsEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    }
+    fn os_user(&self) -> Option<String> {
+        Some(self.user.clone())
+    }
 }
 
 /// The process's own environment.
@@ -128,7 +164,7 @@ impl ConnInfo {
         };
         for key in params.keys() {
             if !KEYWORDS.contains(&key.as_str()) {
-                return Err(format!("unknown connection option '{key}'"));
+                return Err(format!("unknown connection option '{}'", shown(key)));
             }
         }
         if let Some(mode) = params.get("sslmode") {
@@ -191,14 +227,20 @@ impl ConnInfo {
         let hostaddrs: Vec<IpAddr> = match p.get("hostaddr") {
             Some(list) => split_list(list)
                 .iter()
-                .map(|a| a.parse().map_err(|_| format!("invalid hostaddr '{a}'")))
+                .map(|a| {
+                    a.parse()
+                        .map_err(|_| format!("invalid hostaddr '{}'", shown(a)))
+                })
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
         let n = hosts.len().max(hostaddrs.len()).max(1);
         let ports: Vec<u16> = split_list(&p["port"])
             .iter()
-            .map(|s| s.parse().map_err(|_| format!("invalid port '{s}'")))
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("invalid port '{}'", shown(s)))
+            })
             .collect::<Result<_, _>>()?;
         if ports.len() != 1 && ports.len() != n {
             return Err(format!("{} ports given for {n} hosts", ports.len()));
@@ -220,7 +262,7 @@ impl ConnInfo {
                 let secs: i64 = t
                     .trim()
                     .parse()
-                    .map_err(|_| format!("invalid connect_timeout '{t}'"))?;
+                    .map_err(|_| format!("invalid connect_timeout '{}'", shown(t)))?;
                 (secs > 0).then(|| Duration::from_secs(secs.max(2) as u64))
             }
             None => None,
@@ -393,7 +435,12 @@ impl Resolved {
                 "any" => tokio_postgres::config::TargetSessionAttrs::Any,
                 "read-write" => tokio_postgres::config::TargetSessionAttrs::ReadWrite,
                 "read-only" => tokio_postgres::config::TargetSessionAttrs::ReadOnly,
-                other => return Err(format!("unsupported target_session_attrs '{other}'")),
+                other => {
+                    return Err(format!(
+                        "unsupported target_session_attrs '{}'",
+                        shown(other)
+                    ))
+                }
             });
         }
         c.ssl_mode(match self.sslmode {
@@ -446,7 +493,8 @@ fn parse_key_values(s: &str) -> Result<BTreeMap<String, String>, String> {
         }
         if chars.next() != Some('=') {
             return Err(format!(
-                "missing '=' after '{key}' in connection string; hint: write key=value pairs or a postgresql:// URL"
+                "missing '=' after '{}' in connection string; hint: write key=value pairs or a postgresql:// URL",
+                shown(&key)
             ));
         }
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
@@ -459,7 +507,8 @@ fn parse_key_values(s: &str) -> Result<BTreeMap<String, String>, String> {
                 match chars.next() {
                     None => {
                         return Err(format!(
-                            "unterminated quoted value for '{key}' in connection string"
+                            "unterminated quoted value for '{}' in connection string",
+                            shown(&key)
                         ))
                     }
                     Some('\\') => value.push(chars.next().unwrap_or('\\')),
@@ -491,7 +540,7 @@ fn decode(s: &str) -> Result<String, String> {
     percent_encoding::percent_decode_str(s)
         .decode_utf8()
         .map(|c| c.into_owned())
-        .map_err(|_| format!("invalid percent-encoding in '{s}'"))
+        .map_err(|_| format!("invalid percent-encoding in '{}'", shown(s)))
 }
 
 /// A password decoded; an error never shows it (found by the property tests: the error
@@ -534,7 +583,7 @@ fn parse_url(s: &str) -> Result<BTreeMap<String, String>, String> {
             let (host, port) = if let Some(inner) = spec.strip_prefix('[') {
                 let (h, after) = inner
                     .split_once(']')
-                    .ok_or_else(|| format!("unterminated '[' in URL host '{spec}'"))?;
+                    .ok_or_else(|| format!("unterminated '[' in URL host '{}'", shown(spec)))?;
                 (
                     h.to_string(),
                     after.strip_prefix(':').unwrap_or("").to_string(),
@@ -561,7 +610,7 @@ fn parse_url(s: &str) -> Result<BTreeMap<String, String>, String> {
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair
             .split_once('=')
-            .ok_or_else(|| format!("URL parameter '{pair}' has no value"))?;
+            .ok_or_else(|| format!("URL parameter '{}' has no value", shown(pair)))?;
         let k = decode(k)?;
         let v = if k == "password" {
             decode_secret(v)?
@@ -617,7 +666,8 @@ fn read_service(name: &str, env: &dyn Environment) -> Result<Vec<(String, String
                 let k = k.trim();
                 if !KEYWORDS.contains(&k) || k == "service" {
                     return Err(format!(
-                        "invalid connection option '{k}' in service file {} line {}",
+                        "invalid connection option '{}' in service file {} line {}",
+                        shown(k),
                         file.display(),
                         n + 1
                     ));
@@ -629,7 +679,7 @@ fn read_service(name: &str, env: &dyn Environment) -> Result<Vec<(String, String
             return Ok(out);
         }
     }
-    Err(format!("definition of service '{name}' not found; hint: add [{name}] to ~/.pg_service.conf or set PGSERVICEFILE"))
+    Err(format!("definition of service '{}' not found; hint: add [{}] to ~/.pg_service.conf or set PGSERVICEFILE", shown(name), shown(name)))
 }
 
 /// libpq's password file lookup: `host:port:dbname:user:password`, `*` wildcards, `\`
@@ -807,5 +857,21 @@ mod tests {
             .unwrap();
         assert!(r.password.is_none());
         assert!(!format!("{r:?}").contains("pa:ss"));
+    }
+
+    /// Found by the cargo-fuzz `conninfo` target: a URL host with a newline and NULs was quoted
+    /// as it was, over several lines.
+    #[test]
+    fn typed_text_in_an_error_stays_on_one_line() {
+        let e = ConnInfo::parse("postgresql://u:pw@[pr\n\u{1f}\0\0st=1b\ndbn").unwrap_err();
+        assert!(!e.contains('\n') && !e.contains('\0'), "{e}");
+        assert!(e.contains("[pr\\n\\u{1f}"), "{e}");
+        let e = ConnInfo::parse("host=h bad\nkey=1").unwrap_err();
+        assert!(!e.contains('\n'), "{e}");
+        let e =
+            ConnInfo::parse("postgresql://u:pw@/app?sslmode=requyre\nhust?\0so\0=sT=ode=requyDt")
+                .and_then(|c| c.resolve(&ProcessEnv).map(|_| ()))
+                .unwrap_err();
+        assert!(!e.contains('\n') && !e.contains('\0'), "{e}");
     }
 }

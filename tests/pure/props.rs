@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use pgparity::compare::compare;
-use pgparity::conninfo::{ConnInfo, Environment};
+use pgparity::conninfo::{ConnInfo, VarsEnv};
 use pgparity::snapshot::plan::PlanNode;
 use pgparity::snapshot::Snapshot;
 
@@ -265,7 +265,7 @@ proptest! {
             Ok(c) if c.get("password") != Some("pw-Secret-7") => {}
             Ok(c) => {
                 prop_assert!(!c.redacted().contains("pw-Secret-7"), "{}", c.redacted());
-                match c.resolve(&Env(Vec::new())) {
+                match c.resolve(&env_of(Vec::new())) {
                     Ok(r) => {
                         prop_assert!(!r.describe().contains("pw-Secret-7"), "{}", r.describe());
                         let _ = r.to_config("pgparity");
@@ -290,7 +290,7 @@ proptest! {
         let passfile = dir.path().join("pgpass");
         std::fs::write(&service, &text).unwrap();
         std::fs::write(&passfile, &pass).unwrap();
-        let env = Env(vec![
+        let env = env_of(vec![
             ("PGSERVICEFILE".into(), service.display().to_string()),
             ("PGPASSFILE".into(), passfile.display().to_string()),
         ]);
@@ -479,16 +479,38 @@ fn password_text() -> impl Strategy<Value = String> {
 }
 
 /// A process environment of the given variables only.
-struct Env(Vec<(String, String)>);
+fn env_of(vars: Vec<(String, String)>) -> VarsEnv {
+    VarsEnv {
+        vars,
+        user: "tester".into(),
+    }
+}
 
-impl Environment for Env {
-    fn var(&self, name: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+/// The fixture snapshot and an EXPLAIN plan written as files read back as they were; with
+/// `PGPARITY_FUZZ_SEEDS=DIR` they are written there, as the first inputs of the cargo-fuzz
+/// targets (`scripts/fuzz.sh --libfuzzer`).
+#[test]
+fn the_fuzz_seeds_read_back_as_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("PGPARITY_FUZZ_SEEDS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
+    for target in ["snapshot", "plan"] {
+        std::fs::create_dir_all(dir.join(target)).unwrap();
     }
-    fn os_user(&self) -> Option<String> {
-        Some("tester".into())
-    }
+    let snap = dir.join("snapshot").join("fixture.json");
+    fixture().write(&snap).unwrap();
+    assert!(Snapshot::read(&snap).unwrap() == fixture());
+    let plan = json!({
+        "Node Type": "Hash Join", "Join Type": "Inner", "Total Cost": 42.5, "Plan Rows": 10,
+        "Plans": [scan("public.orders", Some("orders_pkey"), 1.0, 8.3), scan("public.customers", None, 100.0, 20.0)]
+    });
+    let path = dir.join("plan").join("join.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&plan).unwrap()).unwrap();
+    let back: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(
+        PlanNode::from_json(&back).relations(),
+        PlanNode::from_json(&plan).relations()
+    );
+    assert_eq!(PlanNode::from_json(&plan).relations().len(), 2);
 }
