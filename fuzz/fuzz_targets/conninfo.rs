@@ -3,21 +3,7 @@
 #![no_main]
 mod common;
 
-use pgparity::conninfo::{ConnInfo, Environment};
-
-struct Env(Vec<(String, String)>);
-
-impl Environment for Env {
-    fn var(&self, name: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }
-    fn os_user(&self) -> Option<String> {
-        Some("fuzz".into())
-    }
-}
+use pgparity::conninfo::{ConnInfo, VarsEnv};
 
 const SECRET: &str = "pw-Secret-7";
 
