@@ -49,33 +49,28 @@ fn main() {
     };
     let c = Cluster::start(&install, &opts).unwrap_or_else(|e| panic!("{e}"));
     c.execute("postgres", "CREATE DATABASE load").unwrap();
-    let pgbench = |extra: &[&str]| {
+    // pgbench against database `load` of `on`.
+    let pgbench_on = |on: &Cluster, extra: &[&str]| {
         let mut cmd = Command::new(install.tool("pgbench"));
         cmd.args([
             "-h",
-            &c.dir.display().to_string(),
+            &on.dir.display().to_string(),
             "-p",
-            &c.port.to_string(),
+            &on.port.to_string(),
         ])
         .args(["-U", "postgres"])
         .args(extra)
         .arg("load");
         cmd
     };
-    let init = pgbench(&["-i", "-q", "-s", &scale.to_string()])
-        .output()
-        .expect("run pgbench -i");
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
+    let pgbench = |extra: &[&str]| pgbench_on(&c, extra);
+    succeeded(
+        &pgbench(&["-i", "-q", "-s", &scale.to_string()])
+            .output()
+            .expect("run pgbench -i"),
     );
     let tps = |out: &std::process::Output| -> f64 {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(out);
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .find(|l| l.starts_with("tps = "))
@@ -97,31 +92,17 @@ fn main() {
             .args(extra)
             .output()
             .expect("run pgparity");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(&out);
         Snapshot::read(&file).unwrap()
     };
     // Staging for the single check: a cluster of its own with the same shape, smaller.
     let staging =
         Cluster::start(&install, &ClusterOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     staging.execute("postgres", "CREATE DATABASE load").unwrap();
-    let staged = Command::new(install.tool("pgbench"))
-        .args([
-            "-h",
-            &staging.dir.display().to_string(),
-            "-p",
-            &staging.port.to_string(),
-        ])
-        .args(["-U", "postgres", "-i", "-q", "-s", "1", "load"])
-        .output()
-        .expect("run pgbench -i");
-    assert!(
-        staged.status.success(),
-        "{}",
-        String::from_utf8_lossy(&staged.stderr)
+    succeeded(
+        &pgbench_on(&staging, &["-i", "-q", "-s", "1"])
+            .output()
+            .expect("run pgbench -i"),
     );
     let corpus = dir.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
@@ -261,6 +242,15 @@ fn per_second(progress: &str, from: f64, to: f64) -> (Vec<f64>, Vec<f64>) {
 
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Fails the bench with the tool's stderr unless it succeeded.
+fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Median, minimum and maximum.

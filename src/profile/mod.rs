@@ -693,6 +693,13 @@ fn units<'s>(job: &Job, queue: Vec<(&'s String, &'s Table)>) -> Vec<Unit<'s>> {
 /// Rows measured per batch.
 const BATCH_ROWS: usize = 65_536;
 
+/// Measures a batch's columns, on this thread (a small table's batch).
+fn measure(accs: &mut [ColumnAcc], batch: &copytext::Batch) {
+    for (a, c) in accs.iter_mut().zip(&batch.columns) {
+        a.update(c);
+    }
+}
+
 /// A column's expression as the text COPY would send for it. A cast to text is the type's
 /// output function except where pg_cast names a function: boolean (`true` where COPY sends
 /// `t`), inet and cidr (measured through `::text` already), character(n) (loses its padding,
@@ -793,21 +800,13 @@ async fn read_group(
         .iter()
         .map(|(p, _)| p.reading.accumulators())
         .collect();
-    let new_batches = || -> Vec<copytext::Batch> {
-        plans
-            .iter()
-            .map(|(p, _)| copytext::Batch::new(p.kinds.len()))
-            .collect()
-    };
-    let mut batches = new_batches();
+    let mut batches: Vec<copytext::Batch> = plans
+        .iter()
+        .map(|(p, _)| copytext::Batch::new(p.kinds.len()))
+        .collect();
     let mut rows = vec![0u64; plans.len()];
     let mut routed = 0;
     let mut pending: Vec<u8> = Vec::new();
-    let measure = |accs: &mut Vec<ColumnAcc>, batch: &copytext::Batch| {
-        for (a, c) in accs.iter_mut().zip(&batch.columns) {
-            a.update(c);
-        }
-    };
     while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
         let chunk = chunk?;
         pending.extend_from_slice(&chunk);
@@ -1040,9 +1039,7 @@ async fn read_table(
     rows += batch.rows as u64;
     let accs = match (measuring, accs) {
         (None, Some(mut accs)) => {
-            for (a, c) in accs.iter_mut().zip(&batch.columns) {
-                a.update(c);
-            }
+            measure(&mut accs, &batch);
             accs
         }
         (Some((tx, worker)), _) => {
