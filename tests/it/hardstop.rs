@@ -309,9 +309,16 @@ fn a_backend_terminated_mid_capture_mid_profile_or_mid_plan_is_a_clear_error() {
     for i in 0..300 {
         std::fs::write(
             corpus.join(format!("q{i:03}.sql")),
+            // An eight-way join: milliseconds to plan, so planning lasts long enough for the
+            // terminator to see it.
             format!(
-                "SELECT a, count(*) FROM t{} WHERE b > now() - interval '{i} days' GROUP BY a",
-                i % 100
+                "SELECT t{}.a, count(*) FROM {} WHERE t{}.b > now() - interval '{i} days' GROUP BY 1",
+                i % 92,
+                (1..8).fold(format!("t{}", i % 92), |from, k| format!(
+                    "{from} JOIN t{} USING (id)",
+                    i % 92 + k
+                )),
+                i % 92
             ),
         )
         .unwrap();
