@@ -87,10 +87,27 @@ impl Kept {
     }
 }
 
-/// Every cluster folder starts with this, in the temporary folder.
+/// Every cluster folder starts with this, in the temporary folder, followed by the pid of the
+/// process that made it and a dash: `pgparity-cluster-4242-Xa3b9q`. The pid is in the name
+/// (not in a file written after) so that no folder exists, even for an instant, whose maker is
+/// unknown: a run killed between making its folder and writing into it leaves nothing that
+/// looks alive.
 const PREFIX: &str = "pgparity-cluster-";
-/// In a cluster's folder: the pid of the process that made it.
+/// In folders of older versions: the pid of the process that made it.
 const OWNER_FILE: &str = "pgparity-owner";
+
+/// The pid of the process that made a cluster folder, from its name (or, for a folder of an
+/// older version, from the file it wrote).
+fn folder_owner(dir: &Path) -> Option<i32> {
+    let name = dir.file_name()?.to_str()?.strip_prefix(PREFIX)?;
+    name.split_once('-')
+        .and_then(|(pid, _)| pid.parse().ok())
+        .or_else(|| {
+            std::fs::read_to_string(dir.join(OWNER_FILE))
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+        })
+}
 /// In a kept cluster's folder: says it was kept on purpose (and how to reach it).
 const KEPT_FILE: &str = "pgparity-kept";
 
@@ -147,11 +164,8 @@ pub fn clean_leftovers(kept: bool) -> (usize, usize) {
             }
             k += 1;
         } else {
-            let owner = std::fs::read_to_string(dir.join(OWNER_FILE))
-                .ok()
-                .and_then(|s| s.trim().parse::<i32>().ok());
-            // Alive (or unknown: a folder of an older version, or one still being made).
-            let dead = owner
+            // Alive (or unknown: a folder of an older version still being made).
+            let dead = folder_owner(&dir)
                 .is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH));
             if !dead {
                 continue;
@@ -406,7 +420,7 @@ impl Cluster {
     fn prepare_dir() -> Result<(tempfile::TempDir, Option<(Uid, Gid)>)> {
         let owner = owner()?;
         let tmp = tempfile::Builder::new()
-            .prefix("pgparity-cluster-")
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| Error::Cluster(format!("cannot create a temporary folder: {e}")))?;
         if let Some((uid, gid)) = owner {
@@ -420,9 +434,6 @@ impl Cluster {
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::Cluster(e.to_string()))?;
         register_dir(tmp.path());
-        std::fs::write(tmp.path().join(OWNER_FILE), std::process::id().to_string()).map_err(
-            |e| Error::Cluster(format!("cannot write into {}: {e}", tmp.path().display())),
-        )?;
         // Once per process: what runs killed before they could clean up left behind.
         static ORPHANS: OnceLock<()> = OnceLock::new();
         ORPHANS.get_or_init(|| {

@@ -444,6 +444,10 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
             "a killed run has no chance to clean up (killed {delay:?} after its clusters began)"
         );
     }
+    // A folder whose maker died before writing anything into it (or while removing it) is
+    // known as dead by its name alone.
+    let half_made = tmp.path().join("pgparity-cluster-4194305-half");
+    std::fs::create_dir_all(half_made.join("data/base")).unwrap();
     let out = pgp("rehearse")
         .arg("--clean")
         .env("TMPDIR", tmp.path())
