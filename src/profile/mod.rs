@@ -164,6 +164,22 @@ fn expression(kind: Kind, col: &str, data_type: &str, wide: bool) -> String {
     }
 }
 
+/// The type of what `expression` sends for a column: its own type where it is sent as it
+/// is, else text (or float8 for intervals and times).
+fn result_type(kind: Kind, data_type: &str, wide: bool) -> String {
+    let guarded = wide && matches!(kind, Kind::Text | Kind::Char | Kind::Json | Kind::Other);
+    match kind {
+        _ if guarded => "text".into(),
+        Kind::Other | Kind::Bytea | Kind::Array => "text".into(),
+        Kind::Temporal
+            if !(data_type.starts_with("date") || data_type.starts_with("timestamp")) =>
+        {
+            "float8".into()
+        }
+        _ => data_type.into(),
+    }
+}
+
 /// What a worker needs to profile tables.
 struct Job<'a> {
     target: &'a Target,
@@ -469,6 +485,7 @@ async fn profile_table(
         kinds,
         expressions,
         reading,
+        ..
     } = plan(job, table, &sizes);
     let Sizes {
         table_bytes, pages, ..
@@ -601,6 +618,9 @@ struct Plan {
     kinds: Vec<(String, Kind)>,
     /// What the COPY sends for each column.
     expressions: Vec<String>,
+    /// Each expression's result type (`result_type`). Tables read together whose
+    /// expressions at a place share it send them as they are (no cast to text).
+    shape: Vec<String>,
     reading: Reading,
 }
 
@@ -619,11 +639,17 @@ fn plan(job: &Job, table: &Table, sizes: &Sizes) -> Plan {
         .zip(&table.columns)
         .map(|((c, k), col)| expression(*k, c, &col.data_type, wide))
         .collect();
+    let shape = kinds
+        .iter()
+        .zip(&table.columns)
+        .map(|((_, k), col)| result_type(*k, &col.data_type, wide))
+        .collect();
     let mut reading = Reading::new(&kinds, job);
     reading.rows_hint = est.map_or(0, |r| r as u64);
     Plan {
         kinds,
         expressions,
+        shape,
         reading,
     }
 }
@@ -660,6 +686,19 @@ fn units<'s>(job: &Job, queue: Vec<(&'s String, &'s Table)>) -> Vec<Unit<'s>> {
             .then_some((est, sizes.table_bytes))
     };
     let mut units = Vec::new();
+    // Small tables of one shape (the columns' types in order) next to each other: read
+    // together, their values need no cast to a common type.
+    let mut smalls = Vec::new();
+    for (name, table) in queue {
+        match small(name, table) {
+            Some(size) => smalls.push((name, table, size)),
+            None => units.push(Unit::One(name, table)),
+        }
+    }
+    fn shape(t: &Table) -> Vec<&str> {
+        t.columns.iter().map(|c| &*c.data_type).collect()
+    }
+    smalls.sort_by_cached_key(|(name, table, _)| (shape(table), *name));
     let mut group: Vec<(&String, &Table)> = Vec::new();
     let (mut rows, mut bytes) = (0.0, 0);
     let close = |group: &mut Vec<(&'s String, &'s Table)>, units: &mut Vec<Unit<'s>>| {
@@ -670,22 +709,14 @@ fn units<'s>(job: &Job, queue: Vec<(&'s String, &'s Table)>) -> Vec<Unit<'s>> {
         }
         group.clear();
     };
-    for (name, table) in queue {
-        match small(name, table) {
-            Some((est, size)) => {
-                if group.len() == per
-                    || rows + est > BATCH_ROWS as f64
-                    || bytes + size > GROUP_BYTES
-                {
-                    close(&mut group, &mut units);
-                    (rows, bytes) = (0.0, 0);
-                }
-                group.push((name, table));
-                rows += est;
-                bytes += size;
-            }
-            None => units.push(Unit::One(name, table)),
+    for (name, table, (est, size)) in smalls {
+        if group.len() == per || rows + est > BATCH_ROWS as f64 || bytes + size > GROUP_BYTES {
+            close(&mut group, &mut units);
+            (rows, bytes) = (0.0, 0);
         }
+        group.push((name, table));
+        rows += est;
+        bytes += size;
     }
     close(&mut group, &mut units);
     units
@@ -734,6 +765,15 @@ async fn profile_group<'s>(
         .map(|(p, _)| p.expressions.len())
         .max()
         .unwrap_or(0);
+    // A place where every table sends the same type is sent as it is: what COPY sends for
+    // the table alone, without a cast's second pass over the text (tables of one shape, as
+    // a schema per tenant has, are read together: see `units`).
+    let native: Vec<bool> = (0..width)
+        .map(|i| {
+            let first = plans[0].0.shape.get(i);
+            plans.iter().all(|(p, _)| p.shape.get(i) == first)
+        })
+        .collect();
     let branches: Vec<String> = plans
         .iter()
         .zip(group)
@@ -744,7 +784,8 @@ async fn profile_group<'s>(
                 p.expressions
                     .iter()
                     .zip(&p.kinds)
-                    .map(|(e, (_, k))| as_text(e, *k)),
+                    .zip(&native)
+                    .map(|((e, (_, k)), n)| if *n { e.clone() } else { as_text(e, *k) }),
             );
             cols.resize(width + 1, "NULL::text".into());
             format!("SELECT {} FROM ONLY {name}", cols.join(", "))

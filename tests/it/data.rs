@@ -618,6 +618,15 @@ fn small_tables_read_together_give_the_profiles_each_gives_alone() {
             rows = if t == 7 { 0 } else { 50 + t * 37 }
         ));
     }
+    // Tables of another shape (other types at the same places) read in the same statement:
+    // there, values are cast to text.
+    for t in 0..3 {
+        sql.push_str(&format!(
+            "CREATE TABLE \"Sm mixed {t}\" (flag boolean, addr inet, c5 char(5), nm name, id int); \
+             INSERT INTO \"Sm mixed {t}\" SELECT i % 3 = 0, ('10.1.0.' || i)::inet, 'x', 'n' || (i % 4), i \
+             FROM generate_series(1, 20 + {t}) i; GRANT SELECT ON \"Sm mixed {t}\" TO group_reader;"
+        ));
+    }
     sql.push_str(
         "CREATE TABLE \"Sm secret\" (id int, card text); INSERT INTO \"Sm secret\" VALUES (1, '4111'); \
          ANALYZE;",
@@ -641,22 +650,27 @@ fn small_tables_read_together_give_the_profiles_each_gives_alone() {
         )
         .unwrap();
         let logged = std::fs::read_to_string(&log).unwrap();
-        let copies = logged[before..]
+        let copies: Vec<String> = logged[before..]
             .lines()
             .filter(|l| l.contains("LOG:") && l.contains("COPY (SELECT") && l.contains("Sm "))
-            .count();
+            .map(str::to_string)
+            .collect();
         (snap, copies)
     };
     let ((grouped, few), (alone, many)) = (profile(100), profile(1));
-    assert_eq!(many, 31, "one statement per table read alone");
-    // 30 readable tables and the secret one in one statement, refused; then each table of
+    assert_eq!(many.len(), 34, "one statement per table read alone");
+    // 33 readable tables and the secret one in one statement, refused; then each table of
     // that group alone.
-    assert_eq!(few, 1 + 31, "one statement for the group, then each alone");
+    assert_eq!(
+        few.len(),
+        1 + 34,
+        "one statement for the group, then each alone"
+    );
     let (g, a) = (
         grouped.profile.as_ref().unwrap(),
         alone.profile.as_ref().unwrap(),
     );
-    assert_eq!(g.tables.len(), 30);
+    assert_eq!(g.tables.len(), 33);
     for (name, at) in &a.tables {
         let gt = &g.tables[name];
         assert_eq!(
@@ -671,13 +685,39 @@ fn small_tables_read_together_give_the_profiles_each_gives_alone() {
     // Without the unreadable table, the group is read in one statement.
     c.execute(&db, "DROP TABLE \"Sm secret\"").unwrap();
     let (again, one) = profile(100);
-    assert_eq!(one, 1, "the 30 tables in one statement");
+    assert_eq!(one.len(), 1, "the 33 tables in one statement");
+    // Places of different types across the group are sent as text (the boolean as COPY
+    // spells it).
+    assert!(one[0].contains("THEN 't'"), "{}", one[0]);
     let again = again.profile.unwrap();
     assert_eq!(again.tables[r#"public."Sm 7 ü""#].rows, 0.0);
     assert_eq!(
         serde_json::to_value(&again.tables).unwrap(),
         serde_json::to_value(&a.tables).unwrap()
     );
+    // Tables of one shape only: every value sent as it is, no cast; the same profiles.
+    c.execute(
+        &db,
+        "DROP TABLE \"Sm mixed 0\", \"Sm mixed 1\", \"Sm mixed 2\"",
+    )
+    .unwrap();
+    let (native, one) = profile(100);
+    assert_eq!(one.len(), 1, "the 30 tables in one statement");
+    assert!(
+        !one[0].contains("THEN 't'") && !one[0].contains("(flag)::text"),
+        "{}",
+        one[0]
+    );
+    let native = native.profile.unwrap();
+    assert_eq!(native.tables.len(), 30);
+    for (name, nt) in &native.tables {
+        assert_eq!(
+            serde_json::to_value(nt).unwrap(),
+            serde_json::to_value(&a.tables[name]).unwrap(),
+            "table {name}"
+        );
+    }
+    let again = native;
     let t3 = &again.tables[r#"public."Sm 3 ü""#];
     assert_eq!(t3.rows, 161.0);
     assert_eq!(t3.columns["Näme"].nulls, 32);
