@@ -217,6 +217,14 @@ fn failure(e: &tokio_postgres::Error) -> std::result::Result<String, Lost> {
     let message = crate::capture::db_message(e);
     if crate::capture::connection_lost(e) {
         Err(Lost(message))
+    } else if e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED)
+        && !message.contains("statement timeout")
+    {
+        // Planning sessions send no cancel request: a cancel is the planning timeout, which
+        // the server may report as a user's request when it fires as a statement ends.
+        Ok(format!(
+            "{message}: the planning statement timeout ran out (or someone cancelled it on the server); raise it with --plan-timeout"
+        ))
     } else {
         Ok(message)
     }

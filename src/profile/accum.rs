@@ -237,7 +237,7 @@ fn plain_decimal(b: &[u8]) -> Option<f64> {
     let (mut mantissa, mut count, mut fraction, mut point) = (0u64, 0usize, 0usize, false);
     for &c in digits {
         match c {
-            b'0'..=b'9' => {
+            b'0'..=b'9' if count < 15 => {
                 mantissa = mantissa * 10 + u64::from(c - b'0');
                 count += 1;
                 fraction += usize::from(point);
@@ -246,7 +246,7 @@ fn plain_decimal(b: &[u8]) -> Option<f64> {
             _ => return None,
         }
     }
-    if count == 0 || count > 15 || (point && fraction == 0) {
+    if count == 0 || (point && fraction == 0) {
         return None;
     }
     let x = mantissa as f64 / POW10[fraction];
@@ -759,6 +759,8 @@ mod tests {
             "1234567890123456",
             "0.000000000000001",
             "99999999.99",
+            "123456789012345678901234567890.123456789",
+            "-99999999999999999999999",
             "-0.30000000000000004",
             " 1",
             "1 ",
