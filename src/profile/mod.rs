@@ -194,6 +194,8 @@ struct Job<'a> {
     sizes: std::collections::HashMap<String, Sizes>,
     /// Set when a session is gone (server restarted, backend terminated): the run fails.
     lost: std::sync::Mutex<Option<String>>,
+    /// Groups read but still being measured (off their session): a permit each.
+    measuring: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// A table's sizes and the planner's row estimate.
@@ -302,17 +304,20 @@ pub async fn profile(
         sample_rows,
         sizes: all_sizes(sessions.first()).await,
         lost: std::sync::Mutex::new(None),
+        // One group more than the sessions: each session reads its next group while the
+        // last is measured, and at most this many groups' rows are held (each ≤ GROUP_BYTES).
+        measuring: std::sync::Arc::new(tokio::sync::Semaphore::new(n + 1)),
     };
     let total = queue.len();
     let done = AtomicUsize::new(0);
     let units = units(&job, queue);
-    let measured = sessions
+    let read = sessions
         .run(&units, |client, unit| {
             let (job, done) = (&job, &done);
             async move {
                 let r = match unit {
                     Unit::One(name, table) => {
-                        vec![(*name, profile_table(client, job, name, table).await)]
+                        Read::Done(vec![(*name, profile_table(client, job, name, table).await)])
                     }
                     Unit::Group(tables) => profile_group(client, job, tables).await,
                 };
@@ -321,9 +326,20 @@ pub async fn profile(
                 r
             }
         })
-        .await
-        .into_iter()
-        .flatten();
+        .await;
+    let mut measured = Vec::new();
+    for r in read {
+        match r {
+            Read::Done(v) => measured.extend(v),
+            Read::Measuring(names, handle) => measured.extend(
+                names.into_iter().zip(
+                    handle
+                        .await
+                        .expect("measuring a group's tables ends without panicking"),
+                ),
+            ),
+        }
+    }
     if let Some(m) = job.lost.lock().expect("lost").take() {
         return Err(capture::lost_error(&target.name, "profile", &m));
     }
@@ -752,7 +768,7 @@ async fn profile_group<'s>(
     client: &Client,
     job: &Job<'_>,
     group: &[(&'s String, &'s Table)],
-) -> Vec<(&'s String, Result<(TableProfile, Vec<String>), String>)> {
+) -> Read<'s> {
     let plans: Vec<(Plan, Sizes)> = group
         .iter()
         .map(|(name, table)| {
@@ -792,38 +808,76 @@ async fn profile_group<'s>(
         })
         .collect();
     let sql = format!("COPY ({}) TO STDOUT", branches.join(" UNION ALL "));
+    let permit = job
+        .measuring
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the measuring semaphore is never closed");
     match read_group(client, &sql, &plans).await {
-        Ok(measured) => measured
-            .into_iter()
-            .zip(&plans)
-            .zip(group)
-            .map(|(((accs, rows), (p, sizes)), (name, _))| {
-                let method = Method {
-                    kind: SampleKind::Exact,
-                    percent: None,
-                    rows_read: rows,
-                    streams: None,
-                };
-                (
-                    *name,
-                    Ok((finished(accs, &p.kinds, method, 1.0, sizes), Vec::new())),
-                )
-            })
-            .collect(),
+        Ok(read) => {
+            // The rows are all here: they are measured off the session, which reads its next
+            // statement meanwhile (the server works while this client measures).
+            let tables: Vec<_> = read
+                .into_iter()
+                .zip(plans)
+                .map(|((accs, batch, rows), (p, sizes))| (accs, batch, rows, p.kinds, sizes))
+                .collect();
+            let handle = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                tables
+                    .into_iter()
+                    .map(|(mut accs, batch, rows, kinds, sizes)| {
+                        measure(&mut accs, &batch);
+                        drop(batch);
+                        let method = Method {
+                            kind: SampleKind::Exact,
+                            percent: None,
+                            rows_read: rows,
+                            streams: None,
+                        };
+                        Ok((finished(accs, &kinds, method, 1.0, &sizes), Vec::new()))
+                    })
+                    .collect()
+            });
+            Read::Measuring(group.iter().map(|(name, _)| *name).collect(), handle)
+        }
         Err(Some(e)) if capture::connection_lost(&e) => {
             let m = capture::db_message(&e);
             *job.lost.lock().expect("lost") = Some(m.clone());
-            group
-                .iter()
-                .map(|(name, _)| (*name, Err(m.clone())))
-                .collect()
+            Read::Done(
+                group
+                    .iter()
+                    .map(|(name, _)| (*name, Err(m.clone())))
+                    .collect(),
+            )
         }
         Err(_) => {
+            drop(permit);
             let mut out = Vec::new();
             for (name, table) in group {
                 out.push((*name, profile_table(client, job, name, table).await));
             }
-            out
+            Read::Done(out)
+        }
+    }
+}
+
+/// What a session's statement gave: tables profiled, or a group's tables read and being
+/// measured off the session (their results in the group's order).
+enum Read<'s> {
+    Done(Vec<(&'s String, Outcome)>),
+    Measuring(Vec<&'s String>, tokio::task::JoinHandle<Vec<Outcome>>),
+}
+
+/// A table's profile with its notes, or why it has none.
+type Outcome = Result<(TableProfile, Vec<String>), String>;
+
+impl Read<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Read::Done(v) => v.len(),
+            Read::Measuring(names, _) => names.len(),
         }
     }
 }
@@ -834,16 +888,19 @@ async fn read_group(
     client: &Client,
     sql: &str,
     plans: &[(Plan, Sizes)],
-) -> Result<Vec<(Vec<ColumnAcc>, u64)>, Option<tokio_postgres::Error>> {
+) -> Result<Vec<GroupRead>, Option<tokio_postgres::Error>> {
     let stream = client.copy_out(sql).await?;
     let readings = plans.iter().map(|(p, _)| p.reading.clone()).collect();
     on_worker(consume_group(stream, readings)).await
 }
 
+/// A table of a group: its accumulators, its last batch (not yet measured) and its rows.
+type GroupRead = (Vec<ColumnAcc>, copytext::Batch, u64);
+
 async fn consume_group(
     stream: tokio_postgres::CopyOutStream,
     readings: Vec<Reading>,
-) -> Result<Vec<(Vec<ColumnAcc>, u64)>, Option<tokio_postgres::Error>> {
+) -> Result<Vec<GroupRead>, Option<tokio_postgres::Error>> {
     use std::pin::pin;
     let mut stream = pin!(stream);
     let mut accs: Vec<Vec<ColumnAcc>> = readings.iter().map(Reading::accumulators).collect();
@@ -876,9 +933,13 @@ async fn consume_group(
     }
     for (i, b) in batches.iter().enumerate() {
         rows[i] += b.rows as u64;
-        measure(&mut accs[i], b);
     }
-    Ok(accs.into_iter().zip(rows).collect())
+    Ok(accs
+        .into_iter()
+        .zip(batches)
+        .zip(rows)
+        .map(|((a, b), r)| (a, b, r))
+        .collect())
 }
 
 /// At most this many sessions read one table.
