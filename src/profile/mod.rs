@@ -165,7 +165,9 @@ fn expression(kind: Kind, col: &str, data_type: &str, wide: bool) -> String {
 }
 
 /// The type of what `expression` sends for a column: its own type where it is sent as it
-/// is, else text (or float8 for intervals and times).
+/// is, else text (or float8 for intervals and times). Kept beside `expression`: were the two
+/// to disagree, a group's statement would fail on mismatched types and its tables be read
+/// one by one (slower, the same profiles).
 fn result_type(kind: Kind, data_type: &str, wide: bool) -> String {
     let guarded = wide && matches!(kind, Kind::Text | Kind::Char | Kind::Json | Kind::Other);
     match kind {
@@ -919,10 +921,10 @@ async fn consume_group(
         let used = copytext::route_lines(&pending, &mut batches).map_err(|_| None)?;
         pending.drain(..used);
         // Every 4,096 messages (a row each), a batch that filled (estimates can be stale) is
-        // measured now; and once the rows held reach GROUP_BYTES, every batch is: the group's
-        // bound is its tables' size on disk, and values TOAST compressed well are many times
-        // larger here (100 tables of 100 compressible 60 KB values: 11 MB on disk, 600 MB of
-        // text).
+        // measured now; and every GROUP_BYTES read, every batch is (so at most that much is
+        // held): the group's bound is its tables' size on disk, and values TOAST compressed
+        // well are many times larger here (100 tables of 100 compressible 60 KB values: 11 MB
+        // on disk, 600 MB of text).
         routed += 1;
         let full = held >= GROUP_BYTES as usize;
         if routed >= 4096 || full {
