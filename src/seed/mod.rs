@@ -75,7 +75,9 @@ pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
         .iter()
         .map(|c| table.id ^ gen::name_id(&c.name))
         .collect();
-    let mut out = Vec::with_capacity(((end - start) * 64) as usize);
+    let mut drawn: Vec<gen::Drawn> = table.columns.iter().map(|_| Default::default()).collect();
+    // Room for 16 bytes a column: a chunk seldom grows (and copies) itself.
+    let mut out = Vec::with_capacity(((end - start) as usize) * (16 * table.columns.len()).max(64));
     for row in start..end {
         let mut first = true;
         for (c, col) in table.columns.iter().enumerate() {
@@ -87,7 +89,9 @@ pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
             }
             first = false;
             let written = match &col.gen {
-                model::Gen::Values(v) => v.write_row(&mut rngs[c], salts[c], &mut out, row),
+                model::Gen::Values(v) => {
+                    v.write_row(&mut rngs[c], salts[c], &mut out, row, &mut drawn[c])
+                }
                 model::Gen::Null => false,
                 _ => match model.key_text(t, c, row) {
                     Some(s) => {

@@ -488,7 +488,7 @@ pub(super) fn values(
         return Values {
             base,
             null_rate,
-            pool: Some(cum),
+            pool: Some(Pool::Weighted(cum)),
         };
     }
     let non_null = (p.rows - p.nulls).max(1) as f64;
@@ -500,7 +500,7 @@ pub(super) fn values(
             return Values {
                 base,
                 null_rate,
-                pool: Some((1..=k).map(|x| x as f64).collect()),
+                pool: Some(Pool::Uniform(k)),
             };
         }
     }
