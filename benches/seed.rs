@@ -6,8 +6,8 @@
 //!   cargo bench --bench seed -- --streams 4 --big 0   (4 COPY streams; skip the 10M-row load)
 //!
 //! Prints: rows/s seeding a lineitem-shaped table (16 columns) into an empty table / rows/s of
-//! `COPY FROM` of the same bytes prepared in memory (goal ≥ 0.8); rows/s seeding a
-//! pgbench_accounts-shaped table / `pgbench -i` rows/s (data generation step only; goal ≥ 1.0);
+//! `COPY FROM` of the same bytes read from a file (goal ≥ 1.3 with streams); rows/s seeding a
+//! pgbench_accounts-shaped table / `pgbench -i` rows/s (data generation step only; goal ≥ 1.5);
 //! the time for a 10-million-row lineitem with its orders, keys, foreign keys and ANALYZE.
 //! Under `cargo test` it runs small (smoke mode) and checks nothing but that it runs.
 
@@ -126,23 +126,26 @@ fn main() {
     };
     let first = seed_li(0);
     let seeded = first.rows();
-    // The prepared file: the seeded rows as COPY text, in 1 MB pieces (as a file is read).
-    let (buf, mb) = rt.block_on(async {
+    // The prepared file: the seeded rows as COPY text, written to disk and read back in 1 MB
+    // pieces as COPY FROM sends them (held in memory, 60M rows' 9 GB squeezed the page cache
+    // the server's writes need, and the reference was not a clean one).
+    let reference = dir.path().join("li.copy");
+    let mb = rt.block_on(async {
+        use std::io::Write;
         let from = pgparity::capture::connect(&target(&c, "seed_li0"))
             .await
             .unwrap();
         let out = from.copy_out("COPY li TO STDOUT").await.unwrap();
         let mut out = std::pin::pin!(out);
-        let mut all: Vec<u8> = Vec::new();
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&reference).unwrap());
+        let mut bytes = 0usize;
         while let Some(chunk) = futures_util::StreamExt::next(&mut out).await {
-            all.extend_from_slice(&chunk.unwrap());
+            let chunk = chunk.unwrap();
+            bytes += chunk.len();
+            file.write_all(&chunk).unwrap();
         }
-        let mb = all.len() as f64 / 1e6;
-        let buf: Vec<bytes::Bytes> = all
-            .chunks(1 << 20)
-            .map(bytes::Bytes::copy_from_slice)
-            .collect();
-        (buf, mb)
+        file.flush().unwrap();
+        bytes as f64 / 1e6
     });
     let copy_from = |round: usize| {
         let db = format!("copy_li{round}");
@@ -163,8 +166,17 @@ fn main() {
                 .await
                 .unwrap();
             let mut sink = std::pin::pin!(sink);
-            for b in buf.iter().cloned() {
-                futures_util::SinkExt::send(&mut sink, b).await.unwrap();
+            let mut file = std::fs::File::open(&reference).unwrap();
+            loop {
+                let mut piece = vec![0u8; 1 << 20];
+                let n = std::io::Read::read(&mut file, &mut piece).unwrap();
+                if n == 0 {
+                    break;
+                }
+                piece.truncate(n);
+                futures_util::SinkExt::send(&mut sink, bytes::Bytes::from(piece))
+                    .await
+                    .unwrap();
             }
             sink.as_mut().finish().await.unwrap();
             into.batch_execute("COMMIT").await.unwrap();
@@ -182,7 +194,7 @@ fn main() {
     println!(
         "lineitem-shaped: {seeded} rows ({mb:.0} MB as COPY text); median of {runs} interleaved runs (min–max); the figure is COPY FROM's time, the ratio seed rows/s over COPY rows/s:"
     );
-    li.print("seed time (= seed rate / COPY rate, goal >= 0.8)");
+    li.print("seed time (= seed rate / COPY rate, goal >= 1.3)");
 
     // 2. pgbench_accounts-shaped vs pgbench's own loader.
     c.execute("postgres", "CREATE DATABASE pgb").unwrap();
@@ -275,7 +287,7 @@ fn main() {
         "pgbench_accounts-shaped: {} rows, median of {runs} interleaved runs (min–max); the figure is pgbench -i -s {scale}'s time (data generation), the ratio seed rows/s over pgbench's:",
         r.rows()
     );
-    accounts.print("seed time (= seed rate / pgbench rate, goal >= 1.0)");
+    accounts.print("seed time (= seed rate / pgbench rate, goal >= 1.5)");
 
     // 3. A 10-million-row lineitem with its orders and the small tables, keys, FKs, ANALYZE.
     if big == 0 {
