@@ -77,14 +77,24 @@ impl Reservoir {
             };
     }
 
+    /// Once full, most values are only counted: that path is inlined into the measuring loop,
+    /// the rest is not.
+    #[inline]
     pub fn push(&mut self, v: f64) {
         self.seen += 1;
+        if self.values.len() < RESERVOIR || self.seen == self.next_keep {
+            self.keep(v);
+        }
+    }
+
+    #[inline(never)]
+    fn keep(&mut self, v: f64) {
         if self.values.len() < RESERVOIR {
             self.values.push(v);
             if self.values.len() == RESERVOIR {
                 self.schedule();
             }
-        } else if self.seen == self.next_keep {
+        } else {
             let slot = (self.next() % RESERVOIR as u64) as usize;
             self.values[slot] = v;
             self.schedule();

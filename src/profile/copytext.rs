@@ -88,6 +88,16 @@ impl Batch {
         }
     }
 
+    /// Empties the batch, keeping its room (a batch reused is not grown again, copy by copy).
+    pub fn clear(&mut self) {
+        for c in &mut self.columns {
+            c.data.clear();
+            c.ends.clear();
+            c.null.clear();
+        }
+        self.rows = 0;
+    }
+
     /// Appends the complete lines in `buf` and returns how many bytes were consumed; a
     /// partial last line is left for the next chunk.
     pub fn push_lines(&mut self, buf: &[u8]) -> usize {
