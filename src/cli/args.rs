@@ -247,7 +247,7 @@ pub struct SeedArgs {
     #[arg(long)]
     pub truncate: bool,
     /// COPY streams at once: tables, and ranges of a table of 262,144 rows or more
-    #[arg(long, value_name = "N", default_value = "2", value_parser = count)]
+    #[arg(long, value_name = "N", default_value = "4", value_parser = count)]
     pub streams: usize,
     /// Do not ask for confirmation
     #[arg(long)]
