@@ -59,11 +59,20 @@ impl Column {
     }
 
     fn push(&mut self, field: &[u8]) {
-        if field == b"\\N" {
+        self.push_field(field, true);
+    }
+
+    /// Appends a field; `escaped`: it may hold a backslash (else it is copied as it is).
+    fn push_field(&mut self, field: &[u8], escaped: bool) {
+        if escaped && field == b"\\N" {
             self.null.push(true);
         } else {
             self.null.push(false);
-            unescape_into(field, &mut self.data);
+            if escaped {
+                unescape_into(field, &mut self.data);
+            } else {
+                self.data.extend_from_slice(field);
+            }
         }
         self.ends.push(self.data.len() as u32);
     }
@@ -101,12 +110,36 @@ impl Batch {
     /// Appends the complete lines in `buf` and returns how many bytes were consumed; a
     /// partial last line is left for the next chunk.
     pub fn push_lines(&mut self, buf: &[u8]) -> usize {
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', buf) {
-            self.push_line(&buf[start..nl]);
-            start = nl + 1;
+        // One pass finds tabs, line ends and backslashes at once (a pass for lines, one per
+        // line for tabs and one per field for escapes cost a tenth of an exact profile).
+        let Some(last) = memchr::memrchr(b'\n', buf) else {
+            return 0;
+        };
+        let body = &buf[..=last];
+        let ncols = self.columns.len();
+        let (mut col, mut field, mut escaped) = (0, 0, false);
+        for i in memchr::memchr3_iter(b'\t', b'\n', b'\\', body) {
+            let sep = body[i];
+            if sep == b'\\' {
+                escaped = true;
+                continue;
+            }
+            if let Some(c) = self.columns.get_mut(col) {
+                c.push_field(&body[field..i], escaped);
+            }
+            col += 1;
+            field = i + 1;
+            escaped = false;
+            if sep == b'\n' {
+                // Fields past the batch's columns are ignored, missing ones are NULL.
+                for c in self.columns.iter_mut().skip(col.min(ncols)) {
+                    c.push_field(b"\\N", true);
+                }
+                col = 0;
+                self.rows += 1;
+            }
         }
-        start
+        last + 1
     }
 
     /// Appends one row (fields past the batch's columns are ignored, missing ones are NULL).
@@ -218,6 +251,36 @@ mod tests {
         assert_eq!(col(0), vec![Some("a\tb".into()), Some("x".into())]);
         assert_eq!(col(1), vec![None, Some("\\".into())]);
         assert_eq!(col(2), vec![Some("line\nbreak".into()), Some("AB".into())]);
+        // Fewer fields than columns (NULLs), more (ignored), an empty line, an escaped
+        // backslash before a tab: as one line at a time reads them.
+        let data = b"1\n1\t2\t3\t4\n\na\\\\\tb\\\\\n\\N\t\\\\N\n";
+        let mut one = Batch::new(3);
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', data) {
+            one.push_line(&data[start..nl]);
+            start = nl + 1;
+        }
+        let mut all = Batch::new(3);
+        assert_eq!(all.push_lines(data), data.len());
+        assert_eq!((all.rows, one.rows), (5, 5));
+        for i in 0..3 {
+            let a: Vec<_> = all.columns[i].iter().map(|v| v.map(String::from)).collect();
+            let b: Vec<_> = one.columns[i].iter().map(|v| v.map(String::from)).collect();
+            assert_eq!(a, b, "column {i}");
+        }
+        let first: Vec<_> = all.columns[0].iter().map(|v| v.map(String::from)).collect();
+        assert_eq!(
+            first,
+            vec![
+                Some("1".into()),
+                Some("1".into()),
+                Some("".into()),
+                Some("a\\".into()),
+                None
+            ]
+        );
+        assert_eq!(all.columns[1].get(4), Some("\\N"));
+        assert_eq!(all.columns[2].get(0), None);
     }
 
     #[test]
