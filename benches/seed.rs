@@ -269,7 +269,7 @@ fn main() {
     )
     .unwrap();
     let started = Instant::now();
-    let chunks = model.tables[0].rows.div_ceil(pgparity::seed::CHUNK_ROWS);
+    let chunks = model.tables[0].rows.div_ceil(model.tables[0].chunk_rows);
     let bytes: usize = {
         use rayon::prelude::*;
         (0..chunks)

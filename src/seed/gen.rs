@@ -434,6 +434,30 @@ impl Base {
         }
     }
 
+    /// About the most bytes of COPY text one value takes (see `Gen::widest`).
+    pub fn widest(&self) -> f64 {
+        let long = |c: &Curve| 2.0 * c.max().max(0.0) + 32.0;
+        match self {
+            Base::Text { len, max_chars, .. } => {
+                long(len).min(max_chars.map_or(f64::MAX, |m| 8.0 * m as f64 + 32.0))
+            }
+            Base::Bytea { len } => 2.0 * long(len),
+            Base::Array { elem, len } => len.max().max(1.0) * elem.widest(),
+            Base::Literal { len: Some(c), .. } => long(c),
+            Base::Json { keys, .. } => 64.0 * (keys.len() as f64 + 1.0),
+            Base::Labels { labels, .. } => labels
+                .iter()
+                .map(|l| 2.0 * l.len() as f64)
+                .fold(32.0, f64::max),
+            Base::Routed { labels, other, .. } => labels
+                .iter()
+                .map(|l| 2.0 * l.len() as f64)
+                .chain(other.iter().map(|o| o.widest()))
+                .fold(32.0, f64::max),
+            _ => 32.0,
+        }
+    }
+
     /// One value drawn as [`Base::draw`] without a category, appended to `out` as COPY text.
     fn write_drawn(&self, rng: &mut ChaCha8Rng, out: &mut Vec<u8>) {
         // As `draw`: a position on the curve first, whether the base uses it or not.

@@ -34,6 +34,8 @@ pub use model::{Model, SeedOptions};
 /// Rows per generated chunk: values depend on it (each chunk has its own streams), never on
 /// the number of threads.
 pub const CHUNK_ROWS: u64 = 8192;
+/// About the most bytes of COPY text a chunk holds (see `TableModel::chunk_rows`).
+pub const CHUNK_BYTES: u64 = 16 << 20;
 
 /// One table's load.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +68,10 @@ impl SeedReport {
 /// One chunk of a table as COPY text.
 pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
     let table = &model.tables[t];
-    let (start, end) = (k * CHUNK_ROWS, ((k + 1) * CHUNK_ROWS).min(table.rows));
+    let (start, end) = (
+        k * table.chunk_rows,
+        ((k + 1) * table.chunk_rows).min(table.rows),
+    );
     let mut rngs: Vec<_> = (0..table.columns.len())
         .map(|c| gen::rng_for(&[table.id, c as u64, k]))
         .collect();
@@ -347,7 +352,7 @@ fn pieces(model: &Model, streams: usize) -> Vec<Piece> {
     order.sort_by_key(|&t| std::cmp::Reverse(model.tables[t].rows));
     let mut out = Vec::new();
     for t in order {
-        let chunks = model.tables[t].rows.div_ceil(CHUNK_ROWS);
+        let chunks = model.tables[t].rows.div_ceil(model.tables[t].chunk_rows);
         let parts = if streams > 1 && model.tables[t].rows >= SPLIT_MIN_ROWS {
             (streams as u64).min(chunks.max(1))
         } else {
@@ -461,8 +466,8 @@ async fn load(
             break;
         }
         sent += 1;
-        let all =
-            sent_rows.fetch_add(CHUNK_ROWS, std::sync::atomic::Ordering::Relaxed) + CHUNK_ROWS;
+        let all = sent_rows.fetch_add(table.chunk_rows, std::sync::atomic::Ordering::Relaxed)
+            + table.chunk_rows;
         if sent % 16 == 0 {
             progress.step(
                 &table.name,

@@ -744,26 +744,14 @@ fn compressible_values_in_small_tables_stay_within_the_memory_goal() {
     c.execute(&db, &sql).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("squeeze.json");
-    #[allow(clippy::zombie_processes)] // waited on below with wait4, for its resource usage
-    let child = bin()
-        .args(["snapshot", "--url", &c.conninfo(&db), "--output"])
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<nix::libc::rusage>() });
-    // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on again.
-    let pid = child.id() as i32;
-    assert_eq!(
-        unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) },
-        pid
-    );
-    assert!(
-        nix::libc::WIFEXITED(status) && nix::libc::WEXITSTATUS(status) == 0,
-        "snapshot failed: {status}"
-    );
-    let peak_mb = usage.ru_maxrss / 1024;
+    let url = c.conninfo(&db);
+    let peak_mb = peak_mb(&[
+        "snapshot".as_ref(),
+        "--url".as_ref(),
+        url.as_ref(),
+        "--output".as_ref(),
+        out.as_os_str(),
+    ]);
     assert!(peak_mb < 300, "peak memory {peak_mb} MB (goal < 300 MB)");
     let snap = pgparity::snapshot::Snapshot::read(&out).unwrap();
     let profile = snap.profile.unwrap();

@@ -742,3 +742,45 @@ ANALYZE;
         "9.99 in {rare} of rows (2 % in the source)"
     );
 }
+
+/// Rows of 4 MB documents are generated a few at a time (chunks bounded by bytes, not only
+/// rows): 100 of them (400 MB) were one 400 MB chunk, now the seed stays within the memory
+/// goal, and every document has its length.
+#[test]
+fn wide_rows_are_seeded_within_the_memory_goal() {
+    let c = pg15();
+    let src = fresh_db(c, "docsrc");
+    c.execute(
+        &src,
+        "CREATE TABLE docs (id int PRIMARY KEY, body text); ALTER TABLE docs ALTER body SET STORAGE EXTERNAL; \
+         INSERT INTO docs SELECT i, repeat(md5(i::text), 131072) FROM generate_series(1, 100) i; ANALYZE docs",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("docs.json");
+    let url = c.conninfo(&src);
+    peak_mb(&[
+        "snapshot".as_ref(),
+        "--url".as_ref(),
+        url.as_ref(),
+        "--output".as_ref(),
+        snap.as_os_str(),
+    ]);
+    let into = fresh_db(c, "docseed");
+    let into_url = c.conninfo(&into);
+    let peak = peak_mb(&[
+        "seed".as_ref(),
+        "--from".as_ref(),
+        snap.as_os_str(),
+        "--into".as_ref(),
+        into_url.as_ref(),
+        "--create-schema".as_ref(),
+        "--yes".as_ref(),
+    ]);
+    assert!(peak < 300, "seed peak memory {peak} MB (goal < 300 MB)");
+    assert_eq!(
+        c.query_scalar(&into, "SELECT count(*)::text || ' ' || min(length(body))::text || ' ' || max(length(body))::text FROM docs")
+            .unwrap(),
+        "100 4194304 4194304"
+    );
+}

@@ -135,6 +135,30 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pgparity"))
 }
 
+/// Runs the binary with `args` (output discarded) and returns its peak memory in MB (its
+/// maximum resident set, from wait4); panics unless it exits 0.
+pub fn peak_mb(args: &[&std::ffi::OsStr]) -> i64 {
+    #[allow(clippy::zombie_processes)] // waited on below with wait4, for its resource usage
+    let child = bin()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<nix::libc::rusage>() });
+    // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on again.
+    let pid = child.id() as i32;
+    assert_eq!(
+        unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) },
+        pid
+    );
+    assert!(
+        nix::libc::WIFEXITED(status) && nix::libc::WEXITSTATUS(status) == 0,
+        "pgparity {args:?} failed: {status}"
+    );
+    usage.ru_maxrss / 1024
+}
+
 /// A pgparity command line for a test, built by name: `pgp("check").opt("--left", &url)
 /// .opt("--fail-on", "high").run().code(1)`. Runs without PGPASSWORD, PGSERVICE or colour.
 pub struct Pgp {

@@ -110,9 +110,30 @@ pub struct TableModel {
     /// Partitioned (rows route to partitions; COPY FREEZE does not apply).
     pub partitioned: bool,
     pub rows: u64,
+    /// Rows generated at once (a chunk, its own streams): `CHUNK_ROWS`, fewer where rows are
+    /// wide, so a chunk stays near `CHUNK_BYTES` (200 rows of 4 MB documents were 1.7 GB at
+    /// once). A function of the model alone: the same chunks, the same bytes, on any streams.
+    pub chunk_rows: u64,
     pub columns: Vec<ColumnModel>,
     pub fks: Vec<FkModel>,
     pub id: u64,
+}
+
+/// Rows per chunk for rows of at most `width` bytes of COPY text.
+pub fn chunk_rows(width: f64) -> u64 {
+    let fit = (crate::seed::CHUNK_BYTES as f64 / width.max(1.0)).floor() as u64;
+    fit.clamp(1, crate::seed::CHUNK_ROWS)
+}
+
+impl Gen {
+    /// About the most bytes of COPY text one value takes (lengths at their profile's
+    /// maximum, twice for escapes and multibyte characters; 32 for anything short).
+    fn widest(&self) -> f64 {
+        match self {
+            Gen::Values(v) => v.base.widest(),
+            _ => 32.0,
+        }
+    }
 }
 
 /// Every table to fill, and what could not be honoured.
@@ -658,10 +679,12 @@ fn build_once(
                 format!("{why}; hint: give the column a default, or --skip {name}"),
             )));
         }
+        let width: f64 = columns.iter().map(|c| c.gen.widest()).sum();
         tables.push(TableModel {
             partitioned: t.kind == TableKind::Partitioned,
             name: name.clone(),
             rows: n,
+            chunk_rows: chunk_rows(width),
             columns,
             fks: fk_models,
             id,
