@@ -371,7 +371,7 @@ impl Values {
         } else {
             k as f64 / (n - 1) as f64
         };
-        if matches!(self.base, Base::Text { .. }) || !self.base.write_at(u, out) {
+        if !self.base.write_at(u, out) {
             let text = self
                 .base
                 .draw(&mut rng_for(&[salt, k as u64]), Some((k, n)));
@@ -426,12 +426,24 @@ impl Base {
     /// A number or time of this base as PostgreSQL text (integers rounded, numerics at their
     /// scale, times in their kind's form).
     pub fn format(&self, x: f64) -> String {
-        match self {
-            Base::Temporal { kind, .. } => temporal(x, *kind),
-            Base::Number { int: true, .. } => format!("{}", x.round() as i64),
-            Base::Number { scale: Some(s), .. } => format!("{:.*}", *s as usize, x),
-            _ => format!("{x}"),
-        }
+        let mut out = Vec::with_capacity(32);
+        self.write_formatted(x, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`Base::format`] appended to `out`, without a string of its own.
+    fn write_formatted(&self, x: f64, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = match self {
+            Base::Temporal { kind, .. } => {
+                write_temporal(out, x, *kind);
+                Ok(())
+            }
+            Base::Number { int: true, .. } => write!(out, "{}", x.round() as i64),
+            Base::Number { scale: Some(s), .. } => write!(out, "{:.*}", *s as usize, x),
+            _ => write!(out, "{x}"),
+        };
     }
 
     /// About the most bytes of COPY text one value takes (see `Gen::widest`).
@@ -471,37 +483,23 @@ impl Base {
     /// A number or time at position `u` of its curve appended to `out` as [`Base::draw_at`]
     /// writes it, without a string of its own; `false` for other bases (nothing written).
     fn write_at(&self, u: f64, out: &mut Vec<u8>) -> bool {
-        use std::io::Write;
-        match self {
-            Base::Number {
-                curve,
-                lo,
-                hi,
-                int,
-                scale,
-            } => {
-                let x = curve.at(u).clamp(*lo, *hi);
-                // Writing to a Vec cannot fail.
-                let _ = match (int, scale) {
-                    (true, _) => write!(out, "{}", x.round() as i64),
-                    (false, Some(s)) => write!(out, "{:.*}", *s as usize, x),
-                    (false, None) => write!(out, "{x}"),
-                };
-                true
-            }
-            Base::Temporal { curve, kind } => {
-                write_temporal(out, curve.at(u), *kind);
-                true
-            }
-            _ => false,
-        }
+        let x = match self {
+            Base::Number { curve, lo, hi, .. } => curve.at(u).clamp(*lo, *hi),
+            Base::Temporal { curve, .. } => curve.at(u),
+            _ => return false,
+        };
+        self.write_formatted(x, out);
+        true
     }
 
     /// One value at position `u` (0 to 1) of its curve, where the base has one.
     pub fn draw_at(&self, rng: &mut ChaCha8Rng, u: f64) -> String {
         match self {
-            Base::Number { curve, lo, hi, .. } => self.format(curve.at(u).clamp(*lo, *hi)),
-            Base::Temporal { curve, .. } => self.format(curve.at(u)),
+            Base::Number { .. } | Base::Temporal { .. } => {
+                let mut out = Vec::with_capacity(32);
+                self.write_at(u, &mut out);
+                String::from_utf8(out).unwrap_or_default()
+            }
             Base::Text {
                 len,
                 classes,

@@ -31,8 +31,8 @@ use crate::progress::Progress;
 use crate::snapshot::{Problem, Snapshot};
 pub use model::{Model, SeedOptions};
 
-/// Rows per generated chunk: values depend on it (each chunk has its own streams), never on
-/// the number of threads.
+/// Rows per generated chunk at most (fewer where rows are wide: `TableModel::chunk_rows`):
+/// values depend on it (each chunk has its own streams), never on the number of threads.
 pub const CHUNK_ROWS: u64 = 8192;
 /// About the most bytes of COPY text a chunk holds (see `TableModel::chunk_rows`).
 pub const CHUNK_BYTES: u64 = 16 << 20;
