@@ -153,7 +153,14 @@ fn main() {
         }
         // One exact profile under load: every row of pgbench_accounts, exactly.
         let snap = snapshot(&format!("exact{round}.json"), &["--exact"]);
-        let rows = snap.profile.as_ref().unwrap().tables["public.pgbench_accounts"].rows;
+        let rows = snap
+            .profile
+            .as_ref()
+            .unwrap()
+            .tables
+            .get("public.pgbench_accounts")
+            .unwrap()
+            .rows;
         assert_eq!(rows, (100_000 * scale) as f64, "accounts read under load");
         with.push(tps(&bench.wait_with_output().unwrap()));
 

@@ -152,7 +152,7 @@ fn main() {
         // Ours, the reference, ours...: a noisy moment of the machine falls on both.
         for _ in 0..runs {
             let (d, (p, _)) = profile(&only_lineitem, &[], &sampled_opts);
-            read = p.tables["public.lineitem"].method.rows_read;
+            read = p.tables.get("public.lineitem").unwrap().method.rows_read;
             sampled.times.push(d.as_secs_f64());
             let (d, _) = time(|| cluster.execute("tpch", "ANALYZE lineitem").unwrap());
             sampled.reference.push(d.as_secs_f64());

@@ -302,11 +302,7 @@ pub fn report_from(
         let names: std::collections::BTreeSet<&String> =
             lp.tables.keys().chain(rp.tables.keys()).collect();
         for t in names {
-            volumes.push((
-                t.clone(),
-                lp.tables.get(t).map(|x| x.rows),
-                rp.tables.get(t).map(|x| x.rows),
-            ));
+            volumes.push((t.clone(), lp.tables.rows(t), rp.tables.rows(t)));
         }
     }
     Report {

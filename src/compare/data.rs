@@ -95,25 +95,23 @@ fn value(c: &ColumnProfile, x: f64) -> String {
 }
 
 pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
-    statistics_truth(s, out);
     let (lkeys, rkeys) = (key_columns(s.left), key_columns(s.right));
-    headroom(s, &rkeys, out);
-    let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) else {
-        return;
-    };
+    let (lp, rp) = (s.left.profile.as_ref(), s.right.profile.as_ref());
     // One side was seeded from the other's snapshot: its categories are synthetic stand-ins,
     // so they are compared by shape (how many, how frequent), never by identity.
-    let seeded = s
-        .left
-        .meta
-        .seeded_from
-        .as_ref()
-        .is_some_and(|p| p.is_from(s.right))
-        || s.right
+    let seeded = lp.is_some()
+        && rp.is_some()
+        && (s
+            .left
             .meta
             .seeded_from
             .as_ref()
-            .is_some_and(|p| p.is_from(s.left));
+            .is_some_and(|p| p.is_from(s.right))
+            || s.right
+                .meta
+                .seeded_from
+                .as_ref()
+                .is_some_and(|p| p.is_from(s.left)));
     if seeded {
         let (by, from) = if s.left.meta.seeded_from.is_some() {
             (&s.left_name, &s.right_name)
@@ -129,31 +127,56 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                 .hint("nothing to do; reseed after production's profile changes"),
         );
     }
-    each_key(&lp.tables, &rp.tables, |table, l, r| {
-        let (Some(l), Some(r)) = (l, r) else { return };
-        volume(s, table, l, r, out);
+    let same = matches!((lp, rp), (Some(l), Some(r)) if same_key(l, r));
+    let (mut lgaps, mut rgaps) = (Gaps::new(), Gaps::new());
+    let mut keyed = Vec::new();
+    // One pass over both profiles' tables, each table decoded once per side (a profile holds
+    // its tables as bytes: see `ProfileTables`).
+    let names: std::collections::BTreeSet<&String> = lp
+        .into_iter()
+        .chain(rp)
+        .flat_map(|p| p.tables.keys())
+        .collect();
+    for table in names {
+        let l = lp.and_then(|p| p.tables.get(table));
+        let r = rp.and_then(|p| p.tables.get(table));
+        if let Some(l) = &l {
+            table_gaps(s.left, &s.thresholds, table, l, &mut lgaps);
+        }
+        if let Some(r) = &r {
+            table_gaps(s.right, &s.thresholds, table, r, &mut rgaps);
+            if lp.is_some() {
+                key_headroom(s, &rkeys, table, r, l.as_ref(), &mut keyed);
+            }
+        }
+        let (Some(l), Some(r)) = (l, r) else { continue };
+        volume(s, table, &l, &r, out);
         each_key(&l.columns, &r.columns, |col, a, b| {
             let (Some(a), Some(b)) = (a, b) else { return };
             if a.kind != b.kind {
                 return; // a type difference: the schema comparison reports it
             }
             let object = format!("{table}.{}", crate::sql::ident(col));
-            let lc = complete(l);
+            let lc = complete(&l);
             nulls(s, &object, a, b, lc, out);
             encodings(s, &object, a, b, lc, out);
             let key = lkeys.contains(&(table.as_str(), col.as_str()))
                 || rkeys.contains(&(table.as_str(), col.as_str()));
-            distribution(s, &object, a, b, same_key(lp, rp) && !seeded, key, lc, out);
+            distribution(s, &object, a, b, same && !seeded, key, lc, out);
             if seeded && !key {
                 category_shape(s, &object, a, b, out);
             }
         });
-    });
-    each_key(&lp.relationships, &rp.relationships, |key, l, r| {
-        if let (Some(l), Some(r)) = (l, r) {
-            relationship(s, key, l, r, out);
-        }
-    });
+    }
+    statistics_truth(s, &lgaps, &rgaps, out);
+    headroom(s, keyed, out);
+    if let (Some(lp), Some(rp)) = (lp, rp) {
+        each_key(&lp.relationships, &rp.relationships, |key, l, r| {
+            if let (Some(l), Some(r)) = (l, r) {
+                relationship(s, key, l, r, out);
+            }
+        });
+    }
 }
 
 /// Surrogate keys and references: their ranges and distinct counts follow the row count, so
@@ -717,13 +740,42 @@ fn type_max(data_type: &str) -> Option<f64> {
     }
 }
 
+/// A value near its type's maximum: (object, what, type, left value, right value, maximum).
+type Headroom = (String, &'static str, String, Option<f64>, f64, f64);
+
+/// The right side's key columns of `table` (identity, serial or key columns), for `headroom`.
+fn key_headroom(
+    s: &Sides,
+    rkeys: &std::collections::HashSet<(&str, &str)>,
+    table: &str,
+    rt: &TableProfile,
+    lt: Option<&TableProfile>,
+    values: &mut Vec<Headroom>,
+) {
+    let Some(t) = s.right.schema.tables.get(table) else {
+        return;
+    };
+    for c in &t.columns {
+        let Some(max) = type_max(&c.data_type) else {
+            continue;
+        };
+        if !rkeys.contains(&(table, c.name.as_str())) {
+            continue;
+        }
+        let Some(rv) = rt.columns.get(&c.name).and_then(|p| p.max) else {
+            continue;
+        };
+        let lv = lt.and_then(|t| t.columns.get(&c.name)).and_then(|p| p.max);
+        let object = format!("{table}.{}", crate::sql::ident(&c.name));
+        values.push((object, "key column", c.data_type.clone(), lv, rv, max));
+    }
+}
+
 /// Key headroom: sequences and identity, serial or key columns whose right-side value is
 /// close to its type's maximum, or past 2^31 or 2^53 where the left side is not. Staging never
 /// sees the ids that overflow `integer`, lose precision in JavaScript, or widen output.
-fn headroom(s: &Sides, rkeys: &std::collections::HashSet<(&str, &str)>, out: &mut Vec<Finding>) {
-    // (object, what, type, left value, right value, maximum)
-    type Value<'a> = (String, &'a str, String, Option<f64>, f64, f64);
-    let mut values: Vec<Value> = Vec::new();
+fn headroom(s: &Sides, keyed: Vec<Headroom>, out: &mut Vec<Finding>) {
+    let mut values: Vec<Headroom> = Vec::new();
     for (name, rq) in &s.right.schema.sequences {
         let Some(rv) = rq.last_value else { continue };
         let lv = s
@@ -742,31 +794,7 @@ fn headroom(s: &Sides, rkeys: &std::collections::HashSet<(&str, &str)>, out: &mu
             rq.max as f64,
         ));
     }
-    if let (Some(lp), Some(rp)) = (&s.left.profile, &s.right.profile) {
-        for (table, rt) in &rp.tables {
-            let Some(t) = s.right.schema.tables.get(table) else {
-                continue;
-            };
-            for c in &t.columns {
-                let Some(max) = type_max(&c.data_type) else {
-                    continue;
-                };
-                if !rkeys.contains(&(table.as_str(), c.name.as_str())) {
-                    continue;
-                }
-                let Some(rv) = rt.columns.get(&c.name).and_then(|p| p.max) else {
-                    continue;
-                };
-                let lv = lp
-                    .tables
-                    .get(table)
-                    .and_then(|t| t.columns.get(&c.name))
-                    .and_then(|p| p.max);
-                let object = format!("{table}.{}", crate::sql::ident(&c.name));
-                values.push((object, "key column", c.data_type.clone(), lv, rv, max));
-            }
-        }
-    }
+    values.extend(keyed);
     for (object, what, data_type, lv, rv, max) in values {
         let lv_ = lv.unwrap_or(0.0);
         let used = |v: f64| if max > 0.0 { v / max } else { 0.0 };
@@ -941,59 +969,60 @@ fn relationship(
     }
 }
 
-/// pg_stats's null_frac against the measured NULL rate, per side; a gap on one side only.
-fn statistics_truth(s: &Sides, out: &mut Vec<Finding>) {
-    /// (object, aspect) → (what pg_stats says, what was measured), where they are far apart.
-    type Gaps = std::collections::BTreeMap<(String, &'static str), (String, String)>;
-    fn gaps(snap: &Snapshot, set: &super::thresholds::ThresholdSet) -> Gaps {
-        let mut m = Gaps::new();
-        let Some(p) = &snap.profile else { return m };
-        for (table, tp) in &p.tables {
-            let Some(stats) = snap.statistics.columns.get(table) else {
-                continue;
+/// (object, aspect) → (what pg_stats says, what was measured), where they are far apart.
+type Gaps = std::collections::BTreeMap<(String, &'static str), (String, String)>;
+
+/// A table's columns where pg_stats and the measured truth are far apart, on one side.
+fn table_gaps(
+    snap: &Snapshot,
+    set: &super::thresholds::ThresholdSet,
+    table: &str,
+    tp: &TableProfile,
+    m: &mut Gaps,
+) {
+    let Some(stats) = snap.statistics.columns.get(table) else {
+        return;
+    };
+    for (col, c) in &tp.columns {
+        let Some(st) = stats.get(col) else { continue };
+        if c.rows < 100 {
+            continue;
+        }
+        let object = format!("{table}.{}", crate::sql::ident(col));
+        let measured = share(c.nulls, c.rows);
+        let se = (measured * (1.0 - measured) / c.rows as f64).sqrt();
+        if (st.null_frac - measured).abs() > set.get(&object).statistics_null_gap.max(4.0 * se) {
+            m.insert(
+                (object.clone(), "null_frac"),
+                (format!("{} NULL", pct(st.null_frac)), pct(measured)),
+            );
+        }
+        // n_distinct: negative means a fraction of the rows. Both sides are estimates:
+        // only an order of magnitude outside the measured bounds counts.
+        if let Some(d) = &c.distinct {
+            let planner = if st.n_distinct >= 0.0 {
+                st.n_distinct
+            } else {
+                -st.n_distinct * tp.rows
             };
-            for (col, c) in &tp.columns {
-                let Some(st) = stats.get(col) else { continue };
-                if c.rows < 100 {
-                    continue;
-                }
-                let object = format!("{table}.{}", crate::sql::ident(col));
-                let measured = share(c.nulls, c.rows);
-                let se = (measured * (1.0 - measured) / c.rows as f64).sqrt();
-                if (st.null_frac - measured).abs()
-                    > set.get(&object).statistics_null_gap.max(4.0 * se)
-                {
-                    m.insert(
-                        (object.clone(), "null_frac"),
-                        (format!("{} NULL", pct(st.null_frac)), pct(measured)),
-                    );
-                }
-                // n_distinct: negative means a fraction of the rows. Both sides are estimates:
-                // only an order of magnitude outside the measured bounds counts.
-                if let Some(d) = &c.distinct {
-                    let planner = if st.n_distinct >= 0.0 {
-                        st.n_distinct
-                    } else {
-                        -st.n_distinct * tp.rows
-                    };
-                    if planner.max(d.value) >= 100.0
-                        && (planner * 10.0 < d.lower || planner > d.upper * 10.0)
-                    {
-                        m.insert(
-                            (object, "n_distinct"),
-                            (
-                                format!("{} distinct", count(planner)),
-                                format!("{} distinct", count(d.value)),
-                            ),
-                        );
-                    }
-                }
+            if planner.max(d.value) >= 100.0
+                && (planner * 10.0 < d.lower || planner > d.upper * 10.0)
+            {
+                m.insert(
+                    (object, "n_distinct"),
+                    (
+                        format!("{} distinct", count(planner)),
+                        format!("{} distinct", count(d.value)),
+                    ),
+                );
             }
         }
-        m
     }
-    let (gl, gr) = (gaps(s.left, &s.thresholds), gaps(s.right, &s.thresholds));
-    for (map, other, on_left) in [(&gl, &gr, true), (&gr, &gl, false)] {
+}
+
+/// pg_stats's null_frac against the measured NULL rate, per side; a gap on one side only.
+fn statistics_truth(s: &Sides, gl: &Gaps, gr: &Gaps, out: &mut Vec<Finding>) {
+    for (map, other, on_left) in [(gl, gr, true), (gr, gl, false)] {
         for ((object, aspect), (planner, measured)) in map {
             if other.contains_key(&(object.clone(), *aspect)) {
                 continue;

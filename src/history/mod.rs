@@ -158,7 +158,7 @@ pub fn figures_of(side: &str, snap: &Snapshot) -> (Vec<Figure>, Vec<PlanPrint>) 
         }
     };
     if let Some(p) = &snap.profile {
-        for (table, t) in &p.tables {
+        for (table, t) in p.tables.iter() {
             push(table, None, "rows".into(), t.rows);
             for (name, c) in &t.columns {
                 let col = Some(name.as_str());

@@ -24,8 +24,8 @@ use crate::capture::{self, column, CaptureOptions, Target};
 use crate::progress::Progress;
 use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{
-    ConstraintKind, Method, Problem, Profile, RelationshipProfile, SampleKind, Snapshot, Table,
-    TableKind, TableProfile, FANOUT_QUANTILES,
+    ConstraintKind, Method, Problem, Profile, ProfileTables, RelationshipProfile, SampleKind,
+    Snapshot, Table, TableKind, TableProfile, FANOUT_QUANTILES,
 };
 use accum::ColumnAcc;
 
@@ -198,6 +198,8 @@ struct Job<'a> {
     lost: std::sync::Mutex<Option<String>>,
     /// Groups read but still being measured (off their session): a permit each.
     measuring: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The tables profiled so far, kept as bytes as each is done (never all parsed at once).
+    store: std::sync::Arc<std::sync::Mutex<Store>>,
 }
 
 /// A table's sizes and the planner's row estimate.
@@ -309,6 +311,7 @@ pub async fn profile(
         // One group more than the sessions: each session reads its next group while the
         // last is measured, and at most this many groups' rows are held (each ≤ GROUP_BYTES).
         measuring: std::sync::Arc::new(tokio::sync::Semaphore::new(n + 1)),
+        store: Default::default(),
     };
     let total = queue.len();
     let done = AtomicUsize::new(0);
@@ -319,7 +322,8 @@ pub async fn profile(
             async move {
                 let r = match unit {
                     Unit::One(name, table) => {
-                        Read::Done(vec![(*name, profile_table(client, job, name, table).await)])
+                        let outcome = profile_table(client, job, name, table).await;
+                        Read::Done(vec![(*name, Store::keep(&job.store, name, outcome))])
                     }
                     Unit::Group(tables) => profile_group(client, job, tables).await,
                 };
@@ -345,11 +349,13 @@ pub async fn profile(
     if let Some(m) = job.lost.lock().expect("lost").take() {
         return Err(capture::lost_error(&target.name, "profile", &m));
     }
-    let mut tables = BTreeMap::new();
+    let Store { tables, failed } = std::mem::take(&mut *job.store.lock().expect("store"));
+    if let Some(e) = failed {
+        return Err(e);
+    }
     for (name, r) in measured {
         match r {
-            Ok((tp, notes)) => {
-                tables.insert(name.clone(), tp);
+            Ok(notes) => {
                 for n in notes {
                     problems.push(Problem {
                         area: format!("profile {name}"),
@@ -825,11 +831,14 @@ async fn profile_group<'s>(
                 .zip(plans)
                 .map(|((accs, batch, rows), (p, sizes))| (accs, batch, rows, p.kinds, sizes))
                 .collect();
+            let store = job.store.clone();
+            let names: Vec<String> = group.iter().map(|(name, _)| (*name).clone()).collect();
             let handle = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
                 tables
                     .into_iter()
-                    .map(|(mut accs, batch, rows, kinds, sizes)| {
+                    .zip(names)
+                    .map(|((mut accs, batch, rows, kinds, sizes), name)| {
                         measure(&mut accs, &batch);
                         drop(batch);
                         let method = Method {
@@ -838,7 +847,8 @@ async fn profile_group<'s>(
                             rows_read: rows,
                             streams: None,
                         };
-                        Ok((finished(accs, &kinds, method, 1.0, &sizes), Vec::new()))
+                        let tp = finished(accs, &kinds, method, 1.0, &sizes);
+                        Store::keep(&store, &name, Ok((tp, Vec::new())))
                     })
                     .collect()
             });
@@ -858,7 +868,8 @@ async fn profile_group<'s>(
             drop(permit);
             let mut out = Vec::new();
             for (name, table) in group {
-                out.push((*name, profile_table(client, job, name, table).await));
+                let outcome = profile_table(client, job, name, table).await;
+                out.push((*name, Store::keep(&job.store, name, outcome)));
             }
             Read::Done(out)
         }
@@ -868,12 +879,35 @@ async fn profile_group<'s>(
 /// What a session's statement gave: tables profiled, or a group's tables read and being
 /// measured off the session (their results in the group's order).
 enum Read<'s> {
-    Done(Vec<(&'s String, Outcome)>),
-    Measuring(Vec<&'s String>, tokio::task::JoinHandle<Vec<Outcome>>),
+    Done(Vec<(&'s String, Kept)>),
+    Measuring(Vec<&'s String>, tokio::task::JoinHandle<Vec<Kept>>),
 }
 
 /// A table's profile with its notes, or why it has none.
 type Outcome = Result<(TableProfile, Vec<String>), String>;
+
+/// A table's notes once its profile is in the store, or why it has none.
+type Kept = Result<Vec<String>, String>;
+
+/// The tables profiled so far, and the first error writing them.
+#[derive(Default)]
+struct Store {
+    tables: ProfileTables,
+    failed: Option<crate::error::Error>,
+}
+
+impl Store {
+    /// Puts a table's profile into the store as soon as it is measured: a profile of 20,000
+    /// tables held parsed until the end was most of the run's memory.
+    fn keep(store: &std::sync::Mutex<Store>, name: &str, outcome: Outcome) -> Kept {
+        let (tp, notes) = outcome?;
+        let mut s = store.lock().expect("the store's lock is never poisoned");
+        if let Err(e) = s.tables.insert(name.to_string(), &tp) {
+            s.failed.get_or_insert(e);
+        }
+        Ok(notes)
+    }
+}
 
 impl Read<'_> {
     fn len(&self) -> usize {

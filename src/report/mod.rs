@@ -138,8 +138,7 @@ impl Detail {
                     .max_by_key(|(t, _)| t.len())?;
                 let get = |p: Option<&crate::snapshot::Profile>| {
                     p.and_then(|p| p.tables.get(&table))
-                        .and_then(|t| t.columns.get(&column))
-                        .cloned()
+                        .and_then(|mut t| t.columns.remove(&column))
                 };
                 Some(Detail::Column {
                     left: get(lp),

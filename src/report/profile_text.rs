@@ -91,7 +91,7 @@ pub fn render(snap: &Snapshot) -> String {
             ""
         }
     );
-    for (name, t) in &p.tables {
+    for (name, t) in p.tables.iter() {
         let how = match &t.method.percent {
             Some(pc) => format!(
                 "{} sample of {pc:.4} %, {} rows read",

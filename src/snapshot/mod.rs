@@ -35,6 +35,9 @@ macro_rules! kind {
 pub mod classes;
 pub mod measure;
 pub mod plan;
+mod tables;
+
+pub use tables::ProfileTables;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -557,8 +560,8 @@ pub struct Profile {
     pub raw_values: bool,
     /// The sample target in rows (300 × statistics target unless configured).
     pub sample_rows: u64,
-    #[serde(deserialize_with = "packed")]
-    pub tables: BTreeMap<String, TableProfile>,
+    /// Held as compact JSON, one table decoded at a time (see [`ProfileTables`]).
+    pub tables: ProfileTables,
     /// Key: `child(columns)->parent(columns)`.
     pub relationships: BTreeMap<String, RelationshipProfile>,
 }
@@ -873,9 +876,6 @@ impl Snapshot {
         for c in self.schema.constraints.values_mut() {
             c.columns.shrink_to_fit();
             c.ref_columns.shrink_to_fit();
-        }
-        if let Some(p) = &mut self.profile {
-            repack(&mut p.tables);
         }
     }
 

@@ -181,7 +181,14 @@ fn planted_data_gaps_are_found_and_no_raw_value_leaks() {
             .findings
             .iter()
             .any(|e| e.finding.id == "nulls:public.customers.email"));
-        let method = &r.profile.as_ref().unwrap().tables["public.events"].method;
+        let method = &r
+            .profile
+            .as_ref()
+            .unwrap()
+            .tables
+            .get("public.events")
+            .unwrap()
+            .method;
         assert_eq!(
             method.kind.as_str(),
             if exact { "exact" } else { "bernoulli" }
@@ -249,10 +256,15 @@ fn sampled_estimates_stay_within_their_bounds_on_a_million_rows() {
             ..Default::default()
         }),
     );
-    let (s, e) = (
-        &sampled.profile.as_ref().unwrap().tables["public.big"],
-        &exact.profile.as_ref().unwrap().tables["public.big"],
-    );
+    let big = |snap: &pgparity::snapshot::Snapshot| {
+        snap.profile
+            .as_ref()
+            .unwrap()
+            .tables
+            .get("public.big")
+            .unwrap()
+    };
+    let (s, e) = (&big(&sampled), &big(&exact));
     assert_eq!(s.method.kind.as_str(), "bernoulli");
     assert!(
         s.method.rows_read < 100_000,
@@ -333,10 +345,16 @@ fn odd_tables_are_profiled_or_listed_and_the_run_goes_on() {
     )
     .unwrap();
     let p = snap.profile.as_ref().unwrap();
-    assert_eq!(p.tables["public.wide"].columns.len(), 1600);
-    assert_eq!(p.tables["public.wide"].columns["c1599"].nulls, 1);
-    assert_eq!(p.tables["public.empty_t"].rows, 0.0);
-    let odd = &p.tables["public.\"Mixed Case \"\"Quoted\"\" ü\""];
+    assert_eq!(p.tables.get("public.wide").unwrap().columns.len(), 1600);
+    assert_eq!(
+        p.tables.get("public.wide").unwrap().columns["c1599"].nulls,
+        1
+    );
+    assert_eq!(p.tables.get("public.empty_t").unwrap().rows, 0.0);
+    let odd = &p
+        .tables
+        .get("public.\"Mixed Case \"\"Quoted\"\" ü\"")
+        .unwrap();
     assert_eq!(odd.columns["r"].kind.as_str(), "other");
     assert_eq!(odd.columns["b"].length_bytes.last(), Some(&2.0));
     assert_eq!(odd.columns["a"].array_length.last(), Some(&3.0));
@@ -421,7 +439,13 @@ fn long_values_are_measured_from_their_lengths_and_ends() {
     .unwrap();
     let snap = capture(c, &db, "docs");
     assert!(snap.problems.is_empty(), "{:?}", snap.problems);
-    let t = &snap.profile.as_ref().unwrap().tables["public.docs"];
+    let t = &snap
+        .profile
+        .as_ref()
+        .unwrap()
+        .tables
+        .get("public.docs")
+        .unwrap();
     let body = &t.columns["body"];
     assert_eq!(body.long_values, 30);
     // 12 bytes × (100,000 + 30,000) + "fin 😀" (8 bytes, 5 characters).
@@ -514,7 +538,12 @@ fn exact_profile_in_four_streams_equals_the_single_stream_one() {
         };
         let snap = capture_with(c, &db, "s", Some(&opts));
         assert!(snap.problems.is_empty(), "{:?}", snap.problems);
-        snap.profile.unwrap().tables["public.\"Big Table\""].clone()
+        snap.profile
+            .unwrap()
+            .tables
+            .get("public.\"Big Table\"")
+            .unwrap()
+            .clone()
     };
     let (one, four) = (profile(1), profile(4));
     assert_eq!(one.method.streams, None);
@@ -546,7 +575,7 @@ fn exact_profile_in_four_streams_equals_the_single_stream_one() {
         ..Default::default()
     };
     let snap = capture_with(c13, &db13, "s", Some(&opts));
-    let t = &snap.profile.unwrap().tables["public.t"];
+    let t = &snap.profile.unwrap().tables.get("public.t").unwrap();
     assert_eq!((t.method.streams, t.rows), (None, 20000.0));
 }
 
@@ -569,7 +598,13 @@ fn a_statement_timeout_falls_back_to_a_smaller_block_sample_and_says_so() {
         ..Default::default()
     };
     let snap = capture_with(c, &db, "s", Some(&opts));
-    let t = &snap.profile.as_ref().unwrap().tables["public.huge"];
+    let t = &snap
+        .profile
+        .as_ref()
+        .unwrap()
+        .tables
+        .get("public.huge")
+        .unwrap();
     assert_eq!(t.method.kind, pgparity::snapshot::SampleKind::System);
     let percent = t.method.percent.unwrap();
     assert!(percent <= 10.0, "{percent}");
@@ -671,8 +706,8 @@ fn small_tables_read_together_give_the_profiles_each_gives_alone() {
         alone.profile.as_ref().unwrap(),
     );
     assert_eq!(g.tables.len(), 33);
-    for (name, at) in &a.tables {
-        let gt = &g.tables[name];
+    for (name, at) in a.tables.iter() {
+        let gt = &g.tables.get(name).unwrap();
         assert_eq!(
             serde_json::to_value(gt).unwrap(),
             serde_json::to_value(at).unwrap(),
@@ -690,7 +725,7 @@ fn small_tables_read_together_give_the_profiles_each_gives_alone() {
     // spells it).
     assert!(one[0].contains("THEN 't'"), "{}", one[0]);
     let again = again.profile.unwrap();
-    assert_eq!(again.tables[r#"public."Sm 7 ü""#].rows, 0.0);
+    assert_eq!(again.tables.get(r#"public."Sm 7 ü""#).unwrap().rows, 0.0);
     assert_eq!(
         serde_json::to_value(&again.tables).unwrap(),
         serde_json::to_value(&a.tables).unwrap()
@@ -710,15 +745,15 @@ fn small_tables_read_together_give_the_profiles_each_gives_alone() {
     );
     let native = native.profile.unwrap();
     assert_eq!(native.tables.len(), 30);
-    for (name, nt) in &native.tables {
+    for (name, nt) in native.tables.iter() {
         assert_eq!(
             serde_json::to_value(nt).unwrap(),
-            serde_json::to_value(&a.tables[name]).unwrap(),
+            serde_json::to_value(a.tables.get(name).unwrap()).unwrap(),
             "table {name}"
         );
     }
     let again = native;
-    let t3 = &again.tables[r#"public."Sm 3 ü""#];
+    let t3 = &again.tables.get(r#"public."Sm 3 ü""#).unwrap();
     assert_eq!(t3.rows, 161.0);
     assert_eq!(t3.columns["Näme"].nulls, 32);
     assert_eq!(t3.columns["c5"].length_bytes.last(), Some(&2.0));
@@ -756,12 +791,88 @@ fn compressible_values_in_small_tables_stay_within_the_memory_goal() {
     let snap = pgparity::snapshot::Snapshot::read(&out).unwrap();
     let profile = snap.profile.unwrap();
     assert_eq!(profile.tables.len(), 100);
-    let doc = &profile.tables["public.z42"].columns["doc"];
+    let doc = &profile.tables.get("public.z42").unwrap().columns["doc"];
     assert_eq!(doc.long_values, 0, "under the long-value limit: read whole");
     assert_eq!(doc.length_bytes.last(), Some(&60000.0));
     assert_eq!(
         doc.distinct.as_ref().map(|d| d.value),
         Some(26.0),
         "every value measured"
+    );
+}
+
+/// A snapshot file of `tables` profiled tables of five measured columns each (no schema:
+/// what grows with the count is the profile alone).
+fn profiled_snapshot(path: &std::path::Path, tables: usize) {
+    use pgparity::snapshot::*;
+    let column = |i: usize| ColumnProfile {
+        kind: ValueKind::Text,
+        rows: 1000,
+        nulls: i as u64,
+        distinct: Some(Estimate {
+            value: 990.0,
+            lower: 950.0,
+            upper: 1000.0,
+            method: "hll".into(),
+        }),
+        length_bytes: vec![1.0, 3.0, 8.0, 12.5, 17.0, 30.0, 64.0].into(),
+        length_chars: vec![1.0, 3.0, 8.0, 12.0, 17.0, 29.0, 60.0].into(),
+        classes: [("ascii".to_string(), 990), ("emoji".to_string(), 10)].into(),
+        top: (0..10)
+            .map(|h| TopValue {
+                hash: ValueHash(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(h + i as u64 + 1)),
+                count: 3,
+                raw: None,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut profile = Profile {
+        hash_key_id: "k".into(),
+        sample_rows: 30_000,
+        ..Default::default()
+    };
+    for t in 0..tables {
+        let tp = TableProfile {
+            method: Method {
+                kind: SampleKind::Exact,
+                percent: None,
+                rows_read: 1000,
+                streams: None,
+            },
+            rows: 1000.0,
+            rows_exact: true,
+            table_bytes: 65536,
+            index_bytes: 0,
+            columns: (0..5)
+                .map(|c| (format!("c{c}"), Box::new(column(c))))
+                .collect(),
+        };
+        profile.tables.insert(format!("public.t{t}"), &tp).unwrap();
+    }
+    let snap = Snapshot {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        profile: Some(profile),
+        ..Default::default()
+    };
+    snap.write(path).unwrap();
+}
+
+/// Part 0 of the scale issue: a profile's tables are held as bytes (in a temporary file past
+/// 8 MB), so `diff`'s memory does not follow the profiled table count. Parsed, 5,000 more
+/// tables of five columns were over 30 MB more (two sides of ~3 KB a table).
+#[test]
+fn diff_memory_does_not_grow_with_profiled_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let peak = |tables: usize| {
+        let f = dir.path().join(format!("p{tables}.json"));
+        profiled_snapshot(&f, tables);
+        peak_mb(&["diff".as_ref(), f.as_os_str(), f.as_os_str()])
+    };
+    let (small, large) = (peak(1000), peak(6000));
+    assert!(
+        large - small < 10,
+        "diff of 1,000 profiled tables {small} MB, of 6,000 {large} MB: memory follows the table count"
     );
 }

@@ -176,7 +176,12 @@ fn edge_rules_stay_quiet_on_identical_data_and_sample_sizes() {
         capture_with(b, &db, "whole", Some(&whole)),
     );
     assert_ne!(
-        s.profile.as_ref().unwrap().tables["public.orders"]
+        s.profile
+            .as_ref()
+            .unwrap()
+            .tables
+            .get("public.orders")
+            .unwrap()
             .method
             .kind
             .as_str(),

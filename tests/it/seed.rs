@@ -136,8 +136,8 @@ fn seeded_target_matches_the_profile_and_leaks_nothing() {
         b.max
     );
     let (sn, tn) = (
-        &sp.tables["public.customers"].columns["name"],
-        &tp.tables["public.customers"].columns["name"],
+        &sp.tables.get("public.customers").unwrap().columns["name"],
+        &tp.tables.get("public.customers").unwrap().columns["name"],
     );
     let share = |p: &pgparity::snapshot::ColumnProfile, k: &str| {
         p.classes.get(k).copied().unwrap_or(0) as f64 / (p.rows - p.nulls).max(1) as f64

@@ -76,16 +76,23 @@ fn zoo_snapshots_cleanly_on_every_major() {
             s.tables.keys()
         );
         assert_eq!(
-            s.tables["zoo.events_2024"].partition_key.as_deref(),
+            s.tables
+                .get("zoo.events_2024")
+                .unwrap()
+                .partition_key
+                .as_deref(),
             Some("HASH (id)")
         );
-        assert_eq!(s.tables["zoo.cars"].parent.as_deref(), Some("zoo.vehicles"));
-        assert!(s.tables["zoo.cars"].partition_bound.is_none());
+        assert_eq!(
+            s.tables.get("zoo.cars").unwrap().parent.as_deref(),
+            Some("zoo.vehicles")
+        );
+        assert!(s.tables.get("zoo.cars").unwrap().partition_bound.is_none());
         assert_eq!(s.types["zoo.address"].attributes.len(), 3);
         // Inheritance: the parent's own rows only, the child's on their own.
         let p = snap.profile.as_ref().unwrap();
-        assert_eq!(p.tables["zoo.vehicles"].rows, 30.0);
-        assert_eq!(p.tables["zoo.cars"].rows, 40.0);
+        assert_eq!(p.tables.get("zoo.vehicles").unwrap().rows, 30.0);
+        assert_eq!(p.tables.get("zoo.cars").unwrap().rows, 40.0);
         // A self-compare finds nothing.
         let own = compare(&snap, &snap);
         assert!(

@@ -329,25 +329,27 @@ impl Snap {
             hash_key_id: "test-key".into(),
             raw_values: false,
             sample_rows: 30_000,
-            tables: BTreeMap::new(),
+            tables: Default::default(),
             relationships: BTreeMap::new(),
         });
-        p.tables.insert(
-            table.into(),
-            TableProfile {
-                method: Method {
-                    kind: SampleKind::Exact,
-                    percent: None,
-                    rows_read: rows,
-                    streams: None,
+        p.tables
+            .insert(
+                table.into(),
+                &TableProfile {
+                    method: Method {
+                        kind: SampleKind::Exact,
+                        percent: None,
+                        rows_read: rows,
+                        streams: None,
+                    },
+                    rows: rows as f64,
+                    rows_exact: true,
+                    table_bytes: rows as i64 * 100,
+                    index_bytes: rows as i64 * 20,
+                    columns: BTreeMap::new(),
                 },
-                rows: rows as f64,
-                rows_exact: true,
-                table_bytes: rows as i64 * 100,
-                index_bytes: rows as i64 * 20,
-                columns: BTreeMap::new(),
-            },
-        );
+            )
+            .expect("kept");
         self
     }
 
@@ -360,12 +362,8 @@ impl Snap {
         nulls: u64,
         f: impl FnOnce(&mut ColumnProfile),
     ) -> Snap {
-        let t = self
-            .0
-            .profile
-            .as_mut()
-            .and_then(|p| p.tables.get_mut(table))
-            .expect("profile the table first");
+        let p = self.0.profile.as_mut().expect("profile the table first");
+        let mut t = p.tables.get(table).expect("profile the table first");
         let mut c = ColumnProfile {
             kind,
             rows: t.rows as u64,
@@ -374,6 +372,7 @@ impl Snap {
         };
         f(&mut c);
         t.columns.insert(column.into(), Box::new(c));
+        p.tables.insert(table.into(), &t).expect("kept");
         self
     }
 

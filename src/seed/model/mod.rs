@@ -15,8 +15,8 @@ use super::gen::{name_id, Base, Classes, Curve, Pool, Temporal, Values, FRAGMENT
 use crate::error::{Error, Result};
 use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{
-    ColumnProfile, ConstraintKind, Problem, Snapshot, TableKind, TableProfile, TypeKind,
-    FANOUT_QUANTILES, QUANTILES,
+    ColumnProfile, ConstraintKind, Problem, Snapshot, TableKind, TypeKind, FANOUT_QUANTILES,
+    QUANTILES,
 };
 
 mod columns;
@@ -268,10 +268,11 @@ fn build_once(
     let mut rows: HashMap<String, u64> = names
         .iter()
         .map(|n| {
-            let r =
-                opts.rows.get(n).copied().unwrap_or_else(|| {
-                    (profile.tables[n].rows * opts.scale).round().max(0.0) as u64
-                });
+            let r = opts.rows.get(n).copied().unwrap_or_else(|| {
+                (profile.tables.rows(n).unwrap_or(0.0) * opts.scale)
+                    .round()
+                    .max(0.0) as u64
+            });
             (n.clone(), r)
         })
         .collect();
@@ -386,10 +387,14 @@ fn build_once(
         );
         let total: u64 = d.iter().sum();
         let col = &c.columns[0];
-        let nr = profile.tables[n]
-            .columns
-            .get(col)
-            .map(|p| p.nulls as f64 / p.rows.max(1) as f64)
+        let nr = profile
+            .tables
+            .get(n)
+            .and_then(|t| {
+                t.columns
+                    .get(col)
+                    .map(|p| p.nulls as f64 / p.rows.max(1) as f64)
+            })
             .unwrap_or(0.0);
         let with_nulls = if nr > 0.0 && nr < 1.0 {
             (total as f64 / (1.0 - nr)).round() as u64
@@ -409,7 +414,11 @@ fn build_once(
     let mut tables = Vec::new();
     for name in &names {
         let t = &snap.schema.tables[name];
-        let tp: &TableProfile = &profile.tables[name];
+        // `names` are the profile's tables.
+        let Some(tp) = profile.tables.get(name) else {
+            continue;
+        };
+        let tp = &tp;
         let n = rows[name];
         let id = name_id(name) ^ opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         // Check rules per column (table checks and domain checks).
