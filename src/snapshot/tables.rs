@@ -146,17 +146,15 @@ impl ProfileTables {
             cause: Some(e),
         };
         let bytes = serde_json::to_vec(profile).map_err(|e| fail(e.into()))?;
+        self.insert_bytes(table, &bytes, profile.rows).map_err(fail)
+    }
+
+    /// Adds a table's profile as JSON bytes that decode into a `TableProfile` of `rows` rows.
+    fn insert_bytes(&mut self, table: String, bytes: &[u8], rows: f64) -> std::io::Result<()> {
         let len = u32::try_from(bytes.len())
-            .map_err(|_| fail(std::io::Error::other("a table's profile is over 4 GB")))?;
-        let at = self.lock().append(&bytes).map_err(fail)?;
-        self.index.insert(
-            table,
-            Entry {
-                at,
-                len,
-                rows: profile.rows,
-            },
-        );
+            .map_err(|_| std::io::Error::other("a table's profile is over 4 GB"))?;
+        let at = self.lock().append(bytes)?;
+        self.index.insert(table, Entry { at, len, rows });
         Ok(())
     }
 
@@ -217,8 +215,8 @@ impl Serialize for ProfileTables {
 }
 
 impl<'de> Deserialize<'de> for ProfileTables {
-    /// Each table parsed (so a corrupt file is refused when read, not when compared), then
-    /// held as compact bytes.
+    /// Each table's bytes held as the file has them, once parsed (so a corrupt file is
+    /// refused when read, not when compared).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
@@ -232,8 +230,19 @@ impl<'de> Deserialize<'de> for ProfileTables {
             ) -> Result<Self::Value, A::Error> {
                 use serde::de::Error;
                 let mut out = ProfileTables::new();
-                while let Some((k, v)) = map.next_entry::<String, TableProfile>()? {
-                    out.insert(k, &v).map_err(A::Error::custom)?;
+                while let Some((k, raw)) =
+                    map.next_entry::<String, Box<serde_json::value::RawValue>>()?
+                {
+                    let tp: TableProfile = serde_json::from_str(raw.get()).map_err(|e| {
+                        let text = e.to_string();
+                        let what = text.rsplit_once(" at line ").map_or(&*text, |(w, _)| w);
+                        A::Error::custom(format!(
+                            "the profile of {k}: {what} (at character {} of its entry)",
+                            e.column()
+                        ))
+                    })?;
+                    out.insert_bytes(k, raw.get().as_bytes(), tp.rows)
+                        .map_err(A::Error::custom)?;
                 }
                 Ok(out)
             }
@@ -318,6 +327,10 @@ mod tests {
     fn a_corrupt_table_is_refused_when_read() {
         let err =
             serde_json::from_str::<ProfileTables>(r#"{"public.t": {"rows": "many"}}"#).unwrap_err();
-        assert!(err.to_string().contains("invalid type"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("the profile of public.t: invalid type: string \"many\""),
+            "{err}"
+        );
     }
 }
