@@ -837,10 +837,12 @@ impl Snapshot {
         Snapshot::deserialize(serde_stacker::Deserializer::new(&mut de))
             .and_then(|s| de.end().map(|_| s))
             .map_err(|e| {
-                Error::snapshot(
-                    path,
-                    format!("corrupt snapshot: {e}; hint: capture it again"),
-                )
+                tables::spill_error(&e).unwrap_or_else(|| {
+                    Error::snapshot(
+                        path,
+                        format!("corrupt snapshot: {e}; hint: capture it again"),
+                    )
+                })
             })
     }
 

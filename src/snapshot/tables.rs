@@ -136,17 +136,9 @@ impl ProfileTables {
     /// Adds (or replaces) a table's profile. Fails only when the temporary file cannot be
     /// written (a full or read-only temporary folder).
     pub fn insert(&mut self, table: String, profile: &TableProfile) -> crate::error::Result<()> {
-        let dir = std::env::temp_dir();
-        let fail = |e: std::io::Error| crate::error::Error::Write {
-            path: dir.display().to_string(),
-            message: format!(
-                "the profile's temporary file: {}; hint: set TMPDIR to a folder with room",
-                crate::error::io_message(&e)
-            ),
-            cause: Some(e),
-        };
-        let bytes = serde_json::to_vec(profile).map_err(|e| fail(e.into()))?;
-        self.insert_bytes(table, &bytes, profile.rows).map_err(fail)
+        let bytes = serde_json::to_vec(profile).map_err(|e| spill_failed(&e.to_string()))?;
+        self.insert_bytes(table, &bytes, profile.rows)
+            .map_err(|e| spill_failed(&crate::error::io_message(&e)))
     }
 
     /// Adds a table's profile as JSON bytes that decode into a `TableProfile` of `rows` rows.
@@ -182,6 +174,27 @@ impl ProfileTables {
         serde_json::from_slice(&self.bytes(table, e))
             .expect("a table profile written by insert decodes")
     }
+}
+
+/// The error of a temporary file that cannot be written: the folder, what went wrong, what to do.
+fn spill_failed(why: &str) -> crate::error::Error {
+    crate::error::Error::write(
+        std::env::temp_dir(),
+        format!("the profile's temporary file: {why}; hint: set TMPDIR to a folder with room"),
+    )
+}
+
+/// Starts the message of a snapshot's read that failed on the temporary file, not the file.
+const SPILL: &str = "pgparity: profile spill: ";
+
+/// The temporary file's error, when that is why reading a snapshot failed (a serde error
+/// carries text only).
+pub(super) fn spill_error(e: &serde_json::Error) -> Option<crate::error::Error> {
+    let text = e.to_string();
+    let why = text.strip_prefix(SPILL)?;
+    Some(spill_failed(
+        why.rsplit_once(" at line ").map_or(why, |(w, _)| w),
+    ))
 }
 
 impl PartialEq for ProfileTables {
@@ -242,7 +255,9 @@ impl<'de> Deserialize<'de> for ProfileTables {
                         ))
                     })?;
                     out.insert_bytes(k, raw.get().as_bytes(), tp.rows)
-                        .map_err(A::Error::custom)?;
+                        .map_err(|e| {
+                            A::Error::custom(format!("{SPILL}{}", crate::error::io_message(&e)))
+                        })?;
                 }
                 Ok(out)
             }

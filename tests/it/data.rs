@@ -875,4 +875,17 @@ fn diff_memory_does_not_grow_with_profiled_tables() {
         large - small < 10,
         "diff of 1,000 profiled tables {small} MB, of 6,000 {large} MB: memory follows the table count"
     );
+    // Past 8 MB the tables go to a temporary file: a temporary folder that cannot take it is
+    // one line naming it, exit 2.
+    let f = dir.path().join("p6000.json");
+    let line = pgp("diff")
+        .arg(&f)
+        .arg(&f)
+        .env("TMPDIR", dir.path().join("missing"))
+        .run()
+        .error();
+    assert!(
+        line.contains("missing") && line.contains("temporary file") && line.contains("TMPDIR"),
+        "{line}"
+    );
 }

@@ -114,6 +114,9 @@ pub struct TableModel {
     /// wide, so a chunk stays near `CHUNK_BYTES` (200 rows of 4 MB documents were 1.7 GB at
     /// once). A function of the model alone: the same chunks, the same bytes, on any streams.
     pub chunk_rows: u64,
+    /// The most bytes of COPY text a chunk can hold (lengths at the profile's maximum), which
+    /// bounds how many chunks a load keeps in flight.
+    pub chunk_bytes: u64,
     pub columns: Vec<ColumnModel>,
     pub fks: Vec<FkModel>,
     pub id: u64,
@@ -694,6 +697,7 @@ fn build_once(
             name: name.clone(),
             rows: n,
             chunk_rows: chunk_rows(width),
+            chunk_bytes: (chunk_rows(width) as f64 * width.max(1.0)) as u64,
             columns,
             fks: fk_models,
             id,
