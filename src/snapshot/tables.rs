@@ -39,7 +39,15 @@ impl Log {
         }
         match &self.file {
             Some(f) => f.write_all_at(bytes, at)?,
-            None => self.mem.extend_from_slice(bytes),
+            None => {
+                // Grown in steps that stop at the limit (doubling would hold up to twice it).
+                let need = self.mem.len() + bytes.len();
+                if need > self.mem.capacity() {
+                    let room = (2 * self.mem.capacity()).clamp(need, self.limit.max(need));
+                    self.mem.reserve_exact(room - self.mem.len());
+                }
+                self.mem.extend_from_slice(bytes)
+            }
         }
         self.len += bytes.len() as u64;
         Ok(at)

@@ -75,36 +75,33 @@ pub struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Runs `select` under a savepoint, its rows turned into JSON objects here (by column
-    /// name and type: the server's `json_agg` cost more than the query itself at thousands of
-    /// tables); a column of a type not read here has the server build the JSON instead. A
-    /// failure is recorded.
+    /// Runs `select` under a savepoint, each row turned into a JSON object here and read into
+    /// `T` as it arrives (by column name and type: the server's `json_agg` cost more than the
+    /// query itself at thousands of tables; rows are not held, nor the text of them all — at
+    /// 20,000 tables those were 50 MB a side); a column of a type not read here has the server
+    /// build the JSON instead. A failure is recorded.
     async fn rows<T: DeserializeOwned>(&mut self, area: &str, select: &str) -> Vec<T> {
         if self.lost.is_some() {
             return Vec::new();
         }
         let _ = self.client.batch_execute("SAVEPOINT pgparity_area").await;
-        let read = match self.client.query(select, &[]).await {
-            Ok(rows) => match objects(&rows) {
-                Some(values) => Ok(Ok(values)),
-                None => {
-                    let sql = format!("SELECT coalesce(json_agg(t), '[]')::text FROM ({select}) t");
-                    self.client.query_one(sql.as_str(), &[]).await.map(Err)
-                }
-            },
+        let read = match self.streamed::<T>(select).await {
+            Ok(Some(parsed)) => Ok(parsed),
+            Ok(None) => {
+                let sql = format!("SELECT coalesce(json_agg(t), '[]')::text FROM ({select}) t");
+                self.client.query_one(sql.as_str(), &[]).await.map(|row| {
+                    super::column::<String>(&row, 0)
+                        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+                })
+            }
             Err(e) => Err(e),
         };
         match read {
-            Ok(read) => {
+            Ok(parsed) => {
                 let _ = self
                     .client
                     .batch_execute("RELEASE SAVEPOINT pgparity_area")
                     .await;
-                let text = match read {
-                    Ok(text) => Ok(text),
-                    Err(row) => super::column::<String>(&row, 0),
-                };
-                let parsed = text.and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
                 match parsed {
                     Ok(v) => v,
                     Err(e) => {
@@ -129,6 +126,36 @@ impl Reader<'_> {
         }
     }
 
+    /// `select`'s rows read into `T` one by one; `Ok(None)` when a column has a type not read
+    /// here (the rest of the rows are left unread).
+    async fn streamed<T: DeserializeOwned>(
+        &self,
+        select: &str,
+    ) -> Result<Option<Result<Vec<T>, String>>, tokio_postgres::Error> {
+        use futures_util::TryStreamExt;
+        let stream = self
+            .client
+            .query_raw(
+                select,
+                std::iter::empty::<&dyn tokio_postgres::types::ToSql>(),
+            )
+            .await?;
+        futures_util::pin_mut!(stream);
+        let (mut out, mut buf) = (Vec::new(), Vec::new());
+        while let Some(row) = stream.try_next().await? {
+            buf.clear();
+            if object(&row, &mut buf).is_none() {
+                return Ok(None);
+            }
+            match serde_json::from_slice(&buf) {
+                Ok(v) => out.push(v),
+                Err(e) => return Ok(Some(Err(e.to_string()))),
+            }
+        }
+        out.shrink_to_fit();
+        Ok(Some(Ok(out)))
+    }
+
     /// Named objects, keyed by `key(name, object)`.
     async fn named<T: DeserializeOwned, K: Ord>(
         &mut self,
@@ -151,9 +178,9 @@ impl Reader<'_> {
     }
 }
 
-/// Catalog rows as the JSON array text `json_agg` would write (read then as that is);
+/// A catalog row as the JSON object `json_agg` would write for it (read then as that is);
 /// `None` when a column has a type not read here (or a value cannot be read).
-fn objects(rows: &[tokio_postgres::Row]) -> Option<String> {
+fn object(row: &tokio_postgres::Row, out: &mut Vec<u8>) -> Option<()> {
     use serde_json::Value;
     use tokio_postgres::types::Type;
     fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
@@ -179,60 +206,52 @@ fn objects(rows: &[tokio_postgres::Row]) -> Option<String> {
     }
     let float4 = |x: f32| float(x as f64, x.to_string());
     let float8 = |x: f64| float(x, x.to_string());
-    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 128 + 2);
-    out.push(b'[');
-    for (r, row) in rows.iter().enumerate() {
-        if r > 0 {
+    out.push(b'{');
+    for (i, col) in row.columns().iter().enumerate() {
+        if i > 0 {
             out.push(b',');
         }
-        out.push(b'{');
-        for (i, col) in row.columns().iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+        serde_json::to_writer(&mut *out, col.name()).ok()?;
+        out.push(b':');
+        let ok = match *col.type_() {
+            Type::BOOL => write(out, &get::<bool>(row, i)?),
+            Type::INT2 => write(out, &get::<i16>(row, i)?),
+            Type::INT4 => write(out, &get::<i32>(row, i)?),
+            Type::INT8 => write(out, &get::<i64>(row, i)?),
+            Type::OID => write(out, &get::<u32>(row, i)?),
+            Type::FLOAT4 => write(out, &get::<f32>(row, i)?.map(float4)),
+            Type::FLOAT8 => write(out, &get::<f64>(row, i)?.map(float8)),
+            Type::CHAR => write(
+                out,
+                &get::<i8>(row, i)?.map(|c| (c as u8 as char).to_string()),
+            ),
+            Type::TEXT | Type::NAME | Type::VARCHAR | Type::BPCHAR => {
+                write(out, &get::<&str>(row, i)?)
             }
-            serde_json::to_writer(&mut out, col.name()).ok()?;
-            out.push(b':');
-            let ok = match *col.type_() {
-                Type::BOOL => write(&mut out, &get::<bool>(row, i)?),
-                Type::INT2 => write(&mut out, &get::<i16>(row, i)?),
-                Type::INT4 => write(&mut out, &get::<i32>(row, i)?),
-                Type::INT8 => write(&mut out, &get::<i64>(row, i)?),
-                Type::OID => write(&mut out, &get::<u32>(row, i)?),
-                Type::FLOAT4 => write(&mut out, &get::<f32>(row, i)?.map(float4)),
-                Type::FLOAT8 => write(&mut out, &get::<f64>(row, i)?.map(float8)),
-                Type::CHAR => write(
-                    &mut out,
-                    &get::<i8>(row, i)?.map(|c| (c as u8 as char).to_string()),
-                ),
-                Type::TEXT | Type::NAME | Type::VARCHAR | Type::BPCHAR => {
-                    write(&mut out, &get::<&str>(row, i)?)
-                }
-                Type::JSON | Type::JSONB => write(&mut out, &get::<Value>(row, i)?),
-                Type::TEXT_ARRAY | Type::NAME_ARRAY | Type::VARCHAR_ARRAY => {
-                    write(&mut out, &get::<Vec<Option<&str>>>(row, i)?)
-                }
-                Type::INT2_ARRAY => write(&mut out, &get::<Vec<Option<i16>>>(row, i)?),
-                Type::INT4_ARRAY => write(&mut out, &get::<Vec<Option<i32>>>(row, i)?),
-                Type::INT8_ARRAY => write(&mut out, &get::<Vec<Option<i64>>>(row, i)?),
-                Type::FLOAT4_ARRAY => write(
-                    &mut out,
-                    &get::<Vec<Option<f32>>>(row, i)?
-                        .map(|v| v.into_iter().map(|x| x.map(float4)).collect::<Vec<_>>()),
-                ),
-                Type::FLOAT8_ARRAY => write(
-                    &mut out,
-                    &get::<Vec<Option<f64>>>(row, i)?
-                        .map(|v| v.into_iter().map(|x| x.map(float8)).collect::<Vec<_>>()),
-                ),
-                Type::BOOL_ARRAY => write(&mut out, &get::<Vec<Option<bool>>>(row, i)?),
-                _ => return None,
-            };
-            ok?;
-        }
-        out.push(b'}');
+            Type::JSON | Type::JSONB => write(out, &get::<Value>(row, i)?),
+            Type::TEXT_ARRAY | Type::NAME_ARRAY | Type::VARCHAR_ARRAY => {
+                write(out, &get::<Vec<Option<&str>>>(row, i)?)
+            }
+            Type::INT2_ARRAY => write(out, &get::<Vec<Option<i16>>>(row, i)?),
+            Type::INT4_ARRAY => write(out, &get::<Vec<Option<i32>>>(row, i)?),
+            Type::INT8_ARRAY => write(out, &get::<Vec<Option<i64>>>(row, i)?),
+            Type::FLOAT4_ARRAY => write(
+                out,
+                &get::<Vec<Option<f32>>>(row, i)?
+                    .map(|v| v.into_iter().map(|x| x.map(float4)).collect::<Vec<_>>()),
+            ),
+            Type::FLOAT8_ARRAY => write(
+                out,
+                &get::<Vec<Option<f64>>>(row, i)?
+                    .map(|v| v.into_iter().map(|x| x.map(float8)).collect::<Vec<_>>()),
+            ),
+            Type::BOOL_ARRAY => write(out, &get::<Vec<Option<bool>>>(row, i)?),
+            _ => return None,
+        };
+        ok?;
     }
-    out.push(b']');
-    String::from_utf8(out).ok()
+    out.push(b'}');
+    Some(())
 }
 
 /// An object's own name as its key.
