@@ -321,6 +321,15 @@ pub async fn profile(
             let (job, done) = (&job, &done);
             async move {
                 let r = match unit {
+                    // The store cannot keep profiles (a full temporary folder): the run
+                    // fails, so the tables left are not read.
+                    _ if job.store.lock().expect("store").failed.is_some() => {
+                        let names = match unit {
+                            Unit::One(name, _) => vec![*name],
+                            Unit::Group(tables) => tables.iter().map(|(n, _)| *n).collect(),
+                        };
+                        Read::Done(names.into_iter().map(|n| (n, Ok(Vec::new()))).collect())
+                    }
                     Unit::One(name, table) => {
                         let outcome = profile_table(client, job, name, table).await;
                         Read::Done(vec![(*name, Store::keep(&job.store, name, outcome))])
