@@ -127,15 +127,16 @@ impl Detail {
                 (a.is_some() || b.is_some()).then_some(Detail::Fanout { left: a, right: b })
             }
             C::Nulls | C::Distinct | C::Distribution | C::Encoding => {
-                let tables = lp.into_iter().chain(rp).flat_map(|p| p.tables.keys());
-                let (table, column) = tables
-                    .filter_map(|t| {
-                        f.object
-                            .strip_prefix(t.as_str())
-                            .and_then(|c| c.strip_prefix('.'))
-                            .map(|c| (t.clone(), c.to_string()))
-                    })
-                    .max_by_key(|(t, _)| t.len())?;
+                // `table.column`, the table the longest profiled prefix before a dot (names
+                // may hold dots): a lookup per dot, not a scan of every table per finding.
+                let profiled = |t: &str| lp.into_iter().chain(rp).any(|p| p.tables.contains_key(t));
+                let (table, column) = f
+                    .object
+                    .match_indices('.')
+                    .rev()
+                    .map(|(i, _)| (&f.object[..i], &f.object[i + 1..]))
+                    .find(|(t, _)| profiled(t))
+                    .map(|(t, c)| (t.to_string(), c.to_string()))?;
                 let get = |p: Option<&crate::snapshot::Profile>| {
                     p.and_then(|p| p.tables.get(&table))
                         .and_then(|mut t| t.columns.remove(&column))

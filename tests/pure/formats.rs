@@ -220,3 +220,40 @@ fn rendering_is_deterministic() {
         );
     }
 }
+
+/// A data finding's chart reads its column from both profiles: the table is the longest
+/// profiled name before a dot (names may hold dots, one table's name may start another's).
+#[test]
+fn a_data_findings_detail_is_its_own_tables_column() {
+    use pgparity::finding::{Category, Finding, Severity};
+    use pgparity::report::Detail;
+    let side = |env: &str, nulls: u64| {
+        snap(env, "17.2")
+            .profile("public.a", 100)
+            .measured("public.a", "b.c", ValueKind::Text, 1, |_| {})
+            .profile("public.a.b", 100)
+            .measured("public.a.b", "c", ValueKind::Text, nulls, |_| {})
+            .profile("public.\"x.y\"", 100)
+            .measured("public.\"x.y\"", "z", ValueKind::Text, nulls + 1, |_| {})
+            .build()
+    };
+    let (l, r) = (side("staging", 10), side("production", 20));
+    let nulls = |object: &str| {
+        let f = Finding::new(Category::Nulls, Severity::High, object, "");
+        match Detail::of(&f, &l, &r) {
+            Some(Detail::Column {
+                left: Some(a),
+                right: Some(b),
+            }) => (a.nulls, b.nulls),
+            _ => panic!("no column detail for {object}"),
+        }
+    };
+    assert_eq!(
+        nulls("public.a.b.c"),
+        (10, 20),
+        "the longest table name wins"
+    );
+    assert_eq!(nulls("public.\"x.y\".z"), (11, 21));
+    let none = Finding::new(Category::Nulls, Severity::High, "public.none.c", "");
+    assert!(Detail::of(&none, &l, &r).is_none());
+}
