@@ -93,7 +93,7 @@ impl ProfileTables {
     }
 
     /// Tables moving to a temporary file past `limit` bytes (tests use a small one).
-    pub fn with_limit(limit: usize) -> Self {
+    fn with_limit(limit: usize) -> Self {
         ProfileTables {
             index: BTreeMap::new(),
             log: Arc::new(Mutex::new(Log {
@@ -122,7 +122,8 @@ impl ProfileTables {
     }
 
     /// Whether the bytes have moved to the temporary file.
-    pub fn spilled(&self) -> bool {
+    #[cfg(test)]
+    fn spilled(&self) -> bool {
         self.lock().file.is_some()
     }
 
@@ -158,7 +159,8 @@ impl ProfileTables {
         Ok(())
     }
 
-    pub fn remove(&mut self, table: &str) -> Option<TableProfile> {
+    #[cfg(test)]
+    fn remove(&mut self, table: &str) -> Option<TableProfile> {
         let e = self.index.remove(table)?;
         Some(self.decode(table, &e))
     }

@@ -418,10 +418,9 @@ fn build_once(
     for name in &names {
         let t = &snap.schema.tables[name];
         // `names` are the profile's tables.
-        let Some(tp) = profile.tables.get(name) else {
+        let Some(ref tp) = profile.tables.get(name) else {
             continue;
         };
-        let tp = &tp;
         let n = rows[name];
         let id = name_id(name) ^ opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         // Check rules per column (table checks and domain checks).
