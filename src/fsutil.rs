@@ -91,8 +91,9 @@ pub fn write_with(
 }
 
 /// Writes through an unnamed file in `dir` (Linux's `O_TMPFILE`): nothing has a name until
-/// the content is complete and on disk, then the file is linked under a temporary name and
-/// renamed over `target` (the one moment a name exists, a few microseconds). A run killed
+/// the content is complete and on disk, then the file is linked as `target` (a new file), or
+/// under a temporary name renamed over `target` (an existing file: the one moment a temporary
+/// name exists, a few microseconds). A run killed
 /// while writing leaves no file at all. `None` where the filesystem has no unnamed files
 /// (the caller then writes a named temporary file).
 fn write_unnamed(
@@ -121,6 +122,22 @@ fn write_unnamed(
         }
         fill(&mut file)?;
         file.sync_all()?;
+        crate::pause::at("output:written");
+        use std::os::fd::AsRawFd;
+        let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        // A new file is linked under its own name: complete from the moment it has one.
+        match nix::unistd::linkat(
+            AT_FDCWD,
+            proc_path.as_str(),
+            AT_FDCWD,
+            target,
+            AtFlags::AT_SYMLINK_FOLLOW,
+        ) {
+            Ok(()) => return Ok(()),
+            Err(nix::errno::Errno::EEXIST) => {}
+            Err(e) => return Err(e.into()),
+        }
+        // An existing file is replaced: linked under a temporary name, renamed over it.
         let named = dir.join(format!(
             ".pgparity-{}-{:x}.tmp",
             std::process::id(),
@@ -128,8 +145,6 @@ fn write_unnamed(
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         ));
-        use std::os::fd::AsRawFd;
-        let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
         nix::unistd::linkat(
             AT_FDCWD,
             proc_path.as_str(),

@@ -20,6 +20,7 @@ pub mod fsutil;
 pub mod glob;
 pub mod history;
 pub mod notify;
+pub mod pause;
 pub mod policy;
 pub mod profile;
 pub mod progress;

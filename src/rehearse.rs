@@ -336,6 +336,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
     let ((old, mut notes), (new, new_notes)) = (old?, new?);
     notes.extend(new_notes);
     lap(&mut took, "clusters");
+    crate::pause::at("rehearse:clusters");
     let mut setup = vec![format!(
         "PostgreSQL {from} (the snapshot's {}) and PostgreSQL {} as throwaway clusters",
         snap.inventory.server_version, req.to_major
@@ -387,6 +388,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         )
     });
     let (r, _) = (seeded_old?, seeded_new?);
+    crate::pause::at("rehearse:seeded");
     setup.push(format!(
         "{} rows seeded into {} tables on each side (seed {}, scale {}), ANALYZE on each side",
         crate::finding::thousands(r.rows() as f64),

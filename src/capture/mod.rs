@@ -318,6 +318,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         });
     }
     let _ = client.batch_execute("COMMIT").await;
+    crate::pause::at("capture:catalog");
     let mut options = BTreeMap::new();
     options.insert(
         "statement_timeout_ms".into(),

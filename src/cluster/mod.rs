@@ -228,6 +228,45 @@ fn owner() -> Result<Option<(Uid, Gid)>> {
     Ok(Some((user.uid, user.gid)))
 }
 
+/// Why `user` cannot reach `path` (search every folder above it, and enter or run `path`
+/// itself), judged by the modes and owners of each: `None` when it can.
+fn unreachable(path: &Path, (uid, gid): (Uid, Gid)) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let may = |m: &std::fs::Metadata, bits: u32| {
+        let (u, g, o) = ((m.mode() >> 6) & 7, (m.mode() >> 3) & 7, m.mode() & 7);
+        let granted = if m.uid() == uid.as_raw() {
+            u
+        } else if m.gid() == gid.as_raw() {
+            g
+        } else {
+            o
+        };
+        granted & bits == bits
+    };
+    let mut folders: Vec<&Path> = path.ancestors().skip(1).collect();
+    folders.reverse();
+    for dir in folders.into_iter().filter(|d| !d.as_os_str().is_empty()) {
+        let m = std::fs::metadata(dir).ok()?;
+        if !may(&m, 0o1) {
+            return Some(format!(
+                "it cannot enter {} (mode {:04o}, owner uid {})",
+                dir.display(),
+                m.mode() & 0o7777,
+                m.uid()
+            ));
+        }
+    }
+    // A folder is entered, a program run: both the search/execute bit.
+    let m = std::fs::metadata(path).ok()?;
+    (!may(&m, 0o1)).then(|| {
+        format!(
+            "it cannot use {} (mode {:04o})",
+            path.display(),
+            m.mode() & 0o7777
+        )
+    })
+}
+
 fn as_owner(cmd: &mut Command, owner: Option<(Uid, Gid)>) {
     if let Some((uid, gid)) = owner {
         cmd.uid(uid.as_raw()).gid(gid.as_raw());
@@ -332,7 +371,7 @@ impl Cluster {
         }
         let standby = Self::launch(&self.install, tmp, data, owner, opts)?;
         // Wait until the primary sees it streaming.
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let n = self.query_scalar(
                 "postgres",
@@ -343,7 +382,7 @@ impl Cluster {
             }
             if Instant::now() > deadline {
                 return Err(Error::Cluster(
-                    "the standby did not start streaming within 30 s".into(),
+                    "the standby did not start streaming within 120 s".into(),
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -419,6 +458,12 @@ impl Cluster {
 
     fn prepare_dir() -> Result<(tempfile::TempDir, Option<(Uid, Gid)>)> {
         let owner = owner()?;
+        if let Some(why) = owner.and_then(|o| unreachable(&std::env::temp_dir(), o)) {
+            return Err(Error::Cluster(format!(
+                "the throwaway clusters' folders go in {}, which user postgres (the server's, when pgparity runs as root) cannot reach: {why}; hint: set TMPDIR to a folder every user can enter, such as /tmp",
+                std::env::temp_dir().display()
+            )));
+        }
         let tmp = tempfile::Builder::new()
             .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir()
@@ -492,7 +537,7 @@ impl Cluster {
     }
 
     fn wait_ready(&mut self) -> std::result::Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         let pidfile = self.data.join("postmaster.pid");
         loop {
             if let Some(child) = self.child.as_mut() {
@@ -508,7 +553,7 @@ impl Cluster {
                 }
             }
             if Instant::now() > deadline {
-                return Err(format!("not ready after 60 s: {}", self.log_tail()));
+                return Err(format!("not ready after 120 s: {}", self.log_tail()));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -589,11 +634,24 @@ impl Cluster {
     }
 
     /// Sends SIGHUP: reread configuration (pg_hba.conf, ALTER SYSTEM).
+    /// Returns once the postmaster has reloaded (its configuration load time moved on; the
+    /// sessions started after that see the new settings).
     pub fn reload(&self) -> Result<()> {
-        if let Some(c) = &self.child {
-            kill(Pid::from_raw(c.id() as i32), Signal::SIGHUP)
-                .map_err(|e| Error::Cluster(format!("reload: {e}")))?;
-            std::thread::sleep(Duration::from_millis(200));
+        let Some(c) = &self.child else {
+            return Ok(());
+        };
+        const LOADED: &str = "SELECT pg_conf_load_time()::text";
+        let before = self.query_scalar("postgres", LOADED)?;
+        kill(Pid::from_raw(c.id() as i32), Signal::SIGHUP)
+            .map_err(|e| Error::Cluster(format!("reload: {e}")))?;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.query_scalar("postgres", LOADED)? == before {
+            if Instant::now() > deadline {
+                return Err(Error::Cluster(
+                    "the server did not reload its configuration within 120 s".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         Ok(())
     }

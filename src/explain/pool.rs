@@ -324,6 +324,7 @@ pub async fn explain_with(
     const BEGIN: &str =
         "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan";
     let prepares = matches!(method, PlanMethod::Prepare | PlanMethod::CustomValues);
+    crate::pause::at("plan:query");
     if !prepares && sets.is_empty() {
         // The common case in one round trip: begin, explain, roll back.
         let batch = format!("{BEGIN}; {body}; ROLLBACK");

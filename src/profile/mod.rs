@@ -914,6 +914,8 @@ impl Store {
         if let Err(e) = s.tables.insert(name.to_string(), &tp) {
             s.failed.get_or_insert(e);
         }
+        drop(s);
+        crate::pause::at("profile:table");
         Ok(notes)
     }
 }
@@ -934,6 +936,7 @@ async fn read_group(
     sql: &str,
     plans: &[(Plan, Sizes)],
 ) -> Result<Vec<GroupRead>, Option<tokio_postgres::Error>> {
+    crate::pause::at("profile:read");
     let stream = client.copy_out(sql).await?;
     let readings = plans.iter().map(|(p, _)| p.reading.clone()).collect();
     on_worker(consume_group(stream, readings)).await
@@ -1138,6 +1141,7 @@ async fn read_table(
     sql: &str,
     reading: &Reading,
 ) -> Result<(Vec<ColumnAcc>, u64), tokio_postgres::Error> {
+    crate::pause::at("profile:read");
     let stream = client.copy_out(sql).await?;
     on_worker(consume_table(stream, reading.clone())).await
 }

@@ -36,9 +36,49 @@ pub use model::{Model, SeedOptions};
 pub const CHUNK_ROWS: u64 = 8192;
 /// About the most bytes of COPY text a chunk holds (see `TableModel::chunk_rows`).
 pub const CHUNK_BYTES: u64 = 16 << 20;
-/// About the most bytes of chunks one load holds at once (generated, queued, being sent):
-/// eight chunks of narrow rows, two or three of wide ones, whatever the server's pace.
+/// The most bytes of chunks every load together holds at once (being generated, queued, being
+/// sent), counted at each chunk's bound (`TableModel::chunk_bytes`) and taken from one budget
+/// before a chunk is generated: however many streams, however slow the server, generators wait
+/// for the server instead of piling chunks up.
 const IN_FLIGHT_BYTES: u64 = 48 << 20;
+
+/// The budget of bytes in flight shared by every load, in KiB.
+#[derive(Clone)]
+struct Budget(Arc<tokio::sync::Semaphore>);
+
+impl Budget {
+    fn new(bytes: u64) -> Budget {
+        Budget(Arc::new(tokio::sync::Semaphore::new(
+            (bytes >> 10) as usize,
+        )))
+    }
+
+    fn kib(bytes: u64) -> u32 {
+        (bytes.div_ceil(1024)).clamp(1, IN_FLIGHT_BYTES >> 10) as u32
+    }
+
+    /// Waits (on a blocking thread) until a chunk of about `bytes` fits; what it returns holds
+    /// the chunk's share until dropped. A chunk larger than the whole budget takes all of it.
+    fn take(&self, bytes: u64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let sem = self.0.clone();
+        tokio::runtime::Handle::current()
+            .block_on(sem.acquire_many_owned(Budget::kib(bytes)))
+            .ok()
+    }
+
+    /// A chunk's share if it fits now.
+    fn try_take(&self, bytes: u64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.0
+            .clone()
+            .try_acquire_many_owned(Budget::kib(bytes))
+            .ok()
+    }
+}
+
+/// The most bytes sent to the connection in one message: a chunk goes in slices of its one
+/// buffer, so once its last slice is sent only the connection's few queued messages (two
+/// slices and its write buffer) outlive the chunk's share of the budget, whatever its size.
+const SEND_SLICE: usize = 1 << 20;
 
 /// One table's load.
 #[derive(Debug, Clone, PartialEq)]
@@ -392,6 +432,7 @@ async fn load(
     model: Arc<Model>,
     piece: Piece,
     sent_rows: &std::sync::atomic::AtomicU64,
+    budget: &Budget,
     progress: &dyn Progress,
 ) -> std::result::Result<TableLoad, String> {
     let started = Instant::now();
@@ -443,20 +484,33 @@ async fn load(
         .map_err(db)?;
     futures_util::pin_mut!(sink);
     let (first, chunks) = (piece.chunks.start, piece.chunks.end);
-    // Chunks in flight bounded by bytes: twelve chunks of 4 MB documents were 400 MB while
-    // the server was slow to take them.
+    // Chunks in flight bounded by bytes, across every load at once: each chunk's share of the
+    // budget is taken before it is generated and given back once its last slice is sent.
+    // Twelve chunks of 4 MB documents were 400 MB while the server was slow to take them; a
+    // bound per load grew with the streams. A producer waits for one share holding none
+    // (more for the same batch only if they are free), and no share is held while waiting for
+    // a chunk: every load can always go on.
     let slots = (IN_FLIGHT_BYTES / table.chunk_bytes.max(1)).clamp(1, 8);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(slots as usize);
+    type Held = (bytes::Bytes, tokio::sync::OwnedSemaphorePermit);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Held>(slots as usize);
     let m = model.clone();
+    let budget = budget.clone();
     let producer = tokio::task::spawn_blocking(move || {
         use rayon::prelude::*;
         let batch = (rayon::current_num_threads() as u64 * 2).clamp(1, slots);
         let mut k = first;
         while k < chunks {
             let end = (k + batch).min(chunks);
+            let bound = m.tables[t].chunk_bytes;
+            let Some(first) = budget.take(bound) else {
+                return;
+            };
+            let mut shares = vec![first];
+            shares.extend((k + 1..end).map_while(|_| budget.try_take(bound)));
+            let end = k + shares.len() as u64;
             let bufs: Vec<Vec<u8>> = (k..end).into_par_iter().map(|i| chunk(&m, t, i)).collect();
-            for b in bufs {
-                if tx.blocking_send(bytes::Bytes::from(b)).is_err() {
+            for (b, share) in bufs.into_iter().zip(shares) {
+                if tx.blocking_send((bytes::Bytes::from(b), share)).is_err() {
                     return;
                 }
             }
@@ -465,12 +519,18 @@ async fn load(
     });
     let (mut bytes, mut sent) = (0u64, 0u64);
     let mut failed = None;
-    while let Some(buf) = rx.recv().await {
+    'chunks: while let Some((buf, share)) = rx.recv().await {
         bytes += buf.len() as u64;
-        if let Err(e) = sink.send(buf).await {
-            failed = Some(db(e));
-            break;
+        let mut at = 0;
+        while at < buf.len() {
+            let slice = buf.slice(at..(at + SEND_SLICE).min(buf.len()));
+            at += slice.len();
+            if let Err(e) = sink.send(slice).await {
+                failed = Some(db(e));
+                break 'chunks;
+            }
         }
+        drop(share);
         sent += 1;
         let all = sent_rows.fetch_add(table.chunk_rows, std::sync::atomic::Ordering::Relaxed)
             + table.chunk_rows;
@@ -492,6 +552,9 @@ async fn load(
     match result {
         Ok(n) => {
             client.batch_execute("COMMIT").await.map_err(db)?;
+            if !piece.whole {
+                crate::pause::at("seed:range-committed");
+            }
             Ok(TableLoad {
                 table: table.name.clone(),
                 rows: n,
@@ -816,6 +879,7 @@ async fn load_all(
     // `streams` sessions, each loading one piece after another (a session per table cost
     // more than loading thousands of small tables); a session a failure broke is replaced.
     let queue = std::sync::Mutex::new(std::collections::VecDeque::from(pieces));
+    let budget = Budget::new(IN_FLIGHT_BYTES);
     let workers = (0..opts.streams.max(1)).map(|_| async {
         let mut done = Vec::new();
         let mut session: Option<Client> = None;
@@ -843,7 +907,7 @@ async fn load_all(
             let r = match r {
                 Ok(()) => {
                     let c = session.as_ref().expect("connected above");
-                    let r = load(c, model.clone(), piece, &sent[t], progress).await;
+                    let r = load(c, model.clone(), piece, &sent[t], &budget, progress).await;
                     if r.is_err() {
                         let _ = c.batch_execute("ROLLBACK").await;
                     }

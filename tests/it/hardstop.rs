@@ -5,53 +5,55 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use pgparity::snapshot::Snapshot;
 
 use crate::support::*;
 
-/// Starts `command` again and again, killing it with SIGKILL after a growing delay, until a
-/// run completes; after each, the folder holds nothing or only `complete` output (checked by
-/// `complete`). Returns how many runs were killed before they finished.
-fn kill_at_every_moment(
+/// Kills `command` with SIGKILL at each of `steps` (a run paused there by
+/// `PGPARITY_PAUSE_AT`); after each, the folder holds nothing or only `complete` output
+/// (checked by `complete`). Then a run that is not stopped completes.
+fn kill_at_each_step(
     dir: &Path,
     output: &str,
+    steps: &[&str],
     command: impl Fn() -> Command,
     complete: impl Fn(&Path),
-) -> usize {
-    // Every run before the one that completes was killed.
-    for step in 0.. {
-        let delay = Duration::from_millis(15 * step * step);
-        let mut child = command()
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start pgparity");
-        std::thread::sleep(delay);
-        let _ = child.kill(); // SIGKILL: no destructor, no signal handler runs
-        let status = child.wait().expect("wait for pgparity");
-        let names: Vec<String> = std::fs::read_dir(dir)
+) {
+    let names = || -> Vec<String> {
+        std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        if status.success() {
-            assert_eq!(names, vec![output.to_string()], "after a complete run");
-            complete(&dir.join(output));
-            return step as usize;
-        }
+            .collect()
+    };
+    for step in steps {
+        let status = paused_at(command(), step).kill();
+        assert!(!status.success(), "killed at {step}");
         assert!(
-            names.is_empty() || names == vec![output.to_string()],
-            "killed after {delay:?}: the folder holds {names:?}"
+            names().is_empty(),
+            "killed at {step}: the folder holds {:?}",
+            names()
         );
-        if !names.is_empty() {
-            // Linked in place just before the kill: complete.
-            complete(&dir.join(output));
-        }
-        assert!(step < 60, "the command never completed");
     }
-    unreachable!()
+    let status = command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(names(), vec![output.to_string()], "after a complete run");
+    complete(&dir.join(output));
 }
+
+/// Where a run can be stopped, in order: reading the catalog, then the data, then writing
+/// the output (complete and on disk, not yet named).
+const STEPS: [&str; 5] = [
+    "capture:area",
+    "capture:catalog",
+    "profile:read",
+    "profile:table",
+    "output:written",
+];
 
 #[test]
 fn snapshot_and_check_killed_at_any_moment_leave_no_file() {
@@ -68,9 +70,10 @@ fn snapshot_and_check_killed_at_any_moment_leave_no_file() {
     let url = c.conninfo(&db);
 
     let out = tempfile::tempdir().unwrap();
-    let killed = kill_at_every_moment(
+    kill_at_each_step(
         out.path(),
         "snap.json",
+        &STEPS,
         || {
             let mut cmd = bin();
             cmd.args(["snapshot", "--url", &url, "--output"])
@@ -82,12 +85,12 @@ fn snapshot_and_check_killed_at_any_moment_leave_no_file() {
             assert_eq!(s.schema.tables.len(), 150);
         },
     );
-    assert!(killed >= 3, "only {killed} runs were killed midway");
 
     let out = tempfile::tempdir().unwrap();
-    let killed = kill_at_every_moment(
+    kill_at_each_step(
         out.path(),
         "report.html",
+        &STEPS,
         || {
             let mut cmd = bin();
             cmd.args(["check", "--left", &url, "--right", &url, "--format", "html"])
@@ -100,7 +103,17 @@ fn snapshot_and_check_killed_at_any_moment_leave_no_file() {
             assert!(html.trim_end().ends_with("</html>"), "a complete report");
         },
     );
-    assert!(killed >= 3, "only {killed} runs were killed midway");
+
+    // Replacing a complete file: killed before the new one is named, the old one is intact.
+    let file = out.path().join("report.html");
+    std::fs::write(&file, "old").unwrap();
+    let mut cmd = bin();
+    cmd.args(["check", "--left", &url, "--right", &url, "--no-profile"])
+        .arg("--output")
+        .arg(&file);
+    paused_at(cmd, "output:written").kill();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "old");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
 }
 
 /// A large table loads in ranges on several sessions, each committing its own: a seed killed
@@ -129,7 +142,7 @@ fn a_seed_killed_midway_is_seen_and_undone_by_the_next_seed() {
                 "--into",
                 &url,
                 "--rows",
-                "public.big=1200000",
+                "public.big=300000",
                 "--streams",
                 "4",
                 "--yes",
@@ -137,26 +150,16 @@ fn a_seed_killed_midway_is_seen_and_undone_by_the_next_seed() {
             .args(extra);
         cmd
     };
-    let mut child = seed(&["--create-schema"]).spawn().unwrap();
-    // Killed once two of its ranges are being loaded, and one has had time to commit.
-    let mut seen = false;
-    for _ in 0..4000 {
-        let loading = c
-            .query_scalar(
-                &db,
-                "SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE 'COPY public.big%' AND state = 'active'",
-            )
-            .unwrap_or_default();
-        if loading.parse::<u32>().unwrap_or(0) >= 2 {
-            seen = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(seen, "the ranges were never seen loading");
-    std::thread::sleep(Duration::from_millis(1500));
-    child.kill().unwrap();
-    assert!(!child.wait().unwrap().success());
+    // Killed once a range of the big table has committed while the others have not ended:
+    // the table is half-loaded and the database's comment still names it.
+    let status = paused_at(seed(&["--create-schema"]), "seed:range-committed").kill();
+    assert!(!status.success());
+    let loaded: u64 = c
+        .query_scalar(&db, "SELECT count(*)::text FROM big")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(loaded > 0 && loaded < 300_000, "{loaded} rows");
 
     let after = capture_with(c, &db, "staging", None);
     let said = after
@@ -180,7 +183,7 @@ fn a_seed_killed_midway_is_seen_and_undone_by_the_next_seed() {
     assert_eq!(
         c.query_scalar(&db, "SELECT count(*)::text FROM big")
             .unwrap(),
-        "1200000"
+        "300000"
     );
     let clean = capture_with(c, &db, "staging", None);
     assert!(
@@ -190,58 +193,30 @@ fn a_seed_killed_midway_is_seen_and_undone_by_the_next_seed() {
     );
 }
 
-/// Terminates every pgparity backend on `db` whose activity matches `only` (SQL on
-/// pg_stat_activity) while `keep` is set.
-fn terminator(
-    c: &'static pgparity::cluster::Cluster,
-    db: &str,
-    only: &'static str,
-    keep: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> std::thread::JoinHandle<u32> {
-    let db = db.to_string();
-    std::thread::spawn(move || {
-        let mut killed = 0;
-        while keep.load(std::sync::atomic::Ordering::Relaxed) {
-            let n = c
-                .query_scalar(
-                    "postgres",
-                    &format!(
-                        "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity \
-                         WHERE datname = '{db}' AND application_name = 'pgparity' AND {only}"
-                    ),
-                )
-                .unwrap_or_default();
-            killed += n.parse::<u32>().unwrap_or(0);
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        killed
-    })
-}
-
-/// Runs `f` while a terminator kills pgparity's backends on `db` whose activity matches
-/// `only`; its result and the number of backends terminated.
-fn terminating<R>(
-    c: &'static pgparity::cluster::Cluster,
-    db: &str,
-    only: &'static str,
-    f: impl FnOnce() -> R,
-) -> (R, u32) {
-    let keep = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let killer = terminator(c, db, only, keep.clone());
-    let r = f();
-    keep.store(false, std::sync::atomic::Ordering::Relaxed);
-    (r, killer.join().unwrap())
+/// Terminates every pgparity backend on `db`; how many.
+fn terminate_all(c: &pgparity::cluster::Cluster, db: &str) -> u32 {
+    c.query_scalar(
+        "postgres",
+        &format!(
+            "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity \
+             WHERE datname = '{db}' AND application_name = 'pgparity'"
+        ),
+    )
+    .unwrap()
+    .parse()
+    .unwrap()
 }
 
 /// The server ending a session midway (a restart, a terminated backend) fails the run with one
 /// line naming the environment and what was lost, exit 2, and no output file — never a
-/// snapshot quietly full of "could not be read" problems.
+/// snapshot quietly full of "could not be read" problems. Each run is stopped at a named step
+/// (about to read a catalog area, a table, a query's plan), its sessions terminated, and let go.
 #[test]
 fn a_backend_terminated_mid_capture_mid_profile_or_mid_plan_is_a_clear_error() {
     let c = pg17();
     let db = fresh_db(c, "lostconn");
     let mut sql = String::from(
-        "CREATE TABLE big AS SELECT i AS id, md5(i::text) AS note FROM generate_series(1, 1500000) i; ANALYZE;",
+        "CREATE TABLE big AS SELECT i AS id, md5(i::text) AS note FROM generate_series(1, 20000) i; ANALYZE;",
     );
     for t in 0..100 {
         sql.push_str(&format!(
@@ -252,95 +227,34 @@ fn a_backend_terminated_mid_capture_mid_profile_or_mid_plan_is_a_clear_error() {
     let url = c.conninfo(&db);
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("snap.json");
-
-    // Mid-profile: the COPY reading every row of the big table is terminated.
-    let (o, killed) = terminating(c, &db, "query LIKE 'COPY%'", || {
-        pgp("snapshot")
-            .opt("--url", &url)
-            .arg("--exact")
-            .opt("--output", &file)
-            .run()
-    });
-    assert!(killed >= 1, "no COPY was terminated");
-    let line = error_line(o.status, &o.stderr);
-    assert!(
-        line.contains(&db) && line.contains("the connection was lost during the profile"),
-        "{line}"
-    );
-    assert!(!file.exists());
-
-    // Mid-capture: a session terminated once it reads the catalog areas (its last statement is
-    // an area's savepoint or query); every run ends in one line (or completes, when the kill
-    // came after the last area), and the catalog reader says what was lost.
-    let mut seen = false;
-    for _ in 0..40 {
-        let (o, _) = terminating(
-            c,
-            &db,
-            "(query LIKE 'SAVEPOINT pgparity_area%' OR query LIKE 'SELECT format(%')",
-            || {
-                pgp("snapshot")
-                    .opt("--url", &url)
-                    .arg("--no-profile")
-                    .opt("--output", &file)
-                    .run()
-            },
-        );
-        if o.status == 0 {
-            assert!(Snapshot::read(&file).is_ok());
-            std::fs::remove_file(&file).unwrap();
-            continue;
-        }
-        let line = error_line(o.status, &o.stderr);
-        assert!(line.contains(&db), "{line}");
-        assert!(!file.exists());
-        if line.contains("the connection was lost during the capture") {
-            seen = true;
-            break;
-        }
-    }
-    assert!(seen, "no run was cut during the catalog capture");
-
-    // Mid-plan: a planning session terminated after its first EXPLAIN (its last statement stays
-    // in pg_stat_activity while it waits for the next); the run fails in one line instead of a
-    // report of queries that "failed to plan".
     let corpus = out.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
-    for i in 0..300 {
+    for i in 0..5 {
         std::fs::write(
-            corpus.join(format!("q{i:03}.sql")),
-            // An eight-way join: milliseconds to plan, so planning lasts long enough for the
-            // terminator to see it.
-            format!(
-                "SELECT t{}.a, count(*) FROM {} WHERE t{}.b > now() - interval '{i} days' GROUP BY 1",
-                i % 92,
-                (1..8).fold(format!("t{}", i % 92), |from, k| format!(
-                    "{from} JOIN t{} USING (id)",
-                    i % 92 + k
-                )),
-                i % 92
-            ),
+            corpus.join(format!("q{i}.sql")),
+            format!("SELECT t{i}.a FROM t{i} JOIN t{} USING (id)", i + 1),
         )
         .unwrap();
     }
-    let (o, killed) = terminating(
-        c,
-        &db,
-        "query LIKE 'BEGIN READ ONLY; SET LOCAL jit%'",
-        || {
-            pgp("snapshot")
-                .opt("--url", &url)
-                .arg("--no-profile")
-                .opt("--corpus", &corpus)
-                .opt("--output", &file)
-                .run()
-        },
-    );
-    assert!(killed >= 1, "no planning session was terminated");
-    let line = error_line(o.status, &o.stderr);
-    assert!(
-        line.contains(&db) && line.contains("the connection was lost during the planning"),
-        "{line}"
-    );
-    assert!(!file.exists());
+    for (step, during, extra) in [
+        ("capture:area", "capture", ["--no-profile"]),
+        ("profile:read", "profile", ["--exact"]),
+        ("plan:query", "planning", ["--no-profile"]),
+    ] {
+        let paused = pgp("snapshot")
+            .opt("--url", &url)
+            .args(extra)
+            .opt("--corpus", &corpus)
+            .opt("--output", &file)
+            .paused_at(step);
+        assert!(terminate_all(c, &db) >= 1, "{step}: no session to end");
+        let (status, stderr) = paused.resume();
+        let line = error_line(status.code().unwrap_or(-1), &stderr);
+        assert!(
+            line.contains(&db)
+                && line.contains(&format!("the connection was lost during the {during}")),
+            "{step}: {line}"
+        );
+        assert!(!file.exists(), "{step}");
+    }
 }

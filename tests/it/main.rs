@@ -7,6 +7,7 @@ mod compare_live;
 mod data;
 mod edges;
 mod hardstop;
+mod install;
 mod plans;
 mod rehearse;
 mod reports;

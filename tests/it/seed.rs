@@ -462,10 +462,14 @@ fn a_killed_stream_leaves_the_table_empty_and_streams_never_change_the_rows() {
     assert_eq!(sums[0], sums[1], "1 and 4 streams load the same rows");
 
     let db = fresh_db(c, "seedkill");
+    // Looks for two ranges loading at once until the seed has ended (however long it takes
+    // to start), then ends one of them.
+    let seeding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let killer = {
         let db = db.clone();
+        let seeding = seeding.clone();
         std::thread::spawn(move || {
-            for _ in 0..4000 {
+            while seeding.load(std::sync::atomic::Ordering::Relaxed) {
                 // One backend of several loading the table at once.
                 let killed = c
                     .query_scalar(&db, "SELECT count(pg_terminate_backend(pid))::text FROM (SELECT pid FROM pg_stat_activity \
@@ -492,6 +496,7 @@ fn a_killed_stream_leaves_the_table_empty_and_streams_never_change_the_rows() {
         },
         false,
     );
+    seeding.store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(
         killer.join().unwrap(),
         "the COPY streams were never seen running"
@@ -743,6 +748,34 @@ ANALYZE;
     );
 }
 
+/// Snapshots `src` on `c`, then seeds that snapshot into `into` with `flags`: the seed's peak
+/// memory in MB (the snapshot's is not measured).
+fn seed_peak(c: &pgparity::cluster::Cluster, src: &str, into: &str, flags: &[&str]) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap.json");
+    let url = c.conninfo(src);
+    peak_mb(&[
+        "snapshot".as_ref(),
+        "--url".as_ref(),
+        url.as_ref(),
+        "--output".as_ref(),
+        snap.as_os_str(),
+    ]);
+    let into_url = c.conninfo(into);
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "seed".as_ref(),
+        "--from".as_ref(),
+        snap.as_os_str(),
+        "--into".as_ref(),
+        into_url.as_ref(),
+        "--yes".as_ref(),
+    ];
+    args.extend(flags.iter().map(std::ffi::OsStr::new));
+    let peak = peak_mb(&args);
+    eprintln!("seed peak memory {peak} MB");
+    peak
+}
+
 /// Rows of 4 MB documents are generated a few at a time (chunks bounded by bytes, not only
 /// rows): 100 of them (400 MB) were one 400 MB chunk, now the seed stays within the memory
 /// goal, and every document has its length.
@@ -756,31 +789,59 @@ fn wide_rows_are_seeded_within_the_memory_goal() {
          INSERT INTO docs SELECT i, repeat(md5(i::text), 131072) FROM generate_series(1, 100) i; ANALYZE docs",
     )
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("docs.json");
-    let url = c.conninfo(&src);
-    peak_mb(&[
-        "snapshot".as_ref(),
-        "--url".as_ref(),
-        url.as_ref(),
-        "--output".as_ref(),
-        snap.as_os_str(),
-    ]);
     let into = fresh_db(c, "docseed");
-    let into_url = c.conninfo(&into);
-    let peak = peak_mb(&[
-        "seed".as_ref(),
-        "--from".as_ref(),
-        snap.as_os_str(),
-        "--into".as_ref(),
-        into_url.as_ref(),
-        "--create-schema".as_ref(),
-        "--yes".as_ref(),
-    ]);
+    let peak = seed_peak(c, &src, &into, &["--create-schema"]);
     assert!(peak < 300, "seed peak memory {peak} MB (goal < 300 MB)");
     assert_eq!(
         c.query_scalar(&into, "SELECT count(*)::text || ' ' || min(length(body))::text || ' ' || max(length(body))::text FROM docs")
             .unwrap(),
         "100 4194304 4194304"
     );
+}
+
+/// Issue 29: the bytes in flight are bounded by the code, not by the server's pace. Eight tables
+/// of 4 MB documents load at once on eight streams into a target whose every row waits 200 ms
+/// in a trigger (a server far slower than the generators): the generators wait for it, and
+/// the seed stays under the goal. A bound per load (48 MB each, eight loads) went past it.
+#[test]
+fn wide_rows_into_a_throttled_server_stay_within_the_memory_goal() {
+    let c = pg17();
+    let src = fresh_db(c, "slowsrc");
+    let mut sql = String::new();
+    for t in 0..8 {
+        sql.push_str(&format!(
+            "CREATE TABLE wide{t} (id int PRIMARY KEY, body text); \
+             INSERT INTO wide{t} SELECT i, repeat(md5((i * {t})::text), 131072) FROM generate_series(1, 16) i; ANALYZE wide{t};"
+        ));
+    }
+    c.execute(&src, &sql).unwrap();
+    let into = fresh_db(c, "slowseed");
+    let mut schema = String::from(
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN PERFORM pg_sleep(0.2); RETURN NEW; END';",
+    );
+    for t in 0..8 {
+        schema.push_str(&format!(
+            "CREATE TABLE wide{t} (id int PRIMARY KEY, body text); \
+             CREATE TRIGGER slow BEFORE INSERT ON wide{t} FOR EACH ROW EXECUTE FUNCTION slow();"
+        ));
+    }
+    c.execute(&into, &schema).unwrap();
+    let peak = seed_peak(c, &src, &into, &["--streams", "8"]);
+    assert!(peak < 300, "seed peak memory {peak} MB (goal < 300 MB)");
+    // The budget's own bound: 48 MB of chunks and eight streams' queued slices (3 MB each) over
+    // the binary's own (about 50 MB). With a bound per load it was 199 MB idle.
+    assert!(
+        peak < 160,
+        "seed peak memory {peak} MB (the budget bounds it near 120 MB)"
+    );
+    for t in 0..8 {
+        assert_eq!(
+            c.query_scalar(
+                &into,
+                &format!("SELECT count(*)::text || ' ' || max(length(body))::text FROM wide{t}")
+            )
+            .unwrap(),
+            "16 4194304"
+        );
+    }
 }

@@ -185,6 +185,10 @@ impl Pgp {
         self.cmd.arg(a);
         self
     }
+    /// Several positional arguments or bare flags.
+    pub fn args<A: AsRef<std::ffi::OsStr>>(self, all: impl IntoIterator<Item = A>) -> Pgp {
+        all.into_iter().fold(self, Pgp::arg)
+    }
     /// `--flag value`.
     pub fn opt(self, flag: &str, value: impl AsRef<std::ffi::OsStr>) -> Pgp {
         self.arg(flag).arg(value)
@@ -198,6 +202,11 @@ impl Pgp {
         self.cmd.env(key, value);
         self
     }
+    /// Starts it to pause at `step` (see [`paused_at`]).
+    pub fn paused_at(self, step: &str) -> Paused {
+        paused_at(self.cmd, step)
+    }
+
     pub fn run(mut self) -> Outcome {
         let out = self.cmd.output().expect("run pgparity");
         Outcome {
@@ -339,4 +348,84 @@ pub fn baseline(left: &str, right: &str, policy: &std::path::Path) -> String {
         .run()
         .ok();
     std::fs::read_to_string(policy).unwrap()
+}
+
+/// A pgparity run stopped at a named step (`pgparity::pause`): the test acts at that point
+/// (kills it, interrupts it, disturbs its server), then lets it go on or waits for its end.
+pub struct Paused {
+    pub child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stderr: std::sync::mpsc::Receiver<String>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts `cmd` to pause at `step` and returns once it has (panics, with what it printed, if
+/// it ends first: the step was never reached).
+pub fn paused_at(mut cmd: Command, step: &str) -> Paused {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .env(pgparity::pause::VAR, step)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start pgparity");
+    let stdin = child.stdin.take();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let want = format!("pgparity: paused at {step}");
+    // Ends when the line comes or when the process closes its standard error (it ended).
+    for line in rx.iter() {
+        if line == want {
+            return Paused {
+                child,
+                stdin,
+                stderr: rx,
+                reader: Some(reader),
+            };
+        }
+        seen.push(line);
+    }
+    let status = child.wait().unwrap();
+    panic!(
+        "pgparity ended ({status}) without reaching step {step}:\n{}",
+        seen.join("\n")
+    );
+}
+
+impl Paused {
+    /// SIGKILL: no destructor, no handler runs.
+    pub fn kill(mut self) -> std::process::ExitStatus {
+        self.child.kill().unwrap();
+        self.finish().0
+    }
+
+    /// Lets the run go on and waits for its end: its exit status and what it printed on
+    /// standard error after the pause.
+    pub fn resume(mut self) -> (std::process::ExitStatus, String) {
+        use std::io::Write as _;
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.write_all(b"\n");
+        }
+        self.finish()
+    }
+
+    fn finish(&mut self) -> (std::process::ExitStatus, String) {
+        drop(self.stdin.take());
+        let status = self.child.wait().unwrap();
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        let rest: Vec<String> = self.stderr.try_iter().collect();
+        (status, rest.join("\n"))
+    }
 }

@@ -84,6 +84,7 @@ impl Reader<'_> {
         if self.lost.is_some() {
             return Vec::new();
         }
+        crate::pause::at("capture:area");
         let _ = self.client.batch_execute("SAVEPOINT pgparity_area").await;
         let read = match self.streamed::<T>(select).await {
             Ok(Some(parsed)) => Ok(parsed),
