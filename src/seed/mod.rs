@@ -76,9 +76,21 @@ impl Budget {
 }
 
 /// The most bytes sent to the connection in one message: a chunk goes in slices of its one
-/// buffer, so once its last slice is sent only the connection's few queued messages (two
-/// slices and its write buffer) outlive the chunk's share of the budget, whatever its size.
+/// buffer (the connection copies each into its write buffer, so that copy stays a slice).
 const SEND_SLICE: usize = 1 << 20;
+
+/// A generated chunk with its share of the budget: the share ends when the chunk's memory is
+/// freed, i.e. when the connection has dropped the last slice it was sent in.
+struct Chunk {
+    bytes: Vec<u8>,
+    _share: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl AsRef<[u8]> for Chunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
 
 /// One table's load.
 #[derive(Debug, Clone, PartialEq)]
@@ -485,14 +497,14 @@ async fn load(
     futures_util::pin_mut!(sink);
     let (first, chunks) = (piece.chunks.start, piece.chunks.end);
     // Chunks in flight bounded by bytes, across every load at once: each chunk's share of the
-    // budget is taken before it is generated and given back once its last slice is sent.
+    // budget is taken before it is generated and given back when its memory is freed (the
+    // share is owned by the chunk's bytes, whose slices the connection holds until written).
     // Twelve chunks of 4 MB documents were 400 MB while the server was slow to take them; a
     // bound per load grew with the streams. A producer waits for one share holding none
-    // (more for the same batch only if they are free), and no share is held while waiting for
-    // a chunk: every load can always go on.
+    // (more for the same batch only if they are free), and a share held elsewhere belongs to a
+    // chunk on its way to the server: every load can always go on.
     let slots = (IN_FLIGHT_BYTES / table.chunk_bytes.max(1)).clamp(1, 8);
-    type Held = (bytes::Bytes, tokio::sync::OwnedSemaphorePermit);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Held>(slots as usize);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(slots as usize);
     let m = model.clone();
     let budget = budget.clone();
     let producer = tokio::task::spawn_blocking(move || {
@@ -510,7 +522,11 @@ async fn load(
             let end = k + shares.len() as u64;
             let bufs: Vec<Vec<u8>> = (k..end).into_par_iter().map(|i| chunk(&m, t, i)).collect();
             for (b, share) in bufs.into_iter().zip(shares) {
-                if tx.blocking_send((bytes::Bytes::from(b), share)).is_err() {
+                let chunk = Chunk {
+                    bytes: b,
+                    _share: share,
+                };
+                if tx.blocking_send(bytes::Bytes::from_owner(chunk)).is_err() {
                     return;
                 }
             }
@@ -519,7 +535,7 @@ async fn load(
     });
     let (mut bytes, mut sent) = (0u64, 0u64);
     let mut failed = None;
-    'chunks: while let Some((buf, share)) = rx.recv().await {
+    'chunks: while let Some(buf) = rx.recv().await {
         bytes += buf.len() as u64;
         let mut at = 0;
         while at < buf.len() {
@@ -530,7 +546,6 @@ async fn load(
                 break 'chunks;
             }
         }
-        drop(share);
         sent += 1;
         let all = sent_rows.fetch_add(table.chunk_rows, std::sync::atomic::Ordering::Relaxed)
             + table.chunk_rows;

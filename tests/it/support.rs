@@ -135,28 +135,23 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pgparity"))
 }
 
-/// Runs the binary with `args` (output discarded) and returns its peak memory in MB (its
-/// maximum resident set, from wait4); panics unless it exits 0.
+/// Runs the binary with `args` (output discarded) and returns its own peak memory in MB (its
+/// VmHWM as it ends, written by the binary to `PGPARITY_PEAK_FILE`; wait4's maximum resident
+/// set would include this test process's own high-water mark, inherited through vfork);
+/// panics unless it exits 0.
 pub fn peak_mb(args: &[&std::ffi::OsStr]) -> i64 {
-    #[allow(clippy::zombie_processes)] // waited on below with wait4, for its resource usage
-    let child = bin()
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("peak");
+    let status = bin()
         .args(args)
+        .env("PGPARITY_PEAK_FILE", &file)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn()
+        .status()
         .unwrap();
-    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<nix::libc::rusage>() });
-    // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on again.
-    let pid = child.id() as i32;
-    assert_eq!(
-        unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) },
-        pid
-    );
-    assert!(
-        nix::libc::WIFEXITED(status) && nix::libc::WEXITSTATUS(status) == 0,
-        "pgparity {args:?} failed: {status}"
-    );
-    usage.ru_maxrss / 1024
+    assert!(status.success(), "pgparity {args:?} failed: {status}");
+    let kb = std::fs::read_to_string(&file).unwrap();
+    kb.trim_end_matches("kB").trim().parse::<i64>().unwrap() / 1024
 }
 
 /// A pgparity command line for a test, built by name: `pgp("check").opt("--left", &url)
