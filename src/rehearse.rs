@@ -19,6 +19,7 @@
 //! not applied).
 
 use std::path::PathBuf;
+use tokio_postgres::types::Type;
 
 use futures_util::StreamExt;
 use tokio_postgres::Client;
@@ -549,7 +550,7 @@ async fn copy_statistics(old: &Target, new: &Target) -> Result<(usize, usize)> {
         move |e| Error::database(env, crate::capture::db_message(&e), &e)
     }
     let relations = a
-        .query(
+        .query_typed(
             "SELECT n.nspname::text, c.relname::text, c.relpages::int4, c.reltuples::float4, c.relallvisible::int4 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind IN ('r', 'p', 'm', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
@@ -565,10 +566,16 @@ async fn copy_statistics(old: &Target, new: &Target) -> Result<(usize, usize)> {
         let pages: i32 = crate::capture::column(r, 2).map_err(|m| Error::env(&old.name, m))?;
         let tuples: f32 = crate::capture::column(r, 3).map_err(|m| Error::env(&old.name, m))?;
         let visible: i32 = crate::capture::column(r, 4).map_err(|m| Error::env(&old.name, m))?;
-        b.execute(
+        b.execute_typed(
             "SELECT pg_catalog.pg_restore_relation_stats('schemaname', $1::text, 'relname', $2::text, \
              'relpages', $3::int4, 'reltuples', $4::float4, 'relallvisible', $5::int4)",
-            &[&schema, &rel, &pages, &tuples, &visible],
+            &[
+                (&schema, Type::TEXT),
+                (&rel, Type::TEXT),
+                (&pages, Type::INT4),
+                (&tuples, Type::FLOAT4),
+                (&visible, Type::INT4),
+            ],
         )
         .await
         .map_err(db(&new.name))?;
@@ -576,7 +583,7 @@ async fn copy_statistics(old: &Target, new: &Target) -> Result<(usize, usize)> {
     }
     // pg_stats' arrays as text: the restore function reads them with the column's type.
     let columns = a
-        .query(
+        .query_typed(
             "SELECT schemaname::text, tablename::text, attname::text, inherited, null_frac, avg_width, n_distinct, \
              most_common_vals::text, most_common_freqs::text, histogram_bounds::text, correlation, \
              most_common_elems::text, most_common_elem_freqs::text, elem_count_histogram::text \

@@ -42,6 +42,31 @@ pub struct CaptureOptions {
     pub lock_timeout: Duration,
 }
 
+impl CaptureOptions {
+    /// The statements that begin a read-only transaction with these timeouts as `SET LOCAL`,
+    /// then `local` (more `SET LOCAL`s; may be empty), in the snapshot `snapshot` if given.
+    /// Everything is the transaction's: a session-level `SET` would outlive it on the server
+    /// connection, which a transaction pooler hands to the next client.
+    pub fn begin(&self, local: &str, snapshot: Option<&str>) -> String {
+        let mut sql = String::from("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        if let Some(id) = snapshot {
+            sql += &format!("; SET TRANSACTION SNAPSHOT {}", crate::sql::literal(id));
+        }
+        sql += &format!(
+            "; SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}; \
+             SET LOCAL idle_in_transaction_session_timeout = {}",
+            self.statement_timeout.as_millis(),
+            self.lock_timeout.as_millis(),
+            (self.statement_timeout.as_millis() * 4).max(60_000),
+        );
+        if !local.trim().is_empty() {
+            sql += "; ";
+            sql += local;
+        }
+        sql
+    }
+}
+
 impl Default for CaptureOptions {
     fn default() -> Self {
         CaptureOptions {
@@ -137,11 +162,10 @@ fn connect_message(r: &crate::conninfo::Resolved, e: &tokio_postgres::Error) -> 
     )
 }
 
-/// Opens a read-only capture session on an open client.
+/// Begins the capture's read-only transaction on an open client.
 pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) -> Result<()> {
-    read_only_session(client, env, opts).await?;
     client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .batch_execute(&opts.begin("", None))
         .await
         .map_err(|e| {
             Error::database(
@@ -152,49 +176,26 @@ pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) 
         })
 }
 
-/// Makes the session read-only (default_transaction_read_only) with the timeouts set. Run on
-/// its own: in one batch with BEGIN the settings would belong to the transaction and end with it.
-pub async fn read_only_session(client: &Client, env: &str, opts: &CaptureOptions) -> Result<()> {
-    let settings = format!(
-        "SET default_transaction_read_only = on; SET statement_timeout = {}; SET lock_timeout = {}; \
-         SET idle_in_transaction_session_timeout = {}",
-        opts.statement_timeout.as_millis(),
-        opts.lock_timeout.as_millis(),
-        (opts.statement_timeout.as_millis() * 4).max(60_000),
-    );
-    client.batch_execute(&settings).await.map_err(|e| {
-        Error::database(
-            env,
-            format!("cannot start a read-only session: {}", db_message(&e)),
-            &e,
-        )
-    })
-}
-
 /// A second read-only session in the snapshot of `client`'s transaction, or `None` where the
 /// snapshot cannot be exported or the session not opened (a connection limit): the capture
 /// then reads everything on the one session.
 /// Runs first in the transaction (a snapshot cannot be exported from a savepoint); where the
 /// export fails, the transaction starts again.
 async fn second_session(client: &Client, target: &Target, opts: &CaptureOptions) -> Option<Client> {
-    let id = match client.query_one("SELECT pg_export_snapshot()", &[]).await {
+    let id = match client
+        .query_typed_one("SELECT pg_export_snapshot()", &[])
+        .await
+    {
         Ok(row) => row.try_get::<_, String>(0).ok()?,
         Err(_) => {
             let _ = client
-                .batch_execute("ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .batch_execute(&format!("ROLLBACK; {}", opts.begin("", None)))
                 .await;
             return None;
         }
     };
     let other = connect(target).await.ok()?;
-    read_only_session(&other, &target.name, opts).await.ok()?;
-    other
-        .batch_execute(&format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
-            crate::sql::literal(&id)
-        ))
-        .await
-        .ok()?;
+    other.batch_execute(&opts.begin("", Some(&id))).await.ok()?;
     Some(other)
 }
 

@@ -9,25 +9,99 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio_postgres::Client;
 
 use super::{CaptureOptions, Target};
-use crate::error::{Error, Result};
+use crate::error::Result;
+
+/// A read-only session that sets nothing for the session: each unit of work is a transaction
+/// of its own, begun with the timeouts and settings it needs as `SET LOCAL`. Through a
+/// transaction pooler (PgBouncer's `pool_mode = transaction`), which may give every transaction
+/// another server connection, no setting of this tool reaches another client's transaction and
+/// none of its own is missing from the connection a transaction gets.
+pub struct Session {
+    client: Client,
+    opts: CaptureOptions,
+    local: String,
+    begin: String,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Session {
+    /// Connects to `target`; `local` is more `SET LOCAL`s for every transaction (may be empty).
+    pub async fn open(target: &Target, opts: &CaptureOptions, local: &str) -> Result<Session> {
+        let client = super::connect(target).await?;
+        Ok(Session {
+            client,
+            opts: opts.clone(),
+            local: local.to_string(),
+            begin: opts.begin(local, None),
+        })
+    }
+
+    /// The statements that begin one of this session's transactions.
+    pub fn begin_sql(&self) -> &str {
+        &self.begin
+    }
+
+    /// Begins a transaction in the snapshot another session exported.
+    pub async fn begin_in_snapshot(
+        &self,
+        id: &str,
+    ) -> std::result::Result<(), tokio_postgres::Error> {
+        self.client
+            .batch_execute(&self.opts.begin(&self.local, Some(id)))
+            .await
+    }
+
+    /// Runs `work` in a read-only transaction of its own, committed after it (rolled back after
+    /// an error). The BEGIN goes out with the work's first statement, in one round trip.
+    pub async fn transaction<'a, T, E, Fut>(
+        &'a self,
+        work: impl FnOnce(&'a Client) -> Fut,
+    ) -> std::result::Result<T, E>
+    where
+        Fut: Future<Output = std::result::Result<T, E>> + 'a,
+        E: From<tokio_postgres::Error>,
+    {
+        let (begun, out) = tokio::join!(self.client.batch_execute(&self.begin), work(&self.client));
+        match (begun, out) {
+            (Err(e), _) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                Err(e.into())
+            }
+            (Ok(()), Ok(v)) => {
+                self.client.batch_execute("COMMIT").await?;
+                Ok(v)
+            }
+            (Ok(()), Err(e)) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+}
 
 pub struct Sessions {
-    clients: Vec<Client>,
+    clients: Vec<Session>,
 }
 
 impl Sessions {
     /// Opens up to `n` (at least one) read-only sessions on `target` with `opts`'s timeouts,
-    /// each then running `setup` (more `SET`s; may be empty). The first session's failure is
+    /// each transaction of each also running `local` (more `SET LOCAL`s; may be empty). The first session's failure is
     /// the error; a later one (a connection limit) leaves fewer sessions.
     pub async fn open(
         target: &Target,
         opts: &CaptureOptions,
         n: usize,
-        setup: &str,
+        local: &str,
     ) -> Result<Sessions> {
         let mut clients = Vec::new();
         for _ in 0..n.max(1) {
-            match open_one(target, opts, setup).await {
+            match Session::open(target, opts, local).await {
                 Ok(c) => clients.push(c),
                 Err(e) if clients.is_empty() => return Err(e),
                 Err(_) => break,
@@ -37,19 +111,19 @@ impl Sessions {
     }
 
     /// The sessions, for work that holds each on its own.
-    pub fn into_clients(self) -> Vec<Client> {
+    pub fn into_sessions(self) -> Vec<Session> {
         self.clients
     }
 
     /// One session, for work that needs no more.
-    pub fn first(&self) -> &Client {
+    pub fn first(&self) -> &Session {
         &self.clients[0]
     }
 
     /// Runs `work` on every item, the sessions sharing the queue; results in the items' order.
     pub async fn run<'a, T: Sync, R, F, Fut>(&'a self, items: &'a [T], work: F) -> Vec<R>
     where
-        F: Fn(&'a Client, &'a T) -> Fut,
+        F: Fn(&'a Session, &'a T) -> Fut,
         Fut: Future<Output = R> + 'a,
     {
         let next = AtomicUsize::new(0);
@@ -73,16 +147,4 @@ impl Sessions {
         all.sort_by_key(|(i, _)| *i);
         all.into_iter().map(|(_, r)| r).collect()
     }
-}
-
-async fn open_one(target: &Target, opts: &CaptureOptions, setup: &str) -> Result<Client> {
-    let client = super::connect(target).await?;
-    super::read_only_session(&client, &target.name, opts).await?;
-    if !setup.is_empty() {
-        client
-            .batch_execute(setup)
-            .await
-            .map_err(|e| Error::database(&target.name, super::db_message(&e), &e))?;
-    }
-    Ok(client)
 }

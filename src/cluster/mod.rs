@@ -8,6 +8,7 @@
 //! (e.g. held in a static by a test harness) are stopped by an exit handler.
 
 mod install;
+mod pooler;
 
 use std::fs::File;
 use std::io;
@@ -23,6 +24,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::{Gid, Pid, Uid};
 
 pub use install::Install;
+pub use pooler::{PoolMode, Pooler};
 
 use crate::error::{Error, Result};
 
@@ -416,13 +418,13 @@ impl Cluster {
                 .await
                 .map_err(sql_err)?;
             let handle = tokio::spawn(conn);
-            client.query_one(start, &[]).await.map_err(sql_err)?;
+            client.query_typed_one(start, &[]).await.map_err(sql_err)?;
             let mut cp = Command::new("cp");
             cp.arg("-a").arg(&self.data).arg(dest);
             as_owner(&mut cp, owner);
             run(cp, "cp (base backup)")?;
             let label: String = client
-                .query_one(stop, &[])
+                .query_typed_one(stop, &[])
                 .await
                 .and_then(|r| r.try_get(0))
                 .map_err(sql_err)?;
@@ -615,7 +617,7 @@ impl Cluster {
             let handle = tokio::spawn(conn);
             let out = if scalar {
                 client
-                    .query_one(sql, &[])
+                    .query_typed_one(sql, &[])
                     .await
                     .and_then(|r| r.try_get::<_, Option<String>>(0))
                     .map(Option::unwrap_or_default)

@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::SimpleQueryMessage;
 
-use crate::capture::sessions::Sessions;
+use crate::capture::sessions::{Session, Sessions};
 use crate::capture::{CaptureOptions, Target};
 use crate::explain::corpus::Query;
 use crate::progress::Progress;
@@ -156,7 +156,7 @@ pub async fn explain_all(
         .max(1)
         .min(queries.len().div_ceil(25))
         .max(1);
-    let sessions = match Sessions::open(target, &planning(copts, opts.timeout), n, "").await {
+    let sessions = match Sessions::open(target, &planning(copts, opts.timeout), n, PLANNING).await {
         Ok(s) => s,
         Err(e) => {
             problems.push(Problem {
@@ -238,15 +238,17 @@ fn planning(copts: &CaptureOptions, timeout: Duration) -> CaptureOptions {
     }
 }
 
+/// What every planning transaction sets besides the timeouts: no JIT (its costs differ by
+/// build), and generic plans for prepared statements unless a query's values are given.
+const PLANNING: &str = "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan";
+
 /// A read-only session whose statement_timeout is the planning timeout.
 pub async fn open_session(
     target: &Target,
     copts: &CaptureOptions,
     timeout: Duration,
-) -> crate::error::Result<tokio_postgres::Client> {
-    let client = crate::capture::connect(target).await?;
-    crate::capture::read_only_session(&client, &target.name, &planning(copts, timeout)).await?;
-    Ok(client)
+) -> crate::error::Result<Session> {
+    Session::open(target, &planning(copts, timeout), PLANNING).await
 }
 
 fn method(q: &Query, major: i32) -> PlanMethod {
@@ -291,7 +293,7 @@ fn refused(q: &Query) -> PlannedQuery {
 /// environments, and the read-only transaction refuses any write regardless. A lost session
 /// is `Err`, never a query's own error.
 pub async fn explain_with(
-    client: &Client,
+    client: &Session,
     q: &Query,
     major: i32,
     sets: &[(String, String)],
@@ -306,28 +308,27 @@ pub async fn explain_with(
     } else {
         "FORMAT JSON, VERBOSE, SETTINGS"
     };
+    let name = format!("pgparity_q{}", std::process::id());
     let body = match method {
         PlanMethod::Plain => format!("EXPLAIN ({opts}) {}", q.sql),
         PlanMethod::GenericPlan => format!("EXPLAIN ({opts}, GENERIC_PLAN) {}", q.sql),
-        PlanMethod::CustomValues => format!(
-            "EXPLAIN ({opts}) EXECUTE pgparity_q({})",
-            q.values.join(", ")
-        ),
+        PlanMethod::CustomValues => {
+            format!("EXPLAIN ({opts}) EXECUTE {name}({})", q.values.join(", "))
+        }
         _ => format!(
-            "EXPLAIN ({opts}) EXECUTE pgparity_q({})",
+            "EXPLAIN ({opts}) EXECUTE {name}({})",
             std::iter::repeat_n("NULL", q.params)
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
     };
     // Never executed unless asked (ANALYZE, reads only), in a read-only transaction, rolled back.
-    const BEGIN: &str =
-        "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan";
+    let begin = client.begin_sql();
     let prepares = matches!(method, PlanMethod::Prepare | PlanMethod::CustomValues);
     crate::pause::at("plan:query");
     if !prepares && sets.is_empty() {
         // The common case in one round trip: begin, explain, roll back.
-        let batch = format!("{BEGIN}; {body}; ROLLBACK");
+        let batch = format!("{begin}; {body}; ROLLBACK");
         match client.simple_query(&batch).await {
             Ok(messages) => read_plan(&messages, &mut pq),
             Err(e) => {
@@ -337,7 +338,7 @@ pub async fn explain_with(
         }
         return Ok(pq);
     }
-    let _ = client.batch_execute(BEGIN).await;
+    let _ = client.batch_execute(begin).await;
     for (name, value) in sets {
         let sql = format!(
             "SAVEPOINT pgparity_set; SET LOCAL {} = {}; RELEASE SAVEPOINT pgparity_set",
@@ -355,35 +356,47 @@ pub async fn explain_with(
             .batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
             .await;
     }
-    let prepared = if prepares {
-        match client
-            .simple_query(&format!("PREPARE pgparity_q AS {}", q.sql))
-            .await
-        {
-            Ok(_) => true,
-            Err(e) => {
-                pq.error = Some(failure(&e)?);
-                let _ = client.batch_execute("ROLLBACK").await;
-                return Ok(pq);
-            }
+    if !prepares {
+        match client.simple_query(&body).await {
+            Ok(messages) => read_plan(&messages, &mut pq),
+            Err(e) => pq.error = Some(failure(&e)?),
         }
-    } else {
-        false
-    };
-    match client.simple_query(&body).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Ok(pq);
+    }
+    // A prepared statement outlives the transaction (and its abort): it is deallocated inside
+    // it, from a savepoint the EXPLAIN's failure rolls back to, so a pooler's next client never
+    // finds it on the server connection. Its name is this process's own: one left by a process
+    // killed midway on a pooled connection is never in the way.
+    if let Err(e) = client
+        .simple_query(&format!("PREPARE {name} AS {}", q.sql))
+        .await
+    {
+        pq.error = Some(failure(&e)?);
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Ok(pq);
+    }
+    match client
+        .simple_query(&format!("SAVEPOINT pgparity_explain; {body}"))
+        .await
+    {
         Ok(messages) => read_plan(&messages, &mut pq),
-        Err(e) => pq.error = Some(failure(&e)?),
+        Err(e) => {
+            pq.error = Some(failure(&e)?);
+            let _ = client
+                .batch_execute("ROLLBACK TO SAVEPOINT pgparity_explain")
+                .await;
+        }
     }
-    let _ = client.batch_execute("ROLLBACK").await;
-    if prepared {
-        let _ = client.batch_execute("DEALLOCATE pgparity_q").await;
-    }
+    let _ = client
+        .batch_execute(&format!("DEALLOCATE {name}; ROLLBACK"))
+        .await;
     Ok(pq)
 }
 
 /// Re-plans `q` with `sets` and keeps what the comparison needs: the shape and the cost.
 pub async fn replan(
-    client: &Client,
+    client: &Session,
     q: &Query,
     major: i32,
     sets: &[(String, String)],

@@ -15,11 +15,14 @@ pub async fn from_stats(
     top: usize,
     opts: &CaptureOptions,
 ) -> Result<(Vec<Query>, Vec<Problem>)> {
-    let client = crate::capture::connect(target).await?;
-    crate::capture::read_only_session(&client, &target.name, opts).await?;
+    let client = crate::capture::sessions::Session::open(target, opts, "").await?;
     let env = |m: String| Error::env(&target.name, m);
+    client
+        .batch_execute(client.begin_sql())
+        .await
+        .map_err(|e| env(crate::capture::db_message(&e)))?;
     let installed = client
-        .query_opt(
+        .query_typed_opt(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'",
             &[],
         )
@@ -33,7 +36,7 @@ pub async fn from_stats(
     let schema: String = column(&row, 0).map_err(env)?;
     let major: i32 = column(
         &client
-            .query_one(
+            .query_typed_one(
                 "SELECT current_setting('server_version_num')::int / 10000",
                 &[],
             )
@@ -50,7 +53,7 @@ pub async fn from_stats(
          ORDER BY s.total_exec_time DESC, s.queryid",
         crate::sql::ident(&schema)
     );
-    let rows = client.query(&sql, &[]).await.map_err(|e| {
+    let rows = client.query_typed(&sql, &[]).await.map_err(|e| {
         env(format!(
             "cannot read pg_stat_statements: {}",
             crate::capture::db_message(&e)

@@ -96,7 +96,7 @@ fn db_error(t: &Target, what: &str) -> impl Fn(tokio_postgres::Error) -> Error {
 /// pgparity knows is an error.
 async fn installed(client: &impl GenericClient, t: &Target) -> Result<Option<i32>> {
     let row = client
-        .query_one(
+        .query_typed_one(
             "SELECT to_regclass('pgparity_history.schema_version') IS NOT NULL",
             &[],
         )
@@ -106,7 +106,7 @@ async fn installed(client: &impl GenericClient, t: &Target) -> Result<Option<i32
         return Ok(None);
     }
     let v: i32 = client
-        .query_one(
+        .query_typed_one(
             "SELECT max(version) FROM pgparity_history.schema_version",
             &[],
         )
@@ -133,10 +133,10 @@ pub fn load(t: &Target, n: usize) -> Result<Vec<Run>> {
             return Ok(Vec::new());
         }
         let rows = client
-            .query(
+            .query_typed(
                 concat!("SELECT run_id, ", rfc3339!("at"), ", left_name, right_name
                  FROM pgparity_history.runs ORDER BY at DESC, run_id DESC LIMIT $1"),
-                &[&(n as i64)],
+                &[(&(n as i64), Type::INT8)],
             )
             .await
             .map_err(db_error(t, "reading runs"))?;
@@ -149,10 +149,10 @@ pub fn load(t: &Target, n: usize) -> Result<Vec<Run>> {
             .collect();
         let ids: Vec<i64> = runs.iter().map(|(id, _)| *id).collect();
         let rows = client
-            .query(
+            .query_typed(
                 "SELECT run_id, finding_id, status, severity, message FROM pgparity_history.findings
                  WHERE run_id = ANY($1) AND status IN ('open', 'accepted') ORDER BY run_id, finding_id",
-                &[&ids],
+                &[(&ids, Type::INT8_ARRAY)],
             )
             .await
             .map_err(db_error(t, "reading findings"))?;
@@ -182,9 +182,9 @@ async fn last_runs(client: &impl GenericClient, t: &Target, n: usize) -> Result<
         return Ok(Vec::new());
     }
     Ok(client
-        .query(
+        .query_typed(
             "SELECT run_id FROM pgparity_history.runs ORDER BY at DESC, run_id DESC LIMIT $1",
-            &[&(n as i64)],
+            &[(&(n as i64), Type::INT8)],
         )
         .await
         .map_err(db_error(t, "reading runs"))?
@@ -207,11 +207,11 @@ pub fn recent(t: &Target, n: usize) -> Result<Recent> {
             return Ok(recent);
         }
         for r in client
-            .query(
+            .query_typed(
                 "SELECT table_name, column_name, figure, min(value), max(value)
                  FROM pgparity_history.figures WHERE side = 'right' AND run_id = ANY($1)
                  GROUP BY 1, 2, 3",
-                &[&ids],
+                &[(&ids, Type::INT8_ARRAY)],
             )
             .await
             .map_err(db_error(t, "reading figures"))?
@@ -221,10 +221,10 @@ pub fn recent(t: &Target, n: usize) -> Result<Recent> {
                 .insert((r.get(0), r.get(1), r.get(2)), (r.get(3), r.get(4)));
         }
         for r in client
-            .query(
+            .query_typed(
                 "SELECT query, fingerprint FROM pgparity_history.plans
                  WHERE side = 'right' AND run_id = $1",
-                &[&ids[0]],
+                &[(&ids[0], Type::INT8)],
             )
             .await
             .map_err(db_error(t, "reading plans"))?
@@ -251,7 +251,7 @@ pub fn figures(
         let objects: Vec<&str> = wanted.iter().map(|(o, _)| o.as_str()).collect();
         let names: Vec<&str> = wanted.iter().map(|(_, f)| f.as_str()).collect();
         let rows = client
-            .query(
+            .query_typed(
                 concat!(
                     "SELECT r.run_id, ",
                     rfc3339!("r.at"),
@@ -263,7 +263,11 @@ pub fn figures(
                             ELSE f.table_name || '.' || f.column_name END = ANY($2)
                  ORDER BY r.at, r.run_id"
                 ),
-                &[&ids, &objects, &names],
+                &[
+                    (&ids, Type::INT8_ARRAY),
+                    (&objects, Type::TEXT_ARRAY),
+                    (&names, Type::TEXT_ARRAY),
+                ],
             )
             .await
             .map_err(db_error(t, "reading figures"))?;
@@ -302,7 +306,7 @@ pub fn each(
             return Ok(());
         }
         let runs = client
-            .query(
+            .query_typed(
                 concat!("SELECT run_id, ", rfc3339!("at"), ", left_name, right_name
                  FROM pgparity_history.runs ORDER BY at, run_id"),
                 &[],
@@ -314,10 +318,10 @@ pub fn each(
             let mut run = empty_run(r.get(1), r.get(2), r.get(3));
             let mut fixed = Vec::new();
             for f in client
-                .query(
+                .query_typed(
                     "SELECT finding_id, status, severity, message FROM pgparity_history.findings
                      WHERE run_id = $1 ORDER BY finding_id",
-                    &[&id],
+                    &[(&id, Type::INT8)],
                 )
                 .await
                 .map_err(db_error(t, "reading findings"))?
@@ -334,10 +338,10 @@ pub fn each(
                 }
             }
             for f in client
-                .query(
+                .query_typed(
                     "SELECT side, table_name, column_name, figure, value FROM pgparity_history.figures
                      WHERE run_id = $1",
-                    &[&id],
+                    &[(&id, Type::INT8)],
                 )
                 .await
                 .map_err(db_error(t, "reading figures"))?
@@ -351,9 +355,9 @@ pub fn each(
                 });
             }
             for p in client
-                .query(
+                .query_typed(
                     "SELECT side, query, fingerprint FROM pgparity_history.plans WHERE run_id = $1",
-                    &[&id],
+                    &[(&id, Type::INT8)],
                 )
                 .await
                 .map_err(db_error(t, "reading plans"))?
@@ -416,18 +420,23 @@ pub fn record(t: &Target, run: &Run, fixed: &[RunFinding]) -> Result<()> {
                 .map_err(db_error(t, &format!("migrating to version {}", i + 1)))?;
         }
         if from < SCHEMA_VERSION {
-            tx.execute(
+            tx.execute_typed(
                 "INSERT INTO pgparity_history.schema_version VALUES ($1)",
-                &[&SCHEMA_VERSION],
+                &[(&SCHEMA_VERSION, Type::INT4)],
             )
             .await
             .map_err(db_error(t, "recording the schema version"))?;
         }
         let run_id: i64 = tx
-            .query_one(
+            .query_typed_one(
                 "INSERT INTO pgparity_history.runs (at, left_name, right_name, tool_version)
                  VALUES ($1::text::timestamptz, $2, $3, $4) RETURNING run_id",
-                &[&run.at, &run.left, &run.right, &env!("CARGO_PKG_VERSION")],
+                &[
+                    (&run.at, Type::TEXT),
+                    (&run.left, Type::TEXT),
+                    (&run.right, Type::TEXT),
+                    (&env!("CARGO_PKG_VERSION"), Type::TEXT),
+                ],
             )
             .await
             .map_err(db_error(t, "recording the run"))?

@@ -11,8 +11,9 @@ mod copytext;
 use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio_postgres::types::Type;
 
-use crate::capture::sessions::Sessions;
+use crate::capture::sessions::{Session, Sessions};
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -214,16 +215,16 @@ struct Sizes {
 
 /// The sizes of every ordinary table, in one statement; empty if it cannot be read (each
 /// table is then measured on its own).
-async fn all_sizes(client: &Client) -> std::collections::HashMap<String, Sizes> {
+async fn all_sizes(client: &Session) -> std::collections::HashMap<String, Sizes> {
     let rows = client
-        .query(
+        .transaction(|c| c.query_typed(
             "SELECT format('%I.%I', n.nspname, c.relname), pg_table_size(c.oid)::bigint, pg_indexes_size(c.oid)::bigint, \
              (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::bigint, greatest(c.reltuples, 0)::float8, \
              c.reltuples >= 0 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
             &[],
-        )
+        ))
         .await
         .unwrap_or_default();
     let sizes = |r: &tokio_postgres::Row| -> Result<(String, Sizes), String> {
@@ -410,7 +411,7 @@ pub async fn profile(
 
 /// Dates and timestamps are read on the client in ISO style, in UTC.
 const SESSION_SETUP: &str =
-    "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 1";
+    "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 1";
 
 fn exists(snap: &Snapshot, rel: &RelSpec) -> bool {
     let has = |t: &str, cols: &[String]| {
@@ -472,9 +473,13 @@ fn sampling(job: &Job, est_rows: Option<f64>, pages: i64) -> (String, Method, f6
 
 /// One table's sizes, summed over partitions for a partitioned table (its own relation is
 /// empty): a never-analyzed partitioned table must not be read whole.
-async fn table_sizes(client: &Client, name: &str) -> Result<Sizes, String> {
+async fn table_sizes(client: &Session, name: &str) -> Result<Sizes, String> {
+    let param = [(
+        &name as &(dyn tokio_postgres::types::ToSql + Sync),
+        Type::TEXT,
+    )];
     let sizes = client
-        .query_one(
+        .transaction(|c| c.query_typed_one(
             "WITH r AS (SELECT to_regclass($1) AS c), \
              parts AS (SELECT p.relid, p.isleaf FROM r, pg_partition_tree(r.c) p \
                        UNION ALL SELECT r.c, true FROM r WHERE NOT EXISTS (SELECT 1 FROM pg_partition_tree(r.c))) \
@@ -484,8 +489,8 @@ async fn table_sizes(client: &Client, name: &str) -> Result<Sizes, String> {
                bool_and(k.reltuples >= 0) FILTER (WHERE isleaf), \
                (SELECT c FROM r) IS NOT NULL \
              FROM parts JOIN pg_class k ON k.oid = parts.relid",
-            &[&name],
-        )
+            &param,
+        ))
         .await
         .map_err(|e| capture::db_message(&e))?;
     if !column::<bool>(&sizes, 5)? {
@@ -501,7 +506,7 @@ async fn table_sizes(client: &Client, name: &str) -> Result<Sizes, String> {
 }
 
 async fn profile_table(
-    client: &Client,
+    client: &Session,
     job: &Job<'_>,
     name: &str,
     table: &Table,
@@ -561,7 +566,7 @@ async fn profile_table(
             "ONLY "
         };
         let sql = format!("COPY (SELECT {select} FROM {only}{name}{clause}) TO STDOUT");
-        match read_table(client, &sql, &reading).await {
+        match client.transaction(|c| read_table(c, &sql, &reading)).await {
             Ok(r) => break r,
             Err(e) if e.code() == Some(&SqlState::QUERY_CANCELED) && attempt < 2 => {
                 attempt += 1;
@@ -782,7 +787,7 @@ fn as_text(e: &str, kind: Kind) -> String {
 /// The same profile as each read alone; if the statement fails (a table without SELECT
 /// privilege, a timeout...) each is read alone.
 async fn profile_group<'s>(
-    client: &Client,
+    client: &Session,
     job: &Job<'_>,
     group: &[(&'s String, &'s Table)],
 ) -> Read<'s> {
@@ -831,7 +836,7 @@ async fn profile_group<'s>(
         .acquire_owned()
         .await
         .expect("the measuring semaphore is never closed");
-    match read_group(client, &sql, &plans).await {
+    match client.transaction(|c| read_group(c, &sql, &plans)).await {
         Ok(read) => {
             // The rows are all here: they are measured off the session, which reads its next
             // statement meanwhile (the server works while this client measures).
@@ -1049,7 +1054,7 @@ impl Reading {
 /// the accumulators, the rows read and the streams used (fewer when sessions could not all be
 /// opened); `None` when not even a second session could be opened (the caller reads in one).
 async fn read_streams(
-    client: &Client,
+    client: &Session,
     job: &Job<'_>,
     name: &str,
     select: &str,
@@ -1059,7 +1064,7 @@ async fn read_streams(
 ) -> Result<Option<(Vec<ColumnAcc>, u64, usize)>, tokio_postgres::Error> {
     let extra = match Sessions::open(job.target, job.session_opts, streams - 1, SESSION_SETUP).await
     {
-        Ok(s) => s.into_clients(),
+        Ok(s) => s.into_sessions(),
         Err(_) => Vec::new(),
     };
     let n = extra.len() + 1;
@@ -1070,16 +1075,17 @@ async fn read_streams(
     if n == 1 {
         return Ok(None); // no second session: the one-stream read below
     }
-    client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
+    client.batch_execute(client.begin_sql()).await?;
     let result = async {
         let id: String = client
-            .query_one("SELECT pg_export_snapshot()", &[])
+            .query_typed_one("SELECT pg_export_snapshot()", &[])
             .await?
             .try_get(0)?;
         let range = |i: usize| {
-            let (from, to) = (pages * i as i64 / n as i64, pages * (i as i64 + 1) / n as i64);
+            let (from, to) = (
+                pages * i as i64 / n as i64,
+                pages * (i as i64 + 1) / n as i64,
+            );
             // The first range starts at the table's start, the last runs to its end (pages
             // added since the sizes were read hold no row of this snapshot, or do: read them).
             let mut cond = Vec::new();
@@ -1100,12 +1106,10 @@ async fn read_streams(
             .map(|(i, c)| {
                 let (sql, reading, id) = (range(i + 1), reading.clone(), id.clone());
                 tokio::spawn(async move {
-                    c.batch_execute(&format!(
-                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
-                        crate::sql::literal(&id)
-                    ))
-                    .await?;
-                    read_table(&c, &sql, &reading).await
+                    c.begin_in_snapshot(&id).await?;
+                    let read = read_table(&c, &sql, &reading).await;
+                    let _ = c.batch_execute("ROLLBACK").await;
+                    read
                 })
             })
             .collect();
@@ -1254,7 +1258,7 @@ async fn consume_table(
 }
 
 async fn fanout(
-    client: &Client,
+    client: &Session,
     rel: &RelSpec,
     job: &Job<'_>,
 ) -> Result<RelationshipProfile, String> {
@@ -1347,7 +1351,7 @@ async fn fanout(
         )
     };
     let row = client
-        .query_one(sql.as_str(), &[])
+        .transaction(|c| c.query_typed_one(sql.as_str(), &[]))
         .await
         .map_err(|e| format!("fan-out could not be measured: {}", capture::db_message(&e)))?;
     // Parents per fan-out value, in ascending order: the quantiles, the maximum and the

@@ -21,6 +21,7 @@ pub mod verify;
 
 use std::sync::Arc;
 use std::time::Instant;
+use tokio_postgres::types::Type;
 
 use futures_util::SinkExt;
 use tokio_postgres::Client;
@@ -172,11 +173,26 @@ pub fn chunk(model: &Model, t: usize, k: u64) -> Vec<u8> {
 
 use crate::sql::ident;
 
+/// What every seed transaction begins with: no statement timeout for the load and its index
+/// builds, set for the transaction only (a session's `SET` would stay on the server connection
+/// a transaction pooler hands to the next client, and be missing from the next one it gives us).
+const BEGIN: &str = "BEGIN; SET LOCAL statement_timeout = 0";
+
+/// Runs `sql` in a transaction of its own.
 async fn exec(client: &Client, env: &str, sql: &str) -> Result<()> {
-    client.batch_execute(sql).await.map_err(|e| {
+    let r = client
+        .batch_execute(&format!("{BEGIN};\n{sql};\nCOMMIT"))
+        .await;
+    if let Err(e) = r {
+        // The failed statement left the transaction aborted: end it.
+        let _ = client.batch_execute("ROLLBACK").await;
         let head: String = sql.chars().take(80).collect();
-        Error::env(env, format!("{}: {}", head, crate::capture::db_message(&e)))
-    })
+        return Err(Error::env(
+            env,
+            format!("{}: {}", head, crate::capture::db_message(&e)),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs `chunk` in one transaction (a round trip and a commit per statement cost seconds at
@@ -190,7 +206,7 @@ async fn exec_chunk<S: AsRef<str>>(
 ) -> Vec<Result<()>> {
     if chunk.len() > 1 {
         let sql: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
-        let batch = format!("BEGIN;\n{};\nCOMMIT", sql.join(";\n"));
+        let batch = format!("{BEGIN};\n{};\nCOMMIT", sql.join(";\n"));
         if client.batch_execute(&batch).await.is_ok() {
             return chunk.iter().map(|_| Ok(())).collect();
         }
@@ -235,9 +251,7 @@ async fn run_many(
     let queue = std::sync::Mutex::new(statements.iter().collect::<std::collections::VecDeque<_>>());
     let mut clients = Vec::new();
     for _ in 0..sessions.min(statements.len()) {
-        let c = crate::capture::connect(target).await?;
-        exec(&c, env, "SET statement_timeout = 0").await?;
-        clients.push(c);
+        clients.push(crate::capture::connect(target).await?);
     }
     let workers = clients.iter().map(|c| async {
         let mut done = Vec::new();
@@ -272,7 +286,7 @@ async fn record_provenance(
     opts: &model::SeedOptions,
 ) -> Result<()> {
     let row = client
-        .query_one(
+        .query_typed_one(
             "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
             &[],
         )
@@ -332,7 +346,7 @@ async fn rewrite_comment(
 /// The current database's name and comment.
 async fn database_comment(client: &Client, env: &str) -> Result<(String, Option<String>)> {
     let row = client
-        .query_one(
+        .query_typed_one(
             "SELECT current_database()::text, \
              (SELECT shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = current_database())",
             &[],
@@ -356,12 +370,10 @@ async fn finish_stopped_seed(client: &Client, env: &str, report: &mut SeedReport
     }
     for t in &tables {
         // The name was written by a seed (quoted, qualified); a table since dropped is fine.
-        let emptied = client
-            .batch_execute(&format!("TRUNCATE ONLY {t}"))
+        let emptied = exec(client, env, &format!("TRUNCATE ONLY {t}"))
             .await
             .is_ok()
-            || client
-                .batch_execute(&format!("DELETE FROM ONLY {t}"))
+            || exec(client, env, &format!("DELETE FROM ONLY {t}"))
                 .await
                 .is_ok();
         if emptied {
@@ -594,11 +606,11 @@ async fn target_columns(
 ) -> Result<std::collections::HashMap<String, Vec<String>>> {
     let names: Vec<&str> = tables.to_vec();
     let rows = client
-        .query(
+        .query_typed(
             "SELECT t.name, a.attname::text FROM unnest($1::text[]) AS t(name) \
              LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(t.name) AND a.attnum > 0 AND NOT a.attisdropped \
              WHERE to_regclass(t.name) IS NOT NULL ORDER BY t.name, a.attnum",
-            &[&names],
+            &[(&names, Type::TEXT_ARRAY)],
         )
         .await
         .map_err(|e| Error::Usage(crate::capture::db_message(&e)))?;
@@ -639,7 +651,6 @@ pub async fn seed(
     };
     let env = target.name.as_str();
     let client = crate::capture::connect(target).await?;
-    exec(&client, env, "SET statement_timeout = 0").await?;
     finish_stopped_seed(&client, env, &mut report).await?;
     let dropped_fks = if opts.create_schema {
         create_schema(&client, env, snap, &mut report, progress).await?;
@@ -799,13 +810,13 @@ async fn check_schema(
     // Foreign keys among seeded tables are dropped for the load and added back after.
     let names: Vec<String> = model.tables.iter().map(|t| t.name.clone()).collect();
     let rows = client
-        .query(
+        .query_typed(
             "SELECT format('%I.%I', n.nspname, c.relname), con.conname::text, pg_get_constraintdef(con.oid) \
              FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace \
              WHERE con.contype = 'f' AND format('%I.%I', n.nspname, c.relname) = ANY($1) \
                AND format('%I.%I', pn.nspname, p.relname) = ANY($1) AND con.conparentid = 0",
-            &[&names],
+            &[(&names, Type::TEXT_ARRAY)],
         )
         .await
         .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?;
@@ -841,7 +852,7 @@ async fn non_empty(
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         for r in client
-            .query(&sql, &[])
+            .query_typed(&sql, &[])
             .await
             .map_err(|e| Error::env(env, crate::capture::db_message(&e)))?
         {

@@ -9,6 +9,7 @@ mod edges;
 mod hardstop;
 mod install;
 mod plans;
+mod pooler;
 mod rehearse;
 mod reports;
 mod schedule;

@@ -368,14 +368,14 @@ fn kept_clusters_stay_connectable_until_the_next_run_and_a_killed_run_is_cleaned
                 .unwrap_or_else(|e| panic!("{conninfo}: {e}"));
             tokio::spawn(conn);
             let row = client
-                .query_one(
+                .query_typed_one(
                     "SELECT count(*), count(*) FILTER (WHERE n_comment = 'purged') FROM nation",
                     &[],
                 )
                 .await
                 .unwrap();
             let provider = client
-                .query_one(
+                .query_typed_one(
                     "SELECT datlocprovider FROM pg_database WHERE datname = current_database()",
                     &[],
                 )

@@ -1,4 +1,5 @@
-//! The capture session itself: read-only, with timeouts, named `pgparity`.
+//! The capture session itself: read-only, with timeouts, named `pgparity`, all of it the
+//! transaction's (nothing left on the server connection for a pooler's next client).
 
 use pgparity::capture::{begin_read_only, connect, CaptureOptions};
 use tokio_postgres::error::SqlState;
@@ -19,25 +20,35 @@ fn capture_sessions_are_read_only_with_timeouts_and_named() {
         begin_read_only(&client, "ro", &CaptureOptions::default())
             .await
             .unwrap();
+        // Inside the capture's transaction: read-only, with its timeouts.
+        for (setting, want) in [
+            ("transaction_read_only", "on"),
+            ("statement_timeout", "30s"),
+            ("lock_timeout", "2s"),
+            ("application_name", "pgparity"),
+        ] {
+            let row = client
+                .query_typed_one(&format!("SHOW {setting}"), &[])
+                .await
+                .unwrap();
+            assert_eq!(row.get::<_, String>(0), want, "{setting}");
+        }
         let err = client
             .batch_execute("CREATE TABLE must_not_exist (id int)")
             .await
             .unwrap_err();
         assert_eq!(err.code(), Some(&SqlState::READ_ONLY_SQL_TRANSACTION));
         client.batch_execute("ROLLBACK").await.unwrap();
-        // Outside the capture transaction the session stays read-only.
-        let err = client
-            .batch_execute("CREATE TABLE must_not_exist (id int)")
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), Some(&SqlState::READ_ONLY_SQL_TRANSACTION));
+        // Nothing was set for the session: a transaction pooler that hands this server
+        // connection to another client hands over none of the capture's settings.
         for (setting, want) in [
-            ("statement_timeout", "30s"),
-            ("lock_timeout", "2s"),
-            ("application_name", "pgparity"),
+            ("default_transaction_read_only", "off"),
+            ("statement_timeout", "0"),
+            ("lock_timeout", "0"),
+            ("idle_in_transaction_session_timeout", "0"),
         ] {
             let row = client
-                .query_one(&format!("SHOW {setting}"), &[])
+                .query_typed_one(&format!("SHOW {setting}"), &[])
                 .await
                 .unwrap();
             assert_eq!(row.get::<_, String>(0), want, "{setting}");

@@ -30,7 +30,7 @@ fn ssl_in_use(port: u16, extra: &str) -> Result<bool, String> {
     rt.block_on(async {
         let client = connect(&target).await.map_err(|e| e.to_string())?;
         let row = client
-            .query_one(
+            .query_typed_one(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                 &[],
             )

@@ -34,7 +34,7 @@ pub struct Head {
 /// and what it may read, the server's clock.
 pub async fn head(client: &Client) -> Result<Head, String> {
     let row = client
-        .query_one(sql::HEAD, &[])
+        .query_typed_one(sql::HEAD, &[])
         .await
         .map_err(|e| format!("cannot read the server version: {}", super::db_message(&e)))?;
     let version_num: i32 = super::column(&row, 0)?;
@@ -90,10 +90,13 @@ impl Reader<'_> {
             Ok(Some(parsed)) => Ok(parsed),
             Ok(None) => {
                 let sql = format!("SELECT coalesce(json_agg(t), '[]')::text FROM ({select}) t");
-                self.client.query_one(sql.as_str(), &[]).await.map(|row| {
-                    super::column::<String>(&row, 0)
-                        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-                })
+                self.client
+                    .query_typed_one(sql.as_str(), &[])
+                    .await
+                    .map(|row| {
+                        super::column::<String>(&row, 0)
+                            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+                    })
             }
             Err(e) => Err(e),
         };
@@ -136,9 +139,12 @@ impl Reader<'_> {
         use futures_util::TryStreamExt;
         let stream = self
             .client
-            .query_raw(
+            .query_typed_raw(
                 select,
-                std::iter::empty::<&dyn tokio_postgres::types::ToSql>(),
+                std::iter::empty::<(
+                    &dyn tokio_postgres::types::ToSql,
+                    tokio_postgres::types::Type,
+                )>(),
             )
             .await?;
         futures_util::pin_mut!(stream);
