@@ -32,6 +32,10 @@ const KEYWORDS: &[&str] = &[
     "target_session_attrs",
     "keepalives",
     "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "load_balance_hosts",
     "channel_binding",
     "sslnegotiation",
     "gssencmode",
@@ -54,7 +58,57 @@ const ENV_VARS: &[(&str, &str)] = &[
     ("PGOPTIONS", "options"),
     ("PGTARGETSESSIONATTRS", "target_session_attrs"),
     ("PGCHANNELBINDING", "channel_binding"),
+    ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
 ];
+
+/// libpq's `target_session_attrs`: which of the listed hosts a session may stay on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionAttrs {
+    Any,
+    ReadWrite,
+    ReadOnly,
+    Primary,
+    Standby,
+    PreferStandby,
+}
+
+impl SessionAttrs {
+    pub fn parse(s: &str) -> Result<SessionAttrs, String> {
+        Ok(match s {
+            "any" => SessionAttrs::Any,
+            "read-write" => SessionAttrs::ReadWrite,
+            "read-only" => SessionAttrs::ReadOnly,
+            "primary" => SessionAttrs::Primary,
+            "standby" => SessionAttrs::Standby,
+            "prefer-standby" => SessionAttrs::PreferStandby,
+            other => {
+                return Err(format!(
+                    "invalid target_session_attrs '{}'; hint: use any, read-write, read-only, primary, standby or prefer-standby",
+                    shown(other)
+                ))
+            }
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionAttrs::Any => "any",
+            SessionAttrs::ReadWrite => "read-write",
+            SessionAttrs::ReadOnly => "read-only",
+            SessionAttrs::Primary => "primary",
+            SessionAttrs::Standby => "standby",
+            SessionAttrs::PreferStandby => "prefer-standby",
+        }
+    }
+}
+
+/// TCP keepalive timing (libpq's `keepalives_idle`, `keepalives_interval`, `keepalives_count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    pub idle: Duration,
+    pub interval: Duration,
+    pub count: u32,
+}
 
 /// How TLS is negotiated and verified, as libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -170,6 +224,9 @@ impl ConnInfo {
         if let Some(mode) = params.get("sslmode") {
             SslMode::parse(mode)?;
         }
+        if let Some(attrs) = params.get("target_session_attrs") {
+            SessionAttrs::parse(attrs)?;
+        }
         Ok(ConnInfo { params })
     }
 
@@ -234,6 +291,14 @@ impl ConnInfo {
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
+        let named = hosts.iter().filter(|h| !h.is_empty()).count();
+        if !hostaddrs.is_empty() && named > 0 && hosts.len() != hostaddrs.len() {
+            return Err(format!(
+                "{} host addresses given for {} hosts; hint: give hostaddr for every host or for none",
+                hostaddrs.len(),
+                hosts.len()
+            ));
+        }
         let n = hosts.len().max(hostaddrs.len()).max(1);
         let ports: Vec<u16> = split_list(&p["port"])
             .iter()
@@ -267,6 +332,63 @@ impl ConnInfo {
             }
             None => None,
         };
+        let seconds = |key: &str, default: u64| -> Result<Duration, String> {
+            match p.get(key) {
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Duration::from_secs)
+                    .map_err(|_| {
+                        format!(
+                            "invalid {key} '{}'; hint: a whole number of seconds",
+                            shown(v)
+                        )
+                    }),
+                None => Ok(Duration::from_secs(default)),
+            }
+        };
+        // On unless keepalives=0; libpq leaves the timing to the system (two hours before the
+        // first probe on Linux): a dead peer is found within a minute and a half here.
+        let keepalive = match p.get("keepalives").map(|v| v.trim()) {
+            Some("0") => None,
+            Some("1") | None => Some(Keepalive {
+                idle: seconds("keepalives_idle", 30)?,
+                interval: seconds("keepalives_interval", 10)?,
+                count: seconds("keepalives_count", 6)?.as_secs().clamp(1, 127) as u32,
+            }),
+            Some(other) => {
+                return Err(format!(
+                    "invalid keepalives '{}'; hint: 1 (on, the default) or 0",
+                    shown(other)
+                ))
+            }
+        };
+        let tcp_user_timeout = match p.get("tcp_user_timeout") {
+            Some(v) => {
+                let ms: u64 = v.trim().parse().map_err(|_| {
+                    format!(
+                        "invalid tcp_user_timeout '{}'; hint: milliseconds",
+                        shown(v)
+                    )
+                })?;
+                (ms > 0).then(|| Duration::from_millis(ms))
+            }
+            None => None,
+        };
+        let load_balance = match p.get("load_balance_hosts").map(String::as_str) {
+            None | Some("disable") => false,
+            Some("random") => true,
+            Some(other) => {
+                return Err(format!(
+                    "invalid load_balance_hosts '{}'; hint: disable or random",
+                    shown(other)
+                ))
+            }
+        };
+        let target_session_attrs = match p.get("target_session_attrs") {
+            Some(a) => SessionAttrs::parse(a)?,
+            None => SessionAttrs::Any,
+        };
         let home = env.home();
         let pg_dir = home.as_ref().map(|h| h.join(".postgresql"));
         let file_or_default = |key: &str, default: &str| -> Option<PathBuf> {
@@ -289,7 +411,10 @@ impl ConnInfo {
             sslkey: file_or_default("sslkey", "postgresql.key"),
             connect_timeout,
             options: p.get("options").cloned(),
-            target_session_attrs: p.get("target_session_attrs").cloned(),
+            target_session_attrs,
+            keepalive,
+            tcp_user_timeout,
+            load_balance,
             password_source: None,
         };
         if resolved.password.is_some() {
@@ -338,6 +463,16 @@ impl Endpoint {
                 .as_deref()
                 .is_some_and(|h| h.starts_with('/') || h.starts_with('@'))
     }
+    /// `host:port` (the name, else the address).
+    pub fn describe(&self) -> String {
+        let h = self
+            .host
+            .clone()
+            .or_else(|| self.hostaddr.map(|a| a.to_string()))
+            .unwrap_or_default();
+        format!("{h}:{}", self.port)
+    }
+
     fn pgpass_host(&self) -> String {
         match (&self.host, &self.hostaddr) {
             (Some(h), _) if !self.is_socket() => h.clone(),
@@ -360,7 +495,12 @@ pub struct Resolved {
     pub sslkey: Option<PathBuf>,
     pub connect_timeout: Option<Duration>,
     pub options: Option<String>,
-    pub target_session_attrs: Option<String>,
+    pub target_session_attrs: SessionAttrs,
+    /// TCP keepalives; `None` with `keepalives=0`.
+    pub keepalive: Option<Keepalive>,
+    pub tcp_user_timeout: Option<Duration>,
+    /// `load_balance_hosts=random`: hosts tried in a random order.
+    pub load_balance: bool,
     /// Where the password came from (never the password itself), for messages.
     pub password_source: Option<String>,
 }
@@ -377,25 +517,25 @@ impl Resolved {
         let hosts = self
             .endpoints
             .iter()
-            .map(|e| {
-                let h = e
-                    .host
-                    .clone()
-                    .or_else(|| e.hostaddr.map(|a| a.to_string()))
-                    .unwrap_or_default();
-                format!("{h}:{}", e.port)
-            })
+            .map(Endpoint::describe)
             .collect::<Vec<_>>()
             .join(",");
         format!("{}@{hosts}/{}", self.user, self.dbname)
+    }
+
+    /// `user@host:port/dbname` of one of the hosts: the one a session reached.
+    pub fn describe_at(&self, e: &Endpoint) -> String {
+        format!("{}@{}/{}", self.user, e.describe(), self.dbname)
     }
 
     pub fn has_password(&self) -> bool {
         self.password.is_some()
     }
 
-    /// The tokio-postgres configuration; TLS is decided by [`crate::tls`].
-    pub fn to_config(&self, application_name: &str) -> Result<tokio_postgres::Config, String> {
+    /// The tokio-postgres configuration of one session, without its host: the caller opens
+    /// the socket to each host in turn (`crate::capture::wire`); TLS is decided by
+    /// [`crate::tls`].
+    pub fn to_config(&self, application_name: &str) -> tokio_postgres::Config {
         let mut c = tokio_postgres::Config::new();
         c.user(&self.user)
             .dbname(&self.dbname)
@@ -403,45 +543,8 @@ impl Resolved {
         if let Some(pw) = &self.password {
             c.password(pw.as_bytes());
         }
-        let any_addr = self.endpoints.iter().any(|e| e.hostaddr.is_some());
-        for e in &self.endpoints {
-            match (&e.host, e.hostaddr) {
-                (Some(h), _) if e.is_socket() => {
-                    c.host_path(h);
-                }
-                (Some(h), _) => {
-                    c.host(h);
-                }
-                (None, Some(a)) => {
-                    c.host(a.to_string());
-                }
-                (None, None) => return Err("no host given".into()),
-            }
-            if any_addr {
-                let addr = e
-                    .hostaddr
-                    .or_else(|| e.host.as_ref().and_then(|h| h.parse().ok()))
-                    .ok_or("hostaddr must be given for every host or none")?;
-                c.hostaddr(addr);
-            }
-            c.port(e.port);
-        }
-        c.connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)));
         if let Some(o) = &self.options {
             c.options(o);
-        }
-        if let Some(t) = &self.target_session_attrs {
-            c.target_session_attrs(match t.as_str() {
-                "any" => tokio_postgres::config::TargetSessionAttrs::Any,
-                "read-write" => tokio_postgres::config::TargetSessionAttrs::ReadWrite,
-                "read-only" => tokio_postgres::config::TargetSessionAttrs::ReadOnly,
-                other => {
-                    return Err(format!(
-                        "unsupported target_session_attrs '{}'",
-                        shown(other)
-                    ))
-                }
-            });
         }
         c.ssl_mode(match self.sslmode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
@@ -450,7 +553,7 @@ impl Resolved {
                 tokio_postgres::config::SslMode::Require
             }
         });
-        Ok(c)
+        c
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod catalog;
 pub mod sessions;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -79,29 +80,14 @@ impl Default for CaptureOptions {
 /// The application name every pgparity session carries.
 pub const APPLICATION_NAME: &str = "pgparity";
 
-/// Connects to `target` (libpq defaults, password file, TLS) and returns a client whose
-/// connection task runs on the current runtime. Errors name the environment and say what to do.
+/// Connects to `target` (libpq defaults, password file, TLS, each host in turn) and returns a
+/// client whose connection task runs on the current runtime. Errors name the environment and
+/// say what to do.
 pub async fn connect(target: &Target) -> Result<Client> {
-    let resolved = target
-        .conninfo
-        .resolve(&ProcessEnv)
-        .map_err(|m| Error::env(&target.name, m))?;
-    let config = resolved
-        .to_config(APPLICATION_NAME)
-        .map_err(|m| Error::env(&target.name, m))?;
-    let tls = crate::tls::connector(&resolved).map_err(|m| Error::env(&target.name, m))?;
-    let (client, connection) = config
-        .connect(tls)
-        .await
-        .map_err(|e| Error::database(&target.name, connect_message(&resolved, &e), &e))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(client)
+    Ok(wire::connect(target, APPLICATION_NAME).await?.client)
 }
 
-fn connect_message(r: &crate::conninfo::Resolved, e: &tokio_postgres::Error) -> String {
-    let at = r.describe();
+fn connect_message(r: &crate::conninfo::Resolved, at: &str, e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         let code = db.code();
         return if *code == SqlState::INVALID_PASSWORD {
@@ -181,7 +167,11 @@ pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) 
 /// then reads everything on the one session.
 /// Runs first in the transaction (a snapshot cannot be exported from a savepoint); where the
 /// export fails, the transaction starts again.
-async fn second_session(client: &Client, target: &Target, opts: &CaptureOptions) -> Option<Client> {
+async fn second_session(
+    client: &Client,
+    target: &Target,
+    opts: &CaptureOptions,
+) -> Option<wire::Connected> {
     let id = match client
         .query_typed_one("SELECT pg_export_snapshot()", &[])
         .await
@@ -194,8 +184,12 @@ async fn second_session(client: &Client, target: &Target, opts: &CaptureOptions)
             return None;
         }
     };
-    let other = connect(target).await.ok()?;
-    other.batch_execute(&opts.begin("", Some(&id))).await.ok()?;
+    let other = wire::connect(target, APPLICATION_NAME).await.ok()?;
+    other
+        .client
+        .batch_execute(&opts.begin("", Some(&id)))
+        .await
+        .ok()?;
     Some(other)
 }
 
@@ -215,6 +209,14 @@ pub fn connection_lost(e: &tokio_postgres::Error) -> bool {
 
 /// The error of a run whose session was lost midway.
 pub fn lost_error(env: &str, during: &str, message: &str) -> Error {
+    if let Some(why) = wire::gave_up(env) {
+        return Error::env(
+            env,
+            format!(
+                "gave up during the {during}: {why}; hint: check the server (a stopped or overloaded backend), the network and any pooler in between, or raise the statement timeout if statements legitimately take longer"
+            ),
+        );
+    }
     Error::env(
         env,
         format!(
@@ -245,13 +247,14 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
 
 /// Captures one environment: inventory, schema and statistics.
 pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot> {
-    let client = connect(target).await?;
+    let wire::Connected {
+        client,
+        watch,
+        reached,
+    } = wire::connect(target, APPLICATION_NAME).await?;
     begin_read_only(&client, &target.name, opts).await?;
     let other = second_session(&client, target, opts).await;
-    let resolved = target
-        .conninfo
-        .resolve(&ProcessEnv)
-        .map_err(|m| Error::env(&target.name, m))?;
+    let within = wire::reply_deadline(opts.statement_timeout);
     let head = catalog::head(&client)
         .await
         .map_err(|m| Error::env(&target.name, m))?;
@@ -261,6 +264,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         version: head.version_num,
         problems: &mut problems,
         lost: None,
+        wait: (&watch, within),
     };
     // A second session in the same snapshot reads the keys, the inventory and the statistics
     // while this one reads the rest of the schema: the server answers on two cores.
@@ -268,10 +272,11 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         Some(other) => {
             let mut more: Vec<Problem> = Vec::new();
             let mut helper = catalog::Reader {
-                client: &other,
+                client: &other.client,
                 version: head.version_num,
                 problems: &mut more,
                 lost: None,
+                wait: (&other.watch, within),
             };
             let (mut schema, (keys, inventory, statistics)) =
                 tokio::join!(reader.schema_but_keys(), async {
@@ -335,7 +340,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         meta: Meta {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             environment: target.name.clone(),
-            target: resolved.describe(),
+            target: reached,
             captured_at: head.now.clone(),
             database: head.database.clone(),
             role: head.role.clone(),

@@ -18,6 +18,7 @@ use crate::error::Result;
 /// none of its own is missing from the connection a transaction gets.
 pub struct Session {
     client: Client,
+    watch: super::wire::Watch,
     opts: CaptureOptions,
     local: String,
     begin: String,
@@ -33,13 +34,27 @@ impl std::ops::Deref for Session {
 impl Session {
     /// Connects to `target`; `local` is more `SET LOCAL`s for every transaction (may be empty).
     pub async fn open(target: &Target, opts: &CaptureOptions, local: &str) -> Result<Session> {
-        let client = super::connect(target).await?;
+        let super::wire::Connected { client, watch, .. } =
+            super::wire::connect(target, super::APPLICATION_NAME).await?;
         Ok(Session {
             client,
+            watch,
             opts: opts.clone(),
             local: local.to_string(),
             begin: opts.begin(local, None),
         })
+    }
+
+    /// Arms the session's watch for one statement's reply (its timeout plus a margin): a
+    /// server that stops answering ends the session instead of holding the run.
+    pub fn wait(&self) -> super::wire::Waiting {
+        self.watch.arm(
+            super::wire::reply_deadline(self.opts.statement_timeout),
+            &format!(
+                "a statement ran (statement_timeout {} s)",
+                self.opts.statement_timeout.as_secs_f64()
+            ),
+        )
     }
 
     /// The statements that begin one of this session's transactions.
@@ -67,6 +82,7 @@ impl Session {
         Fut: Future<Output = std::result::Result<T, E>> + 'a,
         E: From<tokio_postgres::Error>,
     {
+        let _waiting = self.wait();
         let (begun, out) = tokio::join!(self.client.batch_execute(&self.begin), work(&self.client));
         match (begun, out) {
             (Err(e), _) => {

@@ -299,6 +299,7 @@ pub async fn explain_with(
     sets: &[(String, String)],
     analyze: bool,
 ) -> std::result::Result<PlannedQuery, Lost> {
+    let _waiting = client.wait();
     let method = method(q, major);
     let analyze = analyze && method != PlanMethod::GenericPlan;
     let mut pq = blank(q, method);

@@ -17,6 +17,7 @@ pub async fn from_stats(
 ) -> Result<(Vec<Query>, Vec<Problem>)> {
     let client = crate::capture::sessions::Session::open(target, opts, "").await?;
     let env = |m: String| Error::env(&target.name, m);
+    let _waiting = client.wait();
     client
         .batch_execute(client.begin_sql())
         .await

@@ -1075,6 +1075,7 @@ async fn read_streams(
     if n == 1 {
         return Ok(None); // no second session: the one-stream read below
     }
+    let waiting = client.wait();
     client.batch_execute(client.begin_sql()).await?;
     let result = async {
         let id: String = client
@@ -1106,6 +1107,7 @@ async fn read_streams(
             .map(|(i, c)| {
                 let (sql, reading, id) = (range(i + 1), reading.clone(), id.clone());
                 tokio::spawn(async move {
+                    let _waiting = c.wait();
                     c.begin_in_snapshot(&id).await?;
                     let read = read_table(&c, &sql, &reading).await;
                     let _ = c.batch_execute("ROLLBACK").await;
@@ -1114,6 +1116,9 @@ async fn read_streams(
             })
             .collect();
         let first = read_table(client, &range(0), reading).await;
+        // The other streams may wait for a pooler's server connection: this session's
+        // transaction stays open meanwhile, waiting on them, not on its server.
+        drop(waiting);
         let mut parts = vec![first];
         for t in tasks {
             parts.push(t.await.expect("a stream's task ends without panicking"));

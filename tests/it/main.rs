@@ -10,6 +10,7 @@ mod hardstop;
 mod install;
 mod plans;
 mod pooler;
+mod reach;
 mod rehearse;
 mod reports;
 mod schedule;

@@ -72,6 +72,8 @@ pub struct Reader<'a> {
     pub problems: &'a mut Vec<Problem>,
     /// Set when the session is gone: the areas left are not tried, and the capture fails.
     pub lost: Option<String>,
+    /// The session's watch, and how long one area's reply may take.
+    pub wait: (&'a super::wire::Watch, std::time::Duration),
 }
 
 impl Reader<'_> {
@@ -85,6 +87,10 @@ impl Reader<'_> {
             return Vec::new();
         }
         crate::pause::at("capture:area");
+        let _waiting = self
+            .wait
+            .0
+            .arm(self.wait.1, &format!("reading the catalog ({area})"));
         let _ = self.client.batch_execute("SAVEPOINT pgparity_area").await;
         let read = match self.streamed::<T>(select).await {
             Ok(Some(parsed)) => Ok(parsed),

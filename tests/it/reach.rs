@@ -1,0 +1,202 @@
+//! Reaching production as users do (issue 30): a server or pooler that stops answering ends
+//! the run in one line within the reply deadline, never a hang; a pooler killed midway ends
+//! it in one line; multi-host strings go to the host `target_session_attrs` asks for, and the
+//! snapshot names the host reached.
+
+use std::time::Duration;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use pgparity::capture::wire;
+use pgparity::capture::Target;
+use pgparity::cluster::{Cluster, ClusterOptions, Install, PoolMode, Pooler};
+use pgparity::conninfo::ConnInfo;
+
+use crate::support::*;
+
+/// The client backends of `db` but the asking one.
+fn backends(c: &Cluster, db: &str) -> Vec<i32> {
+    c.query_scalar(
+        db,
+        "SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+    )
+    .unwrap()
+    .split(',')
+    .filter(|p| !p.is_empty())
+    .map(|p| p.parse().unwrap())
+    .collect()
+}
+
+fn signal_all(pids: &[i32], sig: Signal) {
+    for p in pids {
+        let _ = kill(Pid::from_raw(*p), sig);
+    }
+}
+
+#[test]
+fn a_server_that_stops_answering_ends_the_run_in_one_line() {
+    let c = pg17();
+    let db = fresh_db(c, "stopped");
+    c.execute(&db, "CREATE TABLE t (id int PRIMARY KEY, v text)")
+        .unwrap();
+    let pooler = Pooler::start(c, PoolMode::Transaction, 2).unwrap_or_else(|e| panic!("{e}"));
+    for (how, url) in [
+        ("direct", c.url(&db)),
+        ("through PgBouncer", pooler.url(&db)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("pgparity.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[environments.prod]\nurl = \"{url}\"\n\n[capture]\nstatement_timeout = \"1s\"\n"
+            ),
+        )
+        .unwrap();
+        let paused = pgp("snapshot")
+            .opt("--config", &cfg)
+            .opt("--env", "prod")
+            .arg("--no-profile")
+            .opt("--output", dir.path().join("out.json"))
+            .paused_at("capture:area");
+        // The capture's transaction is open on its server connection(s): stop them all.
+        let stopped = backends(c, &db);
+        assert!(!stopped.is_empty(), "{how}: the capture's backends");
+        signal_all(&stopped, Signal::SIGSTOP);
+        // Bound on a hang: after two minutes the backends go on (and the run then ends with
+        // its snapshot, failing the assertions below) instead of the test waiting forever.
+        let (done, bound) = std::sync::mpsc::channel::<()>();
+        let guard = {
+            let stopped = stopped.clone();
+            std::thread::spawn(move || {
+                if bound.recv_timeout(Duration::from_secs(120)).is_err() {
+                    signal_all(&stopped, Signal::SIGCONT);
+                }
+            })
+        };
+        let (status, stderr) = paused.resume();
+        let _ = done.send(());
+        guard.join().unwrap();
+        signal_all(&stopped, Signal::SIGCONT);
+        let line = error_line(status.code().unwrap_or(-1), &stderr);
+        assert!(
+            line.starts_with("error: environment 'prod': ")
+                && line.contains(
+                    "gave up during the capture: no reply in 11 s while reading the catalog"
+                ),
+            "{how}: {line}"
+        );
+        assert!(
+            !dir.path().join("out.json").exists(),
+            "{how}: no snapshot written"
+        );
+    }
+}
+
+#[test]
+fn a_pooler_killed_midway_ends_the_run_in_one_line() {
+    let c = pg17();
+    let db = fresh_db(c, "poolerkilled");
+    c.execute(
+        &db,
+        "CREATE TABLE t AS SELECT i AS id, md5(i::text) AS v FROM generate_series(1, 5000) i; ANALYZE",
+    )
+    .unwrap();
+    let pooler = Pooler::start(c, PoolMode::Transaction, 2).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let paused = pgp("snapshot")
+        .opt("--url", pooler.url(&db))
+        .opt("--output", dir.path().join("out.json"))
+        .paused_at("profile:read");
+    kill(Pid::from_raw(pooler.pid().unwrap() as i32), Signal::SIGKILL).unwrap();
+    let (status, stderr) = paused.resume();
+    let line = error_line(status.code().unwrap_or(-1), &stderr);
+    assert!(
+        line.contains("the connection was lost during the profile"),
+        "{line}"
+    );
+    assert!(!dir.path().join("out.json").exists());
+}
+
+fn reached(url: &str) -> Result<String, String> {
+    let target = Target {
+        name: "multi".into(),
+        conninfo: ConnInfo::parse(url).map_err(|e| e.to_string())?,
+        protected: true,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        wire::connect(&target, "pgparity-test")
+            .await
+            .map(|c| c.reached)
+            .map_err(|e| e.to_string())
+    })
+}
+
+#[test]
+fn multi_host_strings_reach_the_host_target_session_attrs_asks_for() {
+    let install = Install::find(17).unwrap_or_else(|e| panic!("{e}"));
+    let primary = Cluster::start(&install, &ClusterOptions::default()).unwrap();
+    let standby = primary.start_standby(&ClusterOptions::default()).unwrap();
+    let (p, s) = (primary.port, standby.port);
+    let at = |port: u16| format!("postgres@127.0.0.1:{port}/postgres");
+    let url = |hosts: &[u16], attrs: &str| {
+        let hosts: Vec<String> = hosts.iter().map(|h| format!("127.0.0.1:{h}")).collect();
+        format!(
+            "postgresql://postgres@{}/postgres?sslmode=disable&target_session_attrs={attrs}",
+            hosts.join(",")
+        )
+    };
+    for (hosts, attrs, want) in [
+        (&[p, s][..], "any", p),
+        (&[s, p][..], "any", s),
+        (&[s, p][..], "read-write", p),
+        (&[p, s][..], "read-only", s),
+        (&[s, p][..], "primary", p),
+        (&[p, s][..], "standby", s),
+        (&[p, s][..], "prefer-standby", s),
+        (&[p][..], "prefer-standby", p),
+    ] {
+        assert_eq!(
+            reached(&url(hosts, attrs)),
+            Ok(at(want)),
+            "{hosts:?} with target_session_attrs={attrs}"
+        );
+    }
+    // Nothing fits: one line naming each host and what it is.
+    let err = reached(&url(&[p], "standby")).unwrap_err();
+    assert_eq!(
+        err,
+        format!("environment 'multi': {} is a primary, not a session target_session_attrs=standby accepts; hint: name the host that is, or change target_session_attrs", at(p))
+    );
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let err = reached(&url(&[closed, s], "read-write")).unwrap_err();
+    assert!(
+        err.starts_with(&format!(
+            "environment 'multi': no host of postgres@127.0.0.1:{closed},127.0.0.1:{s}/postgres took a session with target_session_attrs=read-write: {} failed (",
+            at(closed)
+        )) && err.ends_with(&format!("; {} is read-only", at(s))),
+        "{err}"
+    );
+    // A first host that refuses is passed over; the snapshot names the host it read.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.json");
+    pgp("snapshot")
+        .opt("--url", url(&[closed, p], "any"))
+        .arg("--no-profile")
+        .opt("--output", &file)
+        .run()
+        .ok();
+    let snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(snap["meta"]["target"], at(p));
+    standby.stop();
+    primary.stop();
+}
