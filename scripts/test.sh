@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (PostgreSQL 15 and 17 server binaries, plus 13 and 18 for the
 # catalog-compatibility and schema-zoo tests; Debian's chromium for the HTML report test, libxml2-utils' xmllint for the
-# JUnit schema test, and pgbouncer for the tests through a connection pooler), then checks style (cargo fmt --check, clippy with warnings as errors) and runs the whole suite (unit tests, the integration tests against real clusters, and
+# JUnit schema test, pgbouncer for the tests through a connection pooler, openssl for the TLS tests' certificates), then checks style (cargo fmt --check, clippy with warnings as errors) and runs the whole suite (unit tests, the integration tests against real clusters, and
 # the benches in their quick smoke mode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 # PgBouncer (Debian's) for the tests that reach a cluster through a pooler.
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+# openssl makes the PostgreSQL documentation's self-signed server certificate in the TLS tests.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "error: the tests need ${missing[*]}; install them (apt-get install ${missing[*]}) or run this script as root" >&2

@@ -122,6 +122,18 @@ fn connect_message(r: &crate::conninfo::Resolved, at: &str, e: &tokio_postgres::
     }
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = source {
+        // A refused certificate: the verifier's sentence, or rustls's reason.
+        let tls = s.downcast_ref::<rustls::Error>().or_else(|| {
+            s.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(t) = tls {
+            return match t {
+                rustls::Error::General(sentence) => format!("cannot connect to {at}: {sentence}"),
+                other => format!("cannot connect to {at}: the TLS handshake failed: {other}"),
+            };
+        }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             let hint = match io.kind() {
                 std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound => {

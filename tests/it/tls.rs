@@ -1,5 +1,6 @@
-//! TLS with libpq's sslmode semantics against a real server with a certificate for
-//! `localhost` signed by a test CA.
+//! TLS with libpq's sslmode semantics against real servers: a certificate for `localhost`
+//! signed by a test CA, the PostgreSQL documentation's self-signed certificate (its own root,
+//! made by the `openssl` command as the documentation says), and a client certificate login.
 
 use pgparity::capture::{connect, Target};
 use pgparity::cluster::{Cluster, ClusterOptions, Install};
@@ -101,20 +102,21 @@ fn sslmodes_encrypt_and_verify_like_libpq() {
         &format!("host=127.0.0.1 sslmode=verify-full sslrootcert={root}"),
     )
     .unwrap_err();
-    assert!(
-        wrong_name.starts_with("environment 'tls': cannot connect to postgres@127.0.0.1:"),
-        "{wrong_name}"
-    );
-    assert!(
-        wrong_name.contains("certificate not valid for name"),
-        "{wrong_name}"
+    assert_eq!(
+        wrong_name,
+        format!("environment 'tls': cannot connect to postgres@127.0.0.1:{p}/postgres: the server's certificate is for \"localhost\", not \"127.0.0.1\"; hint: use sslmode=verify-ca, or connect by the name in the certificate")
     );
     let wrong_ca = ssl_in_use(
         p,
         &format!("host=localhost sslmode=verify-full sslrootcert={other}"),
     )
     .unwrap_err();
-    assert!(wrong_ca.contains("invalid peer certificate"), "{wrong_ca}");
+    assert!(
+        wrong_ca.contains(&format!(
+            "is not signed by a root in {other}; hint: give the certificate authority that signed it as sslrootcert=FILE"
+        )),
+        "{wrong_ca}"
+    );
     let no_root = ssl_in_use(
         p,
         "host=localhost sslmode=verify-full sslrootcert=/nonexistent/root.crt",
@@ -123,5 +125,168 @@ fn sslmodes_encrypt_and_verify_like_libpq() {
     assert_eq!(
         no_root,
         "environment 'tls': root certificate file /nonexistent/root.crt does not exist; hint: give sslrootcert=FILE, use sslrootcert=system, or use sslmode=require"
+    );
+}
+
+/// The documentation's recipe: `openssl req -new -x509 -days 365 -nodes -text -out server.crt
+/// -keyout server.key -subj "/CN=…"`, in `dir`.
+fn documented_self_signed(dir: &std::path::Path, cn: &str) -> (Vec<u8>, Vec<u8>) {
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-new", "-x509", "-days", "365", "-nodes", "-text"])
+        .args(["-out", "server.crt", "-keyout", "server.key"])
+        .args(["-subj", &format!("/CN={cn}")])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("the openssl command: {e}; hint: apt-get install openssl (scripts/test.sh does)")
+        });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        std::fs::read(dir.join("server.crt")).unwrap(),
+        std::fs::read(dir.join("server.key")).unwrap(),
+    )
+}
+
+#[test]
+fn the_documentations_self_signed_certificate_is_its_own_root_as_in_libpq() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crt, key) = documented_self_signed(dir.path(), "localhost");
+    let mut opts = ClusterOptions::default();
+    opts.files.push(("server.crt".into(), crt));
+    opts.files.push(("server.key".into(), key));
+    for (k, v) in [
+        ("ssl", "on"),
+        ("ssl_cert_file", "server.crt"),
+        ("ssl_key_file", "server.key"),
+    ] {
+        opts.settings.push((k.into(), v.into()));
+    }
+    let cluster =
+        Cluster::start(&Install::find(17).unwrap_or_else(|e| panic!("{e}")), &opts).unwrap();
+    let (p, root) = (cluster.port, dir.path().join("server.crt"));
+    let root = root.display();
+    for extra in [
+        format!("host=127.0.0.1 sslmode=verify-ca sslrootcert={root}"),
+        // A certificate without alternative names is matched by its common name (libpq).
+        format!("host=localhost sslmode=verify-full sslrootcert={root}"),
+        format!("host=LOCALHOST sslmode=verify-full sslrootcert={root}"),
+    ] {
+        assert_eq!(ssl_in_use(p, &extra), Ok(true), "{extra}");
+    }
+    let err = ssl_in_use(
+        p,
+        &format!("host=127.0.0.1 sslmode=verify-full sslrootcert={root}"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        format!("environment 'tls': cannot connect to postgres@127.0.0.1:{p}/postgres: the server's certificate is for \"localhost\", not \"127.0.0.1\"; hint: use sslmode=verify-ca, or connect by the name in the certificate")
+    );
+    // Another self-signed certificate is no root of this one.
+    let other = tempfile::tempdir().unwrap();
+    documented_self_signed(other.path(), "localhost");
+    let err = ssl_in_use(
+        p,
+        &format!(
+            "host=localhost sslmode=verify-ca sslrootcert={}",
+            other.path().join("server.crt").display()
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("the server's certificate (CN=localhost) is not signed by a root in "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_client_certificate_logs_in_where_pg_hba_asks_for_cert() {
+    let ca = ca();
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
+    let mut opts = ClusterOptions::default();
+    opts.files
+        .push(("server.crt".into(), server.pem().into_bytes()));
+    opts.files
+        .push(("server.key".into(), server_key.serialize_pem().into_bytes()));
+    opts.files.push(("root.crt".into(), ca.pem().into_bytes()));
+    for (k, v) in [
+        ("ssl", "on"),
+        ("ssl_cert_file", "server.crt"),
+        ("ssl_key_file", "server.key"),
+        ("ssl_ca_file", "root.crt"),
+    ] {
+        opts.settings.push((k.into(), v.into()));
+    }
+    let cluster =
+        Cluster::start(&Install::find(17).unwrap_or_else(|e| panic!("{e}")), &opts).unwrap();
+    cluster
+        .execute("postgres", "CREATE ROLE certuser LOGIN")
+        .unwrap();
+    cluster
+        .prepend_hba("hostssl all certuser 127.0.0.1/32 cert")
+        .unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "certuser");
+    let client = params.signed_by(&client_key, &ca).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (crt, key, root) = (
+        dir.path().join("client.crt"),
+        dir.path().join("client.key"),
+        dir.path().join("root.crt"),
+    );
+    std::fs::write(&crt, client.pem()).unwrap();
+    std::fs::write(&key, client_key.serialize_pem()).unwrap();
+    std::fs::write(&root, ca.pem()).unwrap();
+    let base = format!(
+        "host=localhost port={} dbname=postgres user=certuser connect_timeout=5 sslmode=verify-full sslrootcert={}",
+        cluster.port,
+        root.display()
+    );
+    let whoami = |extra: &str| -> Result<String, String> {
+        let target = Target {
+            name: "cert".into(),
+            conninfo: ConnInfo::parse(&format!("{base} {extra}")).unwrap(),
+            protected: false,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let client = connect(&target).await.map_err(|e| e.to_string())?;
+            let row = client
+                .query_typed_one("SELECT current_user::text", &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(row.get::<_, String>(0))
+        })
+    };
+    assert_eq!(
+        whoami(&format!(
+            "sslcert={} sslkey={}",
+            crt.display(),
+            key.display()
+        )),
+        Ok("certuser".to_string())
+    );
+    // Without it, the server's refusal, in one line naming the host.
+    let err = whoami("sslcert=/nonexistent.crt sslkey=/nonexistent.key").unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "environment 'cert': server refused the connection at certuser@localhost:{}/postgres: connection requires a valid client certificate; hint: check the user name and pg_hba.conf",
+            cluster.port
+        )
     );
 }
