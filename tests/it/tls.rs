@@ -41,28 +41,45 @@ fn ssl_in_use(port: u16, extra: &str) -> Result<bool, String> {
     })
 }
 
-#[test]
-fn sslmodes_encrypt_and_verify_like_libpq() {
-    let ca = ca();
-    let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
+/// A PostgreSQL 17 with TLS on: `server.crt` and `server.key` (and `root.crt`, the roots of
+/// client certificates, when given) in its data directory.
+fn tls_cluster(crt: Vec<u8>, key: Vec<u8>, client_roots: Option<Vec<u8>>) -> Cluster {
     let mut opts = ClusterOptions::default();
-    opts.files
-        .push(("server.crt".into(), server.pem().into_bytes()));
-    opts.files
-        .push(("server.key".into(), server_key.serialize_pem().into_bytes()));
-    for (k, v) in [
+    opts.files.push(("server.crt".into(), crt));
+    opts.files.push(("server.key".into(), key));
+    let mut settings = vec![
         ("ssl", "on"),
         ("ssl_cert_file", "server.crt"),
         ("ssl_key_file", "server.key"),
-    ] {
+    ];
+    if let Some(roots) = client_roots {
+        opts.files.push(("root.crt".into(), roots));
+        settings.push(("ssl_ca_file", "root.crt"));
+    }
+    for (k, v) in settings {
         opts.settings.push((k.into(), v.into()));
     }
-    let cluster =
-        Cluster::start(&Install::find(17).unwrap_or_else(|e| panic!("{e}")), &opts).unwrap();
+    Cluster::start(&Install::find(17).unwrap_or_else(|e| panic!("{e}")), &opts).unwrap()
+}
+
+/// A certificate for `localhost` signed by `ca`, and its key.
+fn localhost_signed_by(ca: &CertifiedIssuer<'static, KeyPair>) -> (Vec<u8>, Vec<u8>) {
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, ca)
+        .unwrap();
+    (
+        server.pem().into_bytes(),
+        server_key.serialize_pem().into_bytes(),
+    )
+}
+
+#[test]
+fn sslmodes_encrypt_and_verify_like_libpq() {
+    let ca = ca();
+    let (crt, key) = localhost_signed_by(&ca);
+    let cluster = tls_cluster(crt, key, None);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root.pem");
     std::fs::write(&root, ca.pem()).unwrap();
@@ -155,18 +172,7 @@ fn documented_self_signed(dir: &std::path::Path, cn: &str) -> (Vec<u8>, Vec<u8>)
 fn the_documentations_self_signed_certificate_is_its_own_root_as_in_libpq() {
     let dir = tempfile::tempdir().unwrap();
     let (crt, key) = documented_self_signed(dir.path(), "localhost");
-    let mut opts = ClusterOptions::default();
-    opts.files.push(("server.crt".into(), crt));
-    opts.files.push(("server.key".into(), key));
-    for (k, v) in [
-        ("ssl", "on"),
-        ("ssl_cert_file", "server.crt"),
-        ("ssl_key_file", "server.key"),
-    ] {
-        opts.settings.push((k.into(), v.into()));
-    }
-    let cluster =
-        Cluster::start(&Install::find(17).unwrap_or_else(|e| panic!("{e}")), &opts).unwrap();
+    let cluster = tls_cluster(crt, key, None);
     let (p, root) = (cluster.port, dir.path().join("server.crt"));
     let root = root.display();
     for extra in [
@@ -206,27 +212,8 @@ fn the_documentations_self_signed_certificate_is_its_own_root_as_in_libpq() {
 #[test]
 fn a_client_certificate_logs_in_where_pg_hba_asks_for_cert() {
     let ca = ca();
-    let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
-    let mut opts = ClusterOptions::default();
-    opts.files
-        .push(("server.crt".into(), server.pem().into_bytes()));
-    opts.files
-        .push(("server.key".into(), server_key.serialize_pem().into_bytes()));
-    opts.files.push(("root.crt".into(), ca.pem().into_bytes()));
-    for (k, v) in [
-        ("ssl", "on"),
-        ("ssl_cert_file", "server.crt"),
-        ("ssl_key_file", "server.key"),
-        ("ssl_ca_file", "root.crt"),
-    ] {
-        opts.settings.push((k.into(), v.into()));
-    }
-    let cluster =
-        Cluster::start(&Install::find(17).unwrap_or_else(|e| panic!("{e}")), &opts).unwrap();
+    let (crt, key) = localhost_signed_by(&ca);
+    let cluster = tls_cluster(crt, key, Some(ca.pem().into_bytes()));
     cluster
         .execute("postgres", "CREATE ROLE certuser LOGIN")
         .unwrap();
