@@ -1,5 +1,10 @@
 //! Statistics freshness: a table analyzed on one side and never on the other, or with many
 //! rows modified since its last analyze on one side only.
+//!
+//! Analyze times and modification counters are each server's own: a standby has none, though
+//! it plans with the statistics its primary's ANALYZE wrote (replicated). Where a side is a
+//! standby, "analyzed" is judged from what the planner reads (`pg_stats`, `reltuples`) and
+//! the counters are not compared.
 
 use super::{each_key, Sides};
 use crate::finding::{Category, Finding, Severity};
@@ -24,7 +29,20 @@ fn state(t: &TableStats) -> String {
     }
 }
 
+/// Analyzed, judged only from what a standby replicates.
+fn planner_analyzed(t: &TableStats) -> bool {
+    t.planner_stats || t.reltuples >= 0.0 && t.relpages > 0
+}
+
 pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
+    let standby = s.left.inventory.topology.in_recovery || s.right.inventory.topology.in_recovery;
+    let analyzed = |t: &TableStats| {
+        if standby {
+            planner_analyzed(t)
+        } else {
+            t.analyzed()
+        }
+    };
     each_key(
         &s.left.statistics.tables,
         &s.right.statistics.tables,
@@ -44,8 +62,8 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             if partitioned && oldest > 0 && oldest < 140000 {
                 return;
             }
-            if l.analyzed() != r.analyzed() {
-                let never_left = !l.analyzed();
+            if analyzed(l) != analyzed(r) {
+                let never_left = !analyzed(l);
                 let unanalyzed = if never_left { l } else { r };
                 let sev = if unanalyzed.live_tuples > 0 {
                     Severity::Medium
@@ -59,7 +77,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
                     .why("without statistics the planner guesses row counts: plans (and their speed) in that environment say nothing about the other")
                     .hint(format!("ANALYZE {table} in {} (and check autovacuum)", s.name(never_left))),
             );
-            } else if stale(l) != stale(r) {
+            } else if !standby && stale(l) != stale(r) {
                 let stale_left = stale(l);
                 out.push(
                 Finding::new(Category::Statistics, Severity::Low, table.clone(), "stale")

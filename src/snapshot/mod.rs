@@ -529,12 +529,18 @@ pub struct TableStats {
     pub last_analyze: Option<String>,
     pub last_autoanalyze: Option<String>,
     pub mod_since_analyze: i64,
+    /// The planner has column statistics for it (`pg_stats`, which a standby replicates):
+    /// analyzed wherever it was, where `last_analyze` and the counters are the server's own
+    /// (empty on a standby) and `reltuples` says nothing of a partitioned table.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub planner_stats: bool,
 }
 
 impl TableStats {
     pub fn analyzed(&self) -> bool {
         self.last_analyze.is_some()
             || self.last_autoanalyze.is_some()
+            || self.planner_stats
             || self.reltuples >= 0.0 && self.relpages > 0
     }
 }

@@ -200,3 +200,62 @@ fn multi_host_strings_reach_the_host_target_session_attrs_asks_for() {
     standby.stop();
     primary.stop();
 }
+
+#[test]
+fn a_primary_checked_against_its_own_standby_differs_only_in_topology() {
+    let install = Install::find(17).unwrap_or_else(|e| panic!("{e}"));
+    let primary = Cluster::start(&install, &ClusterOptions::default()).unwrap();
+    primary
+        .execute(
+            "postgres",
+            "CREATE TABLE events (at date NOT NULL, v int) PARTITION BY RANGE (at); \
+             CREATE TABLE events_a PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); \
+             CREATE TABLE events_b PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01'); \
+             INSERT INTO events SELECT date '2024-01-01' + (i % 700), i FROM generate_series(1, 20000) i; \
+             CREATE TABLE accounts (id int PRIMARY KEY, name text); \
+             INSERT INTO accounts SELECT i, 'a' || i FROM generate_series(1, 5000) i; \
+             CREATE MATERIALIZED VIEW per_day AS SELECT at, count(*) AS n FROM events GROUP BY at; \
+             ANALYZE; \
+             UPDATE accounts SET name = name || '!' WHERE id <= 2000",
+        )
+        .unwrap();
+    // The primary's own counters say so (its activity statistics are flushed by then): the
+    // partitioned parent analyzed, accounts stale (at least the 2,000 rows updated since).
+    primary
+        .execute("postgres", "SELECT pg_stat_force_next_flush()")
+        .unwrap();
+    let counters = || {
+        primary
+            .query_scalar(
+                "postgres",
+                "SELECT (SELECT last_analyze IS NOT NULL FROM pg_stat_all_tables WHERE relname = 'events')::text \
+                 || ' ' || (SELECT n_mod_since_analyze FROM pg_stat_all_tables WHERE relname = 'accounts')",
+            )
+            .unwrap()
+    };
+    let said = counters();
+    let modified: i64 = said.strip_prefix("true ").unwrap_or("0").parse().unwrap();
+    assert!(modified >= 2000, "the primary's counters: {said}");
+    // Copied after ANALYZE: the standby has the statistics, not the primary's counters.
+    let standby = primary.start_standby(&ClusterOptions::default()).unwrap();
+    let out = pgp("check")
+        .opt("--left", primary.url("postgres"))
+        .opt("--right", standby.url("postgres"))
+        .arg("--exact")
+        .opt("--format", "json")
+        .run();
+    assert!(out.status == 0 || out.status == 1, "{}", out.stderr);
+    let j = out.json();
+    let findings = j["findings"].as_array().unwrap();
+    let not_topology: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["category"] != "topology")
+        .collect();
+    assert!(not_topology.is_empty(), "{not_topology:#?}");
+    assert!(
+        findings.iter().any(|f| f["id"] == "topology:server:role"),
+        "{findings:#?}"
+    );
+    standby.stop();
+    primary.stop();
+}

@@ -313,6 +313,7 @@ impl Snap {
                 last_analyze: None,
                 last_autoanalyze: analyzed.then(|| "2026-11-29T03:00:00+00".into()),
                 mod_since_analyze: 0,
+                planner_stats: analyzed,
             },
         );
         self

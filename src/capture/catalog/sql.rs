@@ -285,9 +285,12 @@ pub const TABLE_STATS: &str = concat!(
     utc!("s.last_analyze"),
     " AS last_analyze, ",
     utc!("s.last_autoanalyze"),
-    " AS last_autoanalyze, coalesce(s.n_mod_since_analyze, 0) AS mod_since_analyze \
+    " AS last_autoanalyze, coalesce(s.n_mod_since_analyze, 0) AS mod_since_analyze, \
+     ps.tablename IS NOT NULL AS planner_stats \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid \
+     LEFT JOIN (SELECT DISTINCT schemaname, tablename FROM pg_stats) ps \
+       ON ps.schemaname = n.nspname AND ps.tablename = c.relname \
      WHERE c.relkind IN ('r', 'p', 'm') AND ",
     user_ns!(),
     " AND ",
