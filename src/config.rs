@@ -80,6 +80,8 @@ pub struct CaptureConfig {
     /// e.g. `30s`, `500ms`, `2min`.
     pub statement_timeout: Option<String>,
     pub lock_timeout: Option<String>,
+    /// Sessions a run holds at once on one environment (default 4; `--max-connections`).
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -227,6 +229,15 @@ impl Config {
         if let Some(t) = &file.capture.lock_timeout {
             capture.lock_timeout = parse_duration(t)
                 .map_err(|m| Error::config(&path, format!("capture.lock_timeout: {m}")))?;
+        }
+        if let Some(n) = file.capture.max_connections {
+            if n == 0 {
+                return Err(Error::config(
+                    &path,
+                    "capture.max_connections must be 1 or more".to_string(),
+                ));
+            }
+            capture.max_connections = n;
         }
         let mut profile = crate::profile::ProfileOptions::default();
         let pc = &file.profile;

@@ -41,6 +41,10 @@ impl Target {
 pub struct CaptureOptions {
     pub statement_timeout: Duration,
     pub lock_timeout: Duration,
+    /// Sessions a run holds at once on one environment, at most (`--max-connections`): every
+    /// phase (capture, plans, profile, seed) stays within it, so a pooler's pool of that size
+    /// never makes the run wait on itself.
+    pub max_connections: usize,
 }
 
 impl CaptureOptions {
@@ -73,6 +77,7 @@ impl Default for CaptureOptions {
         CaptureOptions {
             statement_timeout: Duration::from_secs(30),
             lock_timeout: Duration::from_secs(2),
+            max_connections: 4,
         }
     }
 }
@@ -166,9 +171,16 @@ pub async fn begin_read_only(client: &Client, env: &str, opts: &CaptureOptions) 
         .batch_execute(&opts.begin("", None))
         .await
         .map_err(|e| {
+            let message = db_message(&e);
+            // PgBouncer in statement mode ends every transaction after one statement.
+            let hint = if message.contains("statement pooling mode") {
+                "; hint: the pooler runs pool_mode = statement, where no transaction spans two statements and a capture cannot read one consistent snapshot: point pgparity at a pool in transaction or session mode (or at the server)"
+            } else {
+                ""
+            };
             Error::database(
                 env,
-                format!("cannot start a read-only session: {}", db_message(&e)),
+                format!("cannot start a read-only session: {message}{hint}"),
                 &e,
             )
         })
@@ -265,7 +277,11 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         reached,
     } = wire::connect(target, APPLICATION_NAME).await?;
     begin_read_only(&client, &target.name, opts).await?;
-    let other = second_session(&client, target, opts).await;
+    let other = if opts.max_connections >= 2 {
+        second_session(&client, target, opts).await
+    } else {
+        None
+    };
     let within = wire::reply_deadline(opts.statement_timeout);
     let head = catalog::head(&client)
         .await

@@ -16,6 +16,10 @@ pub struct Cli {
     /// Configuration file (default: ./pgparity.toml when it exists)
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Sessions a run holds at once on one environment, at most (default 4, or the config's
+    /// capture.max_connections): keep it within a pooler's pool size
+    #[arg(long, global = true, value_name = "N", value_parser = count)]
+    pub max_connections: Option<usize>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -119,7 +119,10 @@ fn run_cli(cli: Cli) -> Result<u8> {
         }
         _ => {}
     }
-    let config = Config::load(cli.config.as_deref())?;
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(n) = cli.max_connections {
+        config.capture.max_connections = n;
+    }
     let progress = progress::Spinners::new();
     match cli.command {
         Command::Snapshot(a) => {

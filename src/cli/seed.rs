@@ -61,7 +61,10 @@ pub fn seed_command(config: &Config, a: SeedArgs, progress: &dyn Progress) -> Re
             skip: a.skip.clone(),
             create_schema: a.create_schema,
             truncate: a.truncate,
-            streams: a.streams,
+            // One session stays open beside the streams (the schema, the marks, the keys).
+            streams: a
+                .streams
+                .min(config.capture.max_connections.saturating_sub(1).max(1)),
         },
         verify: a.verify,
         capture: config.capture.clone(),

@@ -153,6 +153,7 @@ pub async fn explain_all(
     }
     let n = opts
         .concurrency
+        .min(copts.max_connections)
         .max(1)
         .min(queries.len().div_ceil(25))
         .max(1);

@@ -185,6 +185,8 @@ fn result_type(kind: Kind, data_type: &str, wide: bool) -> String {
 
 /// What a worker needs to profile tables.
 struct Job<'a> {
+    /// Streams one table may be read in: --max-connections shared by the lanes.
+    max_streams: usize,
     target: &'a Target,
     /// The profiling sessions' settings (for the extra sessions of a table read in streams).
     session_opts: &'a CaptureOptions,
@@ -283,7 +285,14 @@ pub async fn profile(
             queue.push((name, table));
         }
     }
-    let n = opts.concurrency.max(1).min(queue.len().max(1));
+    // Sessions within --max-connections: every lane may read a large table in streams at
+    // once, each stream a session of its own.
+    let n = opts
+        .concurrency
+        .min(capture_opts.max_connections)
+        .max(1)
+        .min(queue.len().max(1));
+    let max_streams = (capture_opts.max_connections / n).max(1);
     let sessions = match Sessions::open(target, &session_opts, n, SESSION_SETUP).await {
         Ok(s) => s,
         Err(e) => {
@@ -301,6 +310,7 @@ pub async fn profile(
         }
     };
     let job = Job {
+        max_streams,
         target,
         session_opts: &session_opts,
         snap,
@@ -536,7 +546,7 @@ async fn profile_table(
     };
     let mut attempt = 0;
     let mut streamed = None;
-    let streams = job.opts.streams.min(MAX_STREAMS);
+    let streams = job.opts.streams.min(MAX_STREAMS).min(job.max_streams);
     if method.kind == SampleKind::Exact
         && streams > 1
         && table.kind != TableKind::Partitioned

@@ -231,6 +231,39 @@ fn a_profile_read_in_streams_shares_a_snapshot_through_pgbouncer_in_transaction_
         assert_eq!(items.rows, 60000.0);
     }
     assert_nothing_left(&pooler, &db);
+
+    // A pool of two and --max-connections 2: one lane reads in two streams, two lanes in one
+    // each; never more sessions than the pool has server connections.
+    let small = Pooler::start(c, PoolMode::Transaction, 2).unwrap_or_else(|e| panic!("{e}"));
+    let target = Target {
+        name: "pooled".into(),
+        conninfo: ConnInfo::parse(&small.url(&db)).unwrap(),
+        protected: false,
+    };
+    let capture = CaptureOptions {
+        max_connections: 2,
+        ..Default::default()
+    };
+    for (lanes, want) in [(1, Some(2)), (2, None)] {
+        let opts = ProfileOptions {
+            concurrency: lanes,
+            ..opts.clone()
+        };
+        let snap = pgparity::run::snapshot(&target, &capture, Some(&opts), &[], &NoProgress)
+            .unwrap_or_else(|e| panic!("{lanes} lanes: {e}; pooler: {}", small.log_tail()));
+        assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+        let items = snap
+            .profile
+            .unwrap()
+            .tables
+            .get("public.\"Order Items\"")
+            .unwrap();
+        assert_eq!(
+            items.method.streams, want,
+            "{lanes} lanes within 2 sessions"
+        );
+        assert_eq!(items.rows, 60000.0);
+    }
 }
 
 #[test]
@@ -295,4 +328,22 @@ fn seed_and_history_through_pgbouncer_in_transaction_mode() {
         assert_eq!(runs, run.to_string());
     }
     assert_nothing_left(&pooler, &db);
+}
+
+#[test]
+fn statement_pooling_is_refused_in_one_line_that_says_why() {
+    let (c, db) = pooled_db();
+    let pooler = Pooler::start(c, PoolMode::Statement, 2).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let err = pgp("snapshot")
+        .opt("--url", pooler.url(&db))
+        .opt("--output", dir.path().join("s.json"))
+        .run()
+        .error();
+    assert!(err.starts_with("error: environment '"), "{err}");
+    assert!(
+        err.contains("pool_mode = statement") && err.contains("transaction or session"),
+        "{err}"
+    );
+    assert!(!dir.path().join("s.json").exists());
 }
