@@ -190,16 +190,36 @@ fn snapshots_through_pgbouncer_in_transaction_mode_lose_nothing_and_leave_nothin
     assert_nothing_left(&pooler, &db);
 }
 
+/// "Order Items" as a snapshot through `pooler` profiles it (every table profiled, no problem).
+fn order_items_through(
+    pooler: &Pooler,
+    db: &str,
+    capture: &CaptureOptions,
+    opts: &ProfileOptions,
+) -> pgparity::snapshot::TableProfile {
+    let target = Target {
+        name: "pooled".into(),
+        conninfo: ConnInfo::parse(&pooler.url(db)).unwrap(),
+        protected: false,
+    };
+    let snap = pgparity::run::snapshot(&target, capture, Some(opts), &[], &NoProgress)
+        .unwrap_or_else(|e| panic!("{e}; pooler: {}", pooler.log_tail()));
+    assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+    let items = snap
+        .profile
+        .unwrap()
+        .tables
+        .get("public.\"Order Items\"")
+        .unwrap();
+    assert_eq!(items.rows, 60000.0);
+    items
+}
+
 #[test]
 fn a_profile_read_in_streams_shares_a_snapshot_through_pgbouncer_in_transaction_mode() {
     let (c, db) = pooled_db();
     // Four server connections: a lane exporting its snapshot and three importing it.
     let pooler = Pooler::start(c, PoolMode::Transaction, 4).unwrap_or_else(|e| panic!("{e}"));
-    let target = Target {
-        name: "pooled".into(),
-        conninfo: ConnInfo::parse(&pooler.url(&db)).unwrap(),
-        protected: false,
-    };
     let opts = ProfileOptions {
         exact: true,
         streams: 4,
@@ -208,38 +228,14 @@ fn a_profile_read_in_streams_shares_a_snapshot_through_pgbouncer_in_transaction_
         ..Default::default()
     };
     for run in 0..3 {
-        let snap = pgparity::run::snapshot(
-            &target,
-            &CaptureOptions::default(),
-            Some(&opts),
-            &[],
-            &NoProgress,
-        )
-        .unwrap_or_else(|e| panic!("run {run}: {e}; pooler: {}", pooler.log_tail()));
-        assert!(snap.problems.is_empty(), "run {run}: {:?}", snap.problems);
-        let items = snap
-            .profile
-            .unwrap()
-            .tables
-            .get("public.\"Order Items\"")
-            .unwrap();
-        assert_eq!(
-            items.method.streams,
-            Some(4),
-            "run {run}: read in four ranges"
-        );
-        assert_eq!(items.rows, 60000.0);
+        let items = order_items_through(&pooler, &db, &CaptureOptions::default(), &opts);
+        assert_eq!(items.method.streams, Some(4), "run {run}: four ranges");
     }
     assert_nothing_left(&pooler, &db);
 
     // A pool of two and --max-connections 2: one lane reads in two streams, two lanes in one
     // each; never more sessions than the pool has server connections.
     let small = Pooler::start(c, PoolMode::Transaction, 2).unwrap_or_else(|e| panic!("{e}"));
-    let target = Target {
-        name: "pooled".into(),
-        conninfo: ConnInfo::parse(&small.url(&db)).unwrap(),
-        protected: false,
-    };
     let capture = CaptureOptions {
         max_connections: 2,
         ..Default::default()
@@ -249,20 +245,11 @@ fn a_profile_read_in_streams_shares_a_snapshot_through_pgbouncer_in_transaction_
             concurrency: lanes,
             ..opts.clone()
         };
-        let snap = pgparity::run::snapshot(&target, &capture, Some(&opts), &[], &NoProgress)
-            .unwrap_or_else(|e| panic!("{lanes} lanes: {e}; pooler: {}", small.log_tail()));
-        assert!(snap.problems.is_empty(), "{:?}", snap.problems);
-        let items = snap
-            .profile
-            .unwrap()
-            .tables
-            .get("public.\"Order Items\"")
-            .unwrap();
+        let items = order_items_through(&small, &db, &capture, &opts);
         assert_eq!(
             items.method.streams, want,
             "{lanes} lanes within 2 sessions"
         );
-        assert_eq!(items.rows, 60000.0);
     }
 }
 
