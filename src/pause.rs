@@ -12,6 +12,8 @@
 //! - `capture:catalog`: the catalog is read, before the profile
 //! - `capture:area`: a catalog area's query is about to run (its session holds the snapshot)
 //! - `profile:read`: a table's (or a group's) COPY is about to be sent on its session
+//! - `profile:streaming`: a table's COPY has sent its first full batch (65,536 rows); the
+//!   statement still runs, holding its snapshot and lock
 //! - `profile:table`: a table's profile is measured and kept
 //! - `plan:query`: a corpus query is about to be planned on its session
 //! - `output:written`: an output file's bytes are complete and on disk, not yet named

@@ -545,6 +545,7 @@ async fn profile_table(
         expressions.join(", ")
     };
     let mut attempt = 0;
+    let mut conflicted = false;
     let mut streamed = None;
     let streams = job.opts.streams.min(MAX_STREAMS).min(job.max_streams);
     if method.kind == SampleKind::Exact
@@ -600,6 +601,33 @@ async fn profile_table(
                     streams: None,
                 };
                 fraction = p / 100.0;
+            }
+            // A standby cancels a read that holds back the replay of its primary's changes
+            // (max_standby_streaming_delay): once more with a ten times smaller block sample,
+            // a shorter read, then not measured, with the settings that decide it.
+            Err(e) if recovery_conflict(&e) && !conflicted => {
+                conflicted = true;
+                let p = method.percent.unwrap_or(100.0) / 10.0;
+                notes.push(format!(
+                    "the standby cancelled the read for a conflict with recovery; retried with a {p:.4} % block sample"
+                ));
+                clause = format!(
+                    " TABLESAMPLE SYSTEM ({p:.6}) REPEATABLE ({})",
+                    job.opts.seed
+                );
+                method = Method {
+                    kind: SampleKind::System,
+                    percent: Some(p),
+                    rows_read: 0,
+                    streams: None,
+                };
+                fraction = p / 100.0;
+            }
+            Err(e) if recovery_conflict(&e) => {
+                return Err(format!(
+                    "not measured: the standby cancelled the read twice for a conflict with recovery ({}); hint: raise max_standby_streaming_delay or turn hot_standby_feedback on on the standby, or profile the primary",
+                    capture::db_message(&e)
+                ));
             }
             Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
                 return Err("no SELECT privilege: not profiled; hint: GRANT SELECT on it to the capture role".into());
@@ -1251,6 +1279,7 @@ async fn consume_table(
                 .unwrap_or_else(|_| copytext::Batch::new(ncols));
             let full = std::mem::replace(&mut batch, next);
             send(full, &mut accs);
+            tokio::task::block_in_place(|| crate::pause::at("profile:streaming"));
         }
     }
     rows += batch.rows as u64;
@@ -1270,6 +1299,12 @@ async fn consume_table(
         Some(e) => Err(e),
         None => Ok((accs, rows)),
     }
+}
+
+/// A standby's cancel of a statement whose snapshot or locks held back the replay.
+fn recovery_conflict(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+        && capture::db_message(e).contains("conflict with recovery")
 }
 
 async fn fanout(

@@ -259,3 +259,111 @@ fn a_primary_checked_against_its_own_standby_differs_only_in_topology() {
     standby.stop();
     primary.stop();
 }
+
+/// Until the standby has received the primary's WAL up to `lsn`: its replay then meets the
+/// profile's COPY (which still runs, paused in the middle of a long stream) and cancels it as
+/// soon as the backend can take the cancel.
+fn received(standby: &Cluster, lsn: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let sql = format!("SELECT (pg_last_wal_receive_lsn() >= '{lsn}'::pg_lsn)::text");
+    while standby.query_scalar("postgres", &sql).unwrap() != "true" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the standby never received the primary's lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_standby_that_cancels_a_read_for_recovery_is_retried_smaller_then_not_measured() {
+    let install = Install::find(17).unwrap_or_else(|e| panic!("{e}"));
+    let primary = Cluster::start(&install, &ClusterOptions::default()).unwrap();
+    primary
+        .execute(
+            "postgres",
+            "CREATE TABLE big AS SELECT i AS id, repeat(md5(i::text), 4) AS v FROM generate_series(1, 1000000) i; ANALYZE big",
+        )
+        .unwrap();
+    let mut opts = ClusterOptions::default();
+    opts.settings
+        .push(("max_standby_streaming_delay".into(), "0".into()));
+    let standby = primary.start_standby(&opts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = |pauses: &str| {
+        pgp("snapshot")
+            .opt("--url", standby.url("postgres"))
+            .arg("--exact")
+            .opt("--profile-concurrency", "1")
+            .opt("--profile-streams", "1")
+            .opt("--output", dir.path().join("s.json"))
+            .paused_at(pauses)
+    };
+    // The primary takes a lock the standby replays while the profile's COPY of `big` runs
+    // (rows wide enough that even the retry's sample, 13 MB, is more than the socket's and the
+    // client's buffers hold: the statement still runs at the pause).
+    let conflict = || {
+        // Committed synchronously: flushed, so sent (the test clusters commit asynchronously).
+        primary
+            .execute(
+                "postgres",
+                "BEGIN; SET LOCAL synchronous_commit = on; LOCK TABLE big IN ACCESS EXCLUSIVE MODE; COMMIT",
+            )
+            .unwrap();
+        let lsn = primary
+            .query_scalar("postgres", "SELECT pg_current_wal_flush_lsn()::text")
+            .unwrap();
+        received(&standby, &lsn);
+    };
+    let profile_of_big = || -> serde_json::Value {
+        let snap: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap())
+                .unwrap();
+        let problems: Vec<String> = snap["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["area"] == "profile public.big")
+            .map(|p| p["message"].as_str().unwrap().to_string())
+            .collect();
+        serde_json::json!({
+            "method": snap["profile"]["tables"]["public.big"]["method"]["kind"],
+            "problems": problems,
+        })
+    };
+
+    // Cancelled once: read again, a ten times smaller block sample, and said.
+    let paused = snapshot("profile:streaming");
+    conflict();
+    let (status, stderr) = paused.resume();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        profile_of_big(),
+        serde_json::json!({
+            "method": "system",
+            "problems": ["the standby cancelled the read for a conflict with recovery; retried with a 10.0000 % block sample"],
+        })
+    );
+
+    // Cancelled twice: not measured, with the settings that decide it.
+    let paused = snapshot("profile:streaming,profile:streaming");
+    conflict();
+    let paused = paused.again("profile:streaming");
+    conflict();
+    let (status, stderr) = paused.resume();
+    assert!(status.success(), "{stderr}");
+    let big = profile_of_big();
+    assert_eq!(big["method"], serde_json::Value::Null, "{big}");
+    let said = big["problems"].as_array().unwrap();
+    assert_eq!(said.len(), 1, "{big}");
+    assert!(
+        said[0].as_str().unwrap().starts_with(
+            "not measured: the standby cancelled the read twice for a conflict with recovery ("
+        ) && said[0].as_str().unwrap().ends_with(
+            "); hint: raise max_standby_streaming_delay or turn hot_standby_feedback on on the standby, or profile the primary"
+        ),
+        "{big}"
+    );
+    standby.stop();
+    primary.stop();
+}

@@ -377,7 +377,12 @@ pub fn paused_at(mut cmd: Command, step: &str) -> Paused {
         }
     });
     let mut seen = Vec::new();
-    let want = format!("pgparity: paused at {step}");
+    // `step` may list several (`a,b`, or one step twice): the first is waited for here, the
+    // next by `Paused::again`.
+    let want = format!(
+        "pgparity: paused at {}",
+        step.split(',').next().unwrap_or(step)
+    );
     // Ends when the line comes or when the process closes its standard error (it ended).
     for line in rx.iter() {
         if line == want {
@@ -402,6 +407,29 @@ impl Paused {
     pub fn kill(mut self) -> std::process::ExitStatus {
         self.child.kill().unwrap();
         self.finish().0
+    }
+
+    /// Lets the run go on to its next pause, at `step` (panics, with what it printed, if it
+    /// ends first).
+    pub fn again(mut self, step: &str) -> Paused {
+        use std::io::Write as _;
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = stdin.write_all(b"\n");
+            let _ = stdin.flush();
+        }
+        let want = format!("pgparity: paused at {step}");
+        let mut seen = Vec::new();
+        for line in self.stderr.iter() {
+            if line == want {
+                return self;
+            }
+            seen.push(line);
+        }
+        let (status, _) = self.finish();
+        panic!(
+            "pgparity ended ({status}) without reaching step {step} again:\n{}",
+            seen.join("\n")
+        );
     }
 
     /// Lets the run go on and waits for its end: its exit status and what it printed on
