@@ -590,17 +590,7 @@ async fn profile_table(
                         format!("a {:.4} % sample", method.percent.unwrap_or(0.0))
                     }
                 ));
-                clause = format!(
-                    " TABLESAMPLE SYSTEM ({p:.6}) REPEATABLE ({})",
-                    job.opts.seed
-                );
-                method = Method {
-                    kind: SampleKind::System,
-                    percent: Some(p),
-                    rows_read: 0,
-                    streams: None,
-                };
-                fraction = p / 100.0;
+                (clause, method, fraction) = block_sample(p, job.opts.seed);
             }
             // A standby cancels a read that holds back the replay of its primary's changes
             // (max_standby_streaming_delay): once more with a ten times smaller block sample,
@@ -611,17 +601,7 @@ async fn profile_table(
                 notes.push(format!(
                     "the standby cancelled the read for a conflict with recovery; retried with a {p:.4} % block sample"
                 ));
-                clause = format!(
-                    " TABLESAMPLE SYSTEM ({p:.6}) REPEATABLE ({})",
-                    job.opts.seed
-                );
-                method = Method {
-                    kind: SampleKind::System,
-                    percent: Some(p),
-                    rows_read: 0,
-                    streams: None,
-                };
-                fraction = p / 100.0;
+                (clause, method, fraction) = block_sample(p, job.opts.seed);
             }
             Err(e) if recovery_conflict(&e) => {
                 return Err(format!(
@@ -1299,6 +1279,20 @@ async fn consume_table(
         Some(e) => Err(e),
         None => Ok((accs, rows)),
     }
+}
+
+/// A retry's smaller read: a `p` % block sample (its clause, method and fraction of rows).
+fn block_sample(p: f64, seed: u32) -> (String, Method, f64) {
+    (
+        format!(" TABLESAMPLE SYSTEM ({p:.6}) REPEATABLE ({seed})"),
+        Method {
+            kind: SampleKind::System,
+            percent: Some(p),
+            rows_read: 0,
+            streams: None,
+        },
+        p / 100.0,
+    )
 }
 
 /// A standby's cancel of a statement whose snapshot or locks held back the replay.
