@@ -210,7 +210,7 @@ impl Config {
         for (name, env) in &file.environments {
             let ci = ConnInfo::parse(&env.url)
                 .map_err(|m| Error::config(&path, format!("environment '{name}': {m}")))?;
-            if ci.get("password").is_some() {
+            if ci.get("password").is_some() || ci.get("sslpassword").is_some() {
                 return Err(Error::config(
                     &path,
                     format!("environment '{name}': the connection string holds a password; hint: use PGPASSWORD, ~/.pgpass or a service file instead"),

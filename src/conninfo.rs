@@ -25,6 +25,8 @@ const KEYWORDS: &[&str] = &[
     "sslrootcert",
     "sslcert",
     "sslkey",
+    "sslpassword",
+    "sslcrl",
     "connect_timeout",
     "application_name",
     "fallback_application_name",
@@ -54,6 +56,7 @@ const ENV_VARS: &[(&str, &str)] = &[
     ("PGSSLROOTCERT", "sslrootcert"),
     ("PGSSLCERT", "sslcert"),
     ("PGSSLKEY", "sslkey"),
+    ("PGSSLCRL", "sslcrl"),
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGOPTIONS", "options"),
     ("PGTARGETSESSIONATTRS", "target_session_attrs"),
@@ -100,6 +103,15 @@ impl SessionAttrs {
             SessionAttrs::PreferStandby => "prefer-standby",
         }
     }
+}
+
+/// libpq's `channel_binding`: SCRAM bound to the TLS channel (`require` refuses a server
+/// that cannot, and a connection without TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelBinding {
+    Disable,
+    Prefer,
+    Require,
 }
 
 /// TCP keepalive timing (libpq's `keepalives_idle`, `keepalives_interval`, `keepalives_count`).
@@ -385,6 +397,17 @@ impl ConnInfo {
                 ))
             }
         };
+        let channel_binding = match p.get("channel_binding").map(String::as_str) {
+            None | Some("prefer") => ChannelBinding::Prefer,
+            Some("disable") => ChannelBinding::Disable,
+            Some("require") => ChannelBinding::Require,
+            Some(other) => {
+                return Err(format!(
+                    "invalid channel_binding '{}'; hint: use disable, prefer or require",
+                    shown(other)
+                ))
+            }
+        };
         let target_session_attrs = match p.get("target_session_attrs") {
             Some(a) => SessionAttrs::parse(a)?,
             None => SessionAttrs::Any,
@@ -409,6 +432,9 @@ impl ConnInfo {
             sslrootcert: file_or_default("sslrootcert", "root.crt"),
             sslcert: file_or_default("sslcert", "postgresql.crt"),
             sslkey: file_or_default("sslkey", "postgresql.key"),
+            sslpassword: p.get("sslpassword").cloned(),
+            sslcrl: file_or_default("sslcrl", "root.crl"),
+            channel_binding,
             connect_timeout,
             options: p.get("options").cloned(),
             target_session_attrs,
@@ -439,7 +465,11 @@ impl ConnInfo {
         self.params
             .iter()
             .map(|(k, v)| {
-                let v = if k == "password" { "***" } else { v.as_str() };
+                let v = if k == "password" || k == "sslpassword" {
+                    "***"
+                } else {
+                    v.as_str()
+                };
                 format!("{k}={}", quote_value(v))
             })
             .collect::<Vec<_>>()
@@ -493,6 +523,11 @@ pub struct Resolved {
     pub sslrootcert: Option<PathBuf>,
     pub sslcert: Option<PathBuf>,
     pub sslkey: Option<PathBuf>,
+    /// The client key's password (an encrypted PKCS#8 key); never printed.
+    sslpassword: Option<String>,
+    /// Revoked certificates (PEM CRLs) the server's chain is checked against.
+    pub sslcrl: Option<PathBuf>,
+    pub channel_binding: ChannelBinding,
     pub connect_timeout: Option<Duration>,
     pub options: Option<String>,
     pub target_session_attrs: SessionAttrs,
@@ -528,6 +563,11 @@ impl Resolved {
         format!("{}@{}/{}", self.user, e.describe(), self.dbname)
     }
 
+    /// The client key's password, for the TLS layer only.
+    pub fn sslpassword(&self) -> Option<&str> {
+        self.sslpassword.as_deref()
+    }
+
     pub fn has_password(&self) -> bool {
         self.password.is_some()
     }
@@ -546,6 +586,11 @@ impl Resolved {
         if let Some(o) = &self.options {
             c.options(o);
         }
+        c.channel_binding(match self.channel_binding {
+            ChannelBinding::Disable => tokio_postgres::config::ChannelBinding::Disable,
+            ChannelBinding::Prefer => tokio_postgres::config::ChannelBinding::Prefer,
+            ChannelBinding::Require => tokio_postgres::config::ChannelBinding::Require,
+        });
         c.ssl_mode(match self.sslmode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,

@@ -17,7 +17,10 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls_pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
+    UnixTime,
+};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::conninfo::{Resolved, SslMode};
@@ -76,8 +79,32 @@ pub fn connector(r: &Resolved) -> Result<MakeRustlsConnect, String> {
                     .map_err(|e| format!("invalid root certificate in {}: {e}", file.display()))?;
             }
         }
+        let mut builder =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+        if let Some(file) = &r.sslcrl {
+            if !file.exists() {
+                return Err(format!(
+                    "certificate revocation list {} does not exist; hint: give sslcrl=FILE (PEM) or leave it out",
+                    file.display()
+                ));
+            }
+            let crls = CertificateRevocationListDer::pem_file_iter(file)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| {
+                    format!(
+                        "cannot read certificate revocation list {}: {e}",
+                        file.display()
+                    )
+                })?;
+            // The server's certificate is checked; a chain certificate no list speaks of is
+            // not refused for it.
+            builder = builder
+                .with_crls(crls)
+                .only_check_end_entity_revocation()
+                .allow_unknown_revocation_status();
+        }
         Some(
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            builder
                 .build()
                 .map_err(|e| format!("cannot build certificate verifier: {e}"))?,
         )
@@ -107,8 +134,7 @@ pub fn connector(r: &Resolved) -> Result<MakeRustlsConnect, String> {
             let chain = CertificateDer::pem_file_iter(cert)
                 .and_then(|it| it.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| format!("cannot read client certificate {}: {e}", cert.display()))?;
-            let key = PrivateKeyDer::from_pem_file(key)
-                .map_err(|e| format!("cannot read client key {}: {e}", key.display()))?;
+            let key = client_key(key, r.sslpassword())?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| format!("invalid client certificate or key: {e}"))?
@@ -273,6 +299,45 @@ fn name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
+/// The client's private key: PEM, PKCS#8 encrypted with `sslpassword` (as `openssl pkcs8
+/// -topk8` or `openssl genpkey -aes256` write it), or not encrypted.
+fn client_key(
+    file: &std::path::Path,
+    password: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read client key {}: {e}", file.display()))?;
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(format!(
+            "client key {} is encrypted in OpenSSL's traditional format, which pgparity does not read; hint: convert it to PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out KEY.p8",
+            file.display()
+        ));
+    }
+    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return PrivateKeyDer::from_pem_slice(text.as_bytes())
+            .map_err(|e| format!("cannot read client key {}: {e}", file.display()));
+    }
+    let Some(password) = password else {
+        return Err(format!(
+            "client key {} is encrypted and no sslpassword was given; hint: give sslpassword in the connection string or in a service file (~/.pg_service.conf)",
+            file.display()
+        ));
+    };
+    let (_, der) = pkcs8::der::pem::decode_vec(text.trim().as_bytes())
+        .map_err(|e| format!("cannot read client key {}: {e}", file.display()))?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
+        .map_err(|e| format!("cannot read client key {}: {e}", file.display()))?;
+    let plain = info.decrypt(password).map_err(|_| {
+        format!(
+            "cannot decrypt client key {}: wrong sslpassword, or a cipher pgparity does not read; hint: check sslpassword",
+            file.display()
+        )
+    })?;
+    Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        plain.as_bytes().to_vec(),
+    )))
+}
+
 fn mode_name(m: SslMode) -> &'static str {
     match m {
         SslMode::Disable => "disable",
@@ -363,7 +428,7 @@ impl ServerCertVerifier for PgVerifier {
                     )
                 }
                 CertificateError::Revoked => format!(
-                    "the server's certificate ({}) is revoked",
+                    "the server's certificate ({}) is revoked (listed in sslcrl); hint: the server needs a certificate that is not revoked",
                     cert.subject
                 ),
                 other => format!(

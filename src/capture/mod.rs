@@ -159,9 +159,19 @@ fn connect_message(r: &crate::conninfo::Resolved, at: &str, e: &tokio_postgres::
             "cannot connect to {at}: timed out; hint: check the host, the network and firewalls"
         );
     }
+    // The client's own reason (an authentication it refused, say) is the error's source.
+    let why = match std::error::Error::source(e) {
+        Some(s) if !source_text.is_empty() => format!("{text}: {s}"),
+        _ => text.clone(),
+    };
+    let hint = if why.contains("channel binding") {
+        "; hint: channel_binding=require needs TLS (sslmode=require or stricter) and SCRAM password authentication on the server"
+    } else {
+        ""
+    };
     format!(
-        "cannot connect to {at}: {}",
-        text.trim_start_matches("error connecting to server: ")
+        "cannot connect to {at}: {}{hint}",
+        why.trim_start_matches("error connecting to server: ")
     )
 }
 

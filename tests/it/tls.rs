@@ -13,15 +13,12 @@ fn ca() -> CertifiedIssuer<'static, KeyPair> {
     CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
 }
 
-/// Connects with `extra` appended to the connection string; returns whether TLS is in use.
-fn ssl_in_use(port: u16, extra: &str) -> Result<bool, String> {
-    let ci = ConnInfo::parse(&format!(
-        "port={port} user=postgres dbname=postgres connect_timeout=5 {extra}"
-    ))
-    .unwrap();
+/// One text value `sql` gives on a session of environment `env` at `conninfo`, or the
+/// connection's one-line error.
+fn ask(env: &str, conninfo: &str, sql: &str) -> Result<String, String> {
     let target = Target {
-        name: "tls".into(),
-        conninfo: ci,
+        name: env.into(),
+        conninfo: ConnInfo::parse(conninfo).unwrap(),
         protected: false,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -31,14 +28,21 @@ fn ssl_in_use(port: u16, extra: &str) -> Result<bool, String> {
     rt.block_on(async {
         let client = connect(&target).await.map_err(|e| e.to_string())?;
         let row = client
-            .query_typed_one(
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                &[],
-            )
+            .query_typed_one(sql, &[])
             .await
             .map_err(|e| e.to_string())?;
-        Ok(row.get::<_, bool>(0))
+        Ok(row.get::<_, String>(0))
     })
+}
+
+/// Connects with `extra` appended to the connection string; returns whether TLS is in use.
+fn ssl_in_use(port: u16, extra: &str) -> Result<bool, String> {
+    ask(
+        "tls",
+        &format!("port={port} user=postgres dbname=postgres connect_timeout=5 {extra}"),
+        "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    )
+    .map(|ssl| ssl == "true")
 }
 
 /// A PostgreSQL 17 with TLS on: `server.crt` and `server.key` (and `root.crt`, the roots of
@@ -62,13 +66,37 @@ fn tls_cluster(crt: Vec<u8>, key: Vec<u8>, client_roots: Option<Vec<u8>>) -> Clu
     Cluster::start(&Install::find(17).unwrap_or_else(|e| panic!("{e}")), &opts).unwrap()
 }
 
-/// A certificate for `localhost` signed by `ca`, and its key.
+const SERVER_SERIAL: u64 = 7;
+
+/// A revocation list by `ca` of the certificate with serial number `serial`.
+fn revoking(ca: &CertifiedIssuer<'static, KeyPair>, serial: u64) -> String {
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: rcgen::date_time_ymd(2025, 1, 1),
+        next_update: rcgen::date_time_ymd(2099, 1, 1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from(serial),
+            revocation_time: rcgen::date_time_ymd(2025, 6, 1),
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    params.signed_by(ca).unwrap().pem().unwrap()
+}
+
+/// The role a connection to `conninfo` logs in as, or the one-line error.
+fn current_user(conninfo: &str) -> Result<String, String> {
+    ask("cert", conninfo, "SELECT current_user::text")
+}
+
+/// A certificate for `localhost` signed by `ca` (serial number [`SERVER_SERIAL`]), and its key.
 fn localhost_signed_by(ca: &CertifiedIssuer<'static, KeyPair>) -> (Vec<u8>, Vec<u8>) {
     let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&server_key, ca)
-        .unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.serial_number = Some(rcgen::SerialNumber::from(SERVER_SERIAL));
+    let server = params.signed_by(&server_key, ca).unwrap();
     (
         server.pem().into_bytes(),
         server_key.serialize_pem().into_bytes(),
@@ -143,6 +171,28 @@ fn sslmodes_encrypt_and_verify_like_libpq() {
         no_root,
         "environment 'tls': root certificate file /nonexistent/root.crt does not exist; hint: give sslrootcert=FILE, use sslrootcert=system, or use sslmode=require"
     );
+
+    // A revocation list (sslcrl) that names the server's certificate refuses it; one that
+    // names another certificate does not.
+    for (serial, revoked) in [(SERVER_SERIAL, true), (SERVER_SERIAL + 1, false)] {
+        let crl = dir.path().join(format!("revoked-{serial}.crl"));
+        std::fs::write(&crl, revoking(&ca, serial)).unwrap();
+        let got = ssl_in_use(
+            p,
+            &format!(
+                "host=localhost sslmode=verify-full sslrootcert={root} sslcrl={}",
+                crl.display()
+            ),
+        );
+        if revoked {
+            assert_eq!(
+                got,
+                Err(format!("environment 'tls': cannot connect to postgres@localhost:{p}/postgres: the server's certificate (CN=rcgen self signed cert) is revoked (listed in sslcrl); hint: the server needs a certificate that is not revoked"))
+            );
+        } else {
+            assert_eq!(got, Ok(true));
+        }
+    }
 }
 
 /// The documentation's recipe: `openssl req -new -x509 -days 365 -nodes -text -out server.crt
@@ -240,25 +290,7 @@ fn a_client_certificate_logs_in_where_pg_hba_asks_for_cert() {
         cluster.port,
         root.display()
     );
-    let whoami = |extra: &str| -> Result<String, String> {
-        let target = Target {
-            name: "cert".into(),
-            conninfo: ConnInfo::parse(&format!("{base} {extra}")).unwrap(),
-            protected: false,
-        };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let client = connect(&target).await.map_err(|e| e.to_string())?;
-            let row = client
-                .query_typed_one("SELECT current_user::text", &[])
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(row.get::<_, String>(0))
-        })
-    };
+    let whoami = |extra: &str| current_user(&format!("{base} {extra}"));
     assert_eq!(
         whoami(&format!(
             "sslcert={} sslkey={}",
@@ -276,4 +308,78 @@ fn a_client_certificate_logs_in_where_pg_hba_asks_for_cert() {
             cluster.port
         )
     );
+
+    // The key encrypted (PKCS#8, as `openssl pkcs8 -topk8` writes it): read with sslpassword.
+    let encrypted = dir.path().join("client.enc.key");
+    let out = std::process::Command::new("openssl")
+        .args([
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-passout",
+            "pass:s3cret",
+        ])
+        .arg("-in")
+        .arg(&key)
+        .arg("-out")
+        .arg(&encrypted)
+        .output()
+        .unwrap_or_else(|e| panic!("the openssl command: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let with = |password: &str| {
+        whoami(&format!(
+            "sslcert={} sslkey={} {password}",
+            crt.display(),
+            encrypted.display()
+        ))
+    };
+    assert_eq!(with("sslpassword=s3cret"), Ok("certuser".to_string()));
+    let wrong = with("sslpassword=guess").unwrap_err();
+    assert_eq!(
+        wrong,
+        format!(
+            "environment 'cert': cannot decrypt client key {}: wrong sslpassword, or a cipher pgparity does not read; hint: check sslpassword",
+            encrypted.display()
+        )
+    );
+    let none = with("").unwrap_err();
+    assert!(
+        none.contains("is encrypted and no sslpassword was given"),
+        "{none}"
+    );
+
+    // SCRAM bound to the TLS channel: required, it holds over TLS and refuses a plain session.
+    cluster
+        .execute("postgres", "CREATE ROLE scramuser LOGIN PASSWORD 'pw'")
+        .unwrap();
+    cluster
+        .prepend_hba("host all scramuser 127.0.0.1/32 scram-sha-256")
+        .unwrap();
+    let scram = |extra: &str| {
+        current_user(&format!(
+            "host=localhost port={} dbname=postgres user=scramuser password=pw connect_timeout=5 {extra}",
+            cluster.port
+        ))
+    };
+    assert_eq!(
+        scram(&format!(
+            "sslmode=verify-full sslrootcert={} channel_binding=require",
+            root.display()
+        )),
+        Ok("scramuser".to_string())
+    );
+    let plain = scram("sslmode=disable channel_binding=require").unwrap_err();
+    assert!(
+        plain.starts_with(&format!(
+            "environment 'cert': cannot connect to scramuser@localhost:{}/postgres: ",
+            cluster.port
+        )) && plain.contains("channel binding"),
+        "{plain}"
+    );
+    assert!(!plain.contains("pw"), "{plain}");
 }
