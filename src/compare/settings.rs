@@ -54,6 +54,12 @@ const IGNORED: &[&str] = &[
     "unix_socket_permissions",
     "huge_pages_status",
     "num_os_semaphores",
+    // The session's own socket: read as 0 on a Unix socket (as a pooler on the same machine
+    // connects), the system's values on TCP; they say how the capture was connected.
+    "tcp_keepalives_count",
+    "tcp_keepalives_idle",
+    "tcp_keepalives_interval",
+    "tcp_user_timeout",
 ];
 
 /// Planner settings outside the "Query Tuning" categories.

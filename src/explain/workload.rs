@@ -35,17 +35,15 @@ pub async fn from_stats(
         ));
     };
     let schema: String = column(&row, 0).map_err(env)?;
-    let major: i32 = column(
-        &client
-            .query_typed_one(
-                "SELECT current_setting('server_version_num')::int / 10000",
-                &[],
-            )
-            .await
-            .map_err(|e| env(crate::capture::db_message(&e)))?,
-        0,
-    )
-    .map_err(env)?;
+    let head = client
+        .query_typed_one(
+            "SELECT current_setting('server_version_num')::int / 10000, pg_is_in_recovery()",
+            &[],
+        )
+        .await
+        .map_err(|e| env(crate::capture::db_message(&e)))?;
+    let major: i32 = column(&head, 0).map_err(env)?;
+    let standby: bool = column(&head, 1).map_err(env)?;
     let toplevel = if major >= 14 { "AND s.toplevel" } else { "" };
     let sql = format!(
         "SELECT s.queryid::text, s.query, s.total_exec_time::float8, sum(s.total_exec_time) OVER ()::float8 \
@@ -87,6 +85,13 @@ pub async fn from_stats(
         }
     }
     let mut problems = Vec::new();
+    // The statistics are the server's own: a standby's count only what ran on it.
+    if standby {
+        problems.push(Problem {
+            area: "corpus".into(),
+            message: "pg_stat_statements was read on a standby: it counts the statements run on that standby only (its own workload, not the primary's writes); hint: read it on the primary for the whole workload".into(),
+        });
+    }
     if hidden > 0 {
         problems.push(Problem {
             area: "corpus".into(),

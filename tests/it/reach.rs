@@ -367,3 +367,55 @@ fn a_standby_that_cancels_a_read_for_recovery_is_retried_smaller_then_not_measur
     standby.stop();
     primary.stop();
 }
+
+#[test]
+fn a_workload_read_on_a_standby_says_it_is_the_standbys_own() {
+    let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));
+    let mut opts = ClusterOptions::default();
+    opts.settings.push((
+        "shared_preload_libraries".into(),
+        "pg_stat_statements".into(),
+    ));
+    let primary = Cluster::start(&install, &opts).unwrap();
+    primary
+        .execute(
+            "postgres",
+            "CREATE EXTENSION pg_stat_statements; \
+             CREATE TABLE orders AS SELECT i AS id, i % 50 AS customer FROM generate_series(1, 1000) i; ANALYZE orders",
+        )
+        .unwrap();
+    let standby = primary.start_standby(&opts).unwrap();
+    for i in 0..5 {
+        standby
+            .execute(
+                "postgres",
+                &format!("SELECT count(*) FROM orders WHERE customer = {i}"),
+            )
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.json");
+    let out = pgp("snapshot")
+        .opt("--url", primary.url("postgres"))
+        .arg("--no-profile")
+        .opt("--corpus-from-stats", standby.url("postgres"))
+        .opt("--output", &file)
+        .run()
+        .ok();
+    assert!(
+        out.stderr.lines().any(|l| l.contains(
+            ": corpus: pg_stat_statements was read on a standby: it counts the statements run on that standby only"
+        ) && l.starts_with("warning: ")),
+        "{}",
+        out.stderr
+    );
+    let snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(snap["plans"]
+        .as_object()
+        .unwrap()
+        .values()
+        .any(|p| p["sql"].as_str().unwrap().contains("customer = $1")));
+    standby.stop();
+    primary.stop();
+}
