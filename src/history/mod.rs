@@ -20,8 +20,9 @@ use crate::finding::Severity;
 use crate::report::Report;
 use crate::snapshot::Snapshot;
 
+pub use crate::report::since::{Change, History, Point, RunFinding};
 pub use folder::record;
-pub use trend::{Change, Point, Recent};
+pub use trend::Recent;
 
 const FORMAT: &str = "pgparity-history";
 const VERSION: u32 = 1;
@@ -67,31 +68,6 @@ pub struct PlanPrint {
     pub side: String,
     pub query: String,
     pub fingerprint: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunFinding {
-    pub id: String,
-    pub severity: Severity,
-    pub message: String,
-}
-
-/// Since the previous run: ids new, fixed and persisting, and counts per run (oldest first).
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
-pub struct History {
-    /// When the previous run was, if there was one.
-    pub previous: Option<String>,
-    pub new: Vec<RunFinding>,
-    pub fixed: Vec<RunFinding>,
-    pub persisting: Vec<RunFinding>,
-    /// (time, open findings per severity in `Severity::ALL` order).
-    pub trend: Vec<(String, [usize; 5])>,
-    /// Per listed finding with a figure: both sides' figure over the recent runs, this one last.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub series: std::collections::BTreeMap<String, Vec<Point>>,
-    /// What changed in production itself since the previous runs.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub changed: Vec<Change>,
 }
 
 fn counts(findings: &[RunFinding]) -> [usize; 5] {

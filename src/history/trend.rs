@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use super::{Figure, PlanPrint, Run};
+use super::{Change, Figure, PlanPrint, Point, Run};
 use crate::compare::thresholds::ThresholdSet;
 use crate::finding::{Category, Finding};
 
@@ -49,27 +47,6 @@ impl Recent {
             self.plans = right;
         }
     }
-}
-
-/// One point of a finding's line: both sides' figure at one run.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Point {
-    pub at: String,
-    pub left: Option<f64>,
-    pub right: Option<f64>,
-}
-
-/// A change in production itself since the previous runs.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Change {
-    /// `public.orders`, `public.users.email`, `query:q13.sql`.
-    pub object: String,
-    /// `rows`, `null_rate`, `class:emoji`, `plan`.
-    pub figure: String,
-    /// The recent range (or the previous plan), and now.
-    pub before: String,
-    pub now: String,
-    pub message: String,
 }
 
 /// The figure a finding is about, as (object, figure): a volume gap's rows, a NULL gap's

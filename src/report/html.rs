@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::escape::esc;
 use super::svg;
 use super::{status_text, Detail, Report};
 use crate::finding::{Category, Finding, Severity};
@@ -16,21 +17,6 @@ use crate::snapshot::QUANTILES;
 /// Data findings drawn with plots, and plan findings with both trees; the rest are listed (a
 /// report of thousands of findings stays small and fast).
 const PLOTTED: usize = 200;
-
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// An element id for a finding id.
 pub(crate) fn anchor(id: &str) -> String {

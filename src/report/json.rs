@@ -25,7 +25,7 @@ struct Json<'a> {
     problems: &'a [SideProblem],
     unused_acceptances: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    history: Option<&'a crate::history::History>,
+    history: Option<&'a super::since::History>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     setup: &'a [String],
 }

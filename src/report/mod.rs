@@ -2,12 +2,14 @@
 //! terminal), JSON (stable, documented in docs/report-format.md) or Markdown (scheduled reports
 //! and pull request comments). Rendering is a pure function of the report.
 
+mod escape;
 pub(crate) mod html;
 mod json;
 mod junit;
 mod markdown;
 mod profile_text;
 mod sarif;
+pub mod since;
 mod svg;
 mod text;
 
@@ -86,7 +88,7 @@ pub struct Report {
     /// Rows per table on each side (profiled tables), for the volume chart.
     pub volumes: Vec<(String, Option<f64>, Option<f64>)>,
     /// New, fixed and persisting findings since the previous run of a history folder.
-    pub history: Option<crate::history::History>,
+    pub history: Option<since::History>,
     /// How the two sides were set up, one sentence each, when the tool built them (a
     /// rehearsal's clusters, settings, seeded rows, statistics, runs); empty otherwise.
     pub setup: Vec<String>,

@@ -4,12 +4,10 @@
 
 use std::fmt::Write;
 
+use super::escape::esc;
+
 pub const LEFT_COLOR: &str = "#2b6cb0";
 pub const RIGHT_COLOR: &str = "#c05621";
-
-fn esc(s: &str) -> String {
-    super::html::esc(s)
-}
 
 /// A short label for a value: dates for temporal columns, else a compact number.
 pub fn label(x: f64, temporal: bool) -> String {

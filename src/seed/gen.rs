@@ -547,7 +547,7 @@ impl Base {
                 }
                 s
             }
-            Base::Uuid => uuid(rng.random::<u64>(), rng.random::<u64>()),
+            Base::Uuid => super::literal::uuid(rng.random::<u64>(), rng.random::<u64>()),
             Base::Literal { lit, len } => {
                 let k = rng.random::<u64>() >> 12;
                 match len {
@@ -572,20 +572,6 @@ fn word(rng: &mut ChaCha8Rng, n: usize) -> String {
     (0..n)
         .map(|_| ALPHABET[rng.random_range(0..52)] as char)
         .collect()
-}
-
-/// A version-4 UUID from 128 bits.
-pub fn uuid(hi: u64, lo: u64) -> String {
-    let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
-    let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        hi >> 32,
-        (hi >> 16) & 0xFFFF,
-        hi & 0xFFFF,
-        lo >> 48,
-        lo & 0xFFFF_FFFF_FFFF
-    )
 }
 
 /// Seconds (since 1970, since midnight, or of an interval) as PostgreSQL text.
@@ -802,7 +788,10 @@ mod tests {
         let mut out = Vec::new();
         push_escaped(&mut out, "a\\b\tc\nd");
         assert_eq!(out, b"a\\\\b\\tc\\nd");
-        assert_eq!(uuid(0, 0), "00000000-0000-4000-8000-000000000000");
+        assert_eq!(
+            super::super::literal::uuid(0, 0),
+            "00000000-0000-4000-8000-000000000000"
+        );
         assert_eq!(temporal(86400.0 * 365.0, Temporal::Date), "1971-01-01");
         assert_eq!(temporal(3661.5, Temporal::Time), "01:01:01.500000");
     }

@@ -344,7 +344,7 @@ fn builtin(name: &str, modifier: Option<u32>, k: u64) -> String {
             format!("{:02}:{:02}:{:02}+00", k / 3600 % 24, k / 60 % 60, k % 60)
         }
         "interval" => format!("{} seconds", k % 100_000_000),
-        "uuid" => super::gen::uuid(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), k),
+        "uuid" => uuid(k.wrapping_mul(0x9E37_79B9_7F4A_7C15), k),
         "json" | "jsonb" => format!("{{\"k\": {k}}}"),
         "xml" => format!("<v>{k}</v>"),
         "tsvector" => format!("w{k} x{}", k % 7),
@@ -414,6 +414,20 @@ fn builtin(name: &str, modifier: Option<u32>, k: u64) -> String {
         "ltree" => format!("top.n{}.leaf{k}", k % 7),
         _ => format!("{k}"),
     }
+}
+
+/// A version-4 UUID from 128 bits.
+pub fn uuid(hi: u64, lo: u64) -> String {
+    let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+    let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    )
 }
 
 #[cfg(test)]

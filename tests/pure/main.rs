@@ -5,4 +5,5 @@
 mod builder;
 mod comparers;
 mod formats;
+mod layers;
 mod props;

@@ -43,7 +43,7 @@ impl Key {
                 }
                 s
             }
-            Key::Uuid { salt } => crate::seed::gen::uuid(*salt, i),
+            Key::Uuid { salt } => crate::seed::literal::uuid(*salt, i),
             Key::Temporal { base, step, kind } => {
                 crate::seed::gen::temporal(base + step * i as f64, *kind)
             }
