@@ -257,7 +257,7 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
         _ => {}
     });
     each_key(&l.sequences, &r.sequences, |name, a, b| match (a, b) {
-        // The definition, not where the sequence has got to (data: see data.rs's headroom).
+        // The definition, not where the sequence has got to (data: see data/headroom.rs).
         (Some(a), Some(b))
             if (&a.data_type, a.start, a.increment, a.min, a.max, a.cycle)
                 != (&b.data_type, b.start, b.increment, b.min, b.max, b.cycle) =>

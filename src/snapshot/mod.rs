@@ -968,9 +968,18 @@ mod tests {
         ];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = Vec::new();
-        for dir in ["compare", "report", "snapshot"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                files.push(e.unwrap().path());
+        let mut dirs: Vec<std::path::PathBuf> = ["compare", "report", "snapshot"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    files.push(p);
+                }
             }
         }
         files.push(root.join("finding.rs"));
