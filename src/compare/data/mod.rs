@@ -20,11 +20,8 @@ mod truth;
 mod volume;
 
 use super::{each_key, Sides};
-
 use crate::finding::{Category, Finding, Severity};
-
 use crate::snapshot::classes;
-
 use crate::snapshot::{
     ColumnProfile, ConstraintKind, Profile, RelationshipProfile, Snapshot, TableProfile, ValueHash,
     ValueKind,
