@@ -312,19 +312,16 @@ fn io_failure(at: &str, err: &io::Error) -> String {
     )
 }
 
-/// A small random permutation (`load_balance_hosts=random`): the order only spreads sessions.
+/// A random order of the hosts (`load_balance_hosts=random`): it only spreads sessions, so
+/// a seed from the clock and the process is enough.
 fn shuffle(order: &mut [usize]) {
-    let mut x = std::time::SystemTime::now()
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
-        ^ u64::from(std::process::id()).rotate_left(32)
-        | 1;
-    for i in (1..order.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        order.swap(i, (x % (i as u64 + 1)) as usize);
-    }
+        ^ u64::from(std::process::id()).rotate_left(32);
+    order.shuffle(&mut rand::rngs::ChaCha8Rng::seed_from_u64(seed));
 }
 
 /// The waits armed on one connection: while one is armed and its deadline has passed with no

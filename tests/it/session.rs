@@ -21,18 +21,25 @@ fn capture_sessions_are_read_only_with_timeouts_and_named() {
             .await
             .unwrap();
         // Inside the capture's transaction: read-only, with its timeouts.
-        for (setting, want) in [
+        let shows = |settings: &'static [(&'static str, &'static str)]| {
+            let client = &client;
+            async move {
+                for (setting, want) in settings {
+                    let row = client
+                        .query_typed_one(&format!("SHOW {setting}"), &[])
+                        .await
+                        .unwrap();
+                    assert_eq!(row.get::<_, String>(0), *want, "{setting}");
+                }
+            }
+        };
+        shows(&[
             ("transaction_read_only", "on"),
             ("statement_timeout", "30s"),
             ("lock_timeout", "2s"),
             ("application_name", "pgparity"),
-        ] {
-            let row = client
-                .query_typed_one(&format!("SHOW {setting}"), &[])
-                .await
-                .unwrap();
-            assert_eq!(row.get::<_, String>(0), want, "{setting}");
-        }
+        ])
+        .await;
         let err = client
             .batch_execute("CREATE TABLE must_not_exist (id int)")
             .await
@@ -41,18 +48,13 @@ fn capture_sessions_are_read_only_with_timeouts_and_named() {
         client.batch_execute("ROLLBACK").await.unwrap();
         // Nothing was set for the session: a transaction pooler that hands this server
         // connection to another client hands over none of the capture's settings.
-        for (setting, want) in [
+        shows(&[
             ("default_transaction_read_only", "off"),
             ("statement_timeout", "0"),
             ("lock_timeout", "0"),
             ("idle_in_transaction_session_timeout", "0"),
-        ] {
-            let row = client
-                .query_typed_one(&format!("SHOW {setting}"), &[])
-                .await
-                .unwrap();
-            assert_eq!(row.get::<_, String>(0), want, "{setting}");
-        }
+        ])
+        .await;
     });
     let exists = c
         .query_scalar(
