@@ -28,6 +28,7 @@ pub mod rehearse;
 pub mod report;
 pub mod run;
 pub mod seed;
+pub mod severity;
 pub mod snapshot;
 pub mod sql;
 pub mod tls;

@@ -34,9 +34,14 @@ macro_rules! kind {
 
 pub mod classes;
 pub mod measure;
+pub mod objects;
 pub mod plan;
 mod tables;
 
+pub use objects::{
+    Column, Constraint, ConstraintKind, Function, FunctionKind, Generated, Identity, Index,
+    Namespace, Policy, Sequence, Table, TableKind, Trigger, TypeDef, TypeDefKind, TypeKind, View,
+};
 pub use tables::ProfileTables;
 
 use std::collections::BTreeMap;
@@ -257,208 +262,6 @@ pub struct Schema {
     pub types: BTreeMap<String, TypeDef>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Namespace {
-    pub owner: String,
-    pub acl: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Table {
-    pub kind: TableKind,
-    pub persistence: String,
-    pub partition_key: Option<String>,
-    pub parent: Option<String>,
-    pub partition_bound: Option<String>,
-    pub rls_enabled: bool,
-    pub rls_forced: bool,
-    pub acl: Vec<String>,
-    #[serde(deserialize_with = "exact")]
-    pub columns: Vec<Column>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Column {
-    pub name: String,
-    /// `format_type`: `integer`, `character varying(20)`, `public.mood[]`.
-    pub data_type: String,
-    pub type_kind: TypeKind,
-    pub not_null: bool,
-    pub default: Option<String>,
-    /// Set only when the column's collation is not its type's default.
-    pub collation: Option<String>,
-    pub identity: Identity,
-    pub generated: Generated,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Index {
-    pub table: String,
-    /// `pg_get_indexdef`.
-    pub definition: String,
-    pub unique: bool,
-    pub primary: bool,
-    pub valid: bool,
-    /// The constraint this index implements, if any.
-    pub constraint: Option<String>,
-}
-
-impl Index {
-    /// The definition without the index's own name: what to match indexes on.
-    pub fn shape(&self) -> String {
-        match self.definition.split_once(" ON ") {
-            Some((head, tail)) => {
-                let unique = if head.contains("UNIQUE") {
-                    "UNIQUE "
-                } else {
-                    ""
-                };
-                format!("{unique}ON {tail}")
-            }
-            None => self.definition.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Constraint {
-    pub table: String,
-    pub name: String,
-    pub kind: ConstraintKind,
-    /// `pg_get_constraintdef`.
-    pub definition: String,
-    pub validated: bool,
-    pub deferrable: bool,
-    pub deferred: bool,
-    #[serde(deserialize_with = "exact")]
-    pub columns: Vec<String>,
-    /// Foreign keys: the referenced table and columns, and the actions.
-    pub references: Option<String>,
-    #[serde(deserialize_with = "exact")]
-    pub ref_columns: Vec<String>,
-    pub on_update: Option<String>,
-    pub on_delete: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct View {
-    pub materialized: bool,
-    pub definition: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Sequence {
-    pub data_type: String,
-    pub start: i64,
-    pub increment: i64,
-    pub min: i64,
-    pub max: i64,
-    pub cycle: bool,
-    /// The value last handed out (absent: never used, or not readable by the capture role).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_value: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Trigger {
-    pub table: String,
-    pub definition: String,
-    /// `O` origin, `D` disabled, `R` replica, `A` always.
-    pub enabled: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Function {
-    pub result: Option<String>,
-    pub language: String,
-    pub kind: FunctionKind,
-    pub volatility: String,
-    pub security_definer: bool,
-    /// md5 of the source text: bodies are compared, not stored.
-    pub body_md5: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Policy {
-    pub table: String,
-    pub command: String,
-    pub permissive: bool,
-    pub roles: Vec<String>,
-    pub using: Option<String>,
-    pub with_check: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TypeDef {
-    pub kind: TypeDefKind,
-    /// Enum labels in order.
-    #[serde(default)]
-    pub labels: Vec<String>,
-    /// Domain: base type, NOT NULL and check constraints.
-    pub base_type: Option<String>,
-    #[serde(default)]
-    pub not_null: bool,
-    #[serde(default)]
-    pub checks: Vec<String>,
-    /// Composite: its fields as `name type`, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attributes: Vec<String>,
-}
-
-kind!(
-    /// What a relation in `Schema::tables` is.
-    TableKind {
-        Table = "table",
-        /// Holds no rows itself: they live in its partitions (`PARTITION BY`).
-        Partitioned = "partitioned table",
-        Foreign = "foreign table",
-    }
-);
-
-kind!(
-    /// pg_type.typtype of a column's type.
-    TypeKind {
-        Base = "b",
-        Enum = "e",
-        Domain = "d",
-        Range = "r",
-        Composite = "c",
-        Multirange = "m",
-        Pseudo = "p",
-    }
-);
-
-kind!(
-    /// pg_attribute.attidentity.
-    Identity {
-        No = "",
-        Always = "a",
-        ByDefault = "d",
-    }
-);
-
-impl Identity {
-    pub fn is_identity(self) -> bool {
-        self != Identity::No
-    }
-}
-
-kind!(
-    /// pg_attribute.attgenerated: computed from other columns, never written.
-    Generated {
-        No = "",
-        Stored = "s",
-        /// PostgreSQL 18: computed when read.
-        Virtual = "v",
-    }
-);
-
-impl Generated {
-    pub fn is_generated(self) -> bool {
-        self != Generated::No
-    }
-}
-
 kind!(
     /// How the profile measured a column's values.
     #[derive(Default)]
@@ -475,40 +278,6 @@ kind!(
         /// Any other type, measured by its text form.
         #[default]
         Other = "other",
-    }
-);
-
-kind!(
-    /// pg_constraint.contype.
-    ConstraintKind {
-        PrimaryKey = "p",
-        Unique = "u",
-        ForeignKey = "f",
-        Check = "c",
-        Exclusion = "x",
-        Trigger = "t",
-    }
-);
-
-kind!(
-    /// pg_proc.prokind.
-    FunctionKind {
-        Function = "f",
-        Procedure = "p",
-        Aggregate = "a",
-        Window = "w",
-    }
-);
-
-kind!(
-    /// A user-defined type the schema records.
-    TypeDefKind {
-        Enum = "enum",
-        Domain = "domain",
-        /// `CREATE TYPE ... AS (...)`: `attributes` holds its fields.
-        Composite = "composite",
-        /// `CREATE TYPE ... AS RANGE (subtype = ...)`: `base_type` holds the subtype.
-        Range = "range",
     }
 );
 
@@ -710,7 +479,7 @@ where
 
 /// A list read at its exact length: a growing list doubles its room, and per table and column
 /// the spare room is most of a 20,000-table snapshot's memory.
-fn exact<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn exact<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> std::result::Result<Vec<T>, D::Error> {
     let mut v = Vec::<T>::deserialize(d)?;

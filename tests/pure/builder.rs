@@ -197,6 +197,7 @@ impl Snap {
                     None => (*t, false),
                 };
                 Column {
+                    table: String::new(),
                     name: c.to_string(),
                     data_type: data_type.into(),
                     type_kind: TypeKind::Base,

@@ -6,4 +6,5 @@ mod builder;
 mod comparers;
 mod formats;
 mod layers;
+mod objects;
 mod props;

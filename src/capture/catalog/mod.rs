@@ -271,8 +271,3 @@ fn object(row: &tokio_postgres::Row, out: &mut Vec<u8>) -> Option<()> {
 fn by_name<T>(name: &str, _: &T) -> String {
     name.to_string()
 }
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
-}

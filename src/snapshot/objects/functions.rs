@@ -1,0 +1,105 @@
+//! Functions and procedures: their signature, and their body by its md5 (bodies are
+//! compared, never stored).
+
+use serde::{Deserialize, Serialize};
+
+use super::{fixed, len, or, put, Attribute, Key, Kind, Missing, Seed};
+use crate::severity::Severity;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Function {
+    pub result: Option<String>,
+    pub language: String,
+    pub kind: FunctionKind,
+    pub volatility: String,
+    pub security_definer: bool,
+    /// md5 of the source text: bodies are compared, not stored.
+    pub body_md5: Option<String>,
+}
+
+kind!(
+    /// pg_proc.prokind.
+    FunctionKind {
+        Function = "f",
+        Procedure = "p",
+        Aggregate = "a",
+        Window = "w",
+    }
+);
+
+const SELECT: &str = concat!(
+    "SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) AS name, \
+     pg_get_function_result(p.oid) AS result, l.lanname AS language, p.prokind::text AS kind, \
+     p.provolatile::text AS volatility, p.prosecdef AS security_definer, md5(p.prosrc) AS body_md5 \
+     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
+     WHERE ",
+    super::user_ns!(),
+    " AND ",
+    super::not_extension_member!("pg_proc", "p.oid")
+);
+
+pub static FUNCTIONS: Kind<Function> = Kind {
+    noun: "function",
+    plural: "functions",
+    area: "schema.functions",
+    select: |_| fixed(SELECT),
+    key: Key::Name,
+    tidy: None,
+    missing: Missing {
+        severity: Severity::High,
+        why: "calls to the function fail on the side that lacks it",
+        noun: None,
+        detail: None,
+    },
+    attributes: &[
+        Attribute {
+            aspect: "signature",
+            label: "function",
+            severity: Severity::Medium,
+            why: "the function returns another type, or runs with other rights or volatility (which changes plans)",
+            shown: |f| {
+                format!(
+                    "returns {} language {} volatility {}{}",
+                    f.result.as_deref().unwrap_or_default(),
+                    f.language,
+                    f.volatility,
+                    if f.security_definer {
+                        " security definer"
+                    } else {
+                        ""
+                    }
+                )
+                .into()
+            },
+            same: None,
+            hidden: None,
+            plant: |f| f.volatility = "i".into(),
+        },
+        Attribute {
+            aspect: "body",
+            label: "function body",
+            severity: Severity::Medium,
+            why: "the function does something else on each side",
+            shown: |f| or(&f.body_md5, ""),
+            same: Some(|_, a, b| a.body_md5 == b.body_md5),
+            hidden: Some("body"),
+            plant: |f| f.body_md5 = Some("0cc175b9c0f1b6a831c399e269772661".into()),
+        },
+    ],
+    seed: Seed::Not("its body is not in the snapshot (only its md5)"),
+    count: |s| len(&s.functions),
+    example: || {
+        (
+            "public.planted_fn(integer)".into(),
+            Function {
+                result: Some("integer".into()),
+                language: "sql".into(),
+                kind: FunctionKind::Function,
+                volatility: "v".into(),
+                security_definer: false,
+                body_md5: Some("d41d8cd98f00b204e9800998ecf8427e".into()),
+            },
+        )
+    },
+    place: |s, f| put(&mut s.functions, f),
+};

@@ -1,0 +1,91 @@
+//! Sequences: their definition (where one has got to is data: see compare/data/headroom.rs).
+
+use serde::{Deserialize, Serialize};
+
+use super::{fixed, len, put, Attribute, Key, Kind, Missing, Seed};
+use crate::severity::Severity;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sequence {
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cycle: bool,
+    /// The value last handed out (absent: never used, or not readable by the capture role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_value: Option<i64>,
+}
+
+const SELECT: &str = concat!(
+    "SELECT format('%I.%I', n.nspname, c.relname) AS name, format_type(s.seqtypid, NULL) AS data_type, \
+     s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcycle AS cycle, \
+     CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(c.oid::regclass) END AS last_value \
+     FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE ",
+    super::user_ns!(),
+    " AND ",
+    super::not_extension_member!("pg_class", "c.oid")
+);
+
+pub static SEQUENCES: Kind<Sequence> = Kind {
+    noun: "sequence",
+    plural: "sequences",
+    area: "schema.sequences",
+    select: |_| fixed(SELECT),
+    key: Key::Name,
+    tidy: None,
+    missing: Missing {
+        severity: Severity::Medium,
+        why: "code that calls nextval on it fails on the side that lacks it",
+        noun: None,
+        detail: None,
+    },
+    attributes: &[Attribute {
+        aspect: "definition",
+        label: "sequence",
+        severity: Severity::Low,
+        why: "a smaller sequence type or range runs out (or wraps) on one side first",
+        shown: |q| {
+            format!(
+                "{} start {} step {} max {}",
+                q.data_type, q.start, q.increment, q.max
+            )
+            .into()
+        },
+        same: Some(|_, a, b| {
+            (&a.data_type, a.start, a.increment, a.min, a.max, a.cycle)
+                == (&b.data_type, b.start, b.increment, b.min, b.max, b.cycle)
+        }),
+        hidden: None,
+        plant: |q| q.data_type = "integer".into(),
+    }],
+    seed: Seed::Before(|name, q| {
+        format!(
+            "CREATE SEQUENCE IF NOT EXISTS {name} AS {} INCREMENT {} MINVALUE {} MAXVALUE {} START {}{}",
+            q.data_type,
+            q.increment,
+            q.min,
+            q.max,
+            q.start,
+            if q.cycle { " CYCLE" } else { "" }
+        )
+    }),
+    count: |s| len(&s.sequences),
+    example: || {
+        (
+            "public.planted_seq".into(),
+            Sequence {
+                data_type: "bigint".into(),
+                start: 1,
+                increment: 1,
+                min: 1,
+                max: i64::MAX,
+                cycle: false,
+                last_value: None,
+            },
+        )
+    },
+    place: |s, q| put(&mut s.sequences, q),
+};

@@ -1,0 +1,374 @@
+//! Tables (partitioned and foreign too) and their columns.
+
+use serde::{Deserialize, Serialize};
+
+use super::{fixed, len, or, put, Attribute, Key, Kind, Missing, Seed};
+use crate::severity::Severity;
+use crate::sql::ident as quote_ident;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Table {
+    pub kind: TableKind,
+    pub persistence: String,
+    pub partition_key: Option<String>,
+    pub parent: Option<String>,
+    pub partition_bound: Option<String>,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+    pub acl: Vec<String>,
+    #[serde(deserialize_with = "crate::snapshot::exact")]
+    pub columns: Vec<Column>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Column {
+    /// The table a catalog row names (the reader moves each column into its table, and
+    /// takes this out): never in a snapshot file.
+    #[serde(default, skip_serializing)]
+    pub table: String,
+    pub name: String,
+    /// `format_type`: `integer`, `character varying(20)`, `public.mood[]`.
+    pub data_type: String,
+    pub type_kind: TypeKind,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// Set only when the column's collation is not its type's default.
+    pub collation: Option<String>,
+    pub identity: Identity,
+    pub generated: Generated,
+}
+
+kind!(
+    /// What a relation in `Schema::tables` is.
+    TableKind {
+        Table = "table",
+        /// Holds no rows itself: they live in its partitions (`PARTITION BY`).
+        Partitioned = "partitioned table",
+        Foreign = "foreign table",
+    }
+);
+
+kind!(
+    /// pg_type.typtype of a column's type.
+    TypeKind {
+        Base = "b",
+        Enum = "e",
+        Domain = "d",
+        Range = "r",
+        Composite = "c",
+        Multirange = "m",
+        Pseudo = "p",
+    }
+);
+
+kind!(
+    /// pg_attribute.attidentity.
+    Identity {
+        No = "",
+        Always = "a",
+        ByDefault = "d",
+    }
+);
+
+impl Identity {
+    pub fn is_identity(self) -> bool {
+        self != Identity::No
+    }
+}
+
+kind!(
+    /// pg_attribute.attgenerated: computed from other columns, never written.
+    Generated {
+        No = "",
+        Stored = "s",
+        /// PostgreSQL 18: computed when read.
+        Virtual = "v",
+    }
+);
+
+impl Generated {
+    pub fn is_generated(self) -> bool {
+        self != Generated::No
+    }
+}
+
+const SELECT: &str = concat!(
+    "SELECT format('%I.%I', n.nspname, c.relname) AS name, \
+     CASE c.relkind WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind, \
+     CASE c.relpersistence WHEN 'u' THEN 'unlogged' WHEN 't' THEN 'temporary' ELSE 'permanent' END AS persistence, \
+     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key, \
+     (SELECT format('%I.%I', pn.nspname, p.relname) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent \
+       JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid ORDER BY 1 LIMIT 1) AS parent, \
+     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
+     c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, \
+     coalesce(c.relacl::text[], '{}') AS acl, '[]'::json AS columns \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p', 'f') AND ",
+    super::user_ns!(),
+    " AND ",
+    super::not_extension_member!("pg_class", "c.oid")
+);
+
+pub static TABLES: Kind<Table> = Kind {
+    noun: "table",
+    plural: "tables (partitioned and foreign too)",
+    area: "schema.tables",
+    select: |_| fixed(SELECT),
+    key: Key::Name,
+    tidy: Some(|t| t.acl.sort()),
+    missing: Missing {
+        severity: Severity::High,
+        why: "queries and code that use the table fail on the side that lacks it",
+        noun: None,
+        detail: None,
+    },
+    attributes: &[
+        Attribute {
+            aspect: "kind",
+            label: "table kind",
+            severity: Severity::High,
+            why: "partitioning changes plans (pruning), constraints and what DDL is allowed",
+            shown: |t| t.kind.as_str().into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.kind = TableKind::Partitioned,
+        },
+        Attribute {
+            aspect: "partition_key",
+            label: "partition key",
+            severity: Severity::High,
+            why: "partition pruning and unique constraints follow the partition key",
+            shown: |t| or(&t.partition_key, ""),
+            // Said once as the table kind when that differs.
+            same: Some(|_, a, b| a.kind != b.kind || a.partition_key == b.partition_key),
+            hidden: None,
+            plant: |t| t.partition_key = Some("RANGE (id)".into()),
+        },
+        Attribute {
+            aspect: "persistence",
+            label: "persistence",
+            severity: Severity::Medium,
+            why: "an unlogged table is emptied after a crash and not replicated",
+            shown: |t| t.persistence.as_str().into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.persistence = "unlogged".into(),
+        },
+        Attribute {
+            aspect: "rls",
+            label: "row level security",
+            severity: Severity::High,
+            why: "with row level security on one side only, queries return other rows: authorization bugs hide here",
+            shown: |t| {
+                match (t.rls_enabled, t.rls_forced) {
+                    (false, _) => "disabled",
+                    (true, false) => "enabled",
+                    (true, true) => "enabled and forced",
+                }
+                .into()
+            },
+            same: Some(|_, a, b| (a.rls_enabled, a.rls_forced) == (b.rls_enabled, b.rls_forced)),
+            hidden: None,
+            plant: |t| t.rls_enabled = true,
+        },
+        Attribute {
+            aspect: "grants",
+            label: "privileges",
+            severity: Severity::Medium,
+            why: "permission errors (or missing ones) show up only on one side",
+            shown: |t| t.acl.join(" ").into(),
+            same: Some(|m, a, b| super::same_acl(m, &a.acl, &b.acl)),
+            hidden: None,
+            plant: |t| t.acl.push("reader=r/app_owner".into()),
+        },
+    ],
+    seed: Seed::Before(create),
+    count: |s| len(&s.tables),
+    example: || {
+        (
+            "public.planted".into(),
+            Table {
+                kind: TableKind::Table,
+                persistence: "permanent".into(),
+                partition_key: None,
+                parent: None,
+                partition_bound: None,
+                rls_enabled: false,
+                rls_forced: false,
+                acl: Vec::new(),
+                columns: Vec::new(),
+            },
+        )
+    },
+    place: |s, t| put(&mut s.tables, t),
+};
+
+/// `CREATE TABLE`: a partition of its parent, or its columns (and the parent it inherits
+/// from, the key it is partitioned by).
+fn create(name: &str, t: &Table) -> String {
+    if let (Some(parent), Some(bound)) = (&t.parent, &t.partition_bound) {
+        let sub = t
+            .partition_key
+            .as_ref()
+            .map(|k| format!(" PARTITION BY {k}"))
+            .unwrap_or_default();
+        return format!("CREATE TABLE {name} PARTITION OF {parent} {bound}{sub}");
+    }
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .filter_map(|c| COLUMNS.ddl("", c))
+        .collect();
+    let mut s = format!("CREATE TABLE {name} ({})", cols.join(", "));
+    if let Some(parent) = &t.parent {
+        // Inheritance: the child's columns merge with the parent's of the same name.
+        s.push_str(&format!(" INHERITS ({parent})"));
+    }
+    if let Some(key) = &t.partition_key {
+        s.push_str(&format!(" PARTITION BY {key}"));
+    }
+    s
+}
+
+const SELECT_COLUMNS: &str = concat!(
+    "SELECT format('%I.%I', n.nspname, c.relname) AS table, a.attname AS name, \
+     format_type(a.atttypid, a.atttypmod) AS data_type, ty.typtype::text AS type_kind, \
+     a.attnotnull AS not_null, pg_get_expr(ad.adbin, ad.adrelid) AS default, \
+     CASE WHEN a.attcollation <> ty.typcollation THEN format('%I.%I', cn.nspname, co.collname) END AS collation, \
+     a.attidentity::text AS identity, a.attgenerated::text AS generated \
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type ty ON ty.oid = a.atttypid \
+     LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+     LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+     LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND ",
+    super::user_ns!(),
+    " ORDER BY c.oid, a.attnum"
+);
+
+/// Columns, read with a `table` column naming the table they go into, in order; matched
+/// between sides by name within their table (the finding's object is `table.column`).
+pub static COLUMNS: Kind<Column> = Kind {
+    noun: "column",
+    plural: "columns",
+    area: "schema.columns",
+    select: |_| fixed(SELECT_COLUMNS),
+    key: Key::Own(|c| c.name.clone()),
+    tidy: None,
+    missing: Missing {
+        severity: Severity::High,
+        why: "queries that use the column fail on the side that lacks it",
+        noun: None,
+        detail: Some(|c| c.data_type.clone()),
+    },
+    attributes: &[
+        Attribute {
+            aspect: "type",
+            label: "type",
+            severity: Severity::High,
+            why: "values, lengths, precision and operators differ: data valid on one side overflows or is truncated on the other",
+            shown: |c| c.data_type.as_str().into(),
+            same: None,
+            hidden: None,
+            plant: |c| c.data_type = "integer".into(),
+        },
+        Attribute {
+            aspect: "nullable",
+            label: "nullability",
+            severity: Severity::High,
+            why: "NULLs accepted on one side are rejected on the other; code never tested with NULL breaks where they appear",
+            shown: |c| if c.not_null { "NOT NULL" } else { "nullable" }.into(),
+            same: Some(|_, a, b| a.not_null == b.not_null),
+            hidden: None,
+            plant: |c| c.not_null = !c.not_null,
+        },
+        Attribute {
+            aspect: "default",
+            label: "default",
+            severity: Severity::Medium,
+            why: "inserts that omit the column store other values on each side",
+            shown: |c| or(&c.default, "(no default)"),
+            same: Some(|_, a, b| a.default == b.default),
+            hidden: None,
+            plant: |c| c.default = Some("0".into()),
+        },
+        Attribute {
+            aspect: "collation",
+            label: "collation",
+            severity: Severity::High,
+            why: "sort order, comparisons and index use on the column differ",
+            shown: |c| or(&c.collation, "(default)"),
+            same: Some(|_, a, b| a.collation == b.collation),
+            hidden: None,
+            plant: |c| c.collation = Some("pg_catalog.\"C\"".into()),
+        },
+        Attribute {
+            aspect: "generation",
+            label: "identity/generation",
+            severity: Severity::Medium,
+            why: "inserts that set the column explicitly succeed on one side and fail on the other",
+            shown: |c| generation(c).into(),
+            same: Some(|_, a, b| (a.identity, a.generated) == (b.identity, b.generated)),
+            hidden: None,
+            plant: |c| c.identity = Identity::Always,
+        },
+    ],
+    seed: Seed::Within(column),
+    count: |s| s.tables.values().map(|t| t.columns.len()).sum(),
+    example: || {
+        (
+            "id".into(),
+            Column {
+                table: String::new(),
+                name: "id".into(),
+                data_type: "bigint".into(),
+                type_kind: TypeKind::Base,
+                not_null: true,
+                default: None,
+                collation: None,
+                identity: Identity::No,
+                generated: Generated::No,
+            },
+        )
+    },
+    // Into the example table.
+    place: |s, c| {
+        let (name, table) = (TABLES.example)();
+        let t = s.tables.entry(name).or_insert(table);
+        t.columns.extend(c.map(|(_, c)| c));
+    },
+};
+
+fn generation(c: &Column) -> &'static str {
+    match (c.identity, c.generated) {
+        (Identity::Always, _) => "identity always",
+        (Identity::ByDefault, _) => "identity by default",
+        (_, Generated::Stored) => "generated stored",
+        (_, Generated::Virtual) => "generated virtual",
+        _ => "plain",
+    }
+}
+
+/// A column's clause in its table's `CREATE TABLE`.
+fn column(c: &Column) -> String {
+    let mut s = format!("{} {}", quote_ident(&c.name), c.data_type);
+    if let Some(coll) = &c.collation {
+        s.push_str(&format!(" COLLATE {coll}"));
+    }
+    match (c.generated, c.identity, &c.default) {
+        (Generated::Stored, _, Some(expr)) => {
+            s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"))
+        }
+        (Generated::Virtual, _, Some(expr)) => {
+            s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) VIRTUAL"))
+        }
+        (_, Identity::Always, _) => s.push_str(" GENERATED ALWAYS AS IDENTITY"),
+        (_, Identity::ByDefault, _) => s.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+        (_, _, Some(expr)) => s.push_str(&format!(" DEFAULT {expr}")),
+        _ => {}
+    }
+    if c.not_null {
+        s.push_str(" NOT NULL");
+    }
+    s
+}

@@ -1,0 +1,154 @@
+//! User types: enums, domains, composite types and ranges.
+
+use serde::{Deserialize, Serialize};
+
+use super::{fixed, len, put, Attribute, Key, Kind, Missing, Seed};
+use crate::severity::Severity;
+use crate::sql::literal;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TypeDef {
+    pub kind: TypeDefKind,
+    /// Enum labels in order.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Domain: base type, NOT NULL and check constraints.
+    pub base_type: Option<String>,
+    #[serde(default)]
+    pub not_null: bool,
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// Composite: its fields as `name type`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
+}
+
+kind!(
+    /// A user-defined type the schema records.
+    TypeDefKind {
+        Enum = "enum",
+        Domain = "domain",
+        /// `CREATE TYPE ... AS (...)`: `attributes` holds its fields.
+        Composite = "composite",
+        /// `CREATE TYPE ... AS RANGE (subtype = ...)`: `base_type` holds the subtype.
+        Range = "range",
+    }
+);
+
+const SELECT: &str = concat!(
+    "SELECT format('%I.%I', n.nspname, t.typname) AS name, \
+     CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE 'domain' END AS kind, \
+     coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '{}') AS labels, \
+     CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) \
+       WHEN t.typtype = 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS base_type, \
+     t.typnotnull AS not_null, \
+     coalesce((SELECT array_agg(pg_get_constraintdef(con.oid) ORDER BY 1) FROM pg_constraint con \
+       WHERE con.contypid = t.oid AND con.contype = 'c'), '{}') AS checks, \
+     CASE WHEN t.typtype = 'c' THEN coalesce((SELECT array_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
+       FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '{}') \
+       ELSE '{}' END AS attributes \
+     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+     WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) \
+     AND ",
+    super::user_ns!(),
+    " AND ",
+    super::not_extension_member!("pg_type", "t.oid")
+);
+
+pub static TYPES: Kind<TypeDef> = Kind {
+    noun: "type",
+    plural: "user types (enums, domains, composite types, ranges)",
+    area: "schema.types",
+    select: |_| fixed(SELECT),
+    key: Key::Name,
+    tidy: None,
+    missing: Missing {
+        severity: Severity::High,
+        why: "columns and casts that use the type fail on the side that lacks it",
+        noun: Some(|t| t.kind.as_str().to_string()),
+        detail: None,
+    },
+    attributes: &[
+        Attribute {
+            aspect: "labels",
+            label: "enum label list",
+            severity: Severity::High,
+            why: "a value valid on one side is rejected on the other, and enum sort order follows the label order",
+            shown: |t| t.labels.join(", ").into(),
+            same: Some(|_, a, b| a.labels == b.labels),
+            hidden: None,
+            plant: |t| t.labels.push("meh".into()),
+        },
+        Attribute {
+            aspect: "domain",
+            label: "domain",
+            severity: Severity::High,
+            why: "values accepted by the domain on one side are rejected on the other",
+            shown: |t| {
+                format!(
+                    "{}{} {}",
+                    t.base_type.as_deref().unwrap_or_default(),
+                    if t.not_null { " not null" } else { "" },
+                    t.checks.join(" ")
+                )
+                .trim()
+                .to_string()
+                .into()
+            },
+            same: Some(|_, a, b| {
+                (&a.base_type, a.not_null, &a.checks) == (&b.base_type, b.not_null, &b.checks)
+            }),
+            hidden: None,
+            plant: |t| t.not_null = true,
+        },
+    ],
+    seed: Seed::Before(create),
+    count: |s| len(&s.types),
+    example: || {
+        (
+            "public.planted_mood".into(),
+            TypeDef {
+                kind: TypeDefKind::Enum,
+                labels: vec!["happy".into(), "sad".into()],
+                base_type: None,
+                not_null: false,
+                checks: Vec::new(),
+                attributes: Vec::new(),
+            },
+        )
+    },
+    place: |s, t| put(&mut s.types, t),
+};
+
+/// `CREATE TYPE` or `CREATE DOMAIN` (seed orders them so a type follows those it names).
+fn create(name: &str, t: &TypeDef) -> String {
+    match t.kind {
+        TypeDefKind::Enum => format!(
+            "CREATE TYPE {name} AS ENUM ({})",
+            t.labels
+                .iter()
+                .map(|l| literal(l))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        TypeDefKind::Composite => format!("CREATE TYPE {name} AS ({})", t.attributes.join(", ")),
+        TypeDefKind::Range => format!(
+            "CREATE TYPE {name} AS RANGE (subtype = {})",
+            t.base_type.as_deref().unwrap_or("numeric")
+        ),
+        TypeDefKind::Domain => {
+            let mut s = format!(
+                "CREATE DOMAIN {name} AS {}",
+                t.base_type.as_deref().unwrap_or("text")
+            );
+            if t.not_null {
+                s.push_str(" NOT NULL");
+            }
+            for c in &t.checks {
+                s.push(' ');
+                s.push_str(c);
+            }
+            s
+        }
+    }
+}
