@@ -99,6 +99,7 @@ fn planted_differences_are_found_with_category_and_object() {
         "ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey".into(),
         "ALTER TABLE customers ALTER COLUMN email DROP NOT NULL".into(),
         "ALTER TABLE \"My Schema\".\"Odd Table\" DROP COLUMN \"Ünïcode Col\"".into(),
+        "CREATE TYPE address AS (street text, city text)".into(),
     ] {
         c_l.execute(&dl, &sql).unwrap();
     }
@@ -113,6 +114,7 @@ fn planted_differences_are_found_with_category_and_object() {
         format!("ALTER DATABASE {dr} SET work_mem = '4096kB'"),
         format!("ALTER ROLE app_user IN DATABASE {dr} SET search_path = app, public"),
         "CREATE EXTENSION pg_trgm".into(),
+        "CREATE TYPE address AS (street text, city text, zip text)".into(),
         "ANALYZE".into(),
     ] {
         c_r.execute(&dr, &sql).unwrap();
@@ -164,6 +166,19 @@ fn planted_differences_are_found_with_category_and_object() {
     assert_eq!(
         (odd.left.as_deref(), odd.right.as_deref()),
         (None, Some("text"))
+    );
+    let fields = find(&f, "schema:public.address:fields");
+    assert_eq!(
+        (
+            fields.severity,
+            fields.left.as_deref(),
+            fields.right.as_deref()
+        ),
+        (
+            Severity::High,
+            Some("street text, city text"),
+            Some("street text, city text, zip text")
+        )
     );
     let ext = find(&f, "extension:pg_trgm");
     assert_eq!(
