@@ -1,0 +1,248 @@
+//! Why a plan differs, where the evidence allows: a cost tie (statistics noise), planner
+//! settings, a missing index, statistics or data, the planner's version (with the plan features
+//! the newer major introduced), unknown.
+
+use super::*;
+
+/// On the side that chose one plan, the re-plan steered toward the other side's plan reached
+/// the same shape at almost the same cost: a tie that ANALYZE's sampling can flip.
+pub(super) fn cost_tie(s: &Sides, l: &PlannedQuery, r: &PlannedQuery) -> Option<Cause> {
+    for (mine, theirs, left) in [(l, r, true), (r, l, false)] {
+        let (Some(st), Some(plan)) = (&mine.steered, &mine.plan) else {
+            continue;
+        };
+        let (Some(cost), Some(fp)) = (st.cost, &st.fingerprint) else {
+            continue;
+        };
+        if Some(fp) != theirs.fingerprint.as_ref() || plan.cost <= 0.0 {
+            continue;
+        }
+        let gap = (cost - plan.cost) / plan.cost;
+        if gap <= TIE_MARGIN {
+            return Some(Cause {
+                kind: CauseKind::StatisticsNoise,
+                evidence: format!(
+                    "in {}, {}'s plan (steered with {}) costs {:.0} against {:.0} for the plan chosen: {:.1} % apart",
+                    s.name(left),
+                    s.name(!left),
+                    st.settings.join(", "),
+                    cost,
+                    plan.cost,
+                    gap.max(0.0) * 100.0
+                ),
+                links: Vec::new(),
+            });
+        }
+    }
+    None
+}
+
+/// Setting findings a new major version brings to the planner: planner settings whose default
+/// moved, and planner settings only one version has.
+pub(super) fn planner_settings_moved(s: &Sides, found: &[Finding]) -> Vec<String> {
+    found
+        .iter()
+        .filter(|f| {
+            f.category == Category::Setting
+                && (f.id.ends_with(":default") || f.id.ends_with(":presence"))
+        })
+        .filter(|f| {
+            let name = f.object.trim_start_matches("setting:");
+            let setting = s
+                .right
+                .inventory
+                .settings
+                .get(name)
+                .or_else(|| s.left.inventory.settings.get(name));
+            setting.is_some_and(|x| {
+                crate::compare::settings::class(name, &x.category)
+                    == crate::compare::settings::Class::Planner
+            })
+        })
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+/// Plan features a major version introduced: a plan of the newer side that uses one the older
+/// side's version lacks is planner-version evidence.
+pub(super) const FEATURES: &[(&str, i32, &str)] = &[
+    ("Incremental Sort", 13, "incremental sorts"),
+    ("Memoize", 14, "Memoize nodes"),
+    ("Right Anti", 16, "right anti joins"),
+    ("Right Semi", 18, "right semi joins"),
+];
+
+pub(super) fn version_features(newer: &PlanNode, older_major: i32) -> Vec<String> {
+    let shape = newer.shape();
+    FEATURES
+        .iter()
+        .filter(|(pat, since, _)| older_major < *since && shape.contains(pat))
+        .map(|(_, since, what)| format!("{what} exist since PostgreSQL {since}"))
+        .collect()
+}
+
+/// Relations under both plans whose size or analysis differs: data and statistics causes.
+pub(super) fn data_causes(s: &Sides, a: &PlanNode, b: &PlanNode) -> Vec<Cause> {
+    let mut out = Vec::new();
+    let mut sizes = Vec::new();
+    let mut unanalyzed = Vec::new();
+    for rel in a.relations().intersection(&b.relations()) {
+        let (Some(x), Some(y)) = (
+            s.left.statistics.tables.get(rel),
+            s.right.statistics.tables.get(rel),
+        ) else {
+            continue;
+        };
+        if x.analyzed() != y.analyzed() {
+            unanalyzed.push((rel.clone(), s.name(!x.analyzed()).to_string()));
+            continue;
+        }
+        let (x, y) = (x.reltuples.max(1.0), y.reltuples.max(1.0));
+        if x / y >= 10.0 || y / x >= 10.0 {
+            sizes.push((rel.clone(), x, y));
+        }
+    }
+    if !unanalyzed.is_empty() {
+        out.push(Cause {
+            kind: CauseKind::Statistics,
+            evidence: unanalyzed
+                .iter()
+                .map(|(r, side)| format!("{r} was never analyzed in {side}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            links: unanalyzed
+                .iter()
+                .map(|(r, _)| format!("statistics:{r}:never-analyzed"))
+                .collect(),
+        });
+    }
+    if !sizes.is_empty() {
+        out.push(Cause {
+            kind: CauseKind::Data,
+            evidence: sizes
+                .iter()
+                .map(|(r, x, y)| {
+                    format!(
+                        "{r}: {} rows in {} vs {} in {} (planner estimates)",
+                        crate::finding::thousands(*x),
+                        s.left_name,
+                        crate::finding::thousands(*y),
+                        s.right_name
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            links: sizes
+                .iter()
+                .map(|(r, _, _)| format!("volume:{r}"))
+                .collect(),
+        });
+    }
+    out
+}
+
+/// Why two plans differ, where the evidence allows: the other side's settings make the shapes
+/// converge; an index one plan uses is missing on the other side; the relations' sizes differ
+/// by 10× or more; else, across major versions, the planner itself (with the plan features and
+/// the planner settings the newer version brought).
+pub(super) fn causes(
+    s: &Sides,
+    l: &PlannedQuery,
+    r: &PlannedQuery,
+    a: &PlanNode,
+    b: &PlanNode,
+    moved: &[String],
+) -> Vec<Cause> {
+    let mut out = Vec::new();
+    if let Some(cf) = &l.counterfactual {
+        if cf.fingerprint.is_some() && cf.fingerprint == r.fingerprint {
+            out.push(Cause {
+                kind: CauseKind::Setting,
+                evidence: format!(
+                    "re-planned in {} with {}'s planner settings ({}): the same shape as {}",
+                    s.left_name,
+                    s.right_name,
+                    cf.settings.join(", "),
+                    s.right_name
+                ),
+                links: cf
+                    .settings
+                    .iter()
+                    .map(|x| format!("setting:{}", x.split(" = ").next().unwrap_or("")))
+                    .collect(),
+            });
+        }
+    }
+    let mut missing = Vec::new();
+    for (plan, other, other_name) in [(a, s.right, &s.right_name), (b, s.left, &s.left_name)] {
+        plan.walk(&mut |n| {
+            if let Some(idx) = &n.index {
+                let exists = other
+                    .schema
+                    .indexes
+                    .keys()
+                    .any(|k| k == idx || k.ends_with(&format!(".{idx}")));
+                if !exists && !missing.iter().any(|(i, _): &(String, String)| i == idx) {
+                    missing.push((idx.clone(), other_name.clone()));
+                }
+            }
+        });
+    }
+    if !missing.is_empty() {
+        out.push(Cause {
+            kind: CauseKind::Schema,
+            evidence: missing
+                .iter()
+                .map(|(i, side)| format!("index {i} does not exist in {side}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            links: missing
+                .iter()
+                .filter_map(|(i, _)| {
+                    s.left
+                        .schema
+                        .indexes
+                        .keys()
+                        .chain(s.right.schema.indexes.keys())
+                        .find(|k| *k == i || k.ends_with(&format!(".{i}")))
+                })
+                .map(|k| format!("schema:{k}:missing"))
+                .collect(),
+        });
+    }
+    out.extend(data_causes(s, a, b));
+    if out.is_empty() {
+        let (lm, rm) = (s.left.major_version(), s.right.major_version());
+        out.push(if lm != rm {
+            let (newer, older) = if rm > lm { (b, lm) } else { (a, rm) };
+            let mut evidence = vec![format!(
+                "no setting, index or size difference explains it; PostgreSQL {lm} and {rm} plan differently"
+            )];
+            evidence.extend(version_features(newer, older));
+            let mut links = vec!["version:server:version".to_string()];
+            if !moved.is_empty() {
+                evidence.push(format!(
+                    "planner settings new or with a new default: {}",
+                    moved
+                        .iter()
+                        .map(|id| id.trim_start_matches("setting:").split(':').next().unwrap_or(""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                links.extend(moved.iter().cloned());
+            }
+            Cause {
+                kind: CauseKind::PlannerVersion,
+                evidence: evidence.join("; "),
+                links,
+            }
+        } else {
+            Cause {
+                kind: CauseKind::Unknown,
+                evidence: "no setting, index or size difference explains it".into(),
+                links: Vec::new(),
+            }
+        });
+    }
+    out
+}
