@@ -13,8 +13,7 @@ pub(super) async fn profile_table(
     let mut notes = Vec::new();
     // Sizes and the planner's row estimate, summed over partitions for a partitioned table
     // (its own relation is empty): a never-analyzed partitioned table must not be read whole.
-    let known = job.sizes.get(name).copied();
-    let sizes = match known {
+    let sizes = match job.sizes.get(name).copied() {
         Some(s) => s,
         None => table_sizes(client, name).await?,
     };
@@ -24,93 +23,158 @@ pub(super) async fn profile_table(
         reading,
         ..
     } = plan(job, table, &sizes);
-    let Sizes {
-        table_bytes, pages, ..
-    } = sizes;
-    let (mut clause, mut method, mut fraction) = sampling(job, estimate(&sizes), pages);
-    let select = if expressions.is_empty() {
-        "NULL".to_string()
-    } else {
-        expressions.join(", ")
+    let (clause, method, fraction) = sampling(job, estimate(&sizes), sizes.pages);
+    let mut read = TableRead {
+        name,
+        table,
+        select: if expressions.is_empty() {
+            "NULL".to_string()
+        } else {
+            expressions.join(", ")
+        },
+        reading: &reading,
+        clause,
+        method,
+        fraction,
     };
-    let mut attempt = 0;
-    let mut conflicted = false;
-    let mut streamed = None;
-    let streams = job.opts.streams.min(MAX_STREAMS).min(job.max_streams);
-    if method.kind == SampleKind::Exact
-        && streams > 1
-        && table.kind != TableKind::Partitioned
-        && table_bytes >= job.opts.stream_min_bytes
-        && pages >= streams as i64
-        && job.snap.inventory.server_version_num >= 140_000
-    {
-        match read_streams(client, job, name, &select, pages, streams, &reading).await {
+    let (accs, rows_read) = match read.in_streams(client, job, &sizes, &mut notes).await {
+        Some(done) => done,
+        None => read.retried(client, job, &mut notes).await?,
+    };
+    read.method.rows_read = rows_read;
+    Ok((
+        finished(accs, &kinds, read.method, read.fraction, &sizes),
+        notes,
+    ))
+}
+
+/// One table's read: what it selects and how it samples (made smaller by a retry).
+struct TableRead<'a> {
+    name: &'a str,
+    table: &'a Table,
+    select: String,
+    reading: &'a Reading,
+    clause: String,
+    method: Method,
+    fraction: f64,
+}
+
+impl TableRead<'_> {
+    /// A large table read whole in block ranges on several sessions (PostgreSQL 14+), when
+    /// worth it; `None` to read it in one statement (a failure is noted).
+    async fn in_streams(
+        &mut self,
+        client: &Session,
+        job: &Job<'_>,
+        sizes: &Sizes,
+        notes: &mut Vec<String>,
+    ) -> Option<(Vec<ColumnAcc>, u64)> {
+        let streams = job.opts.streams.min(MAX_STREAMS).min(job.max_streams);
+        let worth_it = self.method.kind == SampleKind::Exact
+            && streams > 1
+            && self.table.kind != TableKind::Partitioned
+            && sizes.table_bytes >= job.opts.stream_min_bytes
+            && sizes.pages >= streams as i64
+            && job.snap.inventory.server_version_num >= 140_000;
+        if !worth_it {
+            return None;
+        }
+        let read = read_streams(
+            client,
+            job,
+            self.name,
+            &self.select,
+            sizes.pages,
+            streams,
+            self.reading,
+        )
+        .await;
+        match read {
             Ok(Some((accs, rows, n))) => {
-                method.streams = Some(n as u32);
-                streamed = Some((accs, rows));
+                self.method.streams = Some(n as u32);
+                Some((accs, rows))
             }
-            Ok(None) => {}
-            Err(e) => notes.push(format!(
-                "reading in {streams} streams failed ({}); read in one",
-                capture::db_message(&e)
-            )),
+            Ok(None) => None,
+            Err(e) => {
+                notes.push(format!(
+                    "reading in {streams} streams failed ({}); read in one",
+                    capture::db_message(&e)
+                ));
+                None
+            }
         }
     }
-    let (accs, rows_read) = loop {
-        if let Some(done) = streamed.take() {
-            break done;
-        }
-        let only = if table.kind == TableKind::Partitioned {
+
+    /// The table in one COPY: after a statement timeout (twice at most) or a standby's
+    /// recovery conflict (once) again with a ten times smaller block sample; what cannot be
+    /// read is said in words.
+    async fn retried(
+        &mut self,
+        client: &Session,
+        job: &Job<'_>,
+        notes: &mut Vec<String>,
+    ) -> Result<(Vec<ColumnAcc>, u64), String> {
+        let (mut timeouts, mut conflicted) = (0, false);
+        let only = if self.table.kind == TableKind::Partitioned {
             ""
         } else {
             "ONLY "
         };
-        let sql = format!("COPY (SELECT {select} FROM {only}{name}{clause}) TO STDOUT");
-        match client.transaction(|c| read_table(c, &sql, &reading)).await {
-            Ok(r) => break r,
-            Err(e) if e.code() == Some(&SqlState::QUERY_CANCELED) && attempt < 2 => {
-                attempt += 1;
-                let p = method.percent.unwrap_or(100.0) / 10.0;
+        loop {
+            let sql = format!(
+                "COPY (SELECT {} FROM {only}{}{}) TO STDOUT",
+                self.select, self.name, self.clause
+            );
+            let e = match client
+                .transaction(|c| read_table(c, &sql, self.reading))
+                .await
+            {
+                Ok(r) => return Ok(r),
+                Err(e) => e,
+            };
+            let p = self.method.percent.unwrap_or(100.0) / 10.0;
+            if e.code() == Some(&SqlState::QUERY_CANCELED) && timeouts < 2 {
+                timeouts += 1;
                 notes.push(format!(
                     "statement_timeout while reading {}; retried with a {p:.4} % block sample",
-                    if method.kind == SampleKind::Exact {
+                    if self.method.kind == SampleKind::Exact {
                         "every row".to_string()
                     } else {
-                        format!("a {:.4} % sample", method.percent.unwrap_or(0.0))
+                        format!("a {:.4} % sample", self.method.percent.unwrap_or(0.0))
                     }
                 ));
-                (clause, method, fraction) = block_sample(p, job.opts.seed);
-            }
-            // A standby cancels a read that holds back the replay of its primary's changes
-            // (max_standby_streaming_delay): once more with a ten times smaller block sample,
-            // a shorter read, then not measured, with the settings that decide it.
-            Err(e) if recovery_conflict(&e) && !conflicted => {
+            } else if recovery_conflict(&e) && !conflicted {
+                // A standby cancels a read that holds back the replay of its primary's changes
+                // (max_standby_streaming_delay): once more with a ten times smaller block
+                // sample, a shorter read, then not measured, with the settings that decide it.
                 conflicted = true;
-                let p = method.percent.unwrap_or(100.0) / 10.0;
                 notes.push(format!(
                     "the standby cancelled the read for a conflict with recovery; retried with a {p:.4} % block sample"
                 ));
-                (clause, method, fraction) = block_sample(p, job.opts.seed);
+            } else {
+                return Err(not_read(job, &e));
             }
-            Err(e) if recovery_conflict(&e) => {
-                return Err(format!(
-                    "not measured: the standby cancelled the read twice for a conflict with recovery ({}); hint: raise max_standby_streaming_delay or turn hot_standby_feedback on on the standby, or profile the primary",
-                    capture::db_message(&e)
-                ));
-            }
-            Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
-                return Err("no SELECT privilege: not profiled; hint: GRANT SELECT on it to the capture role".into());
-            }
-            Err(e) if capture::connection_lost(&e) => {
-                let m = capture::db_message(&e);
-                *job.lost.lock().expect("lost") = Some(m.clone());
-                return Err(m);
-            }
-            Err(e) => return Err(format!("could not be read: {}", capture::db_message(&e))),
+            (self.clause, self.method, self.fraction) = block_sample(p, job.opts.seed);
         }
-    };
-    method.rows_read = rows_read;
-    Ok((finished(accs, &kinds, method, fraction, &sizes), notes))
+    }
+}
+
+/// Why a table was not read, in words (a lost connection is also recorded for the run).
+fn not_read(job: &Job<'_>, e: &tokio_postgres::Error) -> String {
+    if recovery_conflict(e) {
+        format!(
+            "not measured: the standby cancelled the read twice for a conflict with recovery ({}); hint: raise max_standby_streaming_delay or turn hot_standby_feedback on on the standby, or profile the primary",
+            capture::db_message(e)
+        )
+    } else if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+        "no SELECT privilege: not profiled; hint: GRANT SELECT on it to the capture role".into()
+    } else if capture::connection_lost(e) {
+        let m = capture::db_message(e);
+        *job.lost.lock().expect("lost") = Some(m.clone());
+        m
+    } else {
+        format!("could not be read: {}", capture::db_message(e))
+    }
 }
 
 /// A table's profile from its columns' accumulators over `method.rows_read` rows.
