@@ -1,0 +1,91 @@
+//! A value's text as COPY sends it, read for measuring: numbers (plain decimals without a
+//! parse), dates as days, long values' markers, JSON depth.
+
+use super::*;
+
+/// A long value's (bytes, characters, ends) from its marker text.
+pub(super) fn long_value(v: &str) -> Option<(f64, f64, &str)> {
+    let rest = v.strip_prefix(LONG_MARKER)?;
+    let (bytes, rest) = rest.split_once(':')?;
+    let (chars, ends) = rest.split_once(':')?;
+    Some((bytes.parse().ok()?, chars.parse().ok()?, ends))
+}
+
+/// A number, or a date or timestamp in ISO style (sessions run with DateStyle ISO and
+/// TimeZone UTC) as seconds since 1970. Parsed by hand: this runs for every value.
+pub(super) fn number(v: &str) -> Option<f64> {
+    let b = v.as_bytes();
+    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+            b.get(r)?.iter().try_fold(0i64, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
+            })
+        };
+        let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let mut secs = days_from_civil(y, m, d) as f64 * 86400.0;
+        if b.len() >= 19 && b[10] == b' ' && b[13] == b':' && b[16] == b':' {
+            secs += (digits(11..13)? * 3600 + digits(14..16)? * 60 + digits(17..19)?) as f64;
+            if b.get(19) == Some(&b'.') {
+                let end = b[20..]
+                    .iter()
+                    .position(|c| !c.is_ascii_digit())
+                    .map_or(b.len(), |p| p + 20);
+                if end > 20 {
+                    secs += digits(20..end)? as f64 / 10f64.powi((end - 20) as i32);
+                }
+            }
+        }
+        return Some(secs);
+    }
+    plain_decimal(b).or_else(|| v.trim().parse::<f64>().ok())
+}
+
+/// A plain decimal (`-123.45`: a sign, at most 15 digits, a point) as the float the standard
+/// parser gives, without its generality: both the digits as an integer and the power of ten
+/// are exact floats, so one division rounds correctly (Clinger's fast path). Most numbers
+/// a profile meets are these; anything else (exponents, `NaN`, long digits) returns `None`.
+pub(super) fn plain_decimal(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut mantissa, mut count, mut fraction, mut point) = (0u64, 0usize, 0usize, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' if count < 15 => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                count += 1;
+                fraction += usize::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if count == 0 || (point && fraction == 0) {
+        return None;
+    }
+    let x = mantissa as f64 / POW10[fraction];
+    Some(if negative { -x } else { x })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub(super) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+pub(super) fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}

@@ -1,0 +1,410 @@
+//! Value generators: each column's values drawn to match its profile (null rate, quantiles,
+//! lengths, character classes, label and category frequencies, JSON keys, array lengths),
+//! written straight into COPY's text format. Keys and foreign keys are pure functions of the
+//! row number (see `model.rs`); everything else draws from a ChaCha8 stream seeded per
+//! (seed, table, column, chunk), so the same seed gives the same bytes on any thread count.
+
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+
+mod base;
+mod temporal;
+mod text;
+mod values;
+
+use base::*;
+pub use temporal::temporal;
+use temporal::*;
+pub use text::FRAGMENTS;
+use text::*;
+
+/// A piecewise-linear inverse CDF: `points` are (probability, value), probabilities ascending
+/// from 0 to 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Curve {
+    /// From quantiles taken at `at` (e.g. the profile's `QUANTILES`).
+    pub fn from_quantiles(at: &[f64], values: &[f64]) -> Option<Curve> {
+        if at.len() != values.len() || values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let mut points: Vec<(f64, f64)> = at.iter().copied().zip(values.iter().copied()).collect();
+        for i in 1..points.len() {
+            if points[i].1 < points[i - 1].1 {
+                points[i].1 = points[i - 1].1;
+            }
+        }
+        Some(Curve { points })
+    }
+
+    pub fn constant(v: f64) -> Curve {
+        Curve {
+            points: vec![(0.0, v), (1.0, v)],
+        }
+    }
+
+    pub fn at(&self, u: f64) -> f64 {
+        let p = &self.points;
+        if u <= p[0].0 {
+            return p[0].1;
+        }
+        for w in p.windows(2) {
+            let ((a, x), (b, y)) = (w[0], w[1]);
+            if u <= b {
+                return if b > a {
+                    x + (y - x) * (u - a) / (b - a)
+                } else {
+                    y
+                };
+            }
+        }
+        p[p.len() - 1].1
+    }
+
+    pub fn min(&self) -> f64 {
+        self.points[0].1
+    }
+
+    pub fn max(&self) -> f64 {
+        self.points[self.points.len() - 1].1
+    }
+}
+
+/// How a temporal value is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Temporal {
+    Date,
+    Timestamp,
+    TimestampTz,
+    Time,
+    TimeTz,
+    Interval,
+}
+
+/// Character-class shares of non-NULL text values (see `snapshot::classes`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Classes {
+    pub empty: f64,
+    pub ascii: f64,
+    pub edge_whitespace: f64,
+    /// Fragment and its probability among non-ASCII values.
+    pub fragments: Vec<(&'static str, f64)>,
+}
+
+/// What a column's values are drawn from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Base {
+    Number {
+        curve: Curve,
+        int: bool,
+        /// Digits after the decimal point (numeric(p, s)); `None`: as computed.
+        scale: Option<u32>,
+        lo: f64,
+        hi: f64,
+    },
+    Temporal {
+        curve: Curve,
+        kind: Temporal,
+    },
+    Text {
+        /// Length in characters.
+        len: Curve,
+        classes: Classes,
+        max_chars: Option<usize>,
+        /// Words to compose the ASCII part from, with cumulative weights (profiles with the
+        /// raw-values opt-in only); else random letters.
+        words: Option<(Vec<String>, Vec<f64>)>,
+    },
+    /// A fixed list drawn with weights: booleans, enum labels, raw categories, IN-list checks.
+    Labels {
+        labels: Vec<String>,
+        cum: Vec<f64>,
+    },
+    Json {
+        keys: Vec<(String, f64)>,
+        nested: f64,
+    },
+    Array {
+        elem: Box<Base>,
+        len: Curve,
+    },
+    Bytea {
+        len: Curve,
+    },
+    Uuid,
+    /// A type without a profile-driven generator: a value of its shape per drawn number, of
+    /// the profile's text length where the type can grow.
+    Literal {
+        lit: super::literal::Lit,
+        len: Option<Curve>,
+    },
+    /// Text a CHECK's regular expression accepts.
+    Pattern(super::pattern::Pattern),
+    /// A list partition key: the partitions' values with their partitions' shares of the rows,
+    /// and for the last share (a default partition) the column's own generator.
+    Routed {
+        labels: Vec<String>,
+        cum: Vec<f64>,
+        other: Option<Box<Base>>,
+    },
+}
+
+/// Values drawn per row, optionally from a pool of categories.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values {
+    pub base: Base,
+    pub null_rate: f64,
+    /// Categories: category `k`'s value is drawn with a stream seeded by `k`, so it is the
+    /// same value every time.
+    pub pool: Option<Pool>,
+}
+
+/// A column's categories and how often each is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pool {
+    /// Cumulative weights (the profile's value counts).
+    Weighted(Vec<f64>),
+    /// This many categories of equal weight (a pool sized by the distinct ratio): picked in
+    /// constant time, where a search of 200,000 cumulative weights missed the cache at every
+    /// step.
+    Uniform(usize),
+}
+
+impl Pool {
+    pub fn len(&self) -> usize {
+        match self {
+            Pool::Weighted(cum) => cum.len(),
+            Pool::Uniform(k) => *k,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The category `u` (uniform in [0, 1)) picks: for equal weights the one [`pick`] finds
+    /// in the weights 1, 2, ... k.
+    pub fn pick(&self, u: f64) -> usize {
+        match self {
+            Pool::Weighted(cum) => pick(cum, u),
+            Pool::Uniform(k) => {
+                ((u * *k as f64).floor().max(0.0) as usize).min(k.saturating_sub(1))
+            }
+        }
+    }
+}
+
+/// Categories' values already drawn for one chunk of one column, as COPY text: a category's
+/// value is the same every time, so it is drawn (a stream seeded and run) once per chunk.
+/// Held for pools of at most [`DRAWN_CAP`] categories (a larger pool's categories seldom
+/// repeat within a chunk).
+#[derive(Default)]
+pub struct Drawn(Vec<Option<Box<[u8]>>>);
+
+const DRAWN_CAP: usize = 4096;
+
+pub fn rng_for(parts: &[u64]) -> ChaCha8Rng {
+    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
+    for p in parts {
+        h ^= p
+            .wrapping_add(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(h << 6)
+            .wrapping_add(h >> 2);
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    }
+    ChaCha8Rng::seed_from_u64(h)
+}
+
+/// A stable 64-bit number for a name (table, column).
+pub fn name_id(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(0x7365_6564, 0x6e61_6d65);
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Picks an index from cumulative weights.
+pub fn pick(cum: &[f64], u: f64) -> usize {
+    let total = cum.last().copied().unwrap_or(0.0);
+    let x = u * total;
+    cum.partition_point(|&c| c <= x)
+        .min(cum.len().saturating_sub(1))
+}
+
+/// Appends `s` escaped for COPY's text format.
+pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
+    {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_fragments_and_escaping() {
+        let c = Curve::from_quantiles(&[0.0, 0.5, 1.0], &[10.0, 20.0, 40.0]).unwrap();
+        assert_eq!(
+            (c.at(0.0), c.at(0.25), c.at(0.75), c.at(1.0)),
+            (10.0, 15.0, 30.0, 40.0)
+        );
+        for (class, f) in FRAGMENTS {
+            let m = crate::snapshot::classes::classify(&format!("ab{f}cd"));
+            let bit = crate::snapshot::classes::CLASSES
+                .iter()
+                .position(|c| *c == class)
+                .unwrap();
+            assert!(m & (1 << bit) != 0, "{class}");
+        }
+        let mut out = Vec::new();
+        push_escaped(&mut out, "a\\b\tc\nd");
+        assert_eq!(out, b"a\\\\b\\tc\\nd");
+        assert_eq!(
+            super::super::literal::uuid(0, 0),
+            "00000000-0000-4000-8000-000000000000"
+        );
+        assert_eq!(temporal(86400.0 * 365.0, Temporal::Date), "1971-01-01");
+        assert_eq!(temporal(3661.5, Temporal::Time), "01:01:01.500000");
+    }
+
+    #[test]
+    fn fast_paths_write_what_the_general_ones_wrote() {
+        // Times written digit by digit equal chrono's format strings, years 1 to 9999 and
+        // beyond (chrono's path), fractions and negative seconds included.
+        let kinds = [
+            Temporal::Date,
+            Temporal::Timestamp,
+            Temporal::TimestampTz,
+            Temporal::Time,
+            Temporal::TimeTz,
+            Temporal::Interval,
+        ];
+        let mut r = rng_for(&[7]);
+        let mut secs: Vec<f64> = vec![
+            0.0,
+            -0.5,
+            86_399.999_999_7,
+            -62_135_596_800.0,
+            -62_135_596_801.0,
+        ];
+        secs.push(253_402_300_799.999_999); // 9999-12-31 23:59:59.999999
+        secs.push(253_402_300_800.0); // year 10000
+        secs.push(-70_000_000_000.0); // before year 1
+        for _ in 0..20_000 {
+            secs.push((r.random::<f64>() - 0.5) * 2e11);
+            secs.push(r.random::<f64>() * 86_400.0);
+        }
+        for s in &secs {
+            for k in kinds {
+                assert_eq!(temporal(*s, k), temporal_by_chrono(*s, k), "{s} {k:?}");
+            }
+        }
+        // A uniform pool picks what a search of the weights 1, 2, ... k picks.
+        for k in [1usize, 2, 3, 10, 1000, 200_000] {
+            let cum: Vec<f64> = (1..=k).map(|x| x as f64).collect();
+            for u in (0..2000)
+                .map(|_| r.random::<f64>())
+                .chain([0.0, 0.5, 1.0 - f64::EPSILON])
+            {
+                assert_eq!(Pool::Uniform(k).pick(u), pick(&cum, u), "k {k} u {u}");
+            }
+        }
+        // A category's value written in place is its drawn text.
+        let num = Values {
+            base: Base::Number {
+                curve: Curve::from_quantiles(&[0.0, 1.0], &[-5.0, 1e6]).unwrap(),
+                int: false,
+                scale: Some(3),
+                lo: -5.0,
+                hi: 1e6,
+            },
+            null_rate: 0.0,
+            pool: Some(Pool::Uniform(5000)),
+        };
+        for k in [0usize, 1, 17, 4095, 4999] {
+            let mut out = Vec::new();
+            num.category(9, k, 5000, &mut out, &mut Drawn::default());
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                num.base.draw(&mut rng_for(&[9, k as u64]), Some((k, 5000)))
+            );
+        }
+        // A value drawn without a category writes what its text was.
+        let bases = [
+            Base::Number {
+                curve: Curve::from_quantiles(&[0.0, 1.0], &[-5.0, 1e6]).unwrap(),
+                int: true,
+                scale: None,
+                lo: -5.0,
+                hi: 1e6,
+            },
+            Base::Number {
+                curve: Curve::from_quantiles(&[0.0, 1.0], &[-5.0, 1e6]).unwrap(),
+                int: false,
+                scale: Some(2),
+                lo: -5.0,
+                hi: 1e6,
+            },
+            Base::Number {
+                curve: Curve::from_quantiles(&[0.0, 1.0], &[-5.0, 1e6]).unwrap(),
+                int: false,
+                scale: None,
+                lo: 0.0,
+                hi: 10.0,
+            },
+            Base::Temporal {
+                curve: Curve::from_quantiles(&[0.0, 1.0], &[0.0, 2e9]).unwrap(),
+                kind: Temporal::TimestampTz,
+            },
+            Base::Uuid,
+        ];
+        for b in &bases {
+            let (mut r1, mut r2) = (rng_for(&[1]), rng_for(&[1]));
+            for _ in 0..1000 {
+                let mut out = Vec::new();
+                b.write_drawn(&mut r1, &mut out);
+                assert_eq!(String::from_utf8(out).unwrap(), b.draw(&mut r2, None));
+            }
+        }
+    }
+
+    #[test]
+    fn same_stream_same_text() {
+        let classes = Classes {
+            empty: 0.1,
+            ascii: 0.5,
+            edge_whitespace: 0.05,
+            fragments: FRAGMENTS.iter().map(|(_, f)| (*f, 0.3)).collect(),
+        };
+        let len = Curve::from_quantiles(&[0.0, 1.0], &[1.0, 30.0]).unwrap();
+        let draw = || {
+            let mut r = rng_for(&[1, 2, 3]);
+            (0..200)
+                .map(|_| text(&mut r, &len, &classes, Some(20), None, None))
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (draw(), draw());
+        assert_eq!(a, b);
+        assert!(a
+            .iter()
+            .all(|s| s.chars().count() <= 20 && !s.contains('\0')));
+        assert!(a.iter().any(|s| s.is_empty()) && a.iter().any(|s| !s.is_ascii()));
+    }
+}

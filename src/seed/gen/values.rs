@@ -1,0 +1,143 @@
+//! A column's values drawn row by row into COPY text: NULLs at the profile's rate, then a value
+//! of its base, or one of its pool of categories (drawn once per chunk and reused).
+
+use super::*;
+
+impl Values {
+    /// One value (or `None` for NULL) appended to `out` as COPY text.
+    pub fn write(&self, rng: &mut ChaCha8Rng, salt: u64, out: &mut Vec<u8>) -> bool {
+        self.write_row(rng, salt, out, u64::MAX, &mut Drawn::default())
+    }
+
+    /// As [`Values::write`], for row `row` of the table: rows 0 and 1 of a number or time
+    /// column take the profile's minimum and maximum exactly, and of a text column its
+    /// shortest and longest length, so a small table reaches its extremes (a random draw from
+    /// 20 rows rarely does).
+    pub fn write_row(
+        &self,
+        rng: &mut ChaCha8Rng,
+        salt: u64,
+        out: &mut Vec<u8>,
+        row: u64,
+        drawn: &mut Drawn,
+    ) -> bool {
+        if let (
+            true,
+            None,
+            Base::Text {
+                len,
+                classes,
+                max_chars,
+                words,
+            },
+        ) = (row < 2, &self.pool, &self.base)
+        {
+            // The shortest and the longest length, placed exactly like numbers' extremes.
+            let t = text(
+                rng,
+                len,
+                classes,
+                *max_chars,
+                words.as_ref(),
+                Some(row as f64),
+            );
+            push_escaped(out, &t);
+            return true;
+        }
+
+        let ordered = matches!(
+            self.base,
+            Base::Number { .. } | Base::Temporal { .. } | Base::Text { .. }
+        );
+        if row < 2 && ordered && self.pool.is_none() {
+            let text = self.base.draw_at(rng, row as f64);
+            push_escaped(out, &text);
+            return true;
+        }
+        if self.null_rate > 0.0 {
+            // NULLs at exactly the profile's rate (evenly spread, from an offset of the
+            // column's own), so a small table has its one NULL too; at random when the row is
+            // not known.
+            let null = if row == u64::MAX {
+                rng.random::<f64>() < self.null_rate
+            } else {
+                let x = (row + salt % 1_000_003) as f64;
+                ((x + 1.0) * self.null_rate).floor() > (x * self.null_rate).floor()
+            };
+            if null {
+                return false;
+            }
+        }
+        if row != u64::MAX {
+            if let (None, Base::Labels { labels, .. }) = (&self.pool, &self.base) {
+                // Every label once in the first rows, the first and the last (a categorical
+                // number's minimum and maximum) first.
+                if let Some(k) = covering(row, labels.len()) {
+                    push_escaped(out, &labels[k]);
+                    return true;
+                }
+            }
+            if let Some(pool) = &self.pool {
+                if let Some(k) = covering(row, pool.len()) {
+                    self.category(salt, k, pool.len(), out, drawn);
+                    return true;
+                }
+            }
+        }
+        match &self.pool {
+            Some(pool) => {
+                let k = pool.pick(rng.random::<f64>());
+                self.category(salt, k, pool.len(), out, drawn);
+            }
+            None => self.base.write_drawn(rng, out),
+        }
+        true
+    }
+
+    /// Category `k` of `n`'s value, drawn from its own stream (once per chunk: `drawn`).
+    pub(super) fn category(
+        &self,
+        salt: u64,
+        k: usize,
+        n: usize,
+        out: &mut Vec<u8>,
+        drawn: &mut Drawn,
+    ) {
+        if n <= DRAWN_CAP && drawn.0.len() < n {
+            drawn.0.resize(n, None);
+        }
+        if let Some(Some(v)) = drawn.0.get(k) {
+            out.extend_from_slice(v);
+            return;
+        }
+        let at = out.len();
+        // As `draw` of category k: numbers and times are a position on their curve, and
+        // need no stream of their own.
+        let u = if n == 1 {
+            0.5
+        } else {
+            k as f64 / (n - 1) as f64
+        };
+        if !self.base.write_at(u, out) {
+            let text = self
+                .base
+                .draw(&mut rng_for(&[salt, k as u64]), Some((k, n)));
+            push_escaped(out, &text);
+        }
+        if let Some(slot) = drawn.0.get_mut(k) {
+            *slot = Some(out[at..].into());
+        }
+    }
+}
+
+/// The category row `row` must take so that the first K rows hold each of K categories once
+/// (row 0 the first, row 1 the last, then the rest in order): every value turns up, a 5-row
+/// table of 5 names holds all five. `None` past the first K rows: drawn by weight.
+pub(super) fn covering(row: u64, k: usize) -> Option<usize> {
+    match row {
+        r if r >= k as u64 => None,
+        0 => Some(0),
+        1 => Some(k - 1),
+        r => Some(r as usize - 1),
+    }
+}
