@@ -3,9 +3,22 @@
 
 use super::*;
 
+/// One column's two profiles and what judging them needs.
+struct Column<'a> {
+    s: &'a Sides<'a>,
+    object: &'a str,
+    a: &'a ColumnProfile,
+    b: &'a ColumnProfile,
+    t: crate::compare::thresholds::Thresholds,
+    /// Non-NULL values on each side.
+    na: u64,
+    nb: u64,
+    left_complete: bool,
+}
+
 #[expect(
     clippy::too_many_arguments,
-    reason = "one column's two profiles with their context; a struct would only rename them"
+    reason = "one column's two profiles with their context, gathered into a Column here"
 )]
 pub(super) fn distribution(
     s: &Sides,
@@ -17,133 +30,174 @@ pub(super) fn distribution(
     left_complete: bool,
     out: &mut Vec<Finding>,
 ) {
-    let t = s.thresholds.get(object);
+    let c = Column {
+        s,
+        object,
+        a,
+        b,
+        t: s.thresholds.get(object),
+        na: non_null(a),
+        nb: non_null(b),
+        left_complete,
+    };
     if !key {
         magnitude(s, object, a, b, left_complete, out);
+        range(&c, out);
     }
-    // Ranges: production's 1st/99th percentile beyond staging's extremes.
-    if let (false, Some(amin), Some(amax), 7, 7) =
-        (key, a.min, a.max, a.quantiles.len(), b.quantiles.len())
-    {
-        let (p01, p99) = (b.quantiles[1], b.quantiles[5]);
-        // "Far beyond": a tenth of the larger spread, or 0.1 % of the magnitude (rows loaded a
-        // few seconds apart are not a range gap).
-        let span = (amax - amin).max(b.quantiles[6] - b.quantiles[0]);
-        let tol = (0.1 * span).max(1e-3 * amax.abs().max(amin.abs()));
-        if p99 > amax + tol || p01 < amin - tol {
-            let (edge, pv, av) = if p99 > amax + tol {
-                ("above", p99, amax)
-            } else {
-                ("below", p01, amin)
-            };
-            out.push(
-                Finding::new(Category::Distribution, Severity::Medium, object, "range")
-                    .values(
-                        Some(format!("{} to {}", value(a, amin), value(a, amax))),
-                        Some(format!("{} to {}", value(b, b.min.unwrap_or(p01)), value(b, b.max.unwrap_or(p99)))),
-                    )
-                    .message(format!(
-                        "{object}: over 1 % of {}'s values lie {edge} anything in {} ({} vs {})",
-                        s.right_name,
-                        s.left_name,
-                        value(b, pv),
-                        value(a, av)
-                    ))
-                    .why("boundaries (overflow, date handling, ranges in queries, partition bounds) are only tested inside staging's range")
-                    .hint(format!("extend {}'s data to {}'s range", s.left_name, s.right_name)),
-            );
-        }
-    }
-    // Categorical values present on the right only.
-    let (na, nb) = (non_null(a), non_null(b));
     if !b.labels.is_empty() {
-        for (label, &cb) in &b.labels {
-            let ca = a.labels.get(label).copied().unwrap_or(0);
-            if t.absent(ca, na, cb, nb, left_complete) {
-                out.push(
-                    Finding::new(Category::Distribution, by_share(Severity::High, share(cb, nb)), object, &format!("value:{label}"))
-                        .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
-                        .message(format!("{object} = '{label}' in {} of {} rows, never in {}", pct(share(cb, nb)), s.right_name, s.left_name))
-                        .why("code paths for this value (state machines, switch statements, filters, reports) are never exercised where the tests run")
-                        .hint(format!("add rows with {object} = '{label}' to {}", s.left_name)),
-                );
-            }
-        }
+        labels(&c, out);
     } else if same_key && a.categorical && b.categorical && a.kind == ValueKind::Text {
         // Enum-like text: numbers and times differ between environments by nature.
-        let seen: std::collections::BTreeMap<ValueHash, u64> =
-            a.top.iter().map(|t| (t.hash, t.count)).collect();
-        let missing: Vec<(ValueHash, u64)> = b
-            .top
-            .iter()
-            .filter(|v| {
-                // A value's certain absence matters where values repeat (statuses, codes);
-                // in free text (names, addresses) each value is its own and says nothing.
-                t.absent(
-                    seen.get(&v.hash).copied().unwrap_or(0),
-                    na,
-                    v.count,
-                    nb,
-                    left_complete && enum_like(b),
-                )
-            })
-            .map(|v| (v.hash, v.count))
-            .collect();
-        if !missing.is_empty() {
-            let total: u64 = missing.iter().map(|m| m.1).sum();
+        hashed_values(&c, out);
+    }
+    if !key {
+        distinct(&c, out);
+    }
+    lengths(s, object, a, b, &c.t, out);
+    json_keys(&c, out);
+    array_length(&c, out);
+}
+
+/// Ranges: production's 1st/99th percentile beyond staging's extremes.
+fn range(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b) = (c.s, c.object, c.a, c.b);
+    let (Some(amin), Some(amax), 7, 7) = (a.min, a.max, a.quantiles.len(), b.quantiles.len())
+    else {
+        return;
+    };
+    let (p01, p99) = (b.quantiles[1], b.quantiles[5]);
+    // "Far beyond": a tenth of the larger spread, or 0.1 % of the magnitude (rows loaded a
+    // few seconds apart are not a range gap).
+    let span = (amax - amin).max(b.quantiles[6] - b.quantiles[0]);
+    let tol = (0.1 * span).max(1e-3 * amax.abs().max(amin.abs()));
+    if !(p99 > amax + tol || p01 < amin - tol) {
+        return;
+    }
+    let (edge, pv, av) = if p99 > amax + tol {
+        ("above", p99, amax)
+    } else {
+        ("below", p01, amin)
+    };
+    out.push(
+        Finding::new(Category::Distribution, Severity::Medium, object, "range")
+            .values(
+                Some(format!("{} to {}", value(a, amin), value(a, amax))),
+                Some(format!("{} to {}", value(b, b.min.unwrap_or(p01)), value(b, b.max.unwrap_or(p99)))),
+            )
+            .message(format!(
+                "{object}: over 1 % of {}'s values lie {edge} anything in {} ({} vs {})",
+                s.right_name,
+                s.left_name,
+                value(b, pv),
+                value(a, av)
+            ))
+            .why("boundaries (overflow, date handling, ranges in queries, partition bounds) are only tested inside staging's range")
+            .hint(format!("extend {}'s data to {}'s range", s.left_name, s.right_name)),
+    );
+}
+
+/// Categorical values (labels: booleans, enums, raw values) present on the right only.
+fn labels(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
+    for (label, &cb) in &b.labels {
+        let ca = a.labels.get(label).copied().unwrap_or(0);
+        if c.t.absent(ca, na, cb, nb, c.left_complete) {
             out.push(
-                Finding::new(Category::Distribution, Severity::Medium, object, "values")
-                    .values(Some("0 %".to_string()), Some(pct(share(total, nb))))
-                    .message(format!(
-                        "{object}: {} value(s) held by {} of {}'s rows never appear in {} (compared by keyed hash)",
-                        missing.len(),
-                        pct(share(total, nb)),
-                        s.right_name,
-                        s.left_name
-                    ))
-                    .why("an enum-like column has values production uses and staging never tests")
-                    .hint(format!("add those values to {}'s data (profile with --raw-values to see them)", s.left_name)),
+                Finding::new(Category::Distribution, by_share(Severity::High, share(cb, nb)), object, &format!("value:{label}"))
+                    .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
+                    .message(format!("{object} = '{label}' in {} of {} rows, never in {}", pct(share(cb, nb)), s.right_name, s.left_name))
+                    .why("code paths for this value (state machines, switch statements, filters, reports) are never exercised where the tests run")
+                    .hint(format!("add rows with {object} = '{label}' to {}", s.left_name)),
             );
         }
     }
-    // Distinct values: fewer in staging than its rows would show if drawn from production's
-    // values (computed from production's complete value counts, so volume alone is no gap).
-    if let (false, true, Some(da)) = (key, b.categorical, &a.distinct) {
-        let nb_f = nb.max(1) as f64;
-        let expected: f64 = b
-            .top
-            .iter()
-            .map(|t| 1.0 - (1.0 - t.count as f64 / nb_f).powf(na as f64))
-            .sum();
-        if expected >= 2.0 * da.value && expected - da.value >= 5.0 {
-            let db = b
-                .distinct
-                .as_ref()
-                .map(|d| d.value)
-                .unwrap_or(b.top.len() as f64);
-            out.push(
-                Finding::new(Category::Distinct, Severity::Low, object, "")
-                    .values(Some(count(da.value)), Some(count(db)))
-                    .message(format!(
-                        "{object} has {} distinct values in {}, {} in {}: a sample of {}'s size from {} would hold about {}",
-                        count(da.value),
-                        s.left_name,
-                        count(db),
-                        s.right_name,
-                        s.left_name,
-                        s.right_name,
-                        count(expected)
-                    ))
-                    .why("values production has and staging lacks: filters, groupings and code paths per value are not exercised")
-                    .hint(format!("make {}'s values as varied as {}'s", s.left_name, s.right_name)),
-            );
-        }
+}
+
+/// Enum-like text's frequent values (keyed hashes) the right has and the left never shows.
+fn hashed_values(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
+    let seen: std::collections::BTreeMap<ValueHash, u64> =
+        a.top.iter().map(|t| (t.hash, t.count)).collect();
+    let missing: Vec<(ValueHash, u64)> = b
+        .top
+        .iter()
+        .filter(|v| {
+            // A value's certain absence matters where values repeat (statuses, codes);
+            // in free text (names, addresses) each value is its own and says nothing.
+            c.t.absent(
+                seen.get(&v.hash).copied().unwrap_or(0),
+                na,
+                v.count,
+                nb,
+                c.left_complete && enum_like(b),
+            )
+        })
+        .map(|v| (v.hash, v.count))
+        .collect();
+    if missing.is_empty() {
+        return;
     }
-    lengths(s, object, a, b, &t, out);
-    // JSON keys production uses and staging never has.
+    let total: u64 = missing.iter().map(|m| m.1).sum();
+    out.push(
+        Finding::new(Category::Distribution, Severity::Medium, object, "values")
+            .values(Some("0 %".to_string()), Some(pct(share(total, nb))))
+            .message(format!(
+                "{object}: {} value(s) held by {} of {}'s rows never appear in {} (compared by keyed hash)",
+                missing.len(),
+                pct(share(total, nb)),
+                s.right_name,
+                s.left_name
+            ))
+            .why("an enum-like column has values production uses and staging never tests")
+            .hint(format!("add those values to {}'s data (profile with --raw-values to see them)", s.left_name)),
+    );
+}
+
+/// Distinct values: fewer in staging than its rows would show if drawn from production's
+/// values (computed from production's complete value counts, so volume alone is no gap).
+fn distinct(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
+    let (true, Some(da)) = (b.categorical, &a.distinct) else {
+        return;
+    };
+    let nb_f = nb.max(1) as f64;
+    let expected: f64 = b
+        .top
+        .iter()
+        .map(|t| 1.0 - (1.0 - t.count as f64 / nb_f).powf(na as f64))
+        .sum();
+    if !(expected >= 2.0 * da.value && expected - da.value >= 5.0) {
+        return;
+    }
+    let db = b
+        .distinct
+        .as_ref()
+        .map(|d| d.value)
+        .unwrap_or(b.top.len() as f64);
+    out.push(
+        Finding::new(Category::Distinct, Severity::Low, object, "")
+            .values(Some(count(da.value)), Some(count(db)))
+            .message(format!(
+                "{object} has {} distinct values in {}, {} in {}: a sample of {}'s size from {} would hold about {}",
+                count(da.value),
+                s.left_name,
+                count(db),
+                s.right_name,
+                s.left_name,
+                s.right_name,
+                count(expected)
+            ))
+            .why("values production has and staging lacks: filters, groupings and code paths per value are not exercised")
+            .hint(format!("make {}'s values as varied as {}'s", s.left_name, s.right_name)),
+    );
+}
+
+/// JSON keys production uses and staging never has.
+fn json_keys(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
     for (key, &cb) in &b.json_keys {
         let ca = a.json_keys.get(key).copied().unwrap_or(0);
-        if t.absent(ca, na, cb, nb, left_complete) {
+        if c.t.absent(ca, na, cb, nb, c.left_complete) {
             out.push(
                 Finding::new(
                     Category::Distribution,
@@ -166,25 +220,31 @@ pub(super) fn distribution(
             );
         }
     }
-    if a.array_length.len() == 7 && b.array_length.len() == 7 {
-        let (amax, p99) = (a.array_length[6], b.array_length[5]);
-        if p99 > 4.0 * amax.max(1.0) && p99 >= amax + 4.0 {
-            out.push(
-                Finding::new(
-                    Category::Distribution,
-                    Severity::Low,
-                    object,
-                    "array-length",
-                )
-                .values(Some(format!("max {amax}")), Some(format!("p99 {p99}")))
-                .message(format!(
-                    "{object}: {}'s arrays reach {p99} elements (p99); {}'s at most {amax}",
-                    s.right_name, s.left_name
-                ))
-                .why("loops, payload sizes and unnest joins grow with array length")
-                .hint(format!("add longer arrays to {}'s data", s.left_name)),
-            );
-        }
+}
+
+/// Arrays far longer in production (its p99 beyond staging's longest).
+fn array_length(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b) = (c.s, c.object, c.a, c.b);
+    if a.array_length.len() != 7 || b.array_length.len() != 7 {
+        return;
+    }
+    let (amax, p99) = (a.array_length[6], b.array_length[5]);
+    if p99 > 4.0 * amax.max(1.0) && p99 >= amax + 4.0 {
+        out.push(
+            Finding::new(
+                Category::Distribution,
+                Severity::Low,
+                object,
+                "array-length",
+            )
+            .values(Some(format!("max {amax}")), Some(format!("p99 {p99}")))
+            .message(format!(
+                "{object}: {}'s arrays reach {p99} elements (p99); {}'s at most {amax}",
+                s.right_name, s.left_name
+            ))
+            .why("loops, payload sizes and unnest joins grow with array length")
+            .hint(format!("add longer arrays to {}'s data", s.left_name)),
+        );
     }
 }
 

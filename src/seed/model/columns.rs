@@ -95,7 +95,8 @@ pub(super) fn labels_from(counts: &[(String, f64)]) -> Base {
     }
 }
 
-/// The base generator for a column of `base_type` (domains resolved) from its profile.
+/// The base generator for a column of `base_type` (domains resolved) from its profile: a
+/// CHECK's list or pattern first, else by how the column is measured.
 pub(super) fn base_for(
     snap: &Snapshot,
     kind: Kind,
@@ -105,219 +106,248 @@ pub(super) fn base_for(
     rule: &Rule,
 ) -> Option<Base> {
     if let Some(list) = &rule.one_of {
-        // The list's values at production's frequencies: by value with raw values, else the
-        // counts by rank in the list's order (the shape holds; which value is the common one
-        // is not known from hashes).
-        let top = p.map(|p| p.top.as_slice()).unwrap_or(&[]);
-        let weight = |i: usize, label: &str| -> f64 {
-            if let Some(t) = top.iter().find(|t| t.raw.as_deref() == Some(label)) {
-                return t.count as f64;
-            }
-            if top.iter().all(|t| t.raw.is_none()) {
-                if let Some(t) = top.get(i) {
-                    return t.count as f64;
-                }
-            }
-            if top.is_empty() {
-                1.0
-            } else {
-                0.0
-            }
-        };
-        let mut counts: Vec<(String, f64)> = list
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.clone(), weight(i, l)))
-            .collect();
-        if counts.iter().all(|(_, w)| *w <= 0.0) {
-            counts.iter_mut().for_each(|c| c.1 = 1.0);
-        }
-        return Some(labels_from(&counts));
+        return Some(one_of(list, p));
     }
-    if let Some(p) = rule
+    if let Some(pat) = rule
         .pattern
         .as_deref()
         .and_then(crate::seed::pattern::Pattern::compile)
     {
         if matches!(kind, Kind::Text | Kind::Char | Kind::Other) {
-            return Some(Base::Pattern(p));
+            return Some(Base::Pattern(pat));
         }
     }
     let bare = base_type.split('(').next().unwrap_or(base_type).trim();
-    let (m1, m2) = modifiers(base_type);
     Some(match kind {
-        Kind::Number => {
-            let (tlo, thi, int) = type_limits(bare);
-            let curve = p
-                .and_then(|p| curve7(&p.quantiles))
-                .or_else(|| p.and_then(|p| Curve::from_quantiles(&[0.0, 1.0], &[p.min?, p.max?])))
-                .unwrap_or_else(|| {
-                    Curve::from_quantiles(&[0.0, 1.0], &[0.0, 1000.0]).expect("curve")
-                });
-            let (mut lo, mut hi) = (tlo, thi);
-            if bare == "numeric" {
-                if let (Some(prec), scale) = (m1, m2.unwrap_or(0)) {
-                    let lim = 10f64.powi(prec as i32 - scale as i32) - 10f64.powi(-(scale as i32));
-                    lo = -lim;
-                    hi = lim;
-                }
-            }
-            lo = lo.max(rule.lo.unwrap_or(f64::MIN));
-            hi = hi.min(rule.hi.unwrap_or(f64::MAX));
-            let integral = curve.points.iter().all(|(_, v)| v.fract() == 0.0);
-            Base::Number {
-                curve,
-                int: int || (bare == "numeric" && m2.unwrap_or(0) == 0 && integral),
-                scale: if bare == "numeric" {
-                    m2.or(if integral { Some(0) } else { Some(4) })
-                } else {
-                    None
-                },
-                lo,
-                hi,
-            }
-        }
-        Kind::Temporal => {
-            let kind = match bare {
-                "date" => Temporal::Date,
-                "timestamp without time zone" => Temporal::Timestamp,
-                "timestamp with time zone" => Temporal::TimestampTz,
-                "time without time zone" => Temporal::Time,
-                "time with time zone" => Temporal::TimeTz,
-                _ => Temporal::Interval,
-            };
-            let curve = p.and_then(|p| curve7(&p.quantiles)).unwrap_or_else(|| {
-                Curve::from_quantiles(&[0.0, 1.0], &[1.7e9, 1.8e9]).expect("curve")
-            });
-            Base::Temporal { curve, kind }
-        }
-        Kind::Text | Kind::Char => {
-            let len = p.and_then(|p| curve7(&p.length_chars)).unwrap_or_else(|| {
-                Curve::from_quantiles(&[0.0, 1.0], &[4.0, 16.0]).expect("curve")
-            });
-            let cap = m1.map(|n| n as usize);
-            let max_chars = match (cap, rule.max_chars) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            Base::Text {
-                len,
-                classes: p.map(classes).unwrap_or(Classes {
-                    ascii: 1.0,
-                    ..Default::default()
-                }),
-                max_chars,
-                words: p.and_then(|p| {
-                    let ascii: Vec<(&String, &u64)> =
-                        p.words.iter().filter(|(w, _)| w.is_ascii()).collect();
-                    (!ascii.is_empty()).then(|| {
-                        let mut acc = 0.0;
-                        let cum = ascii
-                            .iter()
-                            .map(|(_, c)| {
-                                acc += **c as f64;
-                                acc
-                            })
-                            .collect();
-                        (ascii.iter().map(|(w, _)| (*w).clone()).collect(), cum)
-                    })
-                }),
-            }
-        }
-        Kind::Boolean | Kind::Enum => {
-            let mut counts: Vec<(String, f64)> = p
-                .map(|p| {
-                    p.labels
-                        .iter()
-                        .map(|(l, c)| (l.clone(), *c as f64))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if counts.is_empty() {
-                counts = if kind == Kind::Boolean {
-                    vec![("t".into(), 1.0), ("f".into(), 1.0)]
-                } else {
-                    snap.schema
-                        .types
-                        .iter()
-                        .find(|(k, _)| *k == type_name || k.ends_with(&format!(".{type_name}")))
-                        .map(|(_, t)| t.labels.iter().map(|l| (l.clone(), 1.0)).collect())
-                        .unwrap_or_default()
-                };
-            }
-            if counts.is_empty() {
-                return None;
-            }
-            labels_from(&counts)
-        }
-        Kind::Json => {
-            let n = p.map(|p| (p.rows - p.nulls).max(1) as f64).unwrap_or(1.0);
-            let keys = p
-                .map(|p| {
-                    p.json_keys
-                        .iter()
-                        .map(|(k, c)| (k.clone(), *c as f64 / n))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let nested = p
-                .and_then(|p| curve7(&p.json_depth))
-                .map(|c| {
-                    let first = QUANTILES
-                        .iter()
-                        .zip(&c.points)
-                        .find(|(_, (_, v))| *v >= 2.0);
-                    first.map_or(0.0, |(q, _)| 1.0 - q)
-                })
-                .unwrap_or(0.0);
-            Base::Json { keys, nested }
-        }
-        Kind::Array => {
-            let elem_type = base_type.trim_end_matches("[]");
-            let elem_bare = elem_type.split('(').next().unwrap_or(elem_type).trim();
-            let elem = match elem_bare {
-                "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => {
-                    Base::Number {
-                        curve: Curve::from_quantiles(&[0.0, 1.0], &[0.0, 1000.0]).expect("curve"),
-                        int: true,
-                        scale: None,
-                        lo: 0.0,
-                        hi: 1000.0,
-                    }
-                }
-                "text" | "character varying" | "character" => Base::Text {
-                    len: Curve::from_quantiles(&[0.0, 1.0], &[1.0, 12.0]).expect("curve"),
-                    classes: Classes {
-                        ascii: 1.0,
-                        ..Default::default()
-                    },
-                    max_chars: modifiers(elem_type).0.map(|n| n as usize),
-                    words: None,
-                },
-                "uuid" => Base::Uuid,
-                _ => Base::Literal {
-                    lit: crate::seed::literal::for_type(snap, elem_type)?,
-                    len: None,
-                },
-            };
-            let len = p
-                .and_then(|p| curve7(&p.array_length))
-                .unwrap_or_else(|| Curve::from_quantiles(&[0.0, 1.0], &[0.0, 4.0]).expect("curve"));
-            Base::Array {
-                elem: Box::new(elem),
-                len,
-            }
-        }
+        Kind::Number => number(bare, modifiers(base_type), p, rule),
+        Kind::Temporal => temporal(bare, p),
+        Kind::Text | Kind::Char => text(modifiers(base_type).0, p, rule),
+        Kind::Boolean | Kind::Enum => labels(snap, kind, type_name, p)?,
+        Kind::Json => json(p),
+        Kind::Array => array(snap, base_type, p)?,
         Kind::Bytea => Base::Bytea {
-            len: p.and_then(|p| curve7(&p.length_bytes)).unwrap_or_else(|| {
-                Curve::from_quantiles(&[0.0, 1.0], &[0.0, 64.0]).expect("curve")
-            }),
+            len: p
+                .and_then(|p| curve7(&p.length_bytes))
+                .unwrap_or_else(|| span(0.0, 64.0)),
         },
         Kind::Other if bare == "uuid" => Base::Uuid,
         Kind::Other => Base::Literal {
             lit: crate::seed::literal::for_type(snap, type_name)?,
             len: p.and_then(|p| curve7(&p.length_chars)),
         },
+    })
+}
+
+/// A straight curve from `lo` to `hi`: where the profile measured nothing.
+fn span(lo: f64, hi: f64) -> Curve {
+    Curve::from_quantiles(&[0.0, 1.0], &[lo, hi]).expect("curve")
+}
+
+/// A CHECK's list of values at production's frequencies: by value with raw values, else the
+/// counts by rank in the list's order (the shape holds; which value is the common one is not
+/// known from hashes).
+fn one_of(list: &[String], p: Option<&ColumnProfile>) -> Base {
+    let top = p.map(|p| p.top.as_slice()).unwrap_or(&[]);
+    let weight = |i: usize, label: &str| -> f64 {
+        if let Some(t) = top.iter().find(|t| t.raw.as_deref() == Some(label)) {
+            return t.count as f64;
+        }
+        if top.iter().all(|t| t.raw.is_none()) {
+            if let Some(t) = top.get(i) {
+                return t.count as f64;
+            }
+        }
+        if top.is_empty() {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let mut counts: Vec<(String, f64)> = list
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), weight(i, l)))
+        .collect();
+    if counts.iter().all(|(_, w)| *w <= 0.0) {
+        counts.iter_mut().for_each(|c| c.1 = 1.0);
+    }
+    labels_from(&counts)
+}
+
+/// A number on the profile's quantile curve, within its type's range (a numeric's precision
+/// and scale) and a CHECK's bounds; integral where every quantile is.
+fn number(
+    bare: &str,
+    (m1, m2): (Option<u32>, Option<u32>),
+    p: Option<&ColumnProfile>,
+    rule: &Rule,
+) -> Base {
+    let (tlo, thi, int) = type_limits(bare);
+    let curve = p
+        .and_then(|p| curve7(&p.quantiles))
+        .or_else(|| p.and_then(|p| Curve::from_quantiles(&[0.0, 1.0], &[p.min?, p.max?])))
+        .unwrap_or_else(|| span(0.0, 1000.0));
+    let (mut lo, mut hi) = (tlo, thi);
+    if bare == "numeric" {
+        if let (Some(prec), scale) = (m1, m2.unwrap_or(0)) {
+            let lim = 10f64.powi(prec as i32 - scale as i32) - 10f64.powi(-(scale as i32));
+            lo = -lim;
+            hi = lim;
+        }
+    }
+    lo = lo.max(rule.lo.unwrap_or(f64::MIN));
+    hi = hi.min(rule.hi.unwrap_or(f64::MAX));
+    let integral = curve.points.iter().all(|(_, v)| v.fract() == 0.0);
+    Base::Number {
+        curve,
+        int: int || (bare == "numeric" && m2.unwrap_or(0) == 0 && integral),
+        scale: if bare == "numeric" {
+            m2.or(if integral { Some(0) } else { Some(4) })
+        } else {
+            None
+        },
+        lo,
+        hi,
+    }
+}
+
+/// A date, time, timestamp or interval on the profile's curve of seconds.
+fn temporal(bare: &str, p: Option<&ColumnProfile>) -> Base {
+    let kind = match bare {
+        "date" => Temporal::Date,
+        "timestamp without time zone" => Temporal::Timestamp,
+        "timestamp with time zone" => Temporal::TimestampTz,
+        "time without time zone" => Temporal::Time,
+        "time with time zone" => Temporal::TimeTz,
+        _ => Temporal::Interval,
+    };
+    let curve = p
+        .and_then(|p| curve7(&p.quantiles))
+        .unwrap_or_else(|| span(1.7e9, 1.8e9));
+    Base::Temporal { curve, kind }
+}
+
+/// Text of the profile's lengths and character classes, within the type's length and a
+/// CHECK's; composed from the profile's words where it holds them (raw-values opt-in).
+fn text(cap: Option<u32>, p: Option<&ColumnProfile>, rule: &Rule) -> Base {
+    let len = p
+        .and_then(|p| curve7(&p.length_chars))
+        .unwrap_or_else(|| span(4.0, 16.0));
+    let max_chars = match (cap.map(|n| n as usize), rule.max_chars) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Base::Text {
+        len,
+        classes: p.map(classes).unwrap_or(Classes {
+            ascii: 1.0,
+            ..Default::default()
+        }),
+        max_chars,
+        words: p.and_then(|p| {
+            let ascii: Vec<(&String, &u64)> =
+                p.words.iter().filter(|(w, _)| w.is_ascii()).collect();
+            (!ascii.is_empty()).then(|| {
+                let mut acc = 0.0;
+                let cum = ascii
+                    .iter()
+                    .map(|(_, c)| {
+                        acc += **c as f64;
+                        acc
+                    })
+                    .collect();
+                (ascii.iter().map(|(w, _)| (*w).clone()).collect(), cum)
+            })
+        }),
+    }
+}
+
+/// Booleans and enum labels at the profile's frequencies (both values, or the type's labels,
+/// evenly where it measured none); `None` for an enum whose labels are unknown.
+fn labels(snap: &Snapshot, kind: Kind, type_name: &str, p: Option<&ColumnProfile>) -> Option<Base> {
+    let mut counts: Vec<(String, f64)> = p
+        .map(|p| {
+            p.labels
+                .iter()
+                .map(|(l, c)| (l.clone(), *c as f64))
+                .collect()
+        })
+        .unwrap_or_default();
+    if counts.is_empty() {
+        counts = if kind == Kind::Boolean {
+            vec![("t".into(), 1.0), ("f".into(), 1.0)]
+        } else {
+            snap.schema
+                .types
+                .iter()
+                .find(|(k, _)| *k == type_name || k.ends_with(&format!(".{type_name}")))
+                .map(|(_, t)| t.labels.iter().map(|l| (l.clone(), 1.0)).collect())
+                .unwrap_or_default()
+        };
+    }
+    (!counts.is_empty()).then(|| labels_from(&counts))
+}
+
+/// JSON holding the profile's keys at their shares, nested at its depth's share.
+fn json(p: Option<&ColumnProfile>) -> Base {
+    let n = p.map(|p| (p.rows - p.nulls).max(1) as f64).unwrap_or(1.0);
+    let keys = p
+        .map(|p| {
+            p.json_keys
+                .iter()
+                .map(|(k, c)| (k.clone(), *c as f64 / n))
+                .collect()
+        })
+        .unwrap_or_default();
+    let nested = p
+        .and_then(|p| curve7(&p.json_depth))
+        .map(|c| {
+            let first = QUANTILES
+                .iter()
+                .zip(&c.points)
+                .find(|(_, (_, v))| *v >= 2.0);
+            first.map_or(0.0, |(q, _)| 1.0 - q)
+        })
+        .unwrap_or(0.0);
+    Base::Json { keys, nested }
+}
+
+/// An array of the profile's lengths; its elements numbers, text, uuids or any type's
+/// literal.
+fn array(snap: &Snapshot, base_type: &str, p: Option<&ColumnProfile>) -> Option<Base> {
+    let elem_type = base_type.trim_end_matches("[]");
+    let elem_bare = elem_type.split('(').next().unwrap_or(elem_type).trim();
+    let elem = match elem_bare {
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => {
+            Base::Number {
+                curve: span(0.0, 1000.0),
+                int: true,
+                scale: None,
+                lo: 0.0,
+                hi: 1000.0,
+            }
+        }
+        "text" | "character varying" | "character" => Base::Text {
+            len: span(1.0, 12.0),
+            classes: Classes {
+                ascii: 1.0,
+                ..Default::default()
+            },
+            max_chars: modifiers(elem_type).0.map(|n| n as usize),
+            words: None,
+        },
+        "uuid" => Base::Uuid,
+        _ => Base::Literal {
+            lit: crate::seed::literal::for_type(snap, elem_type)?,
+            len: None,
+        },
+    };
+    let len = p
+        .and_then(|p| curve7(&p.array_length))
+        .unwrap_or_else(|| span(0.0, 4.0));
+    Some(Base::Array {
+        elem: Box::new(elem),
+        len,
     })
 }
 
