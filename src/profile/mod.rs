@@ -188,20 +188,7 @@ pub async fn profile(
         ..capture_opts.clone()
     };
     let mut problems = Vec::new();
-    let mut queue: Vec<(&String, &Table)> = Vec::new();
-    for (name, table) in &snap.schema.tables {
-        if table.kind == TableKind::Foreign {
-            problems.push(Problem {
-                area: format!("profile {name}"),
-                message: "foreign table: not profiled (it would read a remote server)".into(),
-            });
-        } else if table.parent.is_some() && table.partition_bound.is_some() {
-            // Partitions are profiled through their parent; inheritance children hold rows of
-            // their own and are profiled like any table (their parent with ONLY).
-        } else {
-            queue.push((name, table));
-        }
-    }
+    let queue = queue(snap, &mut problems);
     // Sessions within --max-connections: every lane may read a large table in streams at
     // once, each stream a session of its own.
     let n = opts
@@ -241,12 +228,66 @@ pub async fn profile(
         measuring: std::sync::Arc::new(tokio::sync::Semaphore::new(n + 1)),
         store: Default::default(),
     };
+    let measured = read_tables(&sessions, &job, queue, progress).await;
+    if let Some(m) = job.lost.lock().expect("lost").take() {
+        return Err(capture::lost_error(&target.name, "profile", &m));
+    }
+    let Store { tables, failed } = std::mem::take(&mut *job.store.lock().expect("store"));
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    for (name, r) in measured {
+        let notes = r.unwrap_or_else(|e| vec![e]);
+        problems.extend(notes.into_iter().map(|message| Problem {
+            area: format!("profile {name}"),
+            message,
+        }));
+    }
+    let relationships = relationships(&sessions, snap, extra, &job, &mut problems).await;
+    let profile = Profile {
+        hash_key_id: key_id,
+        raw_values: opts.raw_values,
+        sample_rows,
+        tables,
+        relationships,
+    };
+    Ok((profile, problems))
+}
+
+/// The tables to profile: partitions through their parent, foreign tables not at all (said
+/// as a problem).
+fn queue<'s>(snap: &'s Snapshot, problems: &mut Vec<Problem>) -> Vec<(&'s String, &'s Table)> {
+    let mut queue = Vec::new();
+    for (name, table) in &snap.schema.tables {
+        if table.kind == TableKind::Foreign {
+            problems.push(Problem {
+                area: format!("profile {name}"),
+                message: "foreign table: not profiled (it would read a remote server)".into(),
+            });
+        } else if table.parent.is_some() && table.partition_bound.is_some() {
+            // Partitions are profiled through their parent; inheritance children hold rows of
+            // their own and are profiled like any table (their parent with ONLY).
+        } else {
+            queue.push((name, table));
+        }
+    }
+    queue
+}
+
+/// Every table read on the lanes, a table alone or small ones grouped; each table's notes
+/// (or why it has no profile), in order, once its profile is in the store.
+async fn read_tables<'s>(
+    sessions: &Sessions,
+    job: &Job<'_>,
+    queue: Vec<(&'s String, &'s Table)>,
+    progress: &dyn Progress,
+) -> Vec<(&'s String, Kept)> {
     let total = queue.len();
     let done = AtomicUsize::new(0);
-    let units = units(&job, queue);
+    let units = units(job, queue);
     let read = sessions
         .run(&units, |client, unit| {
-            let (job, done) = (&job, &done);
+            let done = &done;
             async move {
                 let r = match unit {
                     // The store cannot keep profiles (a full temporary folder): the run
@@ -265,7 +306,7 @@ pub async fn profile(
                     Unit::Group(tables) => profile_group(client, job, tables).await,
                 };
                 let d = done.fetch_add(r.len(), Ordering::Relaxed) + r.len();
-                progress.step(&target.name, d, total, "tables profiled");
+                progress.step(&job.target.name, d, total, "tables profiled");
                 r
             }
         })
@@ -283,40 +324,25 @@ pub async fn profile(
             ),
         }
     }
-    if let Some(m) = job.lost.lock().expect("lost").take() {
-        return Err(capture::lost_error(&target.name, "profile", &m));
-    }
-    let Store { tables, failed } = std::mem::take(&mut *job.store.lock().expect("store"));
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    for (name, r) in measured {
-        match r {
-            Ok(notes) => {
-                for n in notes {
-                    problems.push(Problem {
-                        area: format!("profile {name}"),
-                        message: n,
-                    });
-                }
-            }
-            Err(e) => problems.push(Problem {
-                area: format!("profile {name}"),
-                message: e,
-            }),
-        }
-    }
+    measured
+}
 
+/// Every foreign key's fan-out (declared on the snapshot's side, or asked for), one server
+/// aggregate each; a relationship whose tables are missing is left to the schema comparison.
+async fn relationships(
+    sessions: &Sessions,
+    snap: &Snapshot,
+    extra: &[RelSpec],
+    job: &Job<'_>,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, RelationshipProfile> {
     let mut relationships = BTreeMap::new();
     let mut rels: Vec<RelSpec> = RelSpec::declared(snap);
     rels.extend(extra.iter().cloned());
     rels.sort();
     rels.dedup();
-    for rel in rels {
-        if !exists(snap, &rel) {
-            continue; // the schema comparison reports what is missing
-        }
-        match fanout(sessions.first(), &rel, &job).await {
+    for rel in rels.into_iter().filter(|rel| exists(snap, rel)) {
+        match fanout(sessions.first(), &rel, job).await {
             Ok(r) => {
                 relationships.insert(rel.key(), r);
             }
@@ -326,14 +352,7 @@ pub async fn profile(
             }),
         }
     }
-    let profile = Profile {
-        hash_key_id: key_id,
-        raw_values: opts.raw_values,
-        sample_rows,
-        tables,
-        relationships,
-    };
-    Ok((profile, problems))
+    relationships
 }
 
 /// Dates and timestamps are read on the client in ISO style, in UTC.
