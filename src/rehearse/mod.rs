@@ -114,6 +114,131 @@ fn count(n: usize, what: &str) -> String {
 
 /// Rehearses the upgrade; the clusters are gone when it returns.
 pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehearsal> {
+    let (snap, from, corpus) = checked(req)?;
+    // Clusters an earlier rehearsal kept, and folders of runs that were killed.
+    let (kept_before, orphans) = crate::cluster::clean_leftovers(true);
+    let planned = planner_settings(&snap);
+    let (old_label, new_label) = (
+        format!("PostgreSQL {from}"),
+        format!("PostgreSQL {}", req.to_major),
+    );
+    let mut laps = Laps::default();
+    let (old, new, notes) = start_both(
+        req,
+        from,
+        &planned,
+        &snap,
+        progress,
+        (&old_label, &new_label),
+    )?;
+    laps.lap("clusters");
+    crate::pause::at("rehearse:clusters");
+    let mut setup = setup_lines(req, from, &snap, &planned, notes);
+    if kept_before + orphans > 0 {
+        setup.push(format!(
+            "stopped and removed {kept_before} clusters kept by an earlier rehearsal and {orphans} folders of interrupted runs"
+        ));
+    }
+    let (old_t, new_t) = (target(&old_label, &old)?, target(&new_label, &new)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let problems = seed_both(&runtime, req, &snap, (&old_t, &new_t), progress, &mut setup)?;
+    laps.lap("seeding");
+    setup.push(runtime.block_on(statistics(
+        req,
+        (&old_t, &new_t),
+        (&old_label, &new_label),
+        progress,
+    ))?);
+    laps.lap("statistics");
+    // Plans: the check of old against new, the corpus replayed on both.
+    let compare = CompareRequest {
+        left: Side::Live(old_t.clone()),
+        right: Side::Live(new_t.clone()),
+        left_name: Some(old_label.clone()),
+        right_name: Some(new_label.clone()),
+        capture: CaptureOptions::default(),
+        profile: None,
+        corpus: corpus.clone(),
+        plan: Default::default(),
+        relationships: Vec::new(),
+        gate: req.gate.clone(),
+    };
+    let (l, r) = crate::run::load_sides(&compare, progress)?;
+    laps.lap("plans");
+    let mut sides = crate::compare::Sides::new(&l, &r);
+    sides.thresholds = req.gate.thresholds.clone();
+    let mut findings = crate::compare::compare_sides(&sides);
+    noise_as_notes(&mut findings);
+    // Results on identical data.
+    progress.start(
+        "results",
+        &format!("running {} statements on both", corpus.len()),
+    );
+    let (runnable, skipped) = runnable(&corpus);
+    let names = (old_label.as_str(), new_label.as_str());
+    let (changed, both_fail) =
+        runtime.block_on(compare_results(&old_t, &new_t, &runnable, names))?;
+    progress.finish("results", "compared");
+    laps.lap("results");
+    let mut details = Vec::new();
+    if req.execute > 0 {
+        let timed = runtime.block_on(timed_runs(
+            req,
+            (&old_t, &new_t),
+            &runnable,
+            progress,
+            &mut setup,
+        ))?;
+        let (found, charts) = timing_findings(&timed, &findings, &req.limits, names);
+        findings.extend(found);
+        details = charts;
+        laps.lap("timed runs");
+    }
+    setup.push(laps.took());
+    if !skipped.is_empty() {
+        setup.push(format!(
+            "results not compared for {} queries: {}",
+            skipped.len(),
+            skipped.join("; ")
+        ));
+    }
+    if !both_fail.is_empty() {
+        setup.push(format!(
+            "fails on both sides, not compared: {}",
+            both_fail.join("; ")
+        ));
+    }
+    findings.extend(changed);
+    crate::finding::sort(&mut findings);
+    let mut report =
+        crate::run::report_from(findings, &l, &r, ("rehearsal", "rehearsal"), &req.gate);
+    report
+        .problems
+        .extend(problems.into_iter().map(|p| crate::report::SideProblem {
+            side: "seed".into(),
+            area: "seed".into(),
+            message: p,
+        }));
+    report.setup = setup;
+    report.details.extend(details);
+    keep_or_stop(
+        req,
+        [(&old_label, old), (&new_label, new)],
+        &mut report,
+        progress,
+    )?;
+    Ok(Rehearsal { report })
+}
+
+/// The snapshot (with a profile), the old major (the snapshot's unless given) and the
+/// corpus (the snapshot's recorded one unless given); majors outside 13–18 refused.
+fn checked(
+    req: &RehearseRequest,
+) -> Result<(Snapshot, u32, Vec<Query>)> {
     let snap = Snapshot::read(&req.snapshot)?;
     let from = req
         .from_major
@@ -136,21 +261,53 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
     } else {
         req.corpus.clone()
     };
-    // Clusters an earlier rehearsal kept, and folders of runs that were killed.
-    let (kept_before, orphans) = crate::cluster::clean_leftovers(true);
-    let planned = planner_settings(&snap);
+    Ok((snap, from, corpus))
+}
+
+/// How long each step took, said in the setup.
+struct Laps {
+    clock: std::time::Instant,
+    took: Vec<(&'static str, f64)>,
+}
+
+impl Default for Laps {
+    fn default() -> Self {
+        Laps {
+            clock: std::time::Instant::now(),
+            took: Vec::new(),
+        }
+    }
+}
+
+impl Laps {
+    fn lap(&mut self, what: &'static str) {
+        self.took.push((what, self.clock.elapsed().as_secs_f64()));
+        self.clock = std::time::Instant::now();
+    }
+
+    fn took(&self) -> String {
+        format!(
+            "took {}",
+            self.took
+                .iter()
+                .map(|(what, s)| format!("{what} {s:.1} s"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// Both clusters at once (initdb and start are mostly waiting), with production's planner
+/// settings; the new one with `--set` too.
+fn start_both(
+    req: &RehearseRequest,
+    from: u32,
+    planned: &Planned,
+    snap: &Snapshot,
+    progress: &dyn Progress,
+    (old_label, new_label): (&str, &str),
+) -> Result<(Cluster, Cluster, Vec<String>)> {
     let settings = &planned.reload;
-    let (old_label, new_label) = (
-        format!("PostgreSQL {from}"),
-        format!("PostgreSQL {}", req.to_major),
-    );
-    let mut took: Vec<(&str, f64)> = Vec::new();
-    let mut clock = std::time::Instant::now();
-    let mut lap = |took: &mut Vec<(&'static str, f64)>, what: &'static str| {
-        took.push((what, clock.elapsed().as_secs_f64()));
-        clock = std::time::Instant::now();
-    };
-    // Both clusters at once: initdb and start are mostly waiting.
     let (old, new) = std::thread::scope(|s| {
         let old = s.spawn(|| {
             start_side(
@@ -158,9 +315,9 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
                 &planned.start,
                 settings,
                 &[],
-                &snap,
+                snap,
                 progress,
-                &old_label,
+                old_label,
             )
         });
         let new = start_side(
@@ -168,9 +325,9 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
             &planned.start,
             settings,
             &req.new_settings,
-            &snap,
+            snap,
             progress,
-            &new_label,
+            new_label,
         );
         let old = old
             .join()
@@ -179,15 +336,28 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
     });
     let ((old, mut notes), (new, new_notes)) = (old?, new?);
     notes.extend(new_notes);
-    lap(&mut took, "clusters");
-    crate::pause::at("rehearse:clusters");
+    Ok((old, new, notes))
+}
+
+/// The setup's first lines: the two majors, production's planner settings applied, the new
+/// side's own, and the clusters' notes.
+fn setup_lines(
+    req: &RehearseRequest,
+    from: u32,
+    snap: &Snapshot,
+    planned: &Planned,
+    notes: Vec<String>,
+) -> Vec<String> {
     let mut setup = vec![format!(
         "PostgreSQL {from} (the snapshot's {}) and PostgreSQL {} as throwaway clusters",
         snap.inventory.server_version, req.to_major
     )];
     setup.push(format!(
         "{} of production applied to both ({} at server start){}",
-        count(settings.len() + planned.start.len(), "planner setting"),
+        count(
+            planned.reload.len() + planned.start.len(),
+            "planner setting"
+        ),
         planned.start.len(),
         if planned.notes.is_empty() {
             String::new()
@@ -207,28 +377,29 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         ));
     }
     setup.extend(notes);
-    if kept_before + orphans > 0 {
-        setup.push(format!(
-            "stopped and removed {kept_before} clusters kept by an earlier rehearsal and {orphans} folders of interrupted runs"
-        ));
-    }
-    let (old_t, new_t) = (target(&old_label, &old)?, target(&new_label, &new)?);
+    setup
+}
+
+/// Both sides seeded at once from the snapshot, each with its own sessions: the same seed,
+/// the same bytes. Returns what seed could not honour.
+fn seed_both(
+    runtime: &tokio::runtime::Runtime,
+    req: &RehearseRequest,
+    snap: &Snapshot,
+    (old_t, new_t): (&Target, &Target),
+    progress: &dyn Progress,
+    setup: &mut Vec<String>,
+) -> Result<Vec<String>> {
     let options = SeedOptions {
         scale: req.scale,
         seed: req.seed,
         create_schema: true,
         ..Default::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    // Both sides seeded at once, each with its own sessions: the same seed, the same bytes.
     let (seeded_old, seeded_new) = runtime.block_on(async {
         tokio::join!(
-            crate::seed::seed(&snap, &old_t, &options, progress),
-            crate::seed::seed(&snap, &new_t, &options, progress)
+            crate::seed::seed(snap, old_t, &options, progress),
+            crate::seed::seed(snap, new_t, &options, progress)
         )
     });
     let (r, _) = (seeded_old?, seeded_new?);
@@ -240,44 +411,34 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
         req.seed,
         req.scale
     ));
-    let problems: Vec<String> = r.problems.into_iter().map(|p| p.message).collect();
-    lap(&mut took, "seeding");
-    if req.to_major >= 18 {
-        progress.start(&new_label, "copying the planner statistics");
-        let (tables, columns) = runtime.block_on(copy_statistics(&old_t, &new_t))?;
-        progress.finish(&new_label, "statistics copied");
-        setup.push(format!(
-            "statistics: {old_label}'s ANALYZE copied into {new_label} with pg_restore_relation_stats and pg_restore_attribute_stats ({tables} relations, {columns} columns): both plan from the same statistics, so a plan difference is the planner's"
-        ));
-    } else {
-        setup.push(
-            "statistics: each side's own ANALYZE of the same rows (copying statistics needs PostgreSQL 18 on the new side); plan differences that are cost ties (the other plan costs almost the same) are reported as noise".into(),
-        );
+    Ok(r.problems.into_iter().map(|p| p.message).collect())
+}
+
+/// Onto PostgreSQL 18 or later, the old side's statistics copied into the new one, so both
+/// plan from the same statistics; else each side's own ANALYZE. The setup's line says which.
+async fn statistics(
+    req: &RehearseRequest,
+    (old_t, new_t): (&Target, &Target),
+    (old_label, new_label): (&str, &str),
+    progress: &dyn Progress,
+) -> Result<String> {
+    if req.to_major < 18 {
+        return Ok("statistics: each side's own ANALYZE of the same rows (copying statistics needs PostgreSQL 18 on the new side); plan differences that are cost ties (the other plan costs almost the same) are reported as noise".into());
     }
-    lap(&mut took, "statistics");
-    // Plans: the check of old against new, the corpus replayed on both.
-    let compare = CompareRequest {
-        left: Side::Live(old_t.clone()),
-        right: Side::Live(new_t.clone()),
-        left_name: Some(old_label.clone()),
-        right_name: Some(new_label.clone()),
-        capture: CaptureOptions::default(),
-        profile: None,
-        corpus: corpus.clone(),
-        plan: Default::default(),
-        relationships: Vec::new(),
-        gate: req.gate.clone(),
-    };
-    let (l, r) = crate::run::load_sides(&compare, progress)?;
-    lap(&mut took, "plans");
-    let mut sides = crate::compare::Sides::new(&l, &r);
-    sides.thresholds = req.gate.thresholds.clone();
-    let mut findings = crate::compare::compare_sides(&sides);
-    for f in &mut findings {
-        // The versions differ by design, and so do the settings the new major adds or
-        // changes (production's own were applied to both): notes, linked from plan causes.
-        // Identical rows on both sides: a plan difference that is a cost tie is the two
-        // ANALYZE samples', not the upgrade's.
+    progress.start(new_label, "copying the planner statistics");
+    let (tables, columns) = copy_statistics(old_t, new_t).await?;
+    progress.finish(new_label, "statistics copied");
+    Ok(format!(
+        "statistics: {old_label}'s ANALYZE copied into {new_label} with pg_restore_relation_stats and pg_restore_attribute_stats ({tables} relations, {columns} columns): both plan from the same statistics, so a plan difference is the planner's"
+    ))
+}
+
+/// The versions differ by design, and so do the settings the new major adds or changes
+/// (production's own were applied to both): notes, linked from plan causes. Identical rows on
+/// both sides: a plan difference that is a cost tie is the two ANALYZE samples', not the
+/// upgrade's.
+fn noise_as_notes(findings: &mut [Finding]) {
+    for f in findings {
         let noise = matches!(f.category, Category::Version | Category::Setting)
             || (f.category == Category::Plan
                 && f.causes
@@ -287,98 +448,62 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
             f.severity = Severity::Info;
         }
     }
-    // Results on identical data.
+}
+
+/// `--execute N`: each runnable statement timed N times on each side, interleaved.
+async fn timed_runs<'q>(
+    req: &RehearseRequest,
+    (old_t, new_t): (&Target, &Target),
+    runnable: &[Runnable<'q>],
+    progress: &dyn Progress,
+    setup: &mut Vec<String>,
+) -> Result<Vec<Timed<'q>>> {
     progress.start(
-        "results",
-        &format!("running {} statements on both", corpus.len()),
-    );
-    let (runnable, skipped) = runnable(&corpus);
-    let names = (old_label.as_str(), new_label.as_str());
-    let (changed, both_fail) =
-        runtime.block_on(compare_results(&old_t, &new_t, &runnable, names))?;
-    progress.finish("results", "compared");
-    lap(&mut took, "results");
-    let mut details = Vec::new();
-    if req.execute > 0 {
-        progress.start(
-            "executions",
-            &format!(
-                "{} timed runs of {} queries on each side",
-                req.execute,
-                runnable.len()
-            ),
-        );
-        let timed = runtime.block_on(execute_all(
-            &old_t,
-            &new_t,
-            &runnable,
+        "executions",
+        &format!(
+            "{} timed runs of {} queries on each side",
             req.execute,
-            progress,
-        ))?;
-        progress.finish("executions", "done");
-        setup.push(format!(
-            "{} run {} on each side, interleaved, with EXPLAIN (ANALYZE, BUFFERS), writes rolled back; a regression needs {}× the time or {}× the buffers, {} ms more, and no overlap between the runs",
-            count(timed.len(), "statement"),
-            count(req.execute, "time"),
-            req.limits.time_ratio,
-            req.limits.buffers_ratio,
-            req.limits.floor_ms
-        ));
-        let (found, charts) = timing_findings(&timed, &findings, &req.limits, names);
-        findings.extend(found);
-        details = charts;
-        lap(&mut took, "timed runs");
-    }
+            runnable.len()
+        ),
+    );
+    let timed = execute_all(old_t, new_t, runnable, req.execute, progress).await?;
+    progress.finish("executions", "done");
     setup.push(format!(
-        "took {}",
-        took.iter()
-            .map(|(what, s)| format!("{what} {s:.1} s"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "{} run {} on each side, interleaved, with EXPLAIN (ANALYZE, BUFFERS), writes rolled back; a regression needs {}× the time or {}× the buffers, {} ms more, and no overlap between the runs",
+        count(timed.len(), "statement"),
+        count(req.execute, "time"),
+        req.limits.time_ratio,
+        req.limits.buffers_ratio,
+        req.limits.floor_ms
     ));
-    if !skipped.is_empty() {
-        setup.push(format!(
-            "results not compared for {} queries: {}",
-            skipped.len(),
-            skipped.join("; ")
-        ));
-    }
-    if !both_fail.is_empty() {
-        setup.push(format!(
-            "fails on both sides, not compared: {}",
-            both_fail.join("; ")
-        ));
-    }
-    findings.extend(changed);
-    crate::finding::sort(&mut findings);
-    let mut report =
-        crate::run::report_from(findings, &l, &r, ("rehearsal", "rehearsal"), &req.gate);
-    for p in problems {
-        report.problems.push(crate::report::SideProblem {
-            side: "seed".into(),
-            area: "seed".into(),
-            message: p,
-        });
-    }
-    report.setup = setup;
-    report.details.extend(details);
-    if req.keep {
-        for (label, cluster) in [(&old_label, old), (&new_label, new)] {
-            let kept = cluster.keep()?;
-            let line = format!(
-                "kept: {label} runs on port {}, connect with {} (until the next rehearsal or pgparity rehearse --clean)",
-                kept.port,
-                kept.psql(DATABASE)
-            );
-            progress.note(&line);
-            report.setup.push(line);
-        }
-    } else {
+    Ok(timed)
+}
+
+/// `--keep`: both clusters restarted detached and said how to reach; else stopped.
+fn keep_or_stop(
+    req: &RehearseRequest,
+    clusters: [(&String, Cluster); 2],
+    report: &mut crate::report::Report,
+    progress: &dyn Progress,
+) -> Result<()> {
+    if !req.keep {
         progress.note("stopping the rehearsal clusters");
-        old.stop();
-        new.stop();
+        for (_, c) in clusters {
+            c.stop();
+        }
+        return Ok(());
     }
-    Ok(Rehearsal { report })
+    for (label, cluster) in clusters {
+        let kept = cluster.keep()?;
+        let line = format!(
+            "kept: {label} runs on port {}, connect with {} (until the next rehearsal or pgparity rehearse --clean)",
+            kept.port,
+            kept.psql(DATABASE)
+        );
+        progress.note(&line);
+        report.setup.push(line);
+    }
+    Ok(())
 }
 
 /// A query's result on one side: rows and a hash (order-insensitive unless the query orders
