@@ -236,9 +236,7 @@ pub fn rehearse(req: &RehearseRequest, progress: &dyn Progress) -> Result<Rehear
 
 /// The snapshot (with a profile), the old major (the snapshot's unless given) and the
 /// corpus (the snapshot's recorded one unless given); majors outside 13–18 refused.
-fn checked(
-    req: &RehearseRequest,
-) -> Result<(Snapshot, u32, Vec<Query>)> {
+fn checked(req: &RehearseRequest) -> Result<(Snapshot, u32, Vec<Query>)> {
     let snap = Snapshot::read(&req.snapshot)?;
     let from = req
         .from_major
