@@ -60,7 +60,10 @@ fn main() {
     }
     cluster.execute("many", "ANALYZE").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_pgparity");
+    // PGPARITY_BENCH_BIN: another build's binary (an earlier commit's), for before/after.
+    let bin = std::env::var("PGPARITY_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_pgparity").to_string());
+    let bin = bin.as_str();
     let url = cluster.conninfo("many");
     let snap = dir.path().join("many.json");
     let dump = dir.path().join("many.sql");
