@@ -33,6 +33,7 @@ macro_rules! kind {
 }
 
 pub mod classes;
+pub mod coverage;
 pub mod measure;
 pub mod objects;
 pub mod plan;

@@ -2,6 +2,7 @@
 //! started once per run and shared; each test works in databases of its own.
 
 mod bad_input;
+mod catalog;
 mod cli;
 mod compare_live;
 mod data;

@@ -104,6 +104,7 @@ pub static CONSTRAINTS: Kind<Constraint> = Kind {
     noun: "constraint",
     plural: "constraints (primary keys, unique, foreign keys with their actions, checks, exclusions, constraint triggers)",
     area: "schema.constraints",
+    reads: &["pg_constraint.conname", "pg_constraint.conrelid", "pg_constraint.conparentid"],
     select: |_| fixed(SELECT),
     key: Key::Own(|c| format!("{}.{}", c.table, quote_ident(&c.name))),
     tidy: None,
@@ -117,6 +118,7 @@ pub static CONSTRAINTS: Kind<Constraint> = Kind {
     attributes: &[
         Attribute {
             aspect: "not_valid",
+            reads: &["pg_constraint.convalidated"],
             label: "validation",
             severity: Severity::Medium,
             why: "a NOT VALID constraint does not cover existing rows: old data that breaks the rule exists on one side only",
@@ -127,6 +129,7 @@ pub static CONSTRAINTS: Kind<Constraint> = Kind {
         },
         Attribute {
             aspect: "deferrable",
+            reads: &["pg_constraint.condeferrable", "pg_constraint.condeferred"],
             label: "deferrability",
             severity: Severity::Medium,
             why: "a deferred constraint fails at commit instead of at the statement: error handling differs",
@@ -144,6 +147,7 @@ pub static CONSTRAINTS: Kind<Constraint> = Kind {
         },
         Attribute {
             aspect: "definition",
+            reads: &["pg_constraint.contype", "pg_constraint.conkey", "pg_constraint.confkey", "pg_constraint.confrelid", "pg_constraint.confupdtype", "pg_constraint.confdeltype", "pg_constraint.confmatchtype", "pg_constraint.conbin", "pg_constraint.conexclop", "pg_constraint.connoinherit", "pg_constraint.confdelsetcols", "pg_constraint.conperiod", "pg_constraint.conenforced", "pg_constraint.conindid"],
             label: "definition",
             severity: Severity::High,
             why: KEYS,

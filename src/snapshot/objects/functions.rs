@@ -42,6 +42,7 @@ pub static FUNCTIONS: Kind<Function> = Kind {
     noun: "function",
     plural: "functions",
     area: "schema.functions",
+    reads: &["pg_proc.proname", "pg_proc.pronamespace", "pg_proc.proargtypes"],
     select: |_| fixed(SELECT),
     key: Key::Name,
     tidy: None,
@@ -54,6 +55,7 @@ pub static FUNCTIONS: Kind<Function> = Kind {
     attributes: &[
         Attribute {
             aspect: "signature",
+            reads: &["pg_proc.prorettype", "pg_proc.proretset", "pg_proc.prolang", "pg_proc.provolatile", "pg_proc.prosecdef"],
             label: "function",
             severity: Severity::Medium,
             why: "the function returns another type, or runs with other rights or volatility (which changes plans)",
@@ -76,7 +78,27 @@ pub static FUNCTIONS: Kind<Function> = Kind {
             plant: |f| f.volatility = "i".into(),
         },
         Attribute {
+            aspect: "kind",
+            reads: &["pg_proc.prokind"],
+            label: "routine kind",
+            severity: Severity::High,
+            why: "a procedure is CALLed and a function SELECTed: code that calls it one way fails on the side where it is the other kind",
+            shown: |f| {
+                match f.kind {
+                    FunctionKind::Function => "function",
+                    FunctionKind::Procedure => "procedure",
+                    FunctionKind::Aggregate => "aggregate",
+                    FunctionKind::Window => "window function",
+                }
+                .into()
+            },
+            same: None,
+            hidden: None,
+            plant: |f| f.kind = FunctionKind::Procedure,
+        },
+        Attribute {
             aspect: "body",
+            reads: &["pg_proc.prosrc"],
             label: "function body",
             severity: Severity::Medium,
             why: "the function does something else on each side",

@@ -57,6 +57,7 @@ pub static INDEXES: Kind<Index> = Kind {
     noun: "index",
     plural: "indexes",
     area: "schema.indexes",
+    reads: &["pg_index.indexrelid", "pg_index.indrelid", "pg_index.indisprimary", "pg_indexes.indexname", "pg_indexes.indexdef"],
     select: |_| fixed(SELECT),
     key: Key::Name,
     tidy: None,
@@ -69,6 +70,7 @@ pub static INDEXES: Kind<Index> = Kind {
     attributes: &[
         Attribute {
             aspect: "invalid",
+            reads: &["pg_index.indisvalid"],
             label: "validity",
             severity: Severity::High,
             why: "an invalid index is maintained on writes but never used by the planner: plans differ and writes pay for nothing",
@@ -79,6 +81,7 @@ pub static INDEXES: Kind<Index> = Kind {
         },
         Attribute {
             aspect: "definition",
+            reads: &["pg_index.indkey", "pg_index.indclass", "pg_index.indcollation", "pg_index.indoption", "pg_index.indexprs", "pg_index.indpred", "pg_index.indisunique", "pg_index.indnullsnotdistinct", "pg_index.indnatts", "pg_index.indnkeyatts"],
             label: "index definition",
             severity: Severity::High,
             why: "the planner can use the index for other queries on each side: plans differ",

@@ -84,6 +84,9 @@ pub enum Key<T: 'static> {
 /// how severe a difference is and the class of bug it can hide.
 pub struct Attribute<T: 'static> {
     pub aspect: &'static str,
+    /// The catalog columns (`relation.column`) the attribute compares: its rows of the
+    /// coverage map (docs/catalog-coverage.md).
+    pub reads: &'static [&'static str],
     pub label: &'static str,
     pub severity: Severity,
     pub why: &'static str,
@@ -128,6 +131,9 @@ pub struct Kind<T: 'static> {
     pub plural: &'static str,
     /// The capture's area name (problems name it).
     pub area: &'static str,
+    /// The catalog columns that name an object of the kind and tell whether it exists: compared
+    /// as its presence.
+    pub reads: &'static [&'static str],
     /// The catalog query on a major (`server_version_num`); its columns are `T`'s fields.
     pub select: fn(i32) -> Cow<'static, str>,
     pub key: Key<T>,
@@ -197,6 +203,9 @@ pub trait Declared: Sync {
     fn planted(&self) -> Vec<Planted>;
     /// A schema holding the example, and one without it: the kind's absence.
     fn absent(&self) -> (Schema, Schema);
+    /// The catalog columns compared, each with how: `(column, aspect)` (`missing` for the
+    /// kind's identity and presence).
+    fn reads(&self) -> Vec<(&'static str, &'static str)>;
 }
 
 /// One attribute planted on a kind's example (see [`Declared::planted`]).
@@ -255,6 +264,13 @@ impl<T> Declared for Kind<T> {
                 }
             })
             .collect()
+    }
+    fn reads(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out: Vec<_> = self.reads.iter().map(|c| (*c, "missing")).collect();
+        for a in self.attributes {
+            out.extend(a.reads.iter().map(|c| (*c, a.aspect)));
+        }
+        out
     }
     fn absent(&self) -> (Schema, Schema) {
         let (mut with, mut without) = (Schema::default(), Schema::default());

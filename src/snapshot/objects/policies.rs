@@ -33,6 +33,11 @@ pub static POLICIES: Kind<Policy> = Kind {
     noun: "row level security policy",
     plural: "row level security policies",
     area: "schema.policies",
+    reads: &[
+        "pg_policy.polname",
+        "pg_policy.polrelid",
+        "pg_policies.policyname",
+    ],
     select: |_| fixed(SELECT),
     key: Key::Named(|name, p| format!("{}.{}", p.table, crate::sql::ident(name))),
     tidy: None,
@@ -44,6 +49,13 @@ pub static POLICIES: Kind<Policy> = Kind {
     },
     attributes: &[Attribute {
         aspect: "definition",
+        reads: &[
+            "pg_policy.polcmd",
+            "pg_policy.polpermissive",
+            "pg_policy.polroles",
+            "pg_policy.polqual",
+            "pg_policy.polwithcheck",
+        ],
         label: "row level security policy",
         severity: Severity::High,
         why: WHY,

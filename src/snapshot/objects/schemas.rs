@@ -23,6 +23,7 @@ pub static SCHEMAS: Kind<Namespace> = Kind {
     noun: "schema",
     plural: "schemas",
     area: "schema.schemas",
+    reads: &["pg_namespace.nspname"],
     select: |_| fixed(SELECT),
     key: Key::Name,
     tidy: Some(|n| n.acl.sort()),
@@ -34,6 +35,7 @@ pub static SCHEMAS: Kind<Namespace> = Kind {
     },
     attributes: &[Attribute {
         aspect: "grants",
+        reads: &["pg_namespace.nspacl"],
         label: "privileges",
         severity: Severity::Medium,
         why: "permission errors (or missing ones) show up only on one side",

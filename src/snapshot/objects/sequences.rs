@@ -33,6 +33,7 @@ pub static SEQUENCES: Kind<Sequence> = Kind {
     noun: "sequence",
     plural: "sequences",
     area: "schema.sequences",
+    reads: &["pg_sequence.seqrelid", "pg_sequences.sequencename"],
     select: |_| fixed(SELECT),
     key: Key::Name,
     tidy: None,
@@ -44,6 +45,14 @@ pub static SEQUENCES: Kind<Sequence> = Kind {
     },
     attributes: &[Attribute {
         aspect: "definition",
+        reads: &[
+            "pg_sequence.seqtypid",
+            "pg_sequence.seqstart",
+            "pg_sequence.seqincrement",
+            "pg_sequence.seqmin",
+            "pg_sequence.seqmax",
+            "pg_sequence.seqcycle",
+        ],
         label: "sequence",
         severity: Severity::Low,
         why: "a smaller sequence type or range runs out (or wraps) on one side first",

@@ -113,6 +113,7 @@ pub static TABLES: Kind<Table> = Kind {
     noun: "table",
     plural: "tables (partitioned and foreign too)",
     area: "schema.tables",
+    reads: &["pg_class.relname", "pg_class.relnamespace", "pg_inherits.inhrelid", "pg_tables.tablename"],
     select: |_| fixed(SELECT),
     key: Key::Name,
     tidy: Some(|t| t.acl.sort()),
@@ -125,6 +126,7 @@ pub static TABLES: Kind<Table> = Kind {
     attributes: &[
         Attribute {
             aspect: "kind",
+            reads: &["pg_class.relkind"],
             label: "table kind",
             severity: Severity::High,
             why: "partitioning changes plans (pruning), constraints and what DDL is allowed",
@@ -135,6 +137,7 @@ pub static TABLES: Kind<Table> = Kind {
         },
         Attribute {
             aspect: "partition_key",
+            reads: &["pg_partitioned_table.partstrat", "pg_partitioned_table.partnatts", "pg_partitioned_table.partattrs", "pg_partitioned_table.partclass", "pg_partitioned_table.partcollation", "pg_partitioned_table.partexprs"],
             label: "partition key",
             severity: Severity::High,
             why: "partition pruning and unique constraints follow the partition key",
@@ -145,7 +148,31 @@ pub static TABLES: Kind<Table> = Kind {
             plant: |t| t.partition_key = Some("RANGE (id)".into()),
         },
         Attribute {
+            aspect: "parent",
+            reads: &["pg_inherits.inhparent", "pg_class.relispartition"],
+            label: "parent",
+            severity: Severity::High,
+            why: "the table is a partition or child of another table (or of none) on one side: a query on the parent reads other rows, and rows route elsewhere",
+            shown: |t| or(&t.parent, "(none)"),
+            same: Some(|_, a, b| a.parent == b.parent),
+            hidden: None,
+            plant: |t| t.parent = Some("public.planted_parent".into()),
+        },
+        Attribute {
+            aspect: "partition_bound",
+            reads: &["pg_class.relpartbound"],
+            label: "partition bound",
+            severity: Severity::High,
+            why: "a value accepted on one side has no partition on the other (or lands in another), and partition pruning differs",
+            shown: |t| or(&t.partition_bound, "(none)"),
+            // Said once as the parent when that differs.
+            same: Some(|_, a, b| a.parent != b.parent || a.partition_bound == b.partition_bound),
+            hidden: None,
+            plant: |t| t.partition_bound = Some("FOR VALUES IN ('planted')".into()),
+        },
+        Attribute {
             aspect: "persistence",
+            reads: &["pg_class.relpersistence"],
             label: "persistence",
             severity: Severity::Medium,
             why: "an unlogged table is emptied after a crash and not replicated",
@@ -156,6 +183,7 @@ pub static TABLES: Kind<Table> = Kind {
         },
         Attribute {
             aspect: "rls",
+            reads: &["pg_class.relrowsecurity", "pg_class.relforcerowsecurity"],
             label: "row level security",
             severity: Severity::High,
             why: "with row level security on one side only, queries return other rows: authorization bugs hide here",
@@ -173,6 +201,7 @@ pub static TABLES: Kind<Table> = Kind {
         },
         Attribute {
             aspect: "grants",
+            reads: &["pg_class.relacl"],
             label: "privileges",
             severity: Severity::Medium,
             why: "permission errors (or missing ones) show up only on one side",
@@ -252,6 +281,7 @@ pub static COLUMNS: Kind<Column> = Kind {
     noun: "column",
     plural: "columns",
     area: "schema.columns",
+    reads: &["pg_attribute.attname", "pg_attribute.attrelid", "pg_attribute.attnum", "pg_attribute.attisdropped"],
     select: |_| fixed(SELECT_COLUMNS),
     key: Key::Own(|c| c.name.clone()),
     tidy: None,
@@ -264,6 +294,7 @@ pub static COLUMNS: Kind<Column> = Kind {
     attributes: &[
         Attribute {
             aspect: "type",
+            reads: &["pg_attribute.atttypid", "pg_attribute.atttypmod"],
             label: "type",
             severity: Severity::High,
             why: "values, lengths, precision and operators differ: data valid on one side overflows or is truncated on the other",
@@ -274,6 +305,7 @@ pub static COLUMNS: Kind<Column> = Kind {
         },
         Attribute {
             aspect: "nullable",
+            reads: &["pg_attribute.attnotnull"],
             label: "nullability",
             severity: Severity::High,
             why: "NULLs accepted on one side are rejected on the other; code never tested with NULL breaks where they appear",
@@ -284,6 +316,7 @@ pub static COLUMNS: Kind<Column> = Kind {
         },
         Attribute {
             aspect: "default",
+            reads: &["pg_attrdef.adbin", "pg_attribute.atthasdef"],
             label: "default",
             severity: Severity::Medium,
             why: "inserts that omit the column store other values on each side",
@@ -294,6 +327,7 @@ pub static COLUMNS: Kind<Column> = Kind {
         },
         Attribute {
             aspect: "collation",
+            reads: &["pg_attribute.attcollation"],
             label: "collation",
             severity: Severity::High,
             why: "sort order, comparisons and index use on the column differ",
@@ -304,6 +338,7 @@ pub static COLUMNS: Kind<Column> = Kind {
         },
         Attribute {
             aspect: "generation",
+            reads: &["pg_attribute.attidentity", "pg_attribute.attgenerated"],
             label: "identity/generation",
             severity: Severity::Medium,
             why: "inserts that set the column explicitly succeed on one side and fail on the other",

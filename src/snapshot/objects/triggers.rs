@@ -26,6 +26,7 @@ pub static TRIGGERS: Kind<Trigger> = Kind {
     noun: "trigger",
     plural: "triggers",
     area: "schema.triggers",
+    reads: &["pg_trigger.tgname", "pg_trigger.tgrelid", "pg_trigger.tgisinternal", "pg_trigger.tgparentid"],
     select: |_| fixed(SELECT),
     key: Key::Named(|name, t| format!("{}.{}", t.table, crate::sql::ident(name))),
     tidy: None,
@@ -38,6 +39,7 @@ pub static TRIGGERS: Kind<Trigger> = Kind {
     attributes: &[
         Attribute {
             aspect: "definition",
+            reads: &["pg_trigger.tgfoid", "pg_trigger.tgtype", "pg_trigger.tgargs", "pg_trigger.tgnargs", "pg_trigger.tgattr", "pg_trigger.tgqual", "pg_trigger.tgdeferrable", "pg_trigger.tginitdeferred", "pg_trigger.tgoldtable", "pg_trigger.tgnewtable"],
             label: "trigger",
             severity: Severity::Medium,
             why: "the trigger fires on other events or calls another function on each side",
@@ -48,6 +50,7 @@ pub static TRIGGERS: Kind<Trigger> = Kind {
         },
         Attribute {
             aspect: "enabled",
+            reads: &["pg_trigger.tgenabled"],
             label: "trigger enabled state",
             severity: Severity::High,
             why: "side effects of the trigger (audit rows, derived columns) happen on one side only",

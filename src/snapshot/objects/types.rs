@@ -59,6 +59,7 @@ pub static TYPES: Kind<TypeDef> = Kind {
     noun: "type",
     plural: "user types (enums, domains, composite types, ranges)",
     area: "schema.types",
+    reads: &["pg_type.typname", "pg_type.typnamespace", "pg_type.typtype"],
     select: |_| fixed(SELECT),
     key: Key::Name,
     tidy: None,
@@ -71,6 +72,7 @@ pub static TYPES: Kind<TypeDef> = Kind {
     attributes: &[
         Attribute {
             aspect: "labels",
+            reads: &["pg_enum.enumlabel", "pg_enum.enumsortorder"],
             label: "enum label list",
             severity: Severity::High,
             why: "a value valid on one side is rejected on the other, and enum sort order follows the label order",
@@ -81,6 +83,7 @@ pub static TYPES: Kind<TypeDef> = Kind {
         },
         Attribute {
             aspect: "domain",
+            reads: &["pg_type.typbasetype", "pg_type.typtypmod", "pg_type.typnotnull", "pg_range.rngsubtype"],
             label: "domain",
             severity: Severity::High,
             why: "values accepted by the domain on one side are rejected on the other",
@@ -103,6 +106,7 @@ pub static TYPES: Kind<TypeDef> = Kind {
         },
         Attribute {
             aspect: "fields",
+            reads: &["pg_type.typrelid"],
             label: "composite type fields",
             severity: Severity::High,
             why: "a row of the type built or read by position on one side has other fields on the other: casts, INSERTs of rows and functions returning it break",

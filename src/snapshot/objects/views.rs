@@ -25,6 +25,11 @@ pub static VIEWS: Kind<View> = Kind {
     noun: "view",
     plural: "views",
     area: "schema.views",
+    reads: &[
+        "pg_views.viewname",
+        "pg_matviews.matviewname",
+        "pg_rewrite.ev_class",
+    ],
     select: |_| fixed(SELECT),
     key: Key::Name,
     tidy: Some(|v| v.definition = v.definition.trim().to_string()),
@@ -37,6 +42,7 @@ pub static VIEWS: Kind<View> = Kind {
     attributes: &[
         Attribute {
             aspect: "materialized",
+            reads: &["pg_class.relkind"],
             label: "kind",
             severity: Severity::Medium,
             why: "a materialized view serves stale data until refreshed",
@@ -47,6 +53,11 @@ pub static VIEWS: Kind<View> = Kind {
         },
         Attribute {
             aspect: "definition",
+            reads: &[
+                "pg_rewrite.ev_action",
+                "pg_views.definition",
+                "pg_matviews.definition",
+            ],
             label: "view definition",
             severity: Severity::Medium,
             why: "the view returns different rows or columns on each side",

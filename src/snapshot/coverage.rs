@@ -1,0 +1,244 @@
+//! The catalog coverage map: for every column of every pg_catalog relation on the majors the
+//! tests run, how pgparity treats it — **compared** (by a catalog object declaration, whose
+//! attributes a test plants, or by another comparer, named with its finding and the test that
+//! plants it), **ignored** with the reason in one line, or a **gap**: something that changes
+//! what an application sees and is not compared yet, said so. docs/catalog-coverage.md is made
+//! from this and the live catalogs; `tests/it/catalog.rs` fails on a catalog column no rule
+//! covers, so a new major's new columns show up as a failing test, not as silence.
+
+use super::objects::KINDS;
+
+/// How a catalog column is treated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Coverage {
+    /// Compared: by what (a kind's attribute, or a comparer and its finding id, and the test
+    /// that plants a difference in it).
+    Compared(String),
+    Ignored(&'static str),
+    /// Not compared yet though it can change what an application sees.
+    Gap(&'static str),
+}
+
+impl Coverage {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Coverage::Compared(_) => "compared",
+            Coverage::Ignored(_) => "ignored",
+            Coverage::Gap(_) => "gap",
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Coverage::Compared(s) => s,
+            Coverage::Ignored(s) | Coverage::Gap(s) => s,
+        }
+    }
+}
+
+use Coverage::{Gap as G, Ignored as I};
+
+/// A rule: space-separated `relation.column` patterns (`*` matches any run of characters),
+/// and what they are. The first rule that matches decides; the declarations come first.
+type Rule = (&'static str, Treat);
+
+/// What a rule says of the columns it matches.
+#[derive(Clone, Copy)]
+pub enum Treat {
+    /// Compared by another comparer: (how, finding id, the test that plants it).
+    By(&'static str),
+    Ignored(&'static str),
+    Gap(&'static str),
+}
+
+use Treat::{By, Gap as Gp, Ignored as Ig};
+
+const OID: &str = "an object's OID: differs between any two databases; objects are matched by name";
+const COUNTER: &str =
+    "a server-local activity counter or timing: how the server has been used, not what it holds";
+const RUNTIME: &str = "the state of running sessions, locks or memory at the moment of the capture";
+const DERIVED: &str = "derived by PostgreSQL from another column that is compared";
+const STORAGE: &str =
+    "physical storage, server-local (file numbers, transaction horizons, sizes in pages)";
+const REPLICA: &str = "replication progress, server-local positions and timings";
+
+/// The rules after the declarations (which are `Compared` by the schema comparer).
+pub const RULES: &[Rule] = &[
+    // OIDs and their back references.
+    ("*.oid", Ig(OID)),
+    // Compared by the comparers that are not declaration-driven.
+    ("pg_settings.name pg_settings.setting pg_settings.unit pg_settings.vartype pg_settings.reset_val pg_settings.boot_val pg_settings.category pg_settings.context pg_settings.source pg_settings.pending_restart",
+     By("compare::settings: `setting:<name>` (tests/it/compare_live.rs planted_differences_are_found_with_category_and_object, tests/pure/comparers.rs settings)")),
+    ("pg_settings.*", Ig("the setting's documentation, limits and the file that set it: its value is compared")),
+    ("pg_db_role_setting.*", By("compare::settings: `setting:role:<role>@<db>/setting:<name>` (tests/it/compare_live.rs planted_differences_are_found_with_category_and_object)")),
+    ("pg_extension.extname pg_extension.extversion pg_available_extensions.default_version pg_available_extensions.name",
+     By("compare::extensions: `extension:<name>` (tests/it/compare_live.rs planted_differences_are_found_with_category_and_object, tests/pure/comparers.rs extensions)")),
+    ("pg_database.datname pg_database.encoding pg_database.datcollate pg_database.datctype pg_database.datlocprovider pg_database.daticulocale pg_database.datlocale pg_database.datcollversion",
+     By("compare::collation: `collation:database:<aspect>` (tests/it/compare_live.rs planted_differences_are_found_with_category_and_object, tests/pure/comparers.rs collation)")),
+    ("pg_collation.collname pg_collation.collnamespace pg_collation.collprovider pg_collation.collcollate pg_collation.colliculocale pg_collation.colllocale pg_collation.collversion",
+     By("compare::collation: `collation:<name>:<aspect>` for collations user columns use (tests/pure/comparers.rs collation)")),
+    ("pg_stat_replication.application_name pg_stat_replication.state pg_stat_replication.sync_state pg_replication_slots.slot_name pg_replication_slots.slot_type pg_replication_slots.active pg_replication_slots.plugin",
+     By("compare::topology: `topology:standbys`, `topology:slots` (tests/it/compare_live.rs a_primary_with_a_streaming_standby_differs_from_a_lone_primary, tests/pure/comparers.rs topology)")),
+    ("pg_class.reltuples pg_class.relpages pg_stat_all_tables.n_live_tup pg_stat_all_tables.last_analyze pg_stat_all_tables.last_autoanalyze pg_stat_all_tables.n_mod_since_analyze",
+     By("compare::statistics: `statistics:<table>:<aspect>` (tests/pure/comparers.rs statistics, tests/it/data.rs)")),
+    ("pg_stats.schemaname pg_stats.tablename pg_stats.attname pg_stats.inherited pg_stats.null_frac pg_stats.n_distinct pg_stats.avg_width pg_stats.correlation pg_stats.most_common_freqs",
+     By("compare::statistics and compare::data::truth: pg_stats against the measured truth (tests/pure/comparers.rs statistics)")),
+    ("pg_stats.*", Ig("raw values from the data (most common values, histograms): never captured; the profile measures the data itself")),
+    // Gaps: what changes behaviour and is not compared yet.
+    ("pg_class.reloptions", Gp("storage parameters (fillfactor, autovacuum_*, toast_tuple_target, parallel_workers, ...)")),
+    ("pg_class.relreplident pg_index.indisreplident", Gp("replica identity (what logical replication and UPDATE/DELETE on a published table need)")),
+    ("pg_class.reltablespace pg_database.dattablespace pg_tablespace.*", Gp("tablespaces of tables, indexes and the database")),
+    ("pg_class.relowner pg_namespace.nspowner pg_type.typowner pg_proc.proowner pg_database.datdba pg_collation.collowner pg_extension.extowner", Gp("owners (an owner bypasses RLS unless forced and holds every privilege)")),
+    ("pg_class.relam pg_am.*", Gp("a table's or index's access method (heap or another)")),
+    ("pg_class.reloftype", Gp("typed tables (OF type)")),
+    ("pg_class.relispopulated", Gp("a materialized view not yet populated (WITH NO DATA) fails when read")),
+    ("pg_attribute.attstattarget pg_attribute.attoptions pg_attribute.attstorage pg_attribute.attcompression", Gp("per-column settings: statistics target, n_distinct overrides, storage, compression")),
+    ("pg_attribute.attacl", Gp("column privileges")),
+    ("pg_attribute.attfdwoptions", Gp("foreign table columns' options (names)")),
+    ("pg_attribute.attislocal pg_attribute.attinhcount", Gp("inherited columns merged with a local definition")),
+    ("pg_attribute.attndims", Ig("decorative: PostgreSQL does not enforce array dimensions; the type is compared")),
+    ("pg_attribute.atthasmissing pg_attribute.attmissingval", Ig("a fast default's storage for rows older than the column: the default is compared")),
+    ("pg_attribute.attlen pg_attribute.attbyval pg_attribute.attalign pg_attribute.attcacheoff", Ig(DERIVED)),
+    ("pg_index.indisclustered", Gp("the index a table was CLUSTERed on")),
+    ("pg_index.indimmediate pg_index.indisexclusion pg_index.indisprimary", Ig("said by the constraint the index implements, which is compared")),
+    ("pg_index.indcheckxmin pg_index.indislive pg_index.indisready", Ig("an index being built or dropped: transient server state (an invalid one is compared)")),
+    ("pg_constraint.contypid", Ig("domain constraints are compared with their domain")),
+    ("pg_constraint.connamespace pg_constraint.conislocal pg_constraint.coninhcount pg_constraint.conpfeqop pg_constraint.conppeqop pg_constraint.conffeqop", Ig(DERIVED)),
+    ("pg_trigger.tgconstraint pg_trigger.tgconstrindid pg_trigger.tgconstrrelid", Ig("a constraint trigger's constraint, which is compared")),
+    ("pg_proc.proargnames pg_proc.proargmodes pg_proc.proallargtypes pg_proc.proargdefaults pg_proc.pronargdefaults pg_proc.pronargs pg_proc.provariadic", Gp("argument names, modes and defaults (calls by name or with defaults)")),
+    ("pg_proc.proisstrict pg_proc.proleakproof pg_proc.proparallel pg_proc.procost pg_proc.prorows pg_proc.proconfig pg_proc.prosupport", Gp("function properties the planner and callers depend on (strict, parallel safety, cost, rows, SET options)")),
+    ("pg_proc.prosqlbody", Gp("a SQL-standard body (BEGIN ATOMIC): compared as the body's md5 where prosrc holds it")),
+    ("pg_proc.proacl", Gp("function privileges")),
+    ("pg_proc.probin pg_proc.protrftypes", Ig("a C function's library path and transforms: the extension providing them is compared")),
+    ("pg_type.typacl", Gp("type privileges")),
+    ("pg_type.typdefault pg_type.typdefaultbin", Gp("a domain's default")),
+    ("pg_type.typcollation", Gp("a domain's collation")),
+    ("pg_type.*", Ig("a type's I/O functions, storage and layout: built-in types are the version's, user types' definitions are compared")),
+    ("pg_range.rngcollation pg_range.rngsubopc pg_range.rngcanonical pg_range.rngsubdiff", Gp("a user range type's collation, operator class and functions")),
+    ("pg_range.rngtypid pg_range.rngmultitypid", Ig(DERIVED)),
+    ("pg_enum.enumtypid", Ig(DERIVED)),
+    ("pg_partitioned_table.partdefid pg_partitioned_table.partrelid", Ig("the default partition is a partition whose bound is compared")),
+    ("pg_inherits.inhseqno pg_inherits.inhdetachpending", Ig("order of multiple parents; a detach in progress (transient)")),
+    ("pg_sequence.seqcache", Gp("a sequence's cache (gaps and order across sessions)")),
+    ("pg_sequences.last_value", By("compare::data::headroom: `distribution:<sequence>:headroom` (tests/pure/comparers.rs data)")),
+    ("pg_sequences.*", Ig("the view of pg_sequence and pg_class, whose columns are mapped")),
+    ("pg_rewrite.rulename pg_rewrite.ev_type pg_rewrite.is_instead pg_rewrite.ev_qual pg_rewrite.ev_enabled pg_rules.*", Gp("rules (CREATE RULE) other than views'")),
+    ("pg_policies.*", Ig("the view of pg_policy, whose columns are mapped")),
+    ("pg_tables.* pg_indexes.* pg_views.* pg_matviews.*", Ig("views of pg_class, pg_index and pg_rewrite, whose columns are mapped")),
+    ("pg_namespace.*", Ig(DERIVED)),
+    ("pg_class.relhasindex pg_class.relhasrules pg_class.relhastriggers pg_class.relhassubclass pg_class.relchecks pg_class.relnatts pg_class.relisshared pg_class.reltype pg_class.reltoastrelid pg_class.relrewrite", Ig(DERIVED)),
+    ("pg_class.relfilenode pg_class.relfrozenxid pg_class.relminmxid pg_class.relallvisible pg_class.relallfrozen", Ig(STORAGE)),
+    ("pg_attrdef.adrelid pg_attrdef.adnum", Ig(DERIVED)),
+    ("pg_database.datacl", Gp("database privileges (CONNECT, CREATE, TEMPORARY)")),
+    ("pg_database.datconnlimit pg_database.datallowconn pg_database.datistemplate pg_database.daticurules pg_database.dathasloginevt", Gp("database properties (connection limit, allowed connections, ICU rules, login event triggers)")),
+    ("pg_database.*", Ig(STORAGE)),
+    ("pg_collation.collisdeterministic pg_collation.collicurules pg_collation.collctype pg_collation.collencoding", Gp("a collation's determinism, ICU rules and ctype")),
+    ("pg_extension.extnamespace", Gp("the schema an extension's objects live in (their qualified names)")),
+    ("pg_extension.extrelocatable pg_extension.extconfig pg_extension.extcondition", Ig("how an extension was packaged: its version is compared")),
+    ("pg_available_extensions.* pg_available_extension_versions.*", Ig("what could be installed: installed extensions are compared")),
+    // Objects not compared yet.
+    ("pg_statistic_ext.* pg_statistic_ext_data.* pg_stats_ext.* pg_stats_ext_exprs.*", Gp("extended statistics objects (CREATE STATISTICS) and their data")),
+    ("pg_publication.* pg_publication_namespace.* pg_publication_rel.* pg_publication_tables.*", Gp("publications: what logical replication sends")),
+    ("pg_subscription.* pg_subscription_rel.*", Gp("subscriptions (their connection strings never read)")),
+    ("pg_event_trigger.*", Gp("event triggers")),
+    ("pg_default_acl.*", Gp("default privileges (ALTER DEFAULT PRIVILEGES)")),
+    ("pg_foreign_data_wrapper.* pg_foreign_server.* pg_foreign_table.* pg_user_mapping.* pg_user_mappings.*", Gp("foreign data wrappers, servers, foreign tables' options and user mappings (option names, never values)")),
+    ("pg_authid.rolpassword pg_shadow.passwd pg_user.passwd", Ig("a password hash: never read")),
+    ("pg_authid.* pg_roles.* pg_shadow.* pg_user.* pg_group.* pg_auth_members.*", Gp("roles and memberships (BYPASSRLS, SUPERUSER, INHERIT, connection limits, who is member of what)")),
+    ("pg_cast.*", Gp("user-defined casts (built-in ones are the version's)")),
+    ("pg_operator.* pg_opclass.* pg_opfamily.* pg_amop.* pg_amproc.*", Gp("user-defined operators, operator classes and families (built-in ones are the version's)")),
+    ("pg_aggregate.*", Gp("user-defined aggregates' definitions (their presence is compared as functions)")),
+    ("pg_language.*", Gp("procedural languages (their extensions are compared)")),
+    ("pg_conversion.* pg_transform.*", Gp("user-defined encoding conversions and transforms")),
+    ("pg_ts_config.* pg_ts_config_map.* pg_ts_dict.* pg_ts_parser.* pg_ts_template.*", Gp("text search configurations and dictionaries (what to_tsvector produces)")),
+    ("pg_seclabel.* pg_seclabels.* pg_shseclabel.*", Gp("security labels (sepgsql)")),
+    ("pg_parameter_acl.*", Gp("privileges on settings (GRANT SET ON PARAMETER)")),
+    ("pg_init_privs.*", Ig("the privileges extension objects were created with: their current ones are what counts")),
+    ("pg_description.* pg_shdescription.*", Ig("comments: they change no behaviour (seed's provenance in the database's comment is read apart)")),
+    ("pg_depend.* pg_shdepend.*", Ig("dependencies PostgreSQL derives from the definitions, which are compared (an extension's members are left to the extension)")),
+    ("pg_largeobject.* pg_largeobject_metadata.*", Gp("large objects (their count and owners; their contents are data)")),
+    ("pg_replication_origin.* pg_replication_origin_status.*", Ig(REPLICA)),
+    ("pg_replication_slots.*", Ig(REPLICA)),
+    ("pg_stat_replication.* pg_stat_wal_receiver.* pg_stat_replication_slots.* pg_stat_subscription.* pg_stat_subscription_stats.*", Ig(REPLICA)),
+    ("pg_stat_*.* pg_statio_*.*", Ig(COUNTER)),
+    ("pg_statistic.*", Ig("the planner's raw statistics, values of the data included: compared through pg_stats without its values")),
+    ("pg_locks.* pg_stat_activity.* pg_cursors.* pg_prepared_statements.* pg_prepared_xacts.* pg_backend_memory_contexts.* pg_shmem_allocations.* pg_shmem_allocations_numa.* pg_aios.* pg_wait_events.*", Ig(RUNTIME)),
+    ("pg_file_settings.* pg_config.*", Ig("the server's files and build: the settings in effect are compared")),
+    ("pg_hba_file_rules.* pg_ident_file_mappings.*", Ig("who may connect from where: different by design between environments")),
+    ("pg_timezone_abbrevs.* pg_timezone_names.*", Gp("the time zone database (timestamptz results follow it)")),
+];
+
+/// How a catalog column is treated: the declarations' compared columns first, then `RULES`;
+/// `None` for a column the map does not know.
+pub fn coverage(column: &str) -> Option<Coverage> {
+    for k in KINDS {
+        if let Some((_, aspect)) = k.reads().into_iter().find(|(c, _)| *c == column) {
+            return Some(Coverage::Compared(format!(
+                "compare::schema, the {} declaration: `schema:<{}>:{aspect}` (tests/pure/objects.rs plants it)",
+                k.noun(),
+                k.noun()
+            )));
+        }
+    }
+    let (_, rule) = RULES
+        .iter()
+        .find(|(patterns, _)| patterns.split(' ').any(|p| crate::glob::glob(p, column)))?;
+    Some(match rule {
+        By(how) => Coverage::Compared(how.to_string()),
+        Ig(why) => I(why),
+        Gp(what) => G(what),
+    })
+}
+
+/// docs/catalog-coverage.md from the catalog columns of each major (`major` → columns as
+/// `relation.column`).
+pub fn markdown(columns: &std::collections::BTreeMap<u32, Vec<String>>) -> String {
+    use std::collections::BTreeMap;
+    let mut rows: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for (major, cols) in columns {
+        for c in cols {
+            rows.entry(c.as_str()).or_default().push(*major);
+        }
+    }
+    let majors: Vec<String> = columns.keys().map(|m| m.to_string()).collect();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut body = String::new();
+    for (col, seen) in &rows {
+        let cov = coverage(col);
+        let (word, text) = cov
+            .as_ref()
+            .map_or(("UNKNOWN", "not in the map"), |c| (c.word(), c.text()));
+        *count.entry(word).or_default() += 1;
+        let on = if seen.len() == columns.len() {
+            "all".to_string()
+        } else {
+            seen.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        body.push_str(&format!(
+            "| `{col}` | {on} | {word} | {} |\n",
+            text.replace('|', "\\|")
+        ));
+    }
+    format!(
+        "# Catalog coverage\n\n\
+         Every column of every `pg_catalog` table and system view on PostgreSQL {} (the majors\n\
+         the tests run), and how pgparity treats it: **compared** (by which comparer and finding,\n\
+         with the test that plants a difference in it), **ignored** (with the reason), or a\n\
+         **gap**: it can change what an application sees and is not compared yet.\n\n\
+         Generated by `tests/it/catalog.rs` from the live catalogs and `src/snapshot/coverage.rs`\n\
+         (`PGPARITY_UPDATE_DOCS=1 cargo test --test it catalog` rewrites it); the test fails on a\n\
+         catalog column no rule covers.\n\n\
+         {} columns: {}.\n\n\
+         | column | majors | status | by, or why |\n|---|---|---|---|\n{body}",
+        majors.join(", "),
+        rows.len(),
+        count
+            .iter()
+            .map(|(w, n)| format!("{n} {w}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
