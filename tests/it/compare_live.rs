@@ -210,6 +210,36 @@ fn planted_differences_are_found_with_category_and_object() {
     assert!(pos("setting:random_page_cost") < pos("schema:public.orders_customer_id_idx:missing"));
 }
 
+/// Issue 32: privileges granted and revoked (or a role's dropped with DROP OWNED) leave the
+/// owner's defaults written out in the ACL: the same privileges as a table never granted.
+#[test]
+fn privileges_written_out_equal_to_the_defaults_are_the_defaults() {
+    let c = pg17();
+    let (a, b) = (fresh_db(c, "acl_a"), fresh_db(c, "acl_b"));
+    let schema = "CREATE SCHEMA app; CREATE TABLE app.t (id int); CREATE TABLE app.u (id int)";
+    c.execute(&a, schema).unwrap();
+    c.execute(&b, schema).unwrap();
+    c.execute(
+        "postgres",
+        "DO $$ BEGIN CREATE ROLE acl_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    )
+    .unwrap();
+    c.execute(
+        &a,
+        "GRANT USAGE ON SCHEMA app TO acl_reader; GRANT SELECT ON ALL TABLES IN SCHEMA app TO acl_reader; \
+         REVOKE USAGE ON SCHEMA app FROM acl_reader; REVOKE SELECT ON app.t FROM acl_reader",
+    )
+    .unwrap();
+    let f = compare(&capture(c, &b, "staging"), &capture(c, &a, "production"));
+    let grants: Vec<&str> = f
+        .iter()
+        .filter(|x| x.id.ends_with(":grants"))
+        .map(|x| x.id.as_str())
+        .collect();
+    // app.u still grants SELECT to acl_reader: that one is a difference.
+    assert_eq!(grants, ["schema:app.u:grants"], "{f:#?}");
+}
+
 #[test]
 fn a_primary_with_a_streaming_standby_differs_from_a_lone_primary() {
     let install = Install::find(15).unwrap_or_else(|e| panic!("{e}"));

@@ -8,12 +8,16 @@ use crate::severity::Severity;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Namespace {
     pub owner: String,
+    /// Privileges as aclitems; empty when they are the owner's defaults (no ACL, or one
+    /// written out equal to `acldefault`, as a REVOKE or DROP OWNED leaves it): compared by
+    /// what they grant, not how the catalog spells them.
     pub acl: Vec<String>,
 }
 
 const SELECT: &str = concat!(
     "SELECT quote_ident(n.nspname) AS name, pg_get_userbyid(n.nspowner) AS owner, \
-     coalesce(n.nspacl::text[], '{}') AS acl FROM pg_namespace n WHERE ",
+     CASE WHEN n.nspacl IS NULL OR n.nspacl = acldefault('n', n.nspowner) THEN '{}' ELSE n.nspacl::text[] END AS acl \
+     FROM pg_namespace n WHERE ",
     super::user_ns!(),
     " AND ",
     super::not_extension_member!("pg_namespace", "n.oid")

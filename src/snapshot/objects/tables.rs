@@ -15,6 +15,9 @@ pub struct Table {
     pub partition_bound: Option<String>,
     pub rls_enabled: bool,
     pub rls_forced: bool,
+    /// Privileges as aclitems; empty when they are the owner's defaults (no ACL, or one
+    /// written out equal to `acldefault`, as a REVOKE or DROP OWNED leaves it): compared by
+    /// what they grant, not how the catalog spells them.
     pub acl: Vec<String>,
     #[serde(deserialize_with = "crate::snapshot::exact")]
     pub columns: Vec<Column>,
@@ -101,7 +104,8 @@ const SELECT: &str = concat!(
        JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid ORDER BY 1 LIMIT 1) AS parent, \
      CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
      c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, \
-     coalesce(c.relacl::text[], '{}') AS acl, '[]'::json AS columns \
+     CASE WHEN c.relacl IS NULL OR c.relacl = acldefault('r', c.relowner) THEN '{}' ELSE c.relacl::text[] END AS acl, \
+     '[]'::json AS columns \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p', 'f') AND ",
     super::user_ns!(),
