@@ -167,11 +167,7 @@ pub fn after_load(snap: &Snapshot) -> AfterLoad {
     let foreign_keys = constraints(ConstraintKind::ForeignKey);
     for (name, t) in &snap.schema.tables {
         for c in &t.columns {
-            let Some(d) = &c.default else { continue };
-            let Some(seq) = d
-                .strip_prefix("nextval('")
-                .and_then(|x| x.split("'::regclass").next())
-            else {
+            let Some(seq) = c.default_sequence() else {
                 continue;
             };
             out.push(format!(

@@ -120,7 +120,7 @@ pub const RULES: &[Rule] = &[
     ("pg_partitioned_table.partdefid pg_partitioned_table.partrelid", Ig("the default partition is a partition whose bound is compared")),
     ("pg_inherits.inhseqno pg_inherits.inhdetachpending", Ig("order of multiple parents; a detach in progress (transient)")),
     ("pg_sequence.seqcache", Gp("a sequence's cache (gaps and order across sessions)")),
-    ("pg_sequences.last_value", By("compare::data::headroom: `distribution:<sequence>:headroom` (tests/pure/comparers.rs data)")),
+    ("pg_sequences.last_value", By("compare::data::headroom: `distribution:<sequence>:headroom`, against the narrowest column it feeds (tests/it/edges.rs rare_truncated_outlying_hot_and_near_overflow_are_found)")),
     ("pg_sequences.*", Ig("the view of pg_sequence and pg_class, whose columns are mapped")),
     ("pg_rewrite.rulename pg_rewrite.ev_type pg_rewrite.is_instead pg_rewrite.ev_qual pg_rewrite.ev_enabled pg_rules.*", Gp("rules (CREATE RULE) other than views'")),
     ("pg_policies.*", Ig("the view of pg_policy, whose columns are mapped")),

@@ -1,6 +1,8 @@
 //! Headroom: a key or a number on the right nearer its type's limit than anything on the
 //! left (a sequence about to overflow `int4` in production only).
 
+use std::collections::HashMap;
+
 use super::*;
 
 /// The largest value an integer type holds.
@@ -11,6 +13,31 @@ pub(super) fn type_max(data_type: &str) -> Option<f64> {
         "bigint" => Some(i64::MAX as f64),
         _ => None,
     }
+}
+
+/// The columns each sequence feeds through a `DEFAULT nextval(…)`: sequence key →
+/// (`table.column`, column type). An unqualified name in a default is on the search path:
+/// public, else the table's own schema.
+fn fed_columns(schema: &crate::snapshot::Schema) -> HashMap<String, Vec<(String, String)>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (table, t) in &schema.tables {
+        for c in &t.columns {
+            let Some(seq) = c.default_sequence() else {
+                continue;
+            };
+            let own = format!("{}.{seq}", crate::sql::split_qualified(table).0);
+            let key = [seq.to_string(), format!("public.{seq}"), own]
+                .into_iter()
+                .find(|k| schema.sequences.contains_key(k));
+            if let Some(key) = key {
+                out.entry(key).or_default().push((
+                    format!("{table}.{}", crate::sql::ident(&c.name)),
+                    c.data_type.clone(),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// A value near its type's maximum: (object, what, type, left value, right value, maximum).
@@ -49,6 +76,7 @@ pub(super) fn key_headroom(
 /// sees the ids that overflow `integer`, lose precision in JavaScript, or widen output.
 pub(super) fn headroom(s: &Sides, keyed: Vec<Headroom>, out: &mut Vec<Finding>) {
     let mut values: Vec<Headroom> = Vec::new();
+    let fed = fed_columns(&s.right.schema);
     for (name, rq) in &s.right.schema.sequences {
         let Some(rv) = rq.last_value else { continue };
         let lv = s
@@ -58,14 +86,19 @@ pub(super) fn headroom(s: &Sides, keyed: Vec<Headroom>, out: &mut Vec<Finding>) 
             .get(name)
             .and_then(|q| q.last_value)
             .map(|v| v as f64);
-        values.push((
-            name.clone(),
-            "sequence",
-            rq.data_type.clone(),
-            lv,
-            rv as f64,
-            rq.max as f64,
-        ));
+        // A sequence's limit is its own maximum or the narrowest column it feeds, owned or
+        // not (a bigint sequence behind an integer column's default overflows the column).
+        let (max, data_type) = match fed.get(name.as_str()).and_then(|cols| {
+            cols.iter()
+                .filter_map(|(col, ty)| Some((type_max(ty)?, col, ty)))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+        }) {
+            Some((m, col, ty)) if m < rq.max as f64 => {
+                (m, format!("{}, feeding {col} {ty}", rq.data_type))
+            }
+            _ => (rq.max as f64, rq.data_type.clone()),
+        };
+        values.push((name.clone(), "sequence", data_type, lv, rv as f64, max));
     }
     values.extend(keyed);
     for (object, what, data_type, lv, rv, max) in values {

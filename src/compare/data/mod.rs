@@ -208,10 +208,7 @@ fn key_columns(snap: &Snapshot) -> std::collections::HashSet<(&str, &str)> {
     }
     for (name, t) in &snap.schema.tables {
         for c in &t.columns {
-            let generated = c.identity.is_identity()
-                || c.default
-                    .as_deref()
-                    .is_some_and(|d| d.starts_with("nextval("));
+            let generated = c.identity.is_identity() || c.default_sequence().is_some();
             if generated {
                 set.insert((name.as_str(), c.name.as_str()));
             }

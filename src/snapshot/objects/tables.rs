@@ -41,6 +41,18 @@ pub struct Column {
     pub generated: Generated,
 }
 
+impl Column {
+    /// The sequence a `DEFAULT nextval('…')` draws from, as the default names it (qualified
+    /// only where the sequence's schema is not on the search path), owned by the column or not.
+    pub fn default_sequence(&self) -> Option<&str> {
+        self.default
+            .as_deref()?
+            .strip_prefix("nextval('")?
+            .split("'::regclass")
+            .next()
+    }
+}
+
 kind!(
     /// What a relation in `Schema::tables` is.
     TableKind {
