@@ -128,6 +128,10 @@ pub struct ColumnProfile {
     /// Every distinct value is in `top` (few distinct values).
     #[serde(default)]
     pub categorical: bool,
+    /// Numbers, dates and times: the values that are not finite — `NaN`, `Infinity`,
+    /// `-Infinity` (a date's or timestamp's `infinity` written as `Infinity`) → count.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub specials: BTreeMap<String, u64>,
     /// Booleans and enums: label → count (labels are schema, not data).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, u64>,

@@ -21,13 +21,14 @@ CREATE TABLE notes (id int DEFAULT nextval('note_seq') PRIMARY KEY, body text);
 "#;
 
 /// Production: one emoji and one NULL email among 59 people; addresses up to 40 characters;
-/// one order total of 9,999.99 among 10,000 under 26; one customer with 30,000 payments; a
+/// one order total of 9,999.99 among 10,000 under 26 and one NaN; one customer with 30,000 payments; a
 /// ticket sequence and identity at 2,000,000,000 (93 % of integer).
 const PRODUCTION: &str = r#"
 INSERT INTO people SELECT i, CASE WHEN i = 17 THEN 'Zoë 😀' ELSE 'Person ' || i END,
   CASE WHEN i = 23 THEN NULL ELSE 'p' || i || '@example.com' END FROM generate_series(1, 59) i;
 INSERT INTO addresses SELECT i, left(i || ' Avenue of the Americas, Suite ' || (i * 7) || ' North', 5 + i % 36) FROM generate_series(1, 500) i;
 INSERT INTO orders SELECT i, CASE WHEN i = 5000 THEN 9999.99 ELSE 1 + (i % 2486) / 100.0 END FROM generate_series(1, 10000) i;
+INSERT INTO orders VALUES (10001, 'NaN');
 INSERT INTO customers SELECT i, 'c' || i FROM generate_series(1, 600) i;
 INSERT INTO payments SELECT i, CASE WHEN i <= 30000 THEN 1 ELSE 2 + i % 599 END, (ARRAY['ok', 'failed'])[1 + i % 2]::pay_status
   FROM generate_series(1, 32713) i;
@@ -128,12 +129,22 @@ fn rare_truncated_outlying_hot_and_near_overflow_are_found() {
     ] {
         expect(id, Severity::High, &["93 %", "147,483,647 left", staging]);
     }
+    // One NaN among 10,001 totals: a fact (read whole), a step lower under 1 % of rows.
+    expect(
+        "distribution:public.orders.total:special:NaN",
+        Severity::Medium,
+        &["NaN", "never in staging"],
+    );
     // A bigint sequence behind an integer column's default, not owned by it (pagila's
     // pattern): its limit is the column's.
     expect(
         "distribution:public.note_seq:headroom",
         Severity::High,
-        &["93 %", "147,483,647 left", "feeding public.notes.id integer"],
+        &[
+            "93 %",
+            "147,483,647 left",
+            "feeding public.notes.id integer",
+        ],
     );
     // Nothing else: no false positive on this data.
     let expected = [
@@ -148,6 +159,7 @@ fn rare_truncated_outlying_hot_and_near_overflow_are_found() {
         "distribution:public.tickets_id_seq:headroom",
         "distribution:public.tickets.id:headroom",
         "distribution:public.note_seq:headroom",
+        "distribution:public.orders.total:special:NaN",
     ];
     let others: Vec<&Finding> = data_findings(&f)
         .into_iter()

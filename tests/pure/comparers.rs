@@ -454,6 +454,39 @@ fn data() {
             ),
         ],
     );
+    // Values that are not finite, in a number column read whole on both sides: one NaN is a
+    // fact (its severity a step lower under 1 % of rows); Infinity on both sides is no gap.
+    let totals = |env, specials: &'static [(&'static str, u64)]| {
+        snap(env, "17.2")
+            .table("public.totals", &[("amount", "double precision")])
+            .profile("public.totals", 5000)
+            .measured("public.totals", "amount", ValueKind::Number, 0, move |c| {
+                c.specials = specials.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+            })
+    };
+    run(
+        &data,
+        vec![
+            case(
+                "Infinity on both sides",
+                totals("staging", &[("Infinity", 3)]),
+                totals("prod", &[("Infinity", 40)]),
+                &[],
+            ),
+            case(
+                "one NaN in production",
+                totals("staging", &[("Infinity", 3)]),
+                totals("prod", &[("Infinity", 3), ("NaN", 1)]),
+                &[("distribution:public.totals.amount:special:NaN", Medium)],
+            ),
+            case(
+                "-Infinity in a tenth of production's rows",
+                totals("staging", &[]),
+                totals("prod", &[("-Infinity", 500)]),
+                &[("distribution:public.totals.amount:special:-Infinity", High)],
+            ),
+        ],
+    );
 }
 
 #[test]

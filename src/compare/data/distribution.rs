@@ -1,6 +1,8 @@
 //! Value distributions: categorical values, lengths, magnitudes and JSON keys the right side
 //! has and the left's rows would have shown.
 
+use std::collections::BTreeMap;
+
 use super::*;
 
 /// One column's two profiles and what judging them needs.
@@ -54,6 +56,7 @@ pub(super) fn distribution(
         distinct(&c, out);
     }
     lengths(s, object, a, b, &c.t, out);
+    specials(&c, out);
     json_keys(&c, out);
     array_length(&c, out);
 }
@@ -96,20 +99,34 @@ fn range(c: &Column, out: &mut Vec<Finding>) {
     );
 }
 
+/// The keys of a count map (labels, special values, JSON keys) the right side holds and the
+/// left lacks — certainly where the left was read whole, else where its sample would have
+/// shown them — with the right side's count.
+fn absent_keys<'m>(
+    c: &Column,
+    a: &BTreeMap<String, u64>,
+    b: &'m BTreeMap<String, u64>,
+) -> Vec<(&'m str, u64)> {
+    b.iter()
+        .filter(|(k, &cb)| {
+            let ca = a.get(*k).copied().unwrap_or(0);
+            c.t.absent(ca, c.na, cb, c.nb, c.left_complete)
+        })
+        .map(|(k, &cb)| (k.as_str(), cb))
+        .collect()
+}
+
 /// Categorical values (labels: booleans, enums, raw values) present on the right only.
 fn labels(c: &Column, out: &mut Vec<Finding>) {
-    let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
-    for (label, &cb) in &b.labels {
-        let ca = a.labels.get(label).copied().unwrap_or(0);
-        if c.t.absent(ca, na, cb, nb, c.left_complete) {
-            out.push(
-                Finding::new(Category::Distribution, by_share(Severity::High, share(cb, nb)), object, &format!("value:{label}"))
-                    .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
-                    .message(format!("{object} = '{label}' in {} of {} rows, never in {}", pct(share(cb, nb)), s.right_name, s.left_name))
-                    .why("code paths for this value (state machines, switch statements, filters, reports) are never exercised where the tests run")
-                    .hint(format!("add rows with {object} = '{label}' to {}", s.left_name)),
-            );
-        }
+    let (s, object, a, b, nb) = (c.s, c.object, c.a, c.b, c.nb);
+    for (label, cb) in absent_keys(c, &a.labels, &b.labels) {
+        out.push(
+            Finding::new(Category::Distribution, by_share(Severity::High, share(cb, nb)), object, &format!("value:{label}"))
+                .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
+                .message(format!("{object} = '{label}' in {} of {} rows, never in {}", pct(share(cb, nb)), s.right_name, s.left_name))
+                .why("code paths for this value (state machines, switch statements, filters, reports) are never exercised where the tests run")
+                .hint(format!("add rows with {object} = '{label}' to {}", s.left_name)),
+        );
     }
 }
 
@@ -192,33 +209,55 @@ fn distinct(c: &Column, out: &mut Vec<Finding>) {
     );
 }
 
+/// Values that are not finite (NaN, ±Infinity) on the right and never on the left: certain
+/// where the left was read whole, else only where its sample would have shown them.
+fn specials(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b, nb) = (c.s, c.object, c.a, c.b, c.nb);
+    for (special, cb) in absent_keys(c, &a.specials, &b.specials) {
+        out.push(
+            Finding::new(
+                Category::Distribution,
+                by_share(Severity::High, share(cb, nb)),
+                object,
+                &format!("special:{special}"),
+            )
+            .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
+            .message(format!(
+                "{object} holds {special} in {} of {}'s rows, never in {}",
+                pct(share(cb, nb)),
+                s.right_name,
+                s.left_name
+            ))
+            .why("code that sums, sorts, compares or serializes these values (NaN is not equal to itself; Infinity has no JSON form; date arithmetic on infinity fails) is never exercised where the tests run")
+            .hint(format!("add rows with {special} to {}'s {object}", s.left_name)),
+        );
+    }
+}
+
 /// JSON keys production uses and staging never has.
 fn json_keys(c: &Column, out: &mut Vec<Finding>) {
-    let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
-    for (key, &cb) in &b.json_keys {
-        let ca = a.json_keys.get(key).copied().unwrap_or(0);
-        if c.t.absent(ca, na, cb, nb, c.left_complete) {
-            out.push(
-                Finding::new(
-                    Category::Distribution,
-                    by_share(Severity::Medium, share(cb, nb)),
-                    object,
-                    &format!("json-key:{key}"),
-                )
-                .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
-                .message(format!(
-                    "{object}: key \"{key}\" in {} of {}'s documents, never in {}",
-                    pct(share(cb, nb)),
-                    s.right_name,
-                    s.left_name
-                ))
-                .why("code that reads this key is never exercised where the tests run")
-                .hint(format!(
-                    "add documents with \"{key}\" to {}'s data",
-                    s.left_name
-                )),
-            );
-        }
+    let (s, object, a, b, nb) = (c.s, c.object, c.a, c.b, c.nb);
+    for (key, cb) in absent_keys(c, &a.json_keys, &b.json_keys) {
+        out.push(
+            Finding::new(
+                Category::Distribution,
+                by_share(Severity::Medium, share(cb, nb)),
+                object,
+                &format!("json-key:{key}"),
+            )
+            .values(Some("0 %".to_string()), Some(pct(share(cb, nb))))
+            .message(format!(
+                "{object}: key \"{key}\" in {} of {}'s documents, never in {}",
+                pct(share(cb, nb)),
+                s.right_name,
+                s.left_name
+            ))
+            .why("code that reads this key is never exercised where the tests run")
+            .hint(format!(
+                "add documents with \"{key}\" to {}'s data",
+                s.left_name
+            )),
+        );
     }
 }
 

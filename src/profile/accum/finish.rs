@@ -20,6 +20,9 @@ impl ColumnAcc {
         for (a, b) in self.classes.iter_mut().zip(other.classes) {
             *a += b;
         }
+        for (k, v) in other.specials {
+            *self.specials.entry(k).or_default() += v;
+        }
         for (k, v) in other.labels {
             *self.labels.entry(k).or_default() += v;
         }
@@ -177,6 +180,11 @@ impl ColumnAcc {
             top,
             categorical,
             labels: self.labels,
+            specials: self
+                .specials
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             json_keys: self.json_keys.into_iter().collect(),
             json_depth: self.json_depth.quantiles(&QUANTILES).into(),
             array_length: self.array_len.quantiles(&QUANTILES).into(),

@@ -52,6 +52,8 @@ pub struct ColumnAcc {
     len_chars: Reservoir,
     classes: [u64; CLASSES.len()],
     labels: BTreeMap<String, u64>,
+    /// Values that are not finite numbers or times (`NaN`, `Infinity`, `-Infinity`).
+    specials: BTreeMap<&'static str, u64>,
     json_keys: HashMap<String, u64>,
     json_depth: Reservoir,
     array_len: Reservoir,
@@ -113,6 +115,7 @@ impl ColumnAcc {
             len_chars: Reservoir::new(seed ^ 2),
             classes: [0; CLASSES.len()],
             labels: BTreeMap::new(),
+            specials: BTreeMap::new(),
             json_keys: HashMap::new(),
             json_depth: Reservoir::new(seed ^ 3),
             array_len: Reservoir::new(seed ^ 4),
@@ -197,15 +200,18 @@ impl ColumnAcc {
             let h = self.hash(v.as_bytes());
             self.count(h, v);
             match self.kind {
-                Kind::Number | Kind::Temporal => {
-                    if let Some(x) = number(v) {
-                        if x.is_finite() {
-                            self.min = self.min.min(x);
-                            self.max = self.max.max(x);
-                            self.numbers.push(x);
+                Kind::Number | Kind::Temporal => match number(v) {
+                    Some(x) if x.is_finite() => {
+                        self.min = self.min.min(x);
+                        self.max = self.max.max(x);
+                        self.numbers.push(x);
+                    }
+                    _ => {
+                        if let Some(s) = special(v) {
+                            *self.specials.entry(s).or_default() += 1;
                         }
                     }
-                }
+                },
                 Kind::Text | Kind::Char | Kind::Other | Kind::Json if long_value(v).is_some() => {
                     let (bytes, chars, ends) = long_value(v).expect("checked");
                     self.long_values += 1;
@@ -490,6 +496,29 @@ mod tests {
             "{median}"
         );
         assert_eq!((p.min, p.max), (Some(0.0), Some((n - 1) as f64)));
+    }
+
+    #[test]
+    fn values_that_are_not_finite_are_counted_apart() {
+        let p = col(
+            &[
+                Some("1.5"),
+                Some("NaN"),
+                Some("Infinity"),
+                Some("-Infinity"),
+                Some("infinity"),
+                Some("-2"),
+            ],
+            Kind::Number,
+        );
+        let want: BTreeMap<String, u64> = [("NaN", 1), ("Infinity", 2), ("-Infinity", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(p.specials, want);
+        assert_eq!((p.min, p.max), (Some(-2.0), Some(1.5)));
+        // A time of day is not a special value.
+        assert!(col(&[Some("12:30:00")], Kind::Temporal).specials.is_empty());
     }
 
     #[test]

@@ -3,6 +3,18 @@
 
 use super::*;
 
+/// A number's or time's value that is not finite, spelled one way for every type: `NaN`,
+/// `Infinity`, `-Infinity` (floats and numeric write those; dates and timestamps write
+/// `infinity` and `-infinity`).
+pub(super) fn special(v: &str) -> Option<&'static str> {
+    match v {
+        "NaN" => Some("NaN"),
+        "Infinity" | "infinity" => Some("Infinity"),
+        "-Infinity" | "-infinity" => Some("-Infinity"),
+        _ => None,
+    }
+}
+
 /// A long value's (bytes, characters, ends) from its marker text.
 pub(super) fn long_value(v: &str) -> Option<(f64, f64, &str)> {
     let rest = v.strip_prefix(LONG_MARKER)?;
