@@ -131,3 +131,44 @@ fn planted_tests(by: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+/// docs/data-facts.md covers every type family (`pg_type.typcategory`) of every major the
+/// tests run, and every test it names exists.
+#[test]
+fn every_type_family_has_its_data_facts() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/data-facts.md"),
+    )
+    .unwrap();
+    let mut families = BTreeSet::new();
+    for c in [pg13(), pg15(), pg17(), pg18()] {
+        let list = c
+            .query_scalar(
+                "postgres",
+                "SELECT string_agg(DISTINCT typcategory::text, ' ') FROM pg_type",
+            )
+            .unwrap();
+        families.extend(list.split_whitespace().map(str::to_string));
+    }
+    assert!(families.len() >= 10, "{families:?}");
+    let missing: Vec<&String> = families
+        .iter()
+        .filter(|f| !doc.contains(&format!("### `{f}` —")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "type families docs/data-facts.md does not cover (add a `### `X` — …` section): {missing:?}"
+    );
+    let tests = test_sources();
+    for line in doc.lines().filter(|l| l.starts_with('|')) {
+        for (file, name) in planted_tests(line) {
+            let src = tests
+                .get(file.as_str())
+                .unwrap_or_else(|| panic!("docs/data-facts.md names {file}, which does not exist"));
+            assert!(
+                name.is_empty() || src.contains(&format!("fn {name}(")),
+                "docs/data-facts.md names {file} {name}, which has no such test"
+            );
+        }
+    }
+}

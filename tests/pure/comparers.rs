@@ -487,6 +487,84 @@ fn data() {
             ),
         ],
     );
+    // Ranges, JSON keys and array lengths, each on one column of its own.
+    let facts = |env, hi: f64, keys: &'static [(&'static str, u64)], longest: f64| {
+        snap(env, "17.2")
+            .table(
+                "public.facts",
+                &[("amount", "numeric"), ("doc", "jsonb"), ("tags", "text[]")],
+            )
+            .profile("public.facts", 5000)
+            .measured("public.facts", "amount", ValueKind::Number, 0, move |c| {
+                c.min = Some(0.0);
+                c.max = Some(hi);
+                c.quantiles = quantiles(0.0, hi);
+            })
+            .measured("public.facts", "doc", ValueKind::Json, 0, move |c| {
+                c.json_keys = keys.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+            })
+            .measured("public.facts", "tags", ValueKind::Array, 0, move |c| {
+                c.array_length = quantiles(0.0, longest);
+            })
+    };
+    run(
+        &data,
+        vec![
+            case(
+                "the same facts",
+                facts("staging", 100.0, &[("id", 5000)], 4.0),
+                facts("prod", 100.0, &[("id", 5000)], 4.0),
+                &[],
+            ),
+            case(
+                "production's values far beyond staging's range",
+                facts("staging", 100.0, &[("id", 5000)], 4.0),
+                facts("prod", 300.0, &[("id", 5000)], 4.0),
+                &[("distribution:public.facts.amount:range", Medium)],
+            ),
+            case(
+                "a JSON key in a fifth of production's documents",
+                facts("staging", 100.0, &[("id", 5000)], 4.0),
+                facts("prod", 100.0, &[("id", 5000), ("refund", 1000)], 4.0),
+                &[("distribution:public.facts.doc:json-key:refund", Medium)],
+            ),
+            case(
+                "production's arrays ten times longer",
+                facts("staging", 100.0, &[("id", 5000)], 4.0),
+                facts("prod", 100.0, &[("id", 5000)], 40.0),
+                &[("distribution:public.facts.tags:array-length", Low)],
+            ),
+        ],
+    );
+    // Distinct values: 10 codes in staging's 5,000 rows where production's 100 equally common
+    // codes would all show.
+    let codes = |env, distinct: u64| {
+        snap(env, "17.2")
+            .table("public.codes", &[("code", "integer")])
+            .profile("public.codes", 5000)
+            .measured("public.codes", "code", ValueKind::Number, 0, move |c| {
+                c.categorical = true;
+                c.distinct = Some(exact(distinct as f64));
+                c.top = (0..distinct).map(|i| top(i, 5000 / distinct)).collect();
+            })
+    };
+    run(
+        &data,
+        vec![
+            case(
+                "as many codes",
+                codes("staging", 100),
+                codes("prod", 100),
+                &[],
+            ),
+            case(
+                "ten codes where a hundred would show",
+                codes("staging", 10),
+                codes("prod", 100),
+                &[("distinct:public.codes.code", Low)],
+            ),
+        ],
+    );
 }
 
 #[test]
