@@ -66,15 +66,7 @@ fn every_catalog_column_is_compared_ignored_or_a_named_gap() {
                 !named.is_empty(),
                 "{c}: compared by {by} with no test named"
             );
-            for (file, name) in named {
-                let src = tests
-                    .get(file.as_str())
-                    .unwrap_or_else(|| panic!("{c}: names {file}, which does not exist"));
-                assert!(
-                    name.is_empty() || src.contains(&format!("fn {name}(")),
-                    "{c}: names {file} {name}, which has no such test"
-                );
-            }
+            tests_exist(c, &named, &tests);
         }
     }
 
@@ -88,6 +80,19 @@ fn every_catalog_column_is_compared_ignored_or_a_named_gap() {
         } else {
             panic!("docs/catalog-coverage.md is not the map (PGPARITY_UPDATE_DOCS=1 cargo test --test it catalog rewrites it)");
         }
+    }
+}
+
+/// Each named `(file, test)` exists: the file, and a function of that name in it.
+fn tests_exist(who: &str, named: &[(String, String)], tests: &BTreeMap<String, String>) {
+    for (file, name) in named {
+        let src = tests
+            .get(file.as_str())
+            .unwrap_or_else(|| panic!("{who} names {file}, which does not exist"));
+        assert!(
+            name.is_empty() || src.contains(&format!("fn {name}(")),
+            "{who} names {file} {name}, which has no such test"
+        );
     }
 }
 
@@ -161,14 +166,6 @@ fn every_type_family_has_its_data_facts() {
     );
     let tests = test_sources();
     for line in doc.lines().filter(|l| l.starts_with('|')) {
-        for (file, name) in planted_tests(line) {
-            let src = tests
-                .get(file.as_str())
-                .unwrap_or_else(|| panic!("docs/data-facts.md names {file}, which does not exist"));
-            assert!(
-                name.is_empty() || src.contains(&format!("fn {name}(")),
-                "docs/data-facts.md names {file} {name}, which has no such test"
-            );
-        }
+        tests_exist("docs/data-facts.md", &planted_tests(line), &tests);
     }
 }
