@@ -115,6 +115,10 @@ fn planted_differences_are_found_with_category_and_object() {
         format!("ALTER ROLE app_user IN DATABASE {dr} SET search_path = app, public"),
         "CREATE EXTENSION pg_trgm".into(),
         "CREATE TYPE address AS (street text, city text, zip text)".into(),
+        "ALTER TABLE orders SET (fillfactor = 70)".into(),
+        "ALTER TABLE customers REPLICA IDENTITY FULL".into(),
+        "ALTER TABLE customers ALTER COLUMN email SET STATISTICS 500".into(),
+        "ALTER TABLE orders ALTER COLUMN customer_id SET (n_distinct = -0.5)".into(),
         "ANALYZE".into(),
     ] {
         c_r.execute(&dr, &sql).unwrap();
@@ -180,6 +184,23 @@ fn planted_differences_are_found_with_category_and_object() {
             Some("street text, city text, zip text")
         )
     );
+    // Storage parameters, replica identity and per-column statistics settings.
+    for (id, right) in [
+        ("schema:public.orders:options", "fillfactor=70"),
+        ("schema:public.customers:replica_identity", "full"),
+        ("schema:public.customers.email:statistics_target", "500"),
+        (
+            "schema:public.orders.customer_id:options",
+            "n_distinct=-0.5",
+        ),
+    ] {
+        let x = find(&f, id);
+        assert_eq!(
+            (x.severity, x.right.as_deref()),
+            (Severity::Medium, Some(right)),
+            "{id}"
+        );
+    }
     let ext = find(&f, "extension:pg_trgm");
     assert_eq!(
         (ext.category, ext.left.as_deref()),

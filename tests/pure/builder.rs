@@ -206,6 +206,8 @@ impl Snap {
                     collation: None,
                     identity: Identity::No,
                     generated: Generated::No,
+                    stattarget: None,
+                    options: Vec::new(),
                 }
             })
             .collect();
@@ -219,6 +221,8 @@ impl Snap {
                 partition_bound: None,
                 rls_enabled: false,
                 rls_forced: false,
+                options: Vec::new(),
+                replica_identity: None,
                 acl: Vec::new(),
                 columns,
             },

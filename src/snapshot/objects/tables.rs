@@ -19,6 +19,12 @@ pub struct Table {
     /// written out equal to `acldefault`, as a REVOKE or DROP OWNED leaves it): compared by
     /// what they grant, not how the catalog spells them.
     pub acl: Vec<String>,
+    /// Storage parameters (`reloptions`: `fillfactor=70`, `autovacuum_enabled=false`...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Replica identity when not the default (`n` nothing, `f` full, `i` an index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_identity: Option<String>,
     #[serde(deserialize_with = "crate::snapshot::exact")]
     pub columns: Vec<Column>,
 }
@@ -39,6 +45,12 @@ pub struct Column {
     pub collation: Option<String>,
     pub identity: Identity,
     pub generated: Generated,
+    /// The column's statistics target when set (`ALTER COLUMN ... SET STATISTICS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stattarget: Option<i32>,
+    /// Per-column options (`attoptions`: `n_distinct=...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 impl Column {
@@ -117,6 +129,7 @@ const SELECT: &str = concat!(
      CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
      c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, \
      CASE WHEN c.relacl IS NULL OR c.relacl = acldefault('r', c.relowner) THEN '{}' ELSE c.relacl::text[] END AS acl, \
+     coalesce(c.reloptions, '{}') AS options, NULLIF(c.relreplident::text, 'd') AS replica_identity, \
      '[]'::json AS columns \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p', 'f') AND ",
@@ -216,6 +229,37 @@ pub static TABLES: Kind<Table> = Kind {
             plant: |t| t.rls_enabled = true,
         },
         Attribute {
+            aspect: "options",
+            reads: &["pg_class.reloptions"],
+            label: "storage parameters",
+            severity: Severity::Medium,
+            why: "fillfactor, autovacuum and TOAST settings change how the table bloats, is vacuumed and analyzed: its behaviour under load (and its statistics, so its plans) differ",
+            shown: |t| list(&t.options),
+            same: Some(|_, a, b| a.options == b.options),
+            hidden: None,
+            plant: |t| t.options.push("fillfactor=70".into()),
+        },
+        Attribute {
+            aspect: "replica_identity",
+            reads: &["pg_class.relreplident"],
+            label: "replica identity",
+            severity: Severity::Medium,
+            why: "UPDATE and DELETE on a published table fail without a usable replica identity, and logical replication sends other columns: replication works on one side only",
+            shown: |t| {
+                match t.replica_identity.as_deref() {
+                    None => "default",
+                    Some("n") => "nothing",
+                    Some("f") => "full",
+                    Some("i") => "index",
+                    Some(other) => other,
+                }
+                .into()
+            },
+            same: None,
+            hidden: None,
+            plant: |t| t.replica_identity = Some("f".into()),
+        },
+        Attribute {
             aspect: "grants",
             reads: &["pg_class.relacl"],
             label: "privileges",
@@ -241,6 +285,8 @@ pub static TABLES: Kind<Table> = Kind {
                 rls_enabled: false,
                 rls_forced: false,
                 acl: Vec::new(),
+                options: Vec::new(),
+                replica_identity: None,
                 columns: Vec::new(),
             },
         )
@@ -257,7 +303,10 @@ fn create(name: &str, t: &Table) -> String {
             .as_ref()
             .map(|k| format!(" PARTITION BY {k}"))
             .unwrap_or_default();
-        return format!("CREATE TABLE {name} PARTITION OF {parent} {bound}{sub}");
+        return format!(
+            "CREATE TABLE {name} PARTITION OF {parent} {bound}{sub}{}",
+            with(&t.options)
+        );
     }
     let cols: Vec<String> = t
         .columns
@@ -272,7 +321,17 @@ fn create(name: &str, t: &Table) -> String {
     if let Some(key) = &t.partition_key {
         s.push_str(&format!(" PARTITION BY {key}"));
     }
+    s.push_str(&with(&t.options));
     s
+}
+
+/// ` WITH (fillfactor=70, ...)` for storage parameters, or nothing.
+fn with(options: &[String]) -> String {
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", options.join(", "))
+    }
 }
 
 const SELECT_COLUMNS: &str = concat!(
@@ -280,7 +339,8 @@ const SELECT_COLUMNS: &str = concat!(
      format_type(a.atttypid, a.atttypmod) AS data_type, ty.typtype::text AS type_kind, \
      a.attnotnull AS not_null, pg_get_expr(ad.adbin, ad.adrelid) AS default, \
      CASE WHEN a.attcollation <> ty.typcollation THEN format('%I.%I', cn.nspname, co.collname) END AS collation, \
-     a.attidentity::text AS identity, a.attgenerated::text AS generated \
+     a.attidentity::text AS identity, a.attgenerated::text AS generated, \
+     NULLIF(a.attstattarget::int, -1) AS stattarget, coalesce(a.attoptions, '{}') AS options \
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type ty ON ty.oid = a.atttypid \
      LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
@@ -363,6 +423,32 @@ pub static COLUMNS: Kind<Column> = Kind {
             hidden: None,
             plant: |c| c.identity = Identity::Always,
         },
+        Attribute {
+            aspect: "statistics_target",
+            reads: &["pg_attribute.attstattarget"],
+            label: "statistics target",
+            severity: Severity::Medium,
+            why: "ANALYZE samples the column more or less finely: its estimates, and so the plans of queries that filter on it, differ",
+            shown: |c| {
+                c.stattarget
+                    .map_or_else(|| "default".to_string(), |t| t.to_string())
+                    .into()
+            },
+            same: Some(|_, a, b| a.stattarget == b.stattarget),
+            hidden: None,
+            plant: |c| c.stattarget = Some(1000),
+        },
+        Attribute {
+            aspect: "options",
+            reads: &["pg_attribute.attoptions"],
+            label: "column options",
+            severity: Severity::Medium,
+            why: "an n_distinct override replaces what ANALYZE measures: estimates and plans differ",
+            shown: |c| list(&c.options),
+            same: Some(|_, a, b| a.options == b.options),
+            hidden: None,
+            plant: |c| c.options.push("n_distinct=-1".into()),
+        },
     ],
     seed: Seed::Within(column),
     count: |s| s.tables.values().map(|t| t.columns.len()).sum(),
@@ -379,6 +465,8 @@ pub static COLUMNS: Kind<Column> = Kind {
                 collation: None,
                 identity: Identity::No,
                 generated: Generated::No,
+                stattarget: None,
+                options: Vec::new(),
             },
         )
     },
@@ -397,6 +485,15 @@ fn generation(c: &Column) -> &'static str {
         (_, Generated::Stored) => "generated stored",
         (_, Generated::Virtual) => "generated virtual",
         _ => "plain",
+    }
+}
+
+/// Options as shown: `a, b`, or `(none)`.
+fn list(v: &[String]) -> std::borrow::Cow<'_, str> {
+    if v.is_empty() {
+        "(none)".into()
+    } else {
+        v.join(", ").into()
     }
 }
 
