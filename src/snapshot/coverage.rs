@@ -105,7 +105,7 @@ pub const RULES: &[Rule] = &[
     ("pg_constraint.connamespace pg_constraint.conislocal pg_constraint.coninhcount pg_constraint.conpfeqop pg_constraint.conppeqop pg_constraint.conffeqop", Ig(DERIVED)),
     ("pg_trigger.tgconstraint pg_trigger.tgconstrindid pg_trigger.tgconstrrelid", Ig("a constraint trigger's constraint, which is compared")),
     ("pg_proc.proargnames pg_proc.proargmodes pg_proc.proallargtypes pg_proc.proargdefaults pg_proc.pronargdefaults pg_proc.pronargs pg_proc.provariadic", Gp("argument names, modes and defaults (calls by name or with defaults)")),
-    ("pg_proc.proisstrict pg_proc.proleakproof pg_proc.proparallel pg_proc.procost pg_proc.prorows pg_proc.proconfig pg_proc.prosupport", Gp("function properties the planner and callers depend on (strict, parallel safety, cost, rows, SET options)")),
+    ("pg_proc.prosupport", Gp("a function's planner support function")),
     ("pg_proc.prosqlbody", Gp("a SQL-standard body (BEGIN ATOMIC): compared as the body's md5 where prosrc holds it")),
     ("pg_proc.proacl", Gp("function privileges")),
     ("pg_proc.probin pg_proc.protrftypes", Ig("a C function's library path and transforms: the extension providing them is compared")),

@@ -100,6 +100,7 @@ fn planted_differences_are_found_with_category_and_object() {
         "ALTER TABLE customers ALTER COLUMN email DROP NOT NULL".into(),
         "ALTER TABLE \"My Schema\".\"Odd Table\" DROP COLUMN \"Ünïcode Col\"".into(),
         "CREATE TYPE address AS (street text, city text)".into(),
+        "CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql AS 'SELECT 2 * $1'".into(),
     ] {
         c_l.execute(&dl, &sql).unwrap();
     }
@@ -115,6 +116,7 @@ fn planted_differences_are_found_with_category_and_object() {
         format!("ALTER ROLE app_user IN DATABASE {dr} SET search_path = app, public"),
         "CREATE EXTENSION pg_trgm".into(),
         "CREATE TYPE address AS (street text, city text, zip text)".into(),
+        "CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql STRICT PARALLEL SAFE AS 'SELECT 2 * $1'".into(),
         "ALTER TABLE orders SET (fillfactor = 70)".into(),
         "ALTER TABLE customers REPLICA IDENTITY FULL".into(),
         "ALTER TABLE customers ALTER COLUMN email SET STATISTICS 500".into(),
@@ -192,6 +194,10 @@ fn planted_differences_are_found_with_category_and_object() {
         (
             "schema:public.orders.customer_id:options",
             "n_distinct=-0.5",
+        ),
+        (
+            "schema:public.twice(integer):properties",
+            "strict, parallel safe",
         ),
     ] {
         let x = find(&f, id);

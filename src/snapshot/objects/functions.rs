@@ -15,6 +15,11 @@ pub struct Function {
     pub security_definer: bool,
     /// md5 of the source text: bodies are compared, not stored.
     pub body_md5: Option<String>,
+    /// What the planner and callers depend on beyond the signature, where not the default:
+    /// `strict, leakproof, parallel safe, cost 5, rows 10, search_path=app` ("" for none;
+    /// absent in snapshots older than it, and then not compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<String>,
 }
 
 kind!(
@@ -30,7 +35,12 @@ kind!(
 const SELECT: &str = concat!(
     "SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) AS name, \
      pg_get_function_result(p.oid) AS result, l.lanname AS language, p.prokind::text AS kind, \
-     p.provolatile::text AS volatility, p.prosecdef AS security_definer, md5(p.prosrc) AS body_md5 \
+     p.provolatile::text AS volatility, p.prosecdef AS security_definer, md5(p.prosrc) AS body_md5, \
+     concat_ws(', ', CASE WHEN p.proisstrict THEN 'strict' END, CASE WHEN p.proleakproof THEN 'leakproof' END, \
+       CASE p.proparallel WHEN 's' THEN 'parallel safe' WHEN 'r' THEN 'parallel restricted' END, \
+       CASE WHEN p.procost <> CASE WHEN l.lanname IN ('c', 'internal') THEN 1 ELSE 100 END THEN 'cost ' || p.procost END, \
+       CASE WHEN p.proretset AND p.prorows <> 1000 THEN 'rows ' || p.prorows END, \
+       array_to_string(p.proconfig, ', ')) AS properties \
      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
      WHERE ",
     super::user_ns!(),
@@ -97,6 +107,24 @@ pub static FUNCTIONS: Kind<Function> = Kind {
             plant: |f| f.kind = FunctionKind::Procedure,
         },
         Attribute {
+            aspect: "properties",
+            reads: &["pg_proc.proisstrict", "pg_proc.proleakproof", "pg_proc.proparallel", "pg_proc.procost", "pg_proc.prorows", "pg_proc.proconfig"],
+            label: "function properties",
+            severity: Severity::Medium,
+            why: "strictness, parallel safety, cost, rows and SET options change what a call returns for NULLs, whether a query runs in parallel, how it is planned, and which search_path it resolves names in",
+            shown: |f| match f.properties.as_deref() {
+                Some("") => "(defaults)".into(),
+                Some(p) => p.into(),
+                None => "(not captured)".into(),
+            },
+            // A snapshot older than the field says nothing of them.
+            same: Some(|_, a, b| {
+                a.properties.is_none() || b.properties.is_none() || a.properties == b.properties
+            }),
+            hidden: None,
+            plant: |f| f.properties = Some("strict, parallel safe".into()),
+        },
+        Attribute {
             aspect: "body",
             reads: &["pg_proc.prosrc"],
             label: "function body",
@@ -120,6 +148,7 @@ pub static FUNCTIONS: Kind<Function> = Kind {
                 volatility: "v".into(),
                 security_definer: false,
                 body_md5: Some("d41d8cd98f00b204e9800998ecf8427e".into()),
+                properties: Some(String::new()),
             },
         )
     },
