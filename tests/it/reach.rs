@@ -291,8 +291,12 @@ fn a_standby_that_cancels_a_read_for_recovery_is_retried_smaller_then_not_measur
     let standby = primary.start_standby(&opts).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let snapshot = |pauses: &str| {
+        // Over the unix socket, whose buffers hold a few hundred KB: the server is still inside
+        // the COPY at the pause (over TCP on localhost the buffers grow to megabytes, and on a
+        // busy machine the retry's sample could be sent whole before the conflict came; the
+        // standby then ends the idle session instead of cancelling a statement).
         pgp("snapshot")
-            .opt("--url", standby.url("postgres"))
+            .opt("--url", standby.conninfo("postgres"))
             .arg("--exact")
             .opt("--profile-concurrency", "1")
             .opt("--profile-streams", "1")
@@ -300,8 +304,8 @@ fn a_standby_that_cancels_a_read_for_recovery_is_retried_smaller_then_not_measur
             .paused_at(pauses)
     };
     // The primary takes a lock the standby replays while the profile's COPY of `big` runs
-    // (rows wide enough that even the retry's sample, 13 MB, is more than the socket's and the
-    // client's buffers hold: the statement still runs at the pause).
+    // (rows wide enough that even the retry's sample, 13 MB, is far more than the socket's and
+    // the client's buffers hold: the statement still runs at the pause).
     let conflict = || {
         // Committed synchronously: flushed, so sent (the test clusters commit asynchronously).
         primary
