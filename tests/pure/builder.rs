@@ -258,6 +258,14 @@ impl Snap {
         self
     }
 
+    pub fn unique_index(mut self, name: &str, table: &str, columns: &str) -> Snap {
+        self = self.index(name, table, columns);
+        let i = self.0.schema.indexes.get_mut(name).unwrap();
+        i.unique = true;
+        i.definition = i.definition.replace("CREATE INDEX", "CREATE UNIQUE INDEX");
+        self
+    }
+
     pub fn primary_key(mut self, table: &str, column: &str) -> Snap {
         let rel = table.split_once('.').unwrap().1;
         self.0.schema.constraints.insert(

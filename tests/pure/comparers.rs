@@ -567,6 +567,167 @@ fn data() {
     );
 }
 
+/// The shape of values: uniqueness, frequency, distributions moved as a whole, sentinel dates.
+#[test]
+fn data_shapes() {
+    let data = [Category::Distinct, Category::Distribution];
+    // Logins: 5,000 rows; `pairs` values held twice each; a unique index where asked.
+    let logins = |env, pairs: u64, unique: bool| {
+        let s = snap(env, "17.2")
+            .table("public.users", &[("login", "text")])
+            .profile("public.users", 5000)
+            .measured("public.users", "login", ValueKind::Text, 0, move |c| {
+                c.distinct = Some(exact((5000 - pairs) as f64));
+                c.top = (0..pairs.min(20)).map(|i| top(i, 2)).collect();
+            });
+        if unique {
+            s.unique_index("public.users_login_key", "public.users", "login")
+        } else {
+            s
+        }
+    };
+    run(
+        &data,
+        vec![
+            case(
+                "unique on both sides",
+                logins("staging", 0, false),
+                logins("prod", 0, false),
+                &[],
+            ),
+            case(
+                "repeats on both sides",
+                logins("staging", 100, false),
+                logins("prod", 100, false),
+                &[],
+            ),
+            case(
+                "every login distinct in staging, 100 repeated in production",
+                logins("staging", 0, false),
+                logins("prod", 100, false),
+                &[("distribution:public.users.login:uniqueness", Low)],
+            ),
+            case(
+                "staging declares logins unique, production does not and repeats them",
+                logins("staging", 0, true),
+                logins("prod", 100, false),
+                &[("distribution:public.users.login:uniqueness", High)],
+            ),
+            case(
+                "staging repeats what production's unique index forbids",
+                logins("staging", 100, false),
+                logins("prod", 0, true),
+                &[("distribution:public.users.login:uniqueness", High)],
+            ),
+            case(
+                "staging repeats, production does not, neither declares: no gap",
+                logins("staging", 100, false),
+                logins("prod", 0, false),
+                &[],
+            ),
+        ],
+    );
+    // A category whose most common value holds `first` of 5,000 rows, the rest spread on two.
+    let kinds = |env, first: u64| {
+        snap(env, "17.2")
+            .table("public.accounts", &[("kind", "text")])
+            .profile("public.accounts", 5000)
+            .measured("public.accounts", "kind", ValueKind::Text, 0, move |c| {
+                c.categorical = true;
+                c.distinct = Some(exact(3.0));
+                let rest = (5000 - first) / 2;
+                c.top = vec![top(1, first), top(2, rest), top(3, 5000 - first - rest)];
+            })
+    };
+    run(
+        &data,
+        vec![
+            case(
+                "the same skew",
+                kinds("staging", 4000),
+                kinds("prod", 4000),
+                &[],
+            ),
+            case(
+                "one value holds 80 % of production, a third of staging",
+                kinds("staging", 1700),
+                kinds("prod", 4000),
+                &[("distribution:public.accounts.kind:frequency", Medium)],
+            ),
+            case(
+                "staging skewed, production flat",
+                kinds("staging", 4000),
+                kinds("prod", 1700),
+                &[("distribution:public.accounts.kind:frequency", Low)],
+            ),
+        ],
+    );
+    // Amounts and times: quantiles spread evenly, or moved as a whole.
+    const T0: f64 = 1_700_000_000.0;
+    const DAY: f64 = 86_400.0;
+    let moved = |env, (lo, hi): (f64, f64), (t_lo, t_hi, t_max): (f64, f64, f64)| {
+        snap(env, "17.2")
+            .table(
+                "public.events",
+                &[("amount", "numeric"), ("at", "timestamptz")],
+            )
+            .profile("public.events", 5000)
+            .measured("public.events", "amount", ValueKind::Number, 0, move |c| {
+                c.min = Some(lo);
+                c.max = Some(hi);
+                c.quantiles = quantiles(lo, hi);
+            })
+            .measured("public.events", "at", ValueKind::Temporal, 0, move |c| {
+                c.quantiles = quantiles(t_lo, t_hi);
+                c.quantiles[6] = t_max;
+                c.min = Some(t_lo);
+                c.max = Some(t_max);
+            })
+    };
+    let year = (T0, T0 + 365.0 * DAY, T0 + 365.0 * DAY);
+    run(
+        &data,
+        vec![
+            case(
+                "the same distributions",
+                moved("staging", (10.0, 110.0), year),
+                moved("prod", (10.0, 110.0), year),
+                &[],
+            ),
+            case(
+                "amounts a hundred times larger in production: rescaled, not a range",
+                moved("staging", (10.0, 110.0), year),
+                moved("prod", (1000.0, 11000.0), year),
+                &[("distribution:public.events.amount:rescaled", High)],
+            ),
+            case(
+                "every time three hours later in production: shifted",
+                moved("staging", (10.0, 110.0), year),
+                moved(
+                    "prod",
+                    (10.0, 110.0),
+                    (
+                        T0 + 10_800.0,
+                        T0 + 365.0 * DAY + 10_800.0,
+                        T0 + 365.0 * DAY + 10_800.0,
+                    ),
+                ),
+                &[("distribution:public.events.at:shifted", Medium)],
+            ),
+            case(
+                "a sentinel 9999-12-31 in production only",
+                moved("staging", (10.0, 110.0), year),
+                moved(
+                    "prod",
+                    (10.0, 110.0),
+                    (T0, T0 + 365.0 * DAY, 253_402_214_400.0),
+                ),
+                &[("distribution:public.events.at:sentinel-max", High)],
+            ),
+        ],
+    );
+}
+
 #[test]
 fn plans() {
     let with_plan = |env, index: Option<&str>, cost| {

@@ -3,20 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::column::{Column, Role};
 use super::*;
-
-/// One column's two profiles and what judging them needs.
-struct Column<'a> {
-    s: &'a Sides<'a>,
-    object: &'a str,
-    a: &'a ColumnProfile,
-    b: &'a ColumnProfile,
-    t: crate::compare::thresholds::Thresholds,
-    /// Non-NULL values on each side.
-    na: u64,
-    nb: u64,
-    left_complete: bool,
-}
 
 #[expect(
     clippy::too_many_arguments,
@@ -28,10 +16,11 @@ pub(super) fn distribution(
     a: &ColumnProfile,
     b: &ColumnProfile,
     same_key: bool,
-    key: bool,
+    role: Role,
     left_complete: bool,
     out: &mut Vec<Finding>,
 ) {
+    let key = role.key;
     let c = Column {
         s,
         object,
@@ -41,10 +30,18 @@ pub(super) fn distribution(
         na: non_null(a),
         nb: non_null(b),
         left_complete,
+        seeded: role.seeded,
     };
-    if !key {
+    if !key && !super::shape::moved(&c, out) {
         magnitude(s, object, a, b, left_complete, out);
         range(&c, out);
+    }
+    if !key {
+        super::shape::sentinel(&c, out);
+        super::shape::frequency(&c, out);
+    }
+    if !role.reference {
+        super::shape::uniqueness(&c, role.unique, out);
     }
     if !b.labels.is_empty() {
         labels(&c, out);
@@ -283,40 +280,6 @@ fn array_length(c: &Column, out: &mut Vec<Finding>) {
             ))
             .why("loops, payload sizes and unnest joins grow with array length")
             .hint(format!("add longer arrays to {}'s data", s.left_name)),
-        );
-    }
-}
-
-/// Categories by shape, for a seeded side: the most common value's share far apart.
-pub(super) fn category_shape(
-    s: &Sides,
-    object: &str,
-    a: &ColumnProfile,
-    b: &ColumnProfile,
-    out: &mut Vec<Finding>,
-) {
-    if !(a.categorical && b.categorical && a.kind == ValueKind::Text)
-        || a.top.is_empty()
-        || b.top.is_empty()
-    {
-        return;
-    }
-    let (na, nb) = (non_null(a), non_null(b));
-    let (pa, pb) = (share(a.top[0].count, na), share(b.top[0].count, nb));
-    let se = (pa * (1.0 - pa) / na.max(1) as f64 + pb * (1.0 - pb) / nb.max(1) as f64).sqrt();
-    if (pa - pb).abs() > 0.2_f64.max(4.0 * se) {
-        out.push(
-            Finding::new(Category::Distribution, Severity::Low, object, "shape")
-                .values(Some(format!("top value {}", pct(pa))), Some(format!("top value {}", pct(pb))))
-                .message(format!(
-                    "{object}: the most common value holds {} of {}'s rows and {} of {}'s",
-                    pct(pa),
-                    s.left_name,
-                    pct(pb),
-                    s.right_name
-                ))
-                .why("skew decides plans and hot paths: a flat staging hides production's dominant value")
-                .hint("reseed from a fresh snapshot"),
         );
     }
 }

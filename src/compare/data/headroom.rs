@@ -46,7 +46,7 @@ pub(super) type Headroom = (String, &'static str, String, Option<f64>, f64, f64)
 /// The right side's key columns of `table` (identity, serial or key columns), for `headroom`.
 pub(super) fn key_headroom(
     s: &Sides,
-    rkeys: &std::collections::HashSet<(&str, &str)>,
+    rkeys: &std::collections::HashMap<(&str, &str), super::Keyed>,
     table: &str,
     rt: &TableProfile,
     lt: Option<&TableProfile>,
@@ -59,7 +59,7 @@ pub(super) fn key_headroom(
         let Some(max) = type_max(&c.data_type) else {
             continue;
         };
-        if !rkeys.contains(&(table, c.name.as_str())) {
+        if !rkeys.contains_key(&(table, c.name.as_str())) {
             continue;
         }
         let Some(rv) = rt.columns.get(&c.name).and_then(|p| p.max) else {

@@ -11,11 +11,13 @@
 //! beyond the left's range, text longer than anything on the left, one parent with ten times
 //! the left's largest fan-out.
 
+mod column;
 mod distribution;
 mod encodings;
 mod headroom;
 mod nulls;
 mod relationship;
+mod shape;
 mod truth;
 mod volume;
 
@@ -26,7 +28,6 @@ use crate::snapshot::{
     ColumnProfile, ConstraintKind, Profile, RelationshipProfile, Snapshot, TableProfile, ValueHash,
     ValueKind,
 };
-use distribution::*;
 use headroom::*;
 use nulls::*;
 use truth::*;
@@ -172,12 +173,18 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
             let lc = complete(&l);
             nulls::nulls(s, &object, a, b, lc, out);
             encodings::encodings(s, &object, a, b, lc, out);
-            let key = lkeys.contains(&(table.as_str(), col.as_str()))
-                || rkeys.contains(&(table.as_str(), col.as_str()));
-            distribution::distribution(s, &object, a, b, same && !seeded, key, lc, out);
-            if seeded && !key {
-                category_shape(s, &object, a, b, out);
-            }
+            let at = (table.as_str(), col.as_str());
+            let (l, r) = (lkeys.get(&at), rkeys.get(&at));
+            let role = column::Role {
+                key: l.is_some() || r.is_some(),
+                reference: l.is_some_and(|k| k.reference) || r.is_some_and(|k| k.reference),
+                unique: column::Declared {
+                    left: l.is_some_and(|k| k.unique),
+                    right: r.is_some_and(|k| k.unique),
+                },
+                seeded,
+            };
+            distribution::distribution(s, &object, a, b, same && !seeded, role, lc, out);
         });
     }
     statistics_truth(s, &lgaps, &rgaps, out);
@@ -191,18 +198,31 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     }
 }
 
+/// How the schema marks a column (see [`key_columns`]).
+#[derive(Clone, Copy, Default)]
+struct Keyed {
+    /// A primary key, foreign key, identity or sequence-fed column.
+    reference: bool,
+    /// Unique by a one-column unique constraint or index (not the primary key).
+    unique: bool,
+}
+
 /// Surrogate keys and references: their ranges and distinct counts follow the row count, so
 /// they say nothing the volume finding does not. Built once per snapshot: (table, column) of
-/// every key, unique or foreign-key column, and every identity or sequence-fed column.
-fn key_columns(snap: &Snapshot) -> std::collections::HashSet<(&str, &str)> {
-    let mut set = std::collections::HashSet::new();
+/// every key, unique or foreign-key column, and every identity or sequence-fed column, with
+/// which of them are references and which are declared unique on their own.
+fn key_columns(snap: &Snapshot) -> std::collections::HashMap<(&str, &str), Keyed> {
+    let mut map: std::collections::HashMap<(&str, &str), Keyed> = Default::default();
     for c in snap.schema.constraints.values() {
-        if matches!(
+        let reference = matches!(
             c.kind,
-            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::ForeignKey
-        ) {
+            ConstraintKind::PrimaryKey | ConstraintKind::ForeignKey
+        );
+        if reference || c.kind == ConstraintKind::Unique {
             for col in &c.columns {
-                set.insert((c.table.as_str(), col.as_str()));
+                let k = map.entry((c.table.as_str(), col.as_str())).or_default();
+                k.reference |= reference;
+                k.unique |= c.kind == ConstraintKind::Unique && c.columns.len() == 1;
             }
         }
     }
@@ -210,11 +230,24 @@ fn key_columns(snap: &Snapshot) -> std::collections::HashSet<(&str, &str)> {
         for c in &t.columns {
             let generated = c.identity.is_identity() || c.default_sequence().is_some();
             if generated {
-                set.insert((name.as_str(), c.name.as_str()));
+                map.entry((name.as_str(), c.name.as_str()))
+                    .or_default()
+                    .reference = true;
             }
         }
     }
-    set
+    for i in snap.schema.indexes.values() {
+        if let (true, false, Some(col)) = (i.unique, i.primary, i.single_column()) {
+            if let Some(t) = snap.schema.tables.get(&i.table) {
+                if let Some(c) = t.columns.iter().find(|c| crate::sql::ident(&c.name) == col) {
+                    map.entry((i.table.as_str(), c.name.as_str()))
+                        .or_default()
+                        .unique = true;
+                }
+            }
+        }
+    }
+    map
 }
 
 fn same_key(l: &Profile, r: &Profile) -> bool {

@@ -20,6 +20,20 @@ pub struct Index {
 }
 
 impl Index {
+    /// The one column a plain index covers, as its definition spells it (quoted where
+    /// needed): none for an expression, several columns or a partial index.
+    pub fn single_column(&self) -> Option<&str> {
+        let (_, tail) = self.definition.split_once(" USING ")?;
+        let open = tail.find('(')?;
+        let close = tail.rfind(')')?;
+        let (list, rest) = (&tail[open + 1..close], &tail[close + 1..]);
+        if rest.contains(" WHERE ") || list.contains(',') || list.contains('(') {
+            return None;
+        }
+        // A column may carry its collation, operator class or order.
+        list.split_whitespace().next()
+    }
+
     /// The definition without the index's own name: what to match indexes on.
     pub fn shape(&self) -> String {
         match self.definition.split_once(" ON ") {
