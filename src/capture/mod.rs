@@ -325,6 +325,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
                     (keys, inventory, statistics)
                 });
             keys.into(&mut schema);
+            reader.unknown_catalog_columns().await;
             if let Some(m) = helper.lost.take().or(reader.lost.take()) {
                 return Err(lost_error(&target.name, "capture", &m));
             }
@@ -336,6 +337,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
             let schema = reader.schema().await;
             let statistics = reader.statistics().await;
             reader.unreadable_tables().await;
+            reader.unknown_catalog_columns().await;
             if let Some(m) = reader.lost.take() {
                 return Err(lost_error(&target.name, "capture", &m));
             }

@@ -351,3 +351,54 @@ fn catalog_queries_read_postgresql_13_through_18() {
         .collect();
     assert!(schema.is_empty(), "{schema:#?}");
 }
+
+/// PostgreSQL 18 stores NOT NULL as named constraints (whose auto-generated names keep a
+/// table's old name after a rename) and adds NOT VALID NOT NULL and NOT ENFORCED checks:
+/// compared by what they mean, so 15 against 18 on the same schema is quiet and a real
+/// difference is found.
+#[test]
+fn postgresql_18_not_null_and_enforcement_compare_by_meaning() {
+    const SAME: &str = "CREATE TABLE items (id int NOT NULL CHECK (id > 0), code text NOT NULL);
+        ALTER TABLE items RENAME TO goods;";
+    let (a, b) = (pg15(), pg18());
+    let (da, db) = (fresh_db(a, "meaning"), fresh_db(b, "meaning"));
+    a.execute(&da, SAME).unwrap();
+    b.execute(&db, SAME).unwrap();
+    let old = capture(a, &da, "pg15");
+    let f = compare(&old, &capture(b, &db, "pg18"));
+    let schema: Vec<&Finding> = f
+        .iter()
+        .filter(|x| x.category == Category::Schema)
+        .collect();
+    assert!(schema.is_empty(), "{schema:#?}");
+    // On 18: the NOT NULL on code NOT VALID (an old row holds NULL), the check NOT ENFORCED.
+    let dc = fresh_db(b, "meaning");
+    b.execute(
+        &dc,
+        "CREATE TABLE items (id int NOT NULL, code text);
+         ALTER TABLE items ADD CONSTRAINT items_id_check CHECK (id > 0) NOT ENFORCED;
+         INSERT INTO items VALUES (1, NULL);
+         ALTER TABLE items ADD CONSTRAINT code_present NOT NULL code NOT VALID;
+         ALTER TABLE items RENAME TO goods;",
+    )
+    .unwrap();
+    let f = compare(&old, &capture(b, &dc, "pg18"));
+    let nullable = find(&f, "schema:public.goods.code:nullable");
+    assert_eq!(nullable.left.as_deref(), Some("NOT NULL"));
+    assert_eq!(nullable.right.as_deref(), Some("NOT NULL NOT VALID"));
+    let check = find(&f, "schema:public.goods.items_id_check:definition");
+    assert!(
+        check
+            .right
+            .as_deref()
+            .unwrap_or("")
+            .contains("NOT ENFORCED"),
+        "{check:#?}"
+    );
+    let schema: Vec<&str> = f
+        .iter()
+        .filter(|x| x.category == Category::Schema)
+        .map(|x| x.id.as_str())
+        .collect();
+    assert_eq!(schema.len(), 2, "{schema:#?}");
+}

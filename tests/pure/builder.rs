@@ -207,6 +207,7 @@ impl Snap {
                     identity: Identity::No,
                     generated: Generated::No,
                     stattarget: None,
+                    not_null_not_valid: false,
                     options: Vec::new(),
                 }
             })

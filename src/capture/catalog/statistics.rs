@@ -48,4 +48,31 @@ impl Reader<'_> {
             );
         }
     }
+
+    /// Catalog columns the coverage map does not know (a major newer than pgparity's tests):
+    /// said under NOT MEASURED, never silently dropped.
+    pub async fn unknown_catalog_columns(&mut self) {
+        #[derive(Deserialize)]
+        struct C {
+            name: String,
+        }
+        let columns = self
+            .rows::<C>("catalog", crate::snapshot::coverage::CATALOG_COLUMNS)
+            .await;
+        let unknown = crate::snapshot::coverage::unknown(columns.iter().map(|c| c.name.as_str()));
+        if unknown.is_empty() {
+            return;
+        }
+        let shown: Vec<&str> = unknown.iter().take(12).copied().collect();
+        self.problem(
+            "catalog",
+            format!(
+                "{} catalog column(s) of PostgreSQL {} that this pgparity does not know, so what they hold is not compared: {}{}; hint: use a pgparity release that supports this major",
+                unknown.len(),
+                self.version / 10000,
+                shown.join(", "),
+                if unknown.len() > shown.len() { ", …" } else { "" }
+            ),
+        );
+    }
 }

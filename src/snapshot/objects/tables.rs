@@ -40,6 +40,10 @@ pub struct Column {
     pub data_type: String,
     pub type_kind: TypeKind,
     pub not_null: bool,
+    /// PostgreSQL 18+: the NOT NULL constraint is `NOT VALID` (rows written before it may
+    /// hold NULL). Older majors have none: every NOT NULL holds for every row.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_null_not_valid: bool,
     pub default: Option<String>,
     /// Set only when the column's collation is not its type's default.
     pub collation: Option<String>,
@@ -334,6 +338,28 @@ fn with(options: &[String]) -> String {
     }
 }
 
+/// PostgreSQL 18 stores NOT NULL as a constraint (`contype = 'n'`) that may be NOT VALID;
+/// its auto-generated name is not compared (it keeps a table's old name after a rename), only
+/// what it means. Before 18 every NOT NULL is valid.
+const NOT_NULL_NOT_VALID_18: &str =
+    "EXISTS (SELECT 1 FROM pg_constraint nn WHERE nn.conrelid = a.attrelid \
+     AND nn.contype = 'n' AND nn.conkey[1] = a.attnum AND NOT nn.convalidated)";
+
+fn select_columns(major: i32) -> std::borrow::Cow<'static, str> {
+    let not_valid = if major >= 18 {
+        NOT_NULL_NOT_VALID_18
+    } else {
+        "false"
+    };
+    SELECT_COLUMNS
+        .replacen(
+            "a.attnotnull AS not_null,",
+            &format!("a.attnotnull AS not_null, {not_valid} AS not_null_not_valid,"),
+            1,
+        )
+        .into()
+}
+
 const SELECT_COLUMNS: &str = concat!(
     "SELECT format('%I.%I', n.nspname, c.relname) AS table, a.attname AS name, \
      format_type(a.atttypid, a.atttypmod) AS data_type, ty.typtype::text AS type_kind, \
@@ -358,7 +384,7 @@ pub static COLUMNS: Kind<Column> = Kind {
     plural: "columns",
     area: "schema.columns",
     reads: &["pg_attribute.attname", "pg_attribute.attrelid", "pg_attribute.attnum", "pg_attribute.attisdropped"],
-    select: |_| fixed(SELECT_COLUMNS),
+    select: select_columns,
     key: Key::Own(|c| c.name.clone()),
     tidy: None,
     missing: Missing {
@@ -384,9 +410,13 @@ pub static COLUMNS: Kind<Column> = Kind {
             reads: &["pg_attribute.attnotnull"],
             label: "nullability",
             severity: Severity::High,
-            why: "NULLs accepted on one side are rejected on the other; code never tested with NULL breaks where they appear",
-            shown: |c| if c.not_null { "NOT NULL" } else { "nullable" }.into(),
-            same: Some(|_, a, b| a.not_null == b.not_null),
+            why: "NULLs accepted on one side are rejected on the other (or, NOT VALID, still held by old rows); code never tested with NULL breaks where they appear",
+            shown: |c| match (c.not_null, c.not_null_not_valid) {
+                (false, _) => "nullable".into(),
+                (true, false) => "NOT NULL".into(),
+                (true, true) => "NOT NULL NOT VALID".into(),
+            },
+            same: Some(|_, a, b| (a.not_null, a.not_null_not_valid) == (b.not_null, b.not_null_not_valid)),
             hidden: None,
             plant: |c| c.not_null = !c.not_null,
         },
@@ -466,6 +496,7 @@ pub static COLUMNS: Kind<Column> = Kind {
                 identity: Identity::No,
                 generated: Generated::No,
                 stattarget: None,
+                not_null_not_valid: false,
                 options: Vec::new(),
             },
         )
@@ -515,7 +546,9 @@ fn column(c: &Column) -> String {
         (_, _, Some(expr)) => s.push_str(&format!(" DEFAULT {expr}")),
         _ => {}
     }
-    if c.not_null {
+    // A NOT VALID NOT NULL (18+) lets old rows hold NULL, which the profile may have measured
+    // and seed then writes: the seeded column is left nullable.
+    if c.not_null && !c.not_null_not_valid {
         s.push_str(" NOT NULL");
     }
     s
