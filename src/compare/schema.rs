@@ -203,6 +203,15 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     plain(s, out, &objects::FUNCTIONS, (&l.functions, &r.functions));
     plain(s, out, &objects::POLICIES, (&l.policies, &r.policies));
     plain(s, out, &objects::TYPES, (&l.types, &r.types));
+    for k in objects::OTHERS {
+        let class = |m: &'_ BTreeMap<String, objects::Other>| -> BTreeMap<String, objects::Other> {
+            m.iter()
+                .filter(|(key, _)| objects::holds(k, key))
+                .map(|(key, o)| (key.clone(), o.clone()))
+                .collect()
+        };
+        plain(s, out, k, (&class(&l.others), &class(&r.others)));
+    }
 }
 
 fn indexes(s: &Sides, out: &mut Vec<Finding>) {

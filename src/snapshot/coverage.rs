@@ -93,7 +93,6 @@ pub const RULES: &[Rule] = &[
     ("pg_class.relispopulated", Gp("a materialized view not yet populated (WITH NO DATA) fails when read")),
     ("pg_attribute.attstorage pg_attribute.attcompression", Gp("per-column storage and compression")),
     ("pg_attribute.attacl", Gp("column privileges")),
-    ("pg_attribute.attfdwoptions", Gp("foreign table columns' options (names)")),
     ("pg_attribute.attislocal pg_attribute.attinhcount", Gp("inherited columns merged with a local definition")),
     ("pg_attribute.attndims", Ig("decorative: PostgreSQL does not enforce array dimensions; the type is compared")),
     ("pg_attribute.atthasmissing pg_attribute.attmissingval", Ig("a fast default's storage for rows older than the column: the default is compared")),
@@ -121,7 +120,6 @@ pub const RULES: &[Rule] = &[
     ("pg_sequence.seqcache", Gp("a sequence's cache (gaps and order across sessions)")),
     ("pg_sequences.last_value", By("compare::data::headroom: `distribution:<sequence>:headroom`, against the narrowest column it feeds (tests/it/edges.rs rare_truncated_outlying_hot_and_near_overflow_are_found)")),
     ("pg_sequences.*", Ig("the view of pg_sequence and pg_class, whose columns are mapped")),
-    ("pg_rewrite.rulename pg_rewrite.ev_type pg_rewrite.is_instead pg_rewrite.ev_qual pg_rewrite.ev_enabled pg_rules.*", Gp("rules (CREATE RULE) other than views'")),
     ("pg_policies.*", Ig("the view of pg_policy, whose columns are mapped")),
     ("pg_tables.* pg_indexes.* pg_views.* pg_matviews.*", Ig("views of pg_class, pg_index and pg_rewrite, whose columns are mapped")),
     ("pg_namespace.*", Ig(DERIVED)),
@@ -131,25 +129,12 @@ pub const RULES: &[Rule] = &[
     ("pg_database.datacl", Gp("database privileges (CONNECT, CREATE, TEMPORARY)")),
     ("pg_database.datconnlimit pg_database.datallowconn pg_database.datistemplate pg_database.daticurules pg_database.dathasloginevt", Gp("database properties (connection limit, allowed connections, ICU rules, login event triggers)")),
     ("pg_database.*", Ig(STORAGE)),
-    ("pg_collation.collisdeterministic pg_collation.collicurules pg_collation.collctype pg_collation.collencoding", Gp("a collation's determinism, ICU rules and ctype")),
     ("pg_extension.extnamespace", Gp("the schema an extension's objects live in (their qualified names)")),
     ("pg_extension.extrelocatable pg_extension.extconfig pg_extension.extcondition", Ig("how an extension was packaged: its version is compared")),
     ("pg_available_extensions.* pg_available_extension_versions.*", Ig("what could be installed: installed extensions are compared")),
     // Objects not compared yet.
-    ("pg_statistic_ext.* pg_statistic_ext_data.* pg_stats_ext.* pg_stats_ext_exprs.*", Gp("extended statistics objects (CREATE STATISTICS) and their data")),
-    ("pg_publication.* pg_publication_namespace.* pg_publication_rel.* pg_publication_tables.*", Gp("publications: what logical replication sends")),
-    ("pg_subscription.* pg_subscription_rel.*", Gp("subscriptions (their connection strings never read)")),
-    ("pg_event_trigger.*", Gp("event triggers")),
-    ("pg_default_acl.*", Gp("default privileges (ALTER DEFAULT PRIVILEGES)")),
-    ("pg_foreign_data_wrapper.* pg_foreign_server.* pg_foreign_table.* pg_user_mapping.* pg_user_mappings.*", Gp("foreign data wrappers, servers, foreign tables' options and user mappings (option names, never values)")),
     ("pg_authid.rolpassword pg_shadow.passwd pg_user.passwd", Ig("a password hash: never read")),
     ("pg_authid.* pg_roles.* pg_shadow.* pg_user.* pg_group.* pg_auth_members.*", Gp("roles and memberships (BYPASSRLS, SUPERUSER, INHERIT, connection limits, who is member of what)")),
-    ("pg_cast.*", Gp("user-defined casts (built-in ones are the version's)")),
-    ("pg_operator.* pg_opclass.* pg_opfamily.* pg_amop.* pg_amproc.*", Gp("user-defined operators, operator classes and families (built-in ones are the version's)")),
-    ("pg_aggregate.*", Gp("user-defined aggregates' definitions (their presence is compared as functions)")),
-    ("pg_language.*", Gp("procedural languages (their extensions are compared)")),
-    ("pg_conversion.* pg_transform.*", Gp("user-defined encoding conversions and transforms")),
-    ("pg_ts_config.* pg_ts_config_map.* pg_ts_dict.* pg_ts_parser.* pg_ts_template.*", Gp("text search configurations and dictionaries (what to_tsvector produces)")),
     ("pg_seclabel.* pg_seclabels.* pg_shseclabel.*", Gp("security labels (sepgsql)")),
     ("pg_parameter_acl.*", Gp("privileges on settings (GRANT SET ON PARAMETER)")),
     ("pg_init_privs.*", Ig("the privileges extension objects were created with: their current ones are what counts")),
@@ -164,6 +149,12 @@ pub const RULES: &[Rule] = &[
     ("pg_locks.* pg_stat_activity.* pg_cursors.* pg_prepared_statements.* pg_prepared_xacts.* pg_backend_memory_contexts.* pg_shmem_allocations.* pg_shmem_allocations_numa.* pg_aios.* pg_wait_events.*", Ig(RUNTIME)),
     ("pg_file_settings.* pg_config.*", Ig("the server's files and build: the settings in effect are compared")),
     ("pg_hba_file_rules.* pg_ident_file_mappings.*", Ig("who may connect from where: different by design between environments")),
+    ("pg_statistic_ext_data.* pg_stats_ext.* pg_stats_ext_exprs.*", Ig("an extended statistics object's data: what ANALYZE measured, compared through the plans it gives")),
+    ("pg_rules.*", Ig("a view of pg_rewrite's rules, compared as the rule kind")),
+    ("pg_subscription.* pg_subscription_rel.*", Ig("a subscription's other settings and its per-table sync state: its connection string is never read; its publications and enabled state are compared")),
+    ("pg_user_mapping.*", Ig("user mappings are read through pg_user_mappings (option names only)")),
+    ("pg_foreign_data_wrapper.* pg_foreign_server.* pg_foreign_table.* pg_user_mappings.*", Ig("owners, privileges and object identifiers of foreign objects: their definitions are compared")),
+    ("pg_cast.* pg_operator.* pg_opclass.* pg_opfamily.* pg_amop.* pg_amproc.* pg_language.* pg_conversion.* pg_transform.* pg_ts_config.* pg_ts_dict.* pg_ts_parser.* pg_ts_template.* pg_statistic_ext.* pg_publication.* pg_event_trigger.* pg_default_acl.* pg_aggregate.*", Ig("identifiers, owners and privileges of the smaller classes: each class's definition is compared")),
     ("pg_timezone_abbrevs.* pg_timezone_names.*", Gp("the time zone database (timestamptz results follow it)")),
 ];
 
@@ -187,9 +178,18 @@ pub fn unknown<'a>(columns: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
 /// `None` for a column the map does not know.
 pub fn coverage(column: &str) -> Option<Coverage> {
     for k in KINDS {
-        if let Some((_, aspect)) = k.reads().into_iter().find(|(c, _)| *c == column) {
+        if let Some((_, aspect)) = k
+            .reads()
+            .into_iter()
+            .find(|(c, _)| crate::glob::glob(c, column))
+        {
+            let live = if super::objects::OTHERS.iter().any(|o| o.noun == k.noun()) {
+                "; read live on every major by tests/it/compare_live.rs every_smaller_catalog_class_is_read_and_compared"
+            } else {
+                ""
+            };
             return Some(Coverage::Compared(format!(
-                "compare::schema, the {} declaration: `schema:<{}>:{aspect}` (tests/pure/objects.rs plants it)",
+                "compare::schema, the {} declaration: `schema:<{}>:{aspect}` (tests/pure/objects.rs plants it{live})",
                 k.noun(),
                 k.noun()
             )));

@@ -265,6 +265,10 @@ pub struct Schema {
     /// Key: `table.policy`.
     pub policies: BTreeMap<String, Policy>,
     pub types: BTreeMap<String, TypeDef>,
+    /// The smaller classes (`objects::OTHERS`), keyed `class:name` (absent in snapshots of
+    /// pgparity before 0.x: then none are compared).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub others: BTreeMap<String, objects::Other>,
 }
 
 /// A map read with full nodes: entries inserted one by one in key order (as a file holds them)

@@ -402,3 +402,153 @@ fn postgresql_18_not_null_and_enforcement_compare_by_meaning() {
         .collect();
     assert_eq!(schema.len(), 2, "{schema:#?}");
 }
+
+/// One object of every smaller catalog class (statistics objects, rules, event triggers,
+/// default privileges, publications, subscriptions, foreign objects, collations, casts,
+/// operators, operator classes, aggregates, text search, languages), read on every major the
+/// tests run: each is found on one side only, and a changed definition is found as such.
+#[test]
+fn every_smaller_catalog_class_is_read_and_compared() {
+    const CLASSES: &str = r#"
+DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'planted_reader') THEN CREATE ROLE planted_reader; END IF; END$$;
+CREATE TABLE planted (a int, b int, t text);
+CREATE STATISTICS planted_stats (ndistinct) ON a, b FROM planted;
+CREATE RULE planted_rule AS ON DELETE TO planted DO INSTEAD NOTHING;
+CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;
+CREATE EVENT TRIGGER planted_ddl_audit ON ddl_command_end EXECUTE FUNCTION audit_ddl();
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO planted_reader;
+CREATE PUBLICATION planted_pub FOR TABLE planted;
+CREATE SUBSCRIPTION planted_sub CONNECTION 'dbname=nowhere' PUBLICATION planted_pub WITH (connect = false);
+CREATE FOREIGN DATA WRAPPER planted_fdw;
+CREATE SERVER planted_server FOREIGN DATA WRAPPER planted_fdw OPTIONS (host 'db.internal', dbname 'app');
+CREATE USER MAPPING FOR CURRENT_USER SERVER planted_server OPTIONS (user 'app', password 'not-shown');
+CREATE FOREIGN TABLE planted_remote (id int OPTIONS (column_name 'rid')) SERVER planted_server OPTIONS (table_name 'remote');
+CREATE COLLATION planted_c (locale = 'C');
+CREATE TYPE cents AS (v int);
+CREATE FUNCTION cents_num(cents) RETURNS numeric LANGUAGE sql AS 'SELECT ($1).v / 100.0';
+CREATE CAST (cents AS numeric) WITH FUNCTION cents_num(cents);
+CREATE FUNCTION same_int(int, int) RETURNS boolean LANGUAGE sql AS 'SELECT $1 = $2';
+CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same_int);
+CREATE OPERATOR CLASS planted_ops FOR TYPE int USING hash AS OPERATOR 1 =, FUNCTION 1 hashint4(int);
+CREATE AGGREGATE planted_sum(int) (SFUNC = int4pl, STYPE = int);
+CREATE TEXT SEARCH CONFIGURATION planted_fts (COPY = simple);
+CREATE TEXT SEARCH DICTIONARY planted_dict (TEMPLATE = simple);
+CREATE FUNCTION planted_handler() RETURNS language_handler AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE C;
+CREATE LANGUAGE planted_pl HANDLER planted_handler;
+"#;
+    let expected = || {
+        vec![
+            "statistics-object:public.planted_stats".to_string(),
+            "rule:public.planted.planted_rule".into(),
+            "event-trigger:planted_ddl_audit".to_string(),
+            "default-privileges:for role postgres in schema public on tables".into(),
+            "publication:planted_pub".into(),
+            "subscription:planted_sub".into(),
+            "foreign-data-wrapper:planted_fdw".into(),
+            "foreign-server:planted_server".into(),
+            "user-mapping:postgres@planted_server".into(),
+            "foreign-table:public.planted_remote".into(),
+            "collation:public.planted_c".into(),
+            "cast:(cents AS numeric)".into(),
+            "operator-class:class public.planted_ops using hash".into(),
+            "aggregate:planted_sum(integer)".into(),
+            "text-search:configuration planted_fts".into(),
+            "text-search:dictionary planted_dict".into(),
+            "language:language planted_pl".into(),
+        ]
+    };
+    let mut read = Vec::new();
+    for c in [pg13(), pg15(), pg17(), pg18()] {
+        let major = c.install.major;
+        let (with, without) = (fresh_db(c, "classes"), fresh_db(c, "classes"));
+        c.execute(&with, CLASSES).unwrap();
+        let (w, wo) = (
+            capture(c, &with, &format!("pg{major}")),
+            capture(c, &without, "empty"),
+        );
+        let problems: Vec<_> = w
+            .problems
+            .iter()
+            .filter(|p| !p.area.starts_with("profile "))
+            .collect();
+        assert!(problems.is_empty(), "PostgreSQL {major}: {problems:?}");
+        let f = compare(&wo, &w);
+        let missing: Vec<&str> = f
+            .iter()
+            .filter(|x| x.category == Category::Schema && x.id.ends_with(":missing"))
+            .map(|x| x.id.as_str())
+            .collect();
+        for want in expected() {
+            let id = format!("schema:{want}:missing");
+            assert!(
+                missing.contains(&id.as_str()),
+                "PostgreSQL {major}: {id} not among {missing:#?}"
+            );
+        }
+        // An operator's name is qualified where its schema is not on the search path.
+        assert!(
+            missing
+                .iter()
+                .any(|m| m.starts_with("schema:operator:") && m.contains("===(integer,integer)")),
+            "PostgreSQL {major}: no operator among {missing:#?}"
+        );
+        // Option values (hosts, passwords) are never read.
+        let text = serde_json::to_string(&w.schema.others).unwrap();
+        for secret in ["db.internal", "not-shown", "nowhere"] {
+            assert!(
+                !text.contains(secret),
+                "PostgreSQL {major}: {secret} in {text}"
+            );
+        }
+        assert!(compare(&w, &w).is_empty());
+        read.push(w.schema.others);
+    }
+    // The same objects read the same on 13 and 18 (those named alike on both clusters).
+    let (old, new) = (&read[0], &read[3]);
+    let differ: Vec<(&String, &str, &str)> = old
+        .iter()
+        .filter_map(|(k, o)| {
+            let n = new.get(k)?;
+            (n != o).then_some((k, o.definition.as_str(), n.definition.as_str()))
+        })
+        .collect();
+    assert!(differ.is_empty(), "13 vs 18: {differ:#?}");
+    // The same objects with changed definitions, on 17: each is found as a definition change.
+    let c = pg17();
+    let (a, b) = (fresh_db(c, "classes"), fresh_db(c, "classes"));
+    c.execute(&a, CLASSES).unwrap();
+    c.execute(
+        &b,
+        &CLASSES
+            .replace("(ndistinct) ON a, b", "(dependencies) ON a, b")
+            .replace("DO INSTEAD NOTHING", "DO ALSO NOTHING")
+            .replace("GRANT SELECT ON TABLES", "GRANT SELECT, INSERT ON TABLES")
+            .replace(
+                "FOR TABLE planted;",
+                "FOR TABLE planted WITH (publish = 'insert');",
+            )
+            .replace("(host 'db.internal', dbname 'app')", "(host 'db.internal')")
+            .replace(
+                "WITH FUNCTION cents_num(cents);",
+                "WITH FUNCTION cents_num(cents) AS IMPLICIT;",
+            )
+            .replace("STYPE = int)", "STYPE = int, INITCOND = '0')"),
+    )
+    .unwrap();
+    let f = compare(&capture(c, &a, "a"), &capture(c, &b, "b"));
+    let changed: Vec<&str> = f
+        .iter()
+        .filter(|x| x.id.ends_with(":definition"))
+        .map(|x| x.id.as_str())
+        .collect();
+    for want in [
+        "schema:statistics-object:public.planted_stats:definition",
+        "schema:rule:public.planted.planted_rule:definition",
+        "schema:default-privileges:for role postgres in schema public on tables:definition",
+        "schema:publication:planted_pub:definition",
+        "schema:cast:(cents AS numeric):definition",
+        "schema:aggregate:planted_sum(integer):definition",
+    ] {
+        assert!(changed.contains(&want), "{want} not among {changed:#?}");
+    }
+}

@@ -51,7 +51,12 @@ impl Reader<'_> {
             functions: self.objects(&objects::FUNCTIONS).await,
             policies: self.objects(&objects::POLICIES).await,
             types: self.objects(&objects::TYPES).await,
+            others: Default::default(),
         };
+        for kind in objects::OTHERS {
+            let read = self.objects(kind).await;
+            schema.others.extend(read);
+        }
         self.columns(&mut schema).await;
         schema
     }

@@ -40,6 +40,7 @@ mod constraints;
 mod functions;
 mod grants;
 mod indexes;
+mod others;
 mod policies;
 pub mod schemas;
 mod sequences;
@@ -52,6 +53,11 @@ pub use constraints::{Constraint, ConstraintKind, ConstraintSort, CONSTRAINTS};
 pub use functions::{Function, FunctionKind, FUNCTIONS};
 pub use grants::same_acl;
 pub use indexes::{Index, INDEXES, UNIQUE_MISSING};
+pub use others::{
+    holds, Other, AGGREGATES, CASTS, COLLATIONS, DEFAULT_PRIVILEGES, EVENT_TRIGGERS,
+    FOREIGN_DATA_WRAPPERS, FOREIGN_SERVERS, FOREIGN_TABLES, LANGUAGES, OPERATORS, OPERATOR_CLASSES,
+    PUBLICATIONS, RULES, STATISTICS_OBJECTS, SUBSCRIPTIONS, TEXT_SEARCH, USER_MAPPINGS,
+};
 pub use policies::{Policy, POLICIES};
 pub use schemas::{default_public_acl, Namespace, SCHEMAS};
 pub use sequences::{Sequence, SEQUENCES};
@@ -281,7 +287,7 @@ impl<T> Declared for Kind<T> {
 }
 
 /// Every kind the schema holds, in the order capture reads and compare reports them.
-pub static KINDS: [&dyn Declared; 11] = [
+pub static KINDS: [&dyn Declared; 28] = [
     &SCHEMAS,
     &TABLES,
     &COLUMNS,
@@ -293,6 +299,44 @@ pub static KINDS: [&dyn Declared; 11] = [
     &FUNCTIONS,
     &POLICIES,
     &TYPES,
+    &STATISTICS_OBJECTS,
+    &RULES,
+    &EVENT_TRIGGERS,
+    &DEFAULT_PRIVILEGES,
+    &PUBLICATIONS,
+    &SUBSCRIPTIONS,
+    &FOREIGN_DATA_WRAPPERS,
+    &FOREIGN_SERVERS,
+    &USER_MAPPINGS,
+    &FOREIGN_TABLES,
+    &COLLATIONS,
+    &CASTS,
+    &OPERATORS,
+    &OPERATOR_CLASSES,
+    &AGGREGATES,
+    &TEXT_SEARCH,
+    &LANGUAGES,
+];
+
+/// The kinds kept in `Schema::others` (`class:name`), each read, compared and counted alone.
+pub static OTHERS: [&Kind<Other>; 17] = [
+    &STATISTICS_OBJECTS,
+    &RULES,
+    &EVENT_TRIGGERS,
+    &DEFAULT_PRIVILEGES,
+    &PUBLICATIONS,
+    &SUBSCRIPTIONS,
+    &FOREIGN_DATA_WRAPPERS,
+    &FOREIGN_SERVERS,
+    &USER_MAPPINGS,
+    &FOREIGN_TABLES,
+    &COLLATIONS,
+    &CASTS,
+    &OPERATORS,
+    &OPERATOR_CLASSES,
+    &AGGREGATES,
+    &TEXT_SEARCH,
+    &LANGUAGES,
 ];
 
 /// The README's list of compared catalog objects, made from the declarations.
