@@ -161,6 +161,15 @@ pub fn after_load(snap: &Snapshot) -> AfterLoad {
             out.extend(objects::INDEXES.ddl(name, i));
         }
     }
+    // Extended statistics objects, which the planner's estimates on the seeded rows use.
+    for (name, o) in snap
+        .schema
+        .others
+        .iter()
+        .filter(|(k, _)| objects::holds(&objects::STATISTICS_OBJECTS, k))
+    {
+        out.extend(objects::STATISTICS_OBJECTS.ddl(name, o));
+    }
     out.extend(constraints(ConstraintKind::Exclusion));
     out.extend(constraints(ConstraintKind::Check));
     let single_table = std::mem::take(&mut out);

@@ -133,6 +133,15 @@ fn zoo_seeds_every_table_from_its_snapshot() {
     for t in ["zoo.empty_plain", "zoo.empty_child"] {
         assert_eq!(count(&target, t), "0", "{t}");
     }
+    // The extended statistics object is created after the load.
+    assert_eq!(
+        c.query_scalar(
+            &target,
+            "SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext WHERE stxname = 'events_2025_kind_id'"
+        )
+        .unwrap(),
+        "CREATE STATISTICS zoo.events_2025_kind_id (ndistinct, dependencies) ON id, kind FROM zoo.events_2025"
+    );
     // Rows reached the leaves of the two-level partitioning and the list partitions.
     for t in [
         "zoo.events_2024_h0",
