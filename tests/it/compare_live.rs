@@ -435,6 +435,8 @@ CREATE TEXT SEARCH CONFIGURATION planted_fts (COPY = simple);
 CREATE TEXT SEARCH DICTIONARY planted_dict (TEMPLATE = simple);
 CREATE FUNCTION planted_handler() RETURNS language_handler AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE C;
 CREATE LANGUAGE planted_pl HANDLER planted_handler;
+CREATE FUNCTION greet(who text, punct text DEFAULT '!') RETURNS text LANGUAGE sql AS $$SELECT 'hi ' || who || punct$$;
+CREATE DOMAIN code AS text DEFAULT 'x';
 "#;
     let expected = || {
         vec![
@@ -519,7 +521,7 @@ CREATE LANGUAGE planted_pl HANDLER planted_handler;
     c.execute(&a, CLASSES).unwrap();
     c.execute(
         &b,
-        &CLASSES
+        &(CLASSES
             .replace("(ndistinct) ON a, b", "(dependencies) ON a, b")
             .replace("DO INSTEAD NOTHING", "DO ALSO NOTHING")
             .replace("GRANT SELECT ON TABLES", "GRANT SELECT, INSERT ON TABLES")
@@ -532,7 +534,12 @@ CREATE LANGUAGE planted_pl HANDLER planted_handler;
                 "WITH FUNCTION cents_num(cents);",
                 "WITH FUNCTION cents_num(cents) AS IMPLICIT;",
             )
-            .replace("STYPE = int)", "STYPE = int, INITCOND = '0')"),
+            .replace("STYPE = int)", "STYPE = int, INITCOND = '0')")
+            .replace("punct text DEFAULT '!'", "punct text DEFAULT '?'")
+            .replace("DEFAULT 'x'", "DEFAULT 'y'")
+            + "ALTER TABLE planted ALTER COLUMN t SET STORAGE EXTERNAL;
+               GRANT SELECT (t) ON planted TO planted_reader;
+               REVOKE EXECUTE ON FUNCTION greet(text, text) FROM PUBLIC;"),
     )
     .unwrap();
     let f = compare(&capture(c, &a, "a"), &capture(c, &b, "b"));
@@ -550,5 +557,16 @@ CREATE LANGUAGE planted_pl HANDLER planted_handler;
         "schema:aggregate:planted_sum(integer):definition",
     ] {
         assert!(changed.contains(&want), "{want} not among {changed:#?}");
+    }
+    // Function arguments and privileges, a domain's default, a column's storage and grants.
+    let ids: Vec<&str> = f.iter().map(|x| x.id.as_str()).collect();
+    for want in [
+        "schema:public.greet(who text, punct text):arguments",
+        "schema:public.greet(who text, punct text):grants",
+        "schema:public.code:domain-default",
+        "schema:public.planted.t:storage",
+        "schema:public.planted.t:grants",
+    ] {
+        assert!(ids.contains(&want), "{want} not among {ids:#?}");
     }
 }

@@ -208,6 +208,9 @@ impl Snap {
                     generated: Generated::No,
                     stattarget: None,
                     not_null_not_valid: false,
+                    storage: None,
+                    compression: None,
+                    acl: Vec::new(),
                     options: Vec::new(),
                 }
             })

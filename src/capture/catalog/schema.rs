@@ -89,6 +89,9 @@ impl Reader<'_> {
     async fn columns(&mut self, schema: &mut Schema) {
         let select = (objects::COLUMNS.select)(self.version);
         for mut c in self.rows::<Column>(objects::COLUMNS.area, &select).await {
+            if let Some(tidy) = objects::COLUMNS.tidy {
+                tidy(&mut c);
+            }
             if let Some(t) = schema.tables.get_mut(&std::mem::take(&mut c.table)) {
                 t.columns.push(c);
             }

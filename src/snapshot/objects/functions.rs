@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{fixed, len, or, put, Attribute, Key, Kind, Missing, Seed};
+use super::{len, or, put, Attribute, Key, Kind, Missing, Seed};
 use crate::severity::Severity;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -20,6 +20,14 @@ pub struct Function {
     /// absent in snapshots older than it, and then not compared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
+    /// `pg_get_function_arguments`: names, modes, defaults, VARIADIC (absent in older
+    /// snapshots, and then not compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<String>,
+    /// EXECUTE privileges as aclitems, sorted; empty when the owner's defaults (absent in
+    /// older snapshots, and then not compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<String>>,
 }
 
 kind!(
@@ -32,10 +40,23 @@ kind!(
     }
 );
 
+/// The body's md5: a SQL-standard body (`BEGIN ATOMIC`, PostgreSQL 14+) is in prosqlbody,
+/// printed by `pg_get_function_sqlbody`; other bodies are prosrc.
+fn select(major: i32) -> std::borrow::Cow<'static, str> {
+    let body = if major >= 140000 {
+        "md5(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc))"
+    } else {
+        "md5(p.prosrc)"
+    };
+    SELECT.replacen("md5(p.prosrc)", body, 1).into()
+}
+
 const SELECT: &str = concat!(
     "SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) AS name, \
      pg_get_function_result(p.oid) AS result, l.lanname AS language, p.prokind::text AS kind, \
      p.provolatile::text AS volatility, p.prosecdef AS security_definer, md5(p.prosrc) AS body_md5, \
+     pg_get_function_arguments(p.oid) AS arguments, \
+     CASE WHEN p.proacl IS NULL OR p.proacl = acldefault('f', p.proowner) THEN '{}' ELSE p.proacl::text[] END AS acl, \
      concat_ws(', ', CASE WHEN p.proisstrict THEN 'strict' END, CASE WHEN p.proleakproof THEN 'leakproof' END, \
        CASE p.proparallel WHEN 's' THEN 'parallel safe' WHEN 'r' THEN 'parallel restricted' END, \
        CASE WHEN p.procost <> CASE WHEN l.lanname IN ('c', 'internal') THEN 1 ELSE 100 END THEN 'cost ' || p.procost END, \
@@ -53,9 +74,13 @@ pub static FUNCTIONS: Kind<Function> = Kind {
     plural: "functions",
     area: "schema.functions",
     reads: &["pg_proc.proname", "pg_proc.pronamespace", "pg_proc.proargtypes"],
-    select: |_| fixed(SELECT),
+    select,
     key: Key::Name,
-    tidy: None,
+    tidy: Some(|f| {
+        if let Some(acl) = &mut f.acl {
+            acl.sort();
+        }
+    }),
     missing: Missing {
         severity: Severity::High,
         why: "calls to the function fail on the side that lacks it",
@@ -125,8 +150,33 @@ pub static FUNCTIONS: Kind<Function> = Kind {
             plant: |f| f.properties = Some("strict, parallel safe".into()),
         },
         Attribute {
+            aspect: "arguments",
+            reads: &["pg_proc.proargnames", "pg_proc.proargmodes", "pg_proc.proallargtypes", "pg_proc.proargdefaults", "pg_proc.pronargdefaults", "pg_proc.pronargs", "pg_proc.provariadic"],
+            label: "argument names, modes and defaults",
+            severity: Severity::High,
+            why: "calls that name an argument (`f(x => 1)`) or leave one to its default fail on the side where it is named or defaulted otherwise",
+            shown: |f| or(&f.arguments, "(not captured)"),
+            same: Some(|_, a, b| a.arguments.is_none() || b.arguments.is_none() || a.arguments == b.arguments),
+            hidden: None,
+            plant: |f| f.arguments = Some("customer bigint, since date DEFAULT CURRENT_DATE".into()),
+        },
+        Attribute {
+            aspect: "grants",
+            reads: &["pg_proc.proacl"],
+            label: "EXECUTE privileges",
+            severity: Severity::Medium,
+            why: "a role may call the function on one side and gets a permission error on the other",
+            shown: |f| f.acl.as_ref().map_or("(not captured)".into(), |a| a.join(" ").into()),
+            same: Some(|m, a, b| match (&a.acl, &b.acl) {
+                (Some(x), Some(y)) => super::same_acl(m, x, y),
+                _ => true,
+            }),
+            hidden: None,
+            plant: |f| f.acl = Some(vec!["=/app_owner".into(), "app_owner=X/app_owner".into()]),
+        },
+        Attribute {
             aspect: "body",
-            reads: &["pg_proc.prosrc"],
+            reads: &["pg_proc.prosrc", "pg_proc.prosqlbody"],
             label: "function body",
             severity: Severity::Medium,
             why: "the function does something else on each side",
@@ -149,6 +199,8 @@ pub static FUNCTIONS: Kind<Function> = Kind {
                 security_definer: false,
                 body_md5: Some("d41d8cd98f00b204e9800998ecf8427e".into()),
                 properties: Some(String::new()),
+                arguments: Some("customer bigint".into()),
+                acl: Some(Vec::new()),
             },
         )
     },

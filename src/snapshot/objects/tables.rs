@@ -55,6 +55,15 @@ pub struct Column {
     /// Per-column options (`attoptions`: `n_distinct=...`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// `attstorage` where not the type's (`p` plain, `e` external, `m` main, `x` extended),
+    /// and `attcompression` where set (`p` pglz, `l` lz4; PostgreSQL 14+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// Column privileges as aclitems, sorted (none: no column grant).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acl: Vec<String>,
 }
 
 impl Column {
@@ -346,10 +355,16 @@ const NOT_NULL_NOT_VALID_18: &str =
      AND nn.contype = 'n' AND nn.conkey[1] = a.attnum AND NOT nn.convalidated)";
 
 fn select_columns(major: i32) -> std::borrow::Cow<'static, str> {
-    let not_valid = if major >= 18 {
+    // `major` is server_version_num (170004).
+    let not_valid = if major >= 180000 {
         NOT_NULL_NOT_VALID_18
     } else {
         "false"
+    };
+    let compression = if major >= 140000 {
+        "NULLIF(a.attcompression::text, '')"
+    } else {
+        "NULL::text"
     };
     SELECT_COLUMNS
         .replacen(
@@ -357,6 +372,7 @@ fn select_columns(major: i32) -> std::borrow::Cow<'static, str> {
             &format!("a.attnotnull AS not_null, {not_valid} AS not_null_not_valid,"),
             1,
         )
+        .replacen("COMPRESSION", compression, 1)
         .into()
 }
 
@@ -366,7 +382,9 @@ const SELECT_COLUMNS: &str = concat!(
      a.attnotnull AS not_null, pg_get_expr(ad.adbin, ad.adrelid) AS default, \
      CASE WHEN a.attcollation <> ty.typcollation THEN format('%I.%I', cn.nspname, co.collname) END AS collation, \
      a.attidentity::text AS identity, a.attgenerated::text AS generated, \
-     NULLIF(a.attstattarget::int, -1) AS stattarget, coalesce(a.attoptions, '{}') AS options \
+     NULLIF(a.attstattarget::int, -1) AS stattarget, coalesce(a.attoptions, '{}') AS options, \
+     CASE WHEN a.attstorage <> ty.typstorage THEN a.attstorage::text END AS storage, COMPRESSION AS compression, \
+     coalesce(a.attacl::text[], '{}') AS acl \
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type ty ON ty.oid = a.atttypid \
      LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
@@ -386,7 +404,7 @@ pub static COLUMNS: Kind<Column> = Kind {
     reads: &["pg_attribute.attname", "pg_attribute.attrelid", "pg_attribute.attnum", "pg_attribute.attisdropped"],
     select: select_columns,
     key: Key::Own(|c| c.name.clone()),
-    tidy: None,
+    tidy: Some(|c| c.acl.sort()),
     missing: Missing {
         severity: Severity::High,
         why: "queries that use the column fail on the side that lacks it",
@@ -479,6 +497,44 @@ pub static COLUMNS: Kind<Column> = Kind {
             hidden: None,
             plant: |c| c.options.push("n_distinct=-1".into()),
         },
+        Attribute {
+            aspect: "storage",
+            reads: &["pg_attribute.attstorage", "pg_attribute.attcompression"],
+            label: "storage and compression",
+            severity: Severity::Low,
+            why: "values are compressed or moved out of line (TOAST) differently: table size, I/O and the cost of reading the column differ, and lz4 needs a server built with it",
+            shown: |c| {
+                let storage = match c.storage.as_deref() {
+                    None => "type's storage",
+                    Some("p") => "plain",
+                    Some("e") => "external",
+                    Some("m") => "main",
+                    Some("x") => "extended",
+                    Some(other) => other,
+                };
+                let compression = match c.compression.as_deref() {
+                    None => "default compression",
+                    Some("p") => "pglz",
+                    Some("l") => "lz4",
+                    Some(other) => other,
+                };
+                format!("{storage}, {compression}").into()
+            },
+            same: None,
+            hidden: None,
+            plant: |c| c.storage = Some("e".into()),
+        },
+        Attribute {
+            aspect: "grants",
+            reads: &["pg_attribute.attacl"],
+            label: "column privileges",
+            severity: Severity::Medium,
+            why: "a role may read or write the column on one side and gets a permission error on the other",
+            shown: |c| c.acl.join(" ").into(),
+            same: Some(|m, a, b| super::same_acl(m, &a.acl, &b.acl)),
+            hidden: None,
+            plant: |c| c.acl.push("reader=r/app_owner".into()),
+        },
     ],
     seed: Seed::Within(column),
     count: |s| s.tables.values().map(|t| t.columns.len()).sum(),
@@ -497,6 +553,9 @@ pub static COLUMNS: Kind<Column> = Kind {
                 generated: Generated::No,
                 stattarget: None,
                 not_null_not_valid: false,
+                storage: None,
+                compression: None,
+                acl: Vec::new(),
                 options: Vec::new(),
             },
         )

@@ -21,6 +21,15 @@ pub struct TypeDef {
     /// Composite: its fields as `name type`, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<String>,
+    /// Domain: its default expression, and its collation where not its base type's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// USAGE privileges as aclitems, sorted; empty when the owner's defaults (absent in older
+    /// snapshots, and then not compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<String>>,
 }
 
 kind!(
@@ -46,7 +55,12 @@ const SELECT: &str = concat!(
        WHERE con.contypid = t.oid AND con.contype = 'c'), '{}') AS checks, \
      CASE WHEN t.typtype = 'c' THEN coalesce((SELECT array_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
        FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '{}') \
-       ELSE '{}' END AS attributes \
+       ELSE '{}' END AS attributes, \
+     CASE WHEN t.typtype = 'd' THEN t.typdefault END AS default, \
+     CASE WHEN t.typtype = 'd' AND t.typcollation <> (SELECT b.typcollation FROM pg_type b WHERE b.oid = t.typbasetype) \
+       THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+         WHERE co.oid = t.typcollation) END AS collation, \
+     CASE WHEN t.typacl IS NULL OR t.typacl = acldefault('T', t.typowner) THEN '{}' ELSE t.typacl::text[] END AS acl \
      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
      WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) \
      AND ",
@@ -62,7 +76,11 @@ pub static TYPES: Kind<TypeDef> = Kind {
     reads: &["pg_type.typname", "pg_type.typnamespace", "pg_type.typtype"],
     select: |_| fixed(SELECT),
     key: Key::Name,
-    tidy: None,
+    tidy: Some(|t| {
+        if let Some(acl) = &mut t.acl {
+            acl.sort();
+        }
+    }),
     missing: Missing {
         severity: Severity::High,
         why: "columns and casts that use the type fail on the side that lacks it",
@@ -115,6 +133,42 @@ pub static TYPES: Kind<TypeDef> = Kind {
             hidden: None,
             plant: |t| t.attributes.push("zip text".into()),
         },
+        Attribute {
+            aspect: "domain-default",
+            reads: &["pg_type.typdefault", "pg_type.typdefaultbin"],
+            label: "domain default",
+            severity: Severity::Medium,
+            why: "inserts that omit a column of the domain store other values on each side",
+            shown: |t| t.default.as_deref().unwrap_or("(none)").into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.default = Some("'unknown'::text".into()),
+        },
+        Attribute {
+            aspect: "collation",
+            reads: &["pg_type.typcollation"],
+            label: "domain collation",
+            severity: Severity::High,
+            why: "sort order, comparisons and index use on columns of the domain differ",
+            shown: |t| t.collation.as_deref().unwrap_or("(its base type's)").into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.collation = Some("pg_catalog.\"C\"".into()),
+        },
+        Attribute {
+            aspect: "grants",
+            reads: &["pg_type.typacl"],
+            label: "USAGE privileges",
+            severity: Severity::Medium,
+            why: "a role may use the type (in a column, a cast, a function) on one side and gets a permission error on the other",
+            shown: |t| t.acl.as_ref().map_or("(not captured)".into(), |a| a.join(" ").into()),
+            same: Some(|m, a, b| match (&a.acl, &b.acl) {
+                (Some(x), Some(y)) => super::same_acl(m, x, y),
+                _ => true,
+            }),
+            hidden: None,
+            plant: |t| t.acl = Some(vec!["app_owner=U/app_owner".into()]),
+        },
     ],
     seed: Seed::Before(create),
     count: |s| len(&s.types),
@@ -128,6 +182,9 @@ pub static TYPES: Kind<TypeDef> = Kind {
                 not_null: false,
                 checks: Vec::new(),
                 attributes: Vec::new(),
+                default: None,
+                collation: None,
+                acl: Some(Vec::new()),
             },
         )
     },
@@ -155,6 +212,12 @@ fn create(name: &str, t: &TypeDef) -> String {
                 "CREATE DOMAIN {name} AS {}",
                 t.base_type.as_deref().unwrap_or("text")
             );
+            if let Some(c) = &t.collation {
+                s.push_str(&format!(" COLLATE {c}"));
+            }
+            if let Some(d) = &t.default {
+                s.push_str(&format!(" DEFAULT {d}"));
+            }
             if t.not_null {
                 s.push_str(" NOT NULL");
             }
