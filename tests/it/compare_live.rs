@@ -437,6 +437,11 @@ CREATE FUNCTION planted_handler() RETURNS language_handler AS '$libdir/plpgsql',
 CREATE LANGUAGE planted_pl HANDLER planted_handler;
 CREATE FUNCTION greet(who text, punct text DEFAULT '!') RETURNS text LANGUAGE sql AS $$SELECT 'hi ' || who || punct$$;
 CREATE DOMAIN code AS text DEFAULT 'x';
+CREATE TYPE planted_row AS (x int);
+CREATE TABLE typed OF planted_row;
+CREATE UNIQUE INDEX planted_a_key ON planted (a);
+CREATE MATERIALIZED VIEW planted_mv AS SELECT 1 AS one WITH NO DATA;
+CREATE SEQUENCE planted_seq;
 "#;
     let expected = || {
         vec![
@@ -503,6 +508,15 @@ CREATE DOMAIN code AS text DEFAULT 'x';
             );
         }
         assert!(compare(&w, &w).is_empty());
+        assert_eq!(
+            w.schema.tables["public.typed"].of_type.as_deref(),
+            Some("planted_row"),
+            "PostgreSQL {major}"
+        );
+        assert!(
+            !w.schema.views["public.planted_mv"].populated,
+            "PostgreSQL {major}"
+        );
         read.push(w.schema.others);
     }
     // The same objects read the same on 13 and 18 (those named alike on both clusters).
@@ -539,7 +553,12 @@ CREATE DOMAIN code AS text DEFAULT 'x';
             .replace("DEFAULT 'x'", "DEFAULT 'y'")
             + "ALTER TABLE planted ALTER COLUMN t SET STORAGE EXTERNAL;
                GRANT SELECT (t) ON planted TO planted_reader;
-               REVOKE EXECUTE ON FUNCTION greet(text, text) FROM PUBLIC;"),
+               REVOKE EXECUTE ON FUNCTION greet(text, text) FROM PUBLIC;
+               ALTER TABLE planted ALTER COLUMN a SET NOT NULL;
+               ALTER TABLE planted REPLICA IDENTITY USING INDEX planted_a_key;
+               CLUSTER planted USING planted_a_key;
+               REFRESH MATERIALIZED VIEW planted_mv;
+               ALTER SEQUENCE planted_seq CACHE 20;"),
     )
     .unwrap();
     let f = compare(&capture(c, &a, "a"), &capture(c, &b, "b"));
@@ -566,6 +585,10 @@ CREATE DOMAIN code AS text DEFAULT 'x';
         "schema:public.code:domain-default",
         "schema:public.planted.t:storage",
         "schema:public.planted.t:grants",
+        "schema:public.planted:replica_index",
+        "schema:public.planted:clustered_on",
+        "schema:public.planted_mv:populated",
+        "schema:public.planted_seq:cache",
     ] {
         assert!(ids.contains(&want), "{want} not among {ids:#?}");
     }

@@ -61,7 +61,7 @@ const SELECT: &str = concat!(
        CASE p.proparallel WHEN 's' THEN 'parallel safe' WHEN 'r' THEN 'parallel restricted' END, \
        CASE WHEN p.procost <> CASE WHEN l.lanname IN ('c', 'internal') THEN 1 ELSE 100 END THEN 'cost ' || p.procost END, \
        CASE WHEN p.proretset AND p.prorows <> 1000 THEN 'rows ' || p.prorows END, \
-       array_to_string(p.proconfig, ', ')) AS properties \
+       array_to_string(p.proconfig, ', '), 'support ' || NULLIF(p.prosupport, 0)::regproc) AS properties \
      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
      WHERE ",
     super::user_ns!(),
@@ -133,7 +133,7 @@ pub static FUNCTIONS: Kind<Function> = Kind {
         },
         Attribute {
             aspect: "properties",
-            reads: &["pg_proc.proisstrict", "pg_proc.proleakproof", "pg_proc.proparallel", "pg_proc.procost", "pg_proc.prorows", "pg_proc.proconfig"],
+            reads: &["pg_proc.proisstrict", "pg_proc.proleakproof", "pg_proc.proparallel", "pg_proc.procost", "pg_proc.prorows", "pg_proc.proconfig", "pg_proc.prosupport"],
             label: "function properties",
             severity: Severity::Medium,
             why: "strictness, parallel safety, cost, rows and SET options change what a call returns for NULLs, whether a query runs in parallel, how it is planned, and which search_path it resolves names in",

@@ -16,11 +16,22 @@ pub struct Sequence {
     /// The value last handed out (absent: never used, or not readable by the capture role).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_value: Option<i64>,
+    /// Values each session reserves at once (absent: 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub cache: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn is_one(n: &i64) -> bool {
+    *n == 1
 }
 
 const SELECT: &str = concat!(
     "SELECT format('%I.%I', n.nspname, c.relname) AS name, format_type(s.seqtypid, NULL) AS data_type, \
-     s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcycle AS cycle, \
+     s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcycle AS cycle, s.seqcache AS cache, \
      CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(c.oid::regclass) END AS last_value \
      FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE ",
@@ -69,15 +80,27 @@ pub static SEQUENCES: Kind<Sequence> = Kind {
         }),
         hidden: None,
         plant: |q| q.data_type = "integer".into(),
+    },
+    Attribute {
+        aspect: "cache",
+        reads: &["pg_sequence.seqcache"],
+        label: "sequence cache",
+        severity: Severity::Low,
+        why: "each session reserves this many values at once: ids jump and interleave across sessions on one side only, and code that assumes consecutive or ordered ids breaks there",
+        shown: |q| q.cache.to_string().into(),
+        same: None,
+        hidden: None,
+        plant: |q| q.cache = 20,
     }],
     seed: Seed::Before(|name, q| {
         format!(
-            "CREATE SEQUENCE IF NOT EXISTS {name} AS {} INCREMENT {} MINVALUE {} MAXVALUE {} START {}{}",
+            "CREATE SEQUENCE IF NOT EXISTS {name} AS {} INCREMENT {} MINVALUE {} MAXVALUE {} START {} CACHE {}{}",
             q.data_type,
             q.increment,
             q.min,
             q.max,
             q.start,
+            q.cache,
             if q.cycle { " CYCLE" } else { "" }
         )
     }),
@@ -93,6 +116,7 @@ pub static SEQUENCES: Kind<Sequence> = Kind {
                 max: i64::MAX,
                 cycle: false,
                 last_value: None,
+                cache: 1,
             },
         )
     },

@@ -25,6 +25,17 @@ pub struct Table {
     /// Replica identity when not the default (`n` nothing, `f` full, `i` an index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica_identity: Option<String>,
+    /// The index a replica identity USING INDEX names, and the index the table was last
+    /// CLUSTERed on (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_index: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clustered_on: Option<String>,
+    /// The table access method where not `heap`, and the type a typed table is `OF`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_type: Option<String>,
     #[serde(deserialize_with = "crate::snapshot::exact")]
     pub columns: Vec<Column>,
 }
@@ -143,6 +154,12 @@ const SELECT: &str = concat!(
      c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, \
      CASE WHEN c.relacl IS NULL OR c.relacl = acldefault('r', c.relowner) THEN '{}' ELSE c.relacl::text[] END AS acl, \
      coalesce(c.reloptions, '{}') AS options, NULLIF(c.relreplident::text, 'd') AS replica_identity, \
+     (SELECT quote_ident(ic.relname) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
+       WHERE x.indrelid = c.oid AND x.indisreplident) AS replica_index, \
+     (SELECT quote_ident(ic.relname) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
+       WHERE x.indrelid = c.oid AND x.indisclustered) AS clustered_on, \
+     (SELECT am.amname FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method, \
+     CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS of_type, \
      '[]'::json AS columns \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p', 'f') AND ",
@@ -273,6 +290,50 @@ pub static TABLES: Kind<Table> = Kind {
             plant: |t| t.replica_identity = Some("f".into()),
         },
         Attribute {
+            aspect: "replica_index",
+            reads: &["pg_index.indisreplident"],
+            label: "replica identity index",
+            severity: Severity::Medium,
+            why: "logical replication identifies rows by another index's columns: UPDATE and DELETE replicate differently, or fail where the index's columns are not what consumers key on",
+            shown: |t| t.replica_index.as_deref().unwrap_or("(none)").into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.replica_index = Some("planted_code_key".into()),
+        },
+        Attribute {
+            aspect: "clustered_on",
+            reads: &["pg_index.indisclustered"],
+            label: "CLUSTER index",
+            severity: Severity::Low,
+            why: "a maintenance job's plain CLUSTER re-sorts the table by another index (or fails without one): the physical order, and so correlation and plans, differ",
+            shown: |t| t.clustered_on.as_deref().unwrap_or("(none)").into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.clustered_on = Some("planted_pkey".into()),
+        },
+        Attribute {
+            aspect: "access_method",
+            reads: &["pg_class.relam"],
+            label: "table access method",
+            severity: Severity::Medium,
+            why: "another table access method stores and scans rows differently: sizes, plans and what works (TABLESAMPLE, CLUSTER, some index kinds) differ",
+            shown: |t| t.access_method.as_deref().unwrap_or("heap").into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.access_method = Some("columnar".into()),
+        },
+        Attribute {
+            aspect: "of_type",
+            reads: &["pg_class.reloftype"],
+            label: "typed table",
+            severity: Severity::Low,
+            why: "a typed table's columns follow its type: ALTER TYPE changes it on one side only, and its columns cannot be changed alone",
+            shown: |t| t.of_type.as_deref().unwrap_or("(not typed)").into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.of_type = Some("public.planted_row".into()),
+        },
+        Attribute {
             aspect: "grants",
             reads: &["pg_class.relacl"],
             label: "privileges",
@@ -300,6 +361,10 @@ pub static TABLES: Kind<Table> = Kind {
                 acl: Vec::new(),
                 options: Vec::new(),
                 replica_identity: None,
+                replica_index: None,
+                clustered_on: None,
+                access_method: None,
+                of_type: None,
                 columns: Vec::new(),
             },
         )

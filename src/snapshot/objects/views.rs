@@ -9,11 +9,23 @@ use crate::severity::Severity;
 pub struct View {
     pub materialized: bool,
     pub definition: String,
+    /// A materialized view created WITH NO DATA (and not refreshed since) is not populated:
+    /// reading it fails (absent: populated).
+    #[serde(default = "populated", skip_serializing_if = "is_true")]
+    pub populated: bool,
+}
+
+fn populated() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 const SELECT: &str = concat!(
     "SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind = 'm' AS materialized, \
-     coalesce(pg_get_viewdef(c.oid), '') AS definition \
+     coalesce(pg_get_viewdef(c.oid), '') AS definition, c.relispopulated AS populated \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('v', 'm') AND ",
     super::user_ns!(),
@@ -70,6 +82,17 @@ pub static VIEWS: Kind<View> = Kind {
             hidden: Some("definition"),
             plant: |v| v.definition = "SELECT 2;".into(),
         },
+        Attribute {
+            aspect: "populated",
+            reads: &["pg_class.relispopulated"],
+            label: "populated",
+            severity: Severity::Medium,
+            why: "a materialized view created WITH NO DATA fails every read until it is refreshed: code that reads it works on one side only",
+            shown: |v| if v.populated { "populated" } else { "not populated (WITH NO DATA)" }.into(),
+            same: None,
+            hidden: None,
+            plant: |v| v.populated = false,
+        },
     ],
     seed: Seed::Not("seed makes tables and their rows; create views from their migration"),
     count: |s| len(&s.views),
@@ -79,6 +102,7 @@ pub static VIEWS: Kind<View> = Kind {
             View {
                 materialized: false,
                 definition: "SELECT 1;".into(),
+                populated: true,
             },
         )
     },
