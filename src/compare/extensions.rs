@@ -11,6 +11,20 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
         &s.right.inventory.extensions,
         |name, l, r| {
             let object = format!("extension:{name}");
+            if let (Some(l), Some(r)) = (l, r) {
+                if l.schema != r.schema {
+                    out.push(
+                        Finding::new(Category::Extension, Severity::Medium, object.clone(), "schema")
+                            .values(Some(&l.schema), Some(&r.schema))
+                            .message(format!(
+                                "extension {name} lives in schema {} in {} and {} in {}",
+                                l.schema, s.left_name, r.schema, s.right_name
+                            ))
+                            .why("its functions, types and operators have other qualified names: calls that qualify them, or a search_path without that schema, fail on one side")
+                            .hint(format!("ALTER EXTENSION {name} SET SCHEMA {} in {}", r.schema, s.left_name)),
+                    );
+                }
+            }
             match (l, r) {
             // Two majors, each at the version its own server ships: the version moved with the
             // server (version noise, said once as info).

@@ -442,6 +442,7 @@ CREATE TABLE typed OF planted_row;
 CREATE UNIQUE INDEX planted_a_key ON planted (a);
 CREATE MATERIALIZED VIEW planted_mv AS SELECT 1 AS one WITH NO DATA;
 CREATE SEQUENCE planted_seq;
+ALTER TABLE planted ENABLE ROW LEVEL SECURITY;
 "#;
     let expected = || {
         vec![
@@ -558,7 +559,8 @@ CREATE SEQUENCE planted_seq;
                ALTER TABLE planted REPLICA IDENTITY USING INDEX planted_a_key;
                CLUSTER planted USING planted_a_key;
                REFRESH MATERIALIZED VIEW planted_mv;
-               ALTER SEQUENCE planted_seq CACHE 20;"),
+               ALTER SEQUENCE planted_seq CACHE 20;
+               ALTER TABLE planted OWNER TO planted_reader;"),
     )
     .unwrap();
     let f = compare(&capture(c, &a, "a"), &capture(c, &b, "b"));
@@ -589,6 +591,7 @@ CREATE SEQUENCE planted_seq;
         "schema:public.planted:clustered_on",
         "schema:public.planted_mv:populated",
         "schema:public.planted_seq:cache",
+        "schema:public.planted:owner",
     ] {
         assert!(ids.contains(&want), "{want} not among {ids:#?}");
     }

@@ -158,6 +158,11 @@ impl Snap {
         self
     }
 
+    pub fn extension_schema(mut self, name: &str, schema: &str) -> Snap {
+        self.0.inventory.extensions.get_mut(name).unwrap().schema = schema.into();
+        self
+    }
+
     pub fn preload(mut self, lib: &str) -> Snap {
         self.0.inventory.preload_libraries.push(lib.into());
         self
@@ -225,6 +230,7 @@ impl Snap {
                 partition_bound: None,
                 rls_enabled: false,
                 rls_forced: false,
+                owner: None,
                 options: Vec::new(),
                 replica_identity: None,
                 replica_index: None,

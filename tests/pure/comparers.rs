@@ -215,6 +215,14 @@ fn extensions() {
                 ],
             ),
             case(
+                "installed in another schema in production",
+                snap("staging", "17.2").extension("pg_trgm", "1.6", "1.6"),
+                snap("prod", "17.2")
+                    .extension("pg_trgm", "1.6", "1.6")
+                    .extension_schema("pg_trgm", "extensions"),
+                &[("extension:pg_trgm:schema", Medium)],
+            ),
+            case(
                 "a preloaded library only in production",
                 snap("staging", "17.2"),
                 snap("prod", "17.2").preload("pg_stat_statements"),
@@ -451,6 +459,20 @@ fn data() {
                 orders("staging", 5000, 1000, &[("ascii", 4000)]),
                 orders("prod", 5000, 1000, &[("ascii", 3800), ("emoji", 200)]),
                 &[("encoding:public.orders.note:emoji", High)],
+            ),
+            case(
+                "empty strings and padded values only in production",
+                orders("staging", 5000, 1000, &[("ascii", 4000)]),
+                orders(
+                    "prod",
+                    5000,
+                    1000,
+                    &[("ascii", 3800), ("empty", 100), ("edge_whitespace", 100)],
+                ),
+                &[
+                    ("encoding:public.orders.note:edge_whitespace", Medium),
+                    ("encoding:public.orders.note:empty", Medium),
+                ],
             ),
         ],
     );

@@ -13,6 +13,10 @@ pub struct Function {
     pub kind: FunctionKind,
     pub volatility: String,
     pub security_definer: bool,
+    /// The owning role (absent in older snapshots): compared for SECURITY DEFINER functions,
+    /// which run with its rights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// md5 of the source text: bodies are compared, not stored.
     pub body_md5: Option<String>,
     /// What the planner and callers depend on beyond the signature, where not the default:
@@ -54,7 +58,7 @@ fn select(major: i32) -> std::borrow::Cow<'static, str> {
 const SELECT: &str = concat!(
     "SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) AS name, \
      pg_get_function_result(p.oid) AS result, l.lanname AS language, p.prokind::text AS kind, \
-     p.provolatile::text AS volatility, p.prosecdef AS security_definer, md5(p.prosrc) AS body_md5, \
+     p.provolatile::text AS volatility, p.prosecdef AS security_definer, pg_get_userbyid(p.proowner)::text AS owner, md5(p.prosrc) AS body_md5, \
      pg_get_function_arguments(p.oid) AS arguments, \
      CASE WHEN p.proacl IS NULL OR p.proacl = acldefault('f', p.proowner) THEN '{}' ELSE p.proacl::text[] END AS acl, \
      concat_ws(', ', CASE WHEN p.proisstrict THEN 'strict' END, CASE WHEN p.proleakproof THEN 'leakproof' END, \
@@ -150,6 +154,22 @@ pub static FUNCTIONS: Kind<Function> = Kind {
             plant: |f| f.properties = Some("strict, parallel safe".into()),
         },
         Attribute {
+            aspect: "owner",
+            reads: &["pg_proc.proowner"],
+            label: "owner (security definer)",
+            severity: Severity::Medium,
+            why: "a SECURITY DEFINER function runs with its owner's rights: what a call may read or change differs",
+            shown: |f| f.owner.as_deref().unwrap_or("(not captured)").into(),
+            same: Some(|_, a, b| {
+                !(a.security_definer || b.security_definer)
+                    || a.owner.is_none()
+                    || b.owner.is_none()
+                    || a.owner == b.owner
+            }),
+            hidden: None,
+            plant: |f| f.owner = Some("app".into()),
+        },
+        Attribute {
             aspect: "arguments",
             reads: &["pg_proc.proargnames", "pg_proc.proargmodes", "pg_proc.proallargtypes", "pg_proc.proargdefaults", "pg_proc.pronargdefaults", "pg_proc.pronargs", "pg_proc.provariadic"],
             label: "argument names, modes and defaults",
@@ -196,7 +216,8 @@ pub static FUNCTIONS: Kind<Function> = Kind {
                 language: "sql".into(),
                 kind: FunctionKind::Function,
                 volatility: "v".into(),
-                security_definer: false,
+                security_definer: true,
+                owner: Some("app_owner".into()),
                 body_md5: Some("d41d8cd98f00b204e9800998ecf8427e".into()),
                 properties: Some(String::new()),
                 arguments: Some("customer bigint".into()),

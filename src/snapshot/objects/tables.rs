@@ -15,6 +15,10 @@ pub struct Table {
     pub partition_bound: Option<String>,
     pub rls_enabled: bool,
     pub rls_forced: bool,
+    /// The owning role (absent in older snapshots): compared where row level security is on
+    /// and not forced, since the owner then bypasses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Privileges as aclitems; empty when they are the owner's defaults (no ACL, or one
     /// written out equal to `acldefault`, as a REVOKE or DROP OWNED leaves it): compared by
     /// what they grant, not how the catalog spells them.
@@ -151,7 +155,7 @@ const SELECT: &str = concat!(
      (SELECT format('%I.%I', pn.nspname, p.relname) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent \
        JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid ORDER BY 1 LIMIT 1) AS parent, \
      CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
-     c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, \
+     c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner)::text AS owner, \
      CASE WHEN c.relacl IS NULL OR c.relacl = acldefault('r', c.relowner) THEN '{}' ELSE c.relacl::text[] END AS acl, \
      coalesce(c.reloptions, '{}') AS options, NULLIF(c.relreplident::text, 'd') AS replica_identity, \
      (SELECT quote_ident(ic.relname) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
@@ -256,7 +260,23 @@ pub static TABLES: Kind<Table> = Kind {
             },
             same: Some(|_, a, b| (a.rls_enabled, a.rls_forced) == (b.rls_enabled, b.rls_forced)),
             hidden: None,
-            plant: |t| t.rls_enabled = true,
+            plant: |t| t.rls_forced = true,
+        },
+        Attribute {
+            aspect: "owner",
+            reads: &["pg_class.relowner"],
+            label: "owner (row level security not forced)",
+            severity: Severity::High,
+            why: "the owner bypasses row level security unless it is forced: a role that owns the table on one side sees and changes every row there",
+            shown: |t| t.owner.as_deref().unwrap_or("(not captured)").into(),
+            // Only where it changes what a query returns: row level security on and not
+            // forced on either side (other owners differ by deployment, not by behaviour).
+            same: Some(|_, a, b| {
+                let bypass = |t: &Table| t.rls_enabled && !t.rls_forced;
+                !(bypass(a) || bypass(b)) || a.owner.is_none() || b.owner.is_none() || a.owner == b.owner
+            }),
+            hidden: None,
+            plant: |t| t.owner = Some("app".into()),
         },
         Attribute {
             aspect: "options",
@@ -356,8 +376,9 @@ pub static TABLES: Kind<Table> = Kind {
                 partition_key: None,
                 parent: None,
                 partition_bound: None,
-                rls_enabled: false,
+                rls_enabled: true,
                 rls_forced: false,
+                owner: Some("app_owner".into()),
                 acl: Vec::new(),
                 options: Vec::new(),
                 replica_identity: None,
