@@ -443,6 +443,7 @@ CREATE UNIQUE INDEX planted_a_key ON planted (a);
 CREATE MATERIALIZED VIEW planted_mv AS SELECT 1 AS one WITH NO DATA;
 CREATE SEQUENCE planted_seq;
 ALTER TABLE planted ENABLE ROW LEVEL SECURITY;
+CREATE TYPE planted_range AS RANGE (subtype = float8);
 "#;
     let expected = || {
         vec![
@@ -463,6 +464,7 @@ ALTER TABLE planted ENABLE ROW LEVEL SECURITY;
             "text-search:configuration planted_fts".into(),
             "text-search:dictionary planted_dict".into(),
             "language:language planted_pl".into(),
+            "role:planted_reader".into(),
         ]
     };
     let mut read = Vec::new();
@@ -552,6 +554,10 @@ ALTER TABLE planted ENABLE ROW LEVEL SECURITY;
             .replace("STYPE = int)", "STYPE = int, INITCOND = '0')")
             .replace("punct text DEFAULT '!'", "punct text DEFAULT '?'")
             .replace("DEFAULT 'x'", "DEFAULT 'y'")
+            .replace(
+                "(subtype = float8)",
+                "(subtype = float8, subtype_diff = float8mi)",
+            )
             + "ALTER TABLE planted ALTER COLUMN t SET STORAGE EXTERNAL;
                GRANT SELECT (t) ON planted TO planted_reader;
                REVOKE EXECUTE ON FUNCTION greet(text, text) FROM PUBLIC;
@@ -592,6 +598,7 @@ ALTER TABLE planted ENABLE ROW LEVEL SECURITY;
         "schema:public.planted_mv:populated",
         "schema:public.planted_seq:cache",
         "schema:public.planted:owner",
+        "schema:public.planted_range:range",
     ] {
         assert!(ids.contains(&want), "{want} not among {ids:#?}");
     }

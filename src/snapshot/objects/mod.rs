@@ -56,7 +56,8 @@ pub use indexes::{Index, INDEXES, UNIQUE_MISSING};
 pub use others::{
     holds, Other, AGGREGATES, CASTS, COLLATIONS, DEFAULT_PRIVILEGES, EVENT_TRIGGERS,
     FOREIGN_DATA_WRAPPERS, FOREIGN_SERVERS, FOREIGN_TABLES, LANGUAGES, OPERATORS, OPERATOR_CLASSES,
-    PUBLICATIONS, RULES, STATISTICS_OBJECTS, SUBSCRIPTIONS, TEXT_SEARCH, USER_MAPPINGS,
+    PUBLICATIONS, ROLES, RULES, SECURITY_LABELS, STATISTICS_OBJECTS, SUBSCRIPTIONS, TEXT_SEARCH,
+    USER_MAPPINGS,
 };
 pub use policies::{Policy, POLICIES};
 pub use schemas::{default_public_acl, Namespace, SCHEMAS};
@@ -287,7 +288,7 @@ impl<T> Declared for Kind<T> {
 }
 
 /// Every kind the schema holds, in the order capture reads and compare reports them.
-pub static KINDS: [&dyn Declared; 28] = [
+pub static KINDS: [&dyn Declared; 30] = [
     &SCHEMAS,
     &TABLES,
     &COLUMNS,
@@ -316,10 +317,12 @@ pub static KINDS: [&dyn Declared; 28] = [
     &AGGREGATES,
     &TEXT_SEARCH,
     &LANGUAGES,
+    &ROLES,
+    &SECURITY_LABELS,
 ];
 
 /// The kinds kept in `Schema::others` (`class:name`), each read, compared and counted alone.
-pub static OTHERS: [&Kind<Other>; 17] = [
+pub static OTHERS: [&Kind<Other>; 19] = [
     &STATISTICS_OBJECTS,
     &RULES,
     &EVENT_TRIGGERS,
@@ -337,6 +340,8 @@ pub static OTHERS: [&Kind<Other>; 17] = [
     &AGGREGATES,
     &TEXT_SEARCH,
     &LANGUAGES,
+    &ROLES,
+    &SECURITY_LABELS,
 ];
 
 /// The README's list of compared catalog objects, made from the declarations.

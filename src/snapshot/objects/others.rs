@@ -850,3 +850,80 @@ class!(
     "language planted_pl",
     "trusted; handler planted_handler"
 );
+
+const ROLE_WHY: &str = "a role that is superuser or bypasses row level security on one side sees every row there, and inherited memberships grant other privileges: authorization behaves differently";
+
+class!(
+    ROLES,
+    "role",
+    "role",
+    "roles this database names (owners, grantees, policy roles): attributes and memberships, never passwords",
+    &["pg_roles.rolname"],
+    |_| fixed(concat!(
+        "WITH named(r) AS ( \
+           SELECT c.relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ",
+        super::user_ns!(),
+        " UNION SELECT (aclexplode(c.relacl)).grantee FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relacl IS NOT NULL AND ",
+        super::user_ns!(),
+        " UNION SELECT (aclexplode(n.nspacl)).grantee FROM pg_namespace n WHERE n.nspacl IS NOT NULL AND ",
+        super::user_ns!(),
+        " UNION SELECT (aclexplode(p.proacl)).grantee FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE p.proacl IS NOT NULL AND ",
+        super::user_ns!(),
+        " UNION SELECT (aclexplode(d.defaclacl)).grantee FROM pg_default_acl d \
+           UNION SELECT d.defaclrole FROM pg_default_acl d \
+           UNION SELECT unnest(pol.polroles) FROM pg_policy pol) \
+         SELECT quote_ident(r.rolname) AS name, concat_ws(', ', CASE WHEN r.rolsuper THEN 'superuser' END, \
+           CASE WHEN r.rolbypassrls THEN 'bypasses row level security' END, CASE WHEN NOT r.rolinherit THEN 'no inherit' END, \
+           CASE WHEN r.rolcanlogin THEN 'login' END, CASE WHEN r.rolcreaterole THEN 'create role' END, \
+           CASE WHEN r.rolcreatedb THEN 'create database' END, CASE WHEN r.rolreplication THEN 'replication' END, \
+           CASE WHEN r.rolconnlimit <> -1 THEN 'connection limit ' || r.rolconnlimit END, \
+           'member of ' || (SELECT string_agg(quote_ident(g.rolname), ', ' ORDER BY g.rolname) \
+             FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)) AS definition \
+         FROM pg_roles r WHERE r.oid IN (SELECT r FROM named) AND r.rolname NOT LIKE 'pg\\_%'"
+    )),
+    Severity::Medium,
+    "privileges, policies or ownership name a role that exists on one side only",
+    [Attribute {
+        reads: &["pg_roles.rolsuper", "pg_roles.rolbypassrls", "pg_roles.rolinherit", "pg_roles.rolcanlogin", "pg_roles.rolcreaterole", "pg_roles.rolcreatedb", "pg_roles.rolreplication", "pg_roles.rolconnlimit", "pg_auth_members.roleid", "pg_auth_members.member"],
+        ..definition_attribute("role attributes and memberships", Severity::High, ROLE_WHY)
+    }],
+    Seed::Not("roles belong to the cluster; create them where the target is deployed"),
+    "app",
+    "login, member of readers"
+);
+
+const LABEL_WHY: &str = "a security label provider (sepgsql, an anonymizer's masking rules) treats the object differently on each side: what a role sees differs";
+
+class!(
+    SECURITY_LABELS,
+    "security-label",
+    "security label",
+    "security labels (SECURITY LABEL: sepgsql, masking rules)",
+    &[
+        "pg_seclabels.objtype",
+        "pg_seclabels.objname",
+        "pg_seclabels.provider"
+    ],
+    |_| {
+        fixed(
+        "SELECT format('%s %s %s', l.provider, l.objtype, l.objname) AS name, l.label AS definition \
+         FROM pg_seclabels l WHERE l.objnamespace IS NULL \
+           OR l.objnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))"
+    )
+    },
+    Severity::High,
+    LABEL_WHY,
+    [Attribute {
+        reads: &[
+            "pg_seclabels.label",
+            "pg_seclabel.label",
+            "pg_shseclabel.label"
+        ],
+        ..definition_attribute("security label", Severity::High, LABEL_WHY)
+    }],
+    Seed::Not("labels need their provider loaded; apply them from their migration"),
+    "anon column public.people.email",
+    "MASKED WITH FUNCTION anon.fake_email()"
+);

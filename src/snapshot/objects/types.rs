@@ -26,6 +26,9 @@ pub struct TypeDef {
     pub default: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
+    /// Range: its subtype's collation, operator class, canonical and difference functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_options: Option<String>,
     /// USAGE privileges as aclitems, sorted; empty when the owner's defaults (absent in older
     /// snapshots, and then not compared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +63,10 @@ const SELECT: &str = concat!(
      CASE WHEN t.typtype = 'd' AND t.typcollation <> (SELECT b.typcollation FROM pg_type b WHERE b.oid = t.typbasetype) \
        THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace \
          WHERE co.oid = t.typcollation) END AS collation, \
+     (SELECT concat_ws('; ', 'collation ' || NULLIF(r.rngcollation, 0)::regcollation, \
+         'operator class ' || (SELECT quote_ident(oc.opcname) FROM pg_opclass oc WHERE oc.oid = r.rngsubopc), \
+         'canonical ' || NULLIF(r.rngcanonical, 0)::regproc, 'subtype_diff ' || NULLIF(r.rngsubdiff, 0)::regproc) \
+       FROM pg_range r WHERE r.rngtypid = t.oid) AS range_options, \
      CASE WHEN t.typacl IS NULL OR t.typacl = acldefault('T', t.typowner) THEN '{}' ELSE t.typacl::text[] END AS acl \
      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
      WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) \
@@ -156,6 +163,17 @@ pub static TYPES: Kind<TypeDef> = Kind {
             plant: |t| t.collation = Some("pg_catalog.\"C\"".into()),
         },
         Attribute {
+            aspect: "range",
+            reads: &["pg_range.rngcollation", "pg_range.rngsubopc", "pg_range.rngcanonical", "pg_range.rngsubdiff"],
+            label: "range options",
+            severity: Severity::Medium,
+            why: "a range orders its bounds by another operator class or collation, or normalizes and measures them otherwise: overlaps, containment and GiST index use differ",
+            shown: |t| t.range_options.as_deref().unwrap_or("(none)").into(),
+            same: None,
+            hidden: None,
+            plant: |t| t.range_options = Some("operator class text_pattern_ops".into()),
+        },
+        Attribute {
             aspect: "grants",
             reads: &["pg_type.typacl"],
             label: "USAGE privileges",
@@ -184,6 +202,7 @@ pub static TYPES: Kind<TypeDef> = Kind {
                 attributes: Vec::new(),
                 default: None,
                 collation: None,
+                range_options: None,
                 acl: Some(Vec::new()),
             },
         )
