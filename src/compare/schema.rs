@@ -105,6 +105,7 @@ fn kind<T, K: Ord + AsRef<str>, V: Borrow<T>>(
                 attributes(s, out, kind, &name, a, b);
                 both(out, &name, a, b);
             }
+            (Some(_), None) | (None, Some(_)) if !kind.missing.said => {}
             (Some(x), None) | (None, Some(x)) => {
                 let noun = kind.missing.noun.map_or(kind.noun.to_string(), |f| f(x));
                 presence(

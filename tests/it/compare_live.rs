@@ -464,7 +464,6 @@ CREATE TYPE planted_range AS RANGE (subtype = float8);
             "text-search:configuration planted_fts".into(),
             "text-search:dictionary planted_dict".into(),
             "language:language planted_pl".into(),
-            "role:planted_reader".into(),
         ]
     };
     let mut read = Vec::new();

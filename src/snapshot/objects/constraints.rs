@@ -110,6 +110,7 @@ pub static CONSTRAINTS: Kind<Constraint> = Kind {
     tidy: None,
     // Each sort says its own severity and words (`ConstraintKind::sort`); these are a key's.
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: KEYS,
         noun: Some(|c| c.kind.sort().noun.to_string()),

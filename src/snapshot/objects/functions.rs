@@ -86,6 +86,7 @@ pub static FUNCTIONS: Kind<Function> = Kind {
         }
     }),
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: "calls to the function fail on the side that lacks it",
         noun: None,

@@ -76,6 +76,7 @@ pub static INDEXES: Kind<Index> = Kind {
     key: Key::Name,
     tidy: None,
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: "the planner can use the index on one side only: a query fast in one environment is a sequential scan in the other",
         noun: None,

@@ -111,6 +111,10 @@ pub struct Attribute<T: 'static> {
 
 /// What is said of an object on one side only.
 pub struct Missing<T: 'static> {
+    /// Whether an object on one side only is a finding at all: not where the kind's presence
+    /// follows other objects that are compared (a role is read because grants, owners and
+    /// policies name it; a role named on one side only is their difference, said there).
+    pub said: bool,
     pub severity: Severity,
     pub why: &'static str,
     /// The object's noun when it is not the kind's (a view that is materialized).
@@ -201,6 +205,8 @@ pub trait Declared: Sync {
     /// (label, severity, why) of each compared attribute.
     fn compared(&self) -> Vec<(&'static str, Severity, &'static str)>;
     fn missing(&self) -> (Severity, &'static str);
+    /// Whether an object on one side only is a finding (see [`Missing::said`]).
+    fn presence_said(&self) -> bool;
     /// How seed renders it, in words.
     fn seeded(&self) -> Cow<'static, str>;
     /// How many a schema holds that seed does not create (0 for a kind it creates).
@@ -238,6 +244,9 @@ impl<T> Declared for Kind<T> {
     }
     fn missing(&self) -> (Severity, &'static str) {
         (self.missing.severity, self.missing.why)
+    }
+    fn presence_said(&self) -> bool {
+        self.missing.said
     }
     fn seeded(&self) -> Cow<'static, str> {
         match &self.seed {
@@ -350,7 +359,11 @@ pub fn coverage() -> String {
         "| object | on one side only | compared (severity: the bug it can hide) | `seed --create-schema` |\n|---|---|---|---|\n",
     );
     for k in KINDS {
-        let (sev, _) = k.missing();
+        let sev = if k.presence_said() {
+            k.missing().0.to_string()
+        } else {
+            "— (follows what names it)".to_string()
+        };
         let compared: Vec<String> = k
             .compared()
             .into_iter()

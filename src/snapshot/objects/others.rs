@@ -137,7 +137,7 @@ const fn enabled_attribute(
 /// attributes (the definition first).
 macro_rules! class {
     ($name:ident, $prefix:literal, $noun:literal, $plural:literal, $reads:expr, $select:expr,
-     $missing:expr, $why:expr, [$($attr:expr),* $(,)?], $seed:expr, $example:literal, $def:literal) => {
+     $missing:expr, $why:expr, [$($attr:expr),* $(,)?], $seed:expr, $example:literal, $def:literal $(, said = $said:expr)?) => {
         pub static $name: Kind<Other> = Kind {
             noun: $noun,
             plural: $plural,
@@ -147,6 +147,7 @@ macro_rules! class {
             key: Key::Named(|name, _| format!("{}:{name}", $prefix)),
             tidy: None,
             missing: Missing {
+                said: true $(&& $said)?,
                 severity: $missing,
                 why: $why,
                 noun: None,
@@ -891,7 +892,8 @@ class!(
     }],
     Seed::Not("roles belong to the cluster; create them where the target is deployed"),
     "app",
-    "login, member of readers"
+    "login, member of readers",
+    said = false
 );
 
 const LABEL_WHY: &str = "a security label provider (sepgsql, an anonymizer's masking rules) treats the object differently on each side: what a role sees differs";

@@ -42,6 +42,7 @@ pub static POLICIES: Kind<Policy> = Kind {
     key: Key::Named(|name, p| format!("{}.{}", p.table, crate::sql::ident(name))),
     tidy: None,
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: WHY,
         noun: None,

@@ -32,6 +32,7 @@ pub static SCHEMAS: Kind<Namespace> = Kind {
     key: Key::Name,
     tidy: Some(|n| n.acl.sort()),
     missing: Missing {
+        said: true,
         severity: Severity::Medium,
         why: "objects and search_path resolution in that schema exist on one side only",
         noun: None,

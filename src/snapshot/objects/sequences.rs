@@ -49,6 +49,7 @@ pub static SEQUENCES: Kind<Sequence> = Kind {
     key: Key::Name,
     tidy: None,
     missing: Missing {
+        said: true,
         severity: Severity::Medium,
         why: "code that calls nextval on it fails on the side that lacks it",
         noun: None,

@@ -181,6 +181,7 @@ pub static TABLES: Kind<Table> = Kind {
     key: Key::Name,
     tidy: Some(|t| t.acl.sort()),
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: "queries and code that use the table fail on the side that lacks it",
         noun: None,
@@ -492,6 +493,7 @@ pub static COLUMNS: Kind<Column> = Kind {
     key: Key::Own(|c| c.name.clone()),
     tidy: Some(|c| c.acl.sort()),
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: "queries that use the column fail on the side that lacks it",
         noun: None,

@@ -31,6 +31,7 @@ pub static TRIGGERS: Kind<Trigger> = Kind {
     key: Key::Named(|name, t| format!("{}.{}", t.table, crate::sql::ident(name))),
     tidy: None,
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: "side effects of the trigger (audit rows, derived columns, rejections) happen on one side only",
         noun: None,

@@ -89,6 +89,7 @@ pub static TYPES: Kind<TypeDef> = Kind {
         }
     }),
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: "columns and casts that use the type fail on the side that lacks it",
         noun: Some(|t| t.kind.as_str().to_string()),

@@ -46,6 +46,7 @@ pub static VIEWS: Kind<View> = Kind {
     key: Key::Name,
     tidy: Some(|v| v.definition = v.definition.trim().to_string()),
     missing: Missing {
+        said: true,
         severity: Severity::High,
         why: "queries that read the view fail on the side that lacks it",
         noun: Some(|v| kind(v).to_string()),
