@@ -85,7 +85,6 @@ pub const RULES: &[Rule] = &[
      By("compare::statistics and compare::data::truth: pg_stats against the measured truth (tests/pure/comparers.rs statistics)")),
     ("pg_stats.*", Ig("raw values from the data (most common values, histograms): never captured; the profile measures the data itself")),
     // Gaps: what changes behaviour and is not compared yet.
-    ("pg_tablespace.spcoptions", Gp("per-tablespace planner costs (seq_page_cost, random_page_cost, effective_io_concurrency)")),
     ("pg_class.reltablespace pg_database.dattablespace pg_tablespace.*", Ig("which disk holds a relation: the environment's storage layout, not what a query sees")),
     ("pg_namespace.nspowner pg_type.typowner pg_database.datdba pg_collation.collowner pg_extension.extowner", Ig("who owns an object differs between environments by deployment; where it changes what a query returns or may do it is compared: a table's owner under row level security, a SECURITY DEFINER function's owner")),
     ("pg_attribute.attislocal pg_attribute.attinhcount", Ig("derived from the table's inheritance, whose parent and columns are compared")),
@@ -111,10 +110,8 @@ pub const RULES: &[Rule] = &[
     ("pg_class.relhasindex pg_class.relhasrules pg_class.relhastriggers pg_class.relhassubclass pg_class.relchecks pg_class.relnatts pg_class.relisshared pg_class.reltype pg_class.reltoastrelid pg_class.relrewrite", Ig(DERIVED)),
     ("pg_class.relfilenode pg_class.relfrozenxid pg_class.relminmxid pg_class.relallvisible pg_class.relallfrozen", Ig(STORAGE)),
     ("pg_attrdef.adrelid pg_attrdef.adnum", Ig(DERIVED)),
-    ("pg_database.datacl", Gp("database privileges (CONNECT, CREATE, TEMPORARY)")),
     ("pg_database.datallowconn pg_database.datistemplate", Ig("cluster administration (whether the database is a template or accepts connections at all): not what a session connected to it sees")),
     ("pg_database.dathasloginevt", Ig("derived from the login event triggers, which are compared as event triggers")),
-    ("pg_database.datconnlimit pg_database.daticurules", Gp("the database's connection limit (a pool sized for one side fails on the other) and its ICU tailoring rules")),
     ("pg_database.*", Ig(STORAGE)),
     ("pg_extension.extrelocatable pg_extension.extconfig pg_extension.extcondition", Ig("how an extension was packaged: its version is compared")),
     ("pg_available_extensions.* pg_available_extension_versions.*", Ig("what could be installed: installed extensions are compared")),
@@ -123,11 +120,11 @@ pub const RULES: &[Rule] = &[
     ("pg_roles.rolvaliduntil pg_roles.rolconfig pg_roles.oid pg_auth_members.*", Ig("a password's expiry, per-role settings (compared as settings), identifiers, and who granted a membership with which options: a role's attributes and memberships are compared")),
     ("pg_authid.* pg_shadow.* pg_user.* pg_group.*", Ig("the same roles pg_roles shows (compared as the role kind, for the roles this database names); passwords never read")),
     ("pg_seclabel.* pg_seclabels.* pg_shseclabel.*", Ig("a label's object identifiers: the label and its object's name are compared")),
-    ("pg_parameter_acl.*", Gp("privileges on settings (GRANT SET ON PARAMETER)")),
+    ("pg_parameter_acl.*", Ig(OID)),
     ("pg_init_privs.*", Ig("the privileges extension objects were created with: their current ones are what counts")),
     ("pg_description.* pg_shdescription.*", Ig("comments: they change no behaviour (seed's provenance in the database's comment is read apart)")),
     ("pg_depend.* pg_shdepend.*", Ig("dependencies PostgreSQL derives from the definitions, which are compared (an extension's members are left to the extension)")),
-    ("pg_largeobject.* pg_largeobject_metadata.*", Gp("large objects (their count and owners; their contents are data)")),
+    ("pg_largeobject.* pg_largeobject_metadata.*", Ig("large objects' contents (data, never read), owners and privileges: whether any are in use is compared")),
     ("pg_replication_origin.* pg_replication_origin_status.*", Ig(REPLICA)),
     ("pg_replication_slots.*", Ig(REPLICA)),
     ("pg_stat_replication.* pg_stat_wal_receiver.* pg_stat_replication_slots.* pg_stat_subscription.* pg_stat_subscription_stats.*", Ig(REPLICA)),
@@ -143,7 +140,6 @@ pub const RULES: &[Rule] = &[
     ("pg_user_mapping.*", Ig("user mappings are read through pg_user_mappings (option names only)")),
     ("pg_foreign_data_wrapper.* pg_foreign_server.* pg_foreign_table.* pg_user_mappings.*", Ig("owners, privileges and object identifiers of foreign objects: their definitions are compared")),
     ("pg_cast.* pg_operator.* pg_opclass.* pg_opfamily.* pg_amop.* pg_amproc.* pg_language.* pg_conversion.* pg_transform.* pg_ts_config.* pg_ts_dict.* pg_ts_parser.* pg_ts_template.* pg_statistic_ext.* pg_publication.* pg_event_trigger.* pg_default_acl.* pg_aggregate.*", Ig("identifiers, owners and privileges of the smaller classes: each class's definition is compared")),
-    ("pg_timezone_abbrevs.* pg_timezone_names.*", Gp("the time zone database (timestamptz results follow it)")),
 ];
 
 /// Every column of every pg_catalog table and system view, one `relation.column` per row

@@ -565,7 +565,9 @@ CREATE TYPE planted_range AS RANGE (subtype = float8);
                CLUSTER planted USING planted_a_key;
                REFRESH MATERIALIZED VIEW planted_mv;
                ALTER SEQUENCE planted_seq CACHE 20;
-               ALTER TABLE planted OWNER TO planted_reader;"),
+               ALTER TABLE planted OWNER TO planted_reader;
+               SELECT lo_create(0);"
+            + &format!("ALTER DATABASE {b} CONNECTION LIMIT 50;")),
     )
     .unwrap();
     let f = compare(&capture(c, &a, "a"), &capture(c, &b, "b"));
@@ -598,6 +600,8 @@ CREATE TYPE planted_range AS RANGE (subtype = float8);
         "schema:public.planted_seq:cache",
         "schema:public.planted:owner",
         "schema:public.planted_range:range",
+        "schema:large-objects:in use:missing",
+        "schema:database:this:definition",
     ] {
         assert!(ids.contains(&want), "{want} not among {ids:#?}");
     }

@@ -54,10 +54,10 @@ pub use functions::{Function, FunctionKind, FUNCTIONS};
 pub use grants::same_acl;
 pub use indexes::{Index, INDEXES, UNIQUE_MISSING};
 pub use others::{
-    holds, Other, AGGREGATES, CASTS, COLLATIONS, DEFAULT_PRIVILEGES, EVENT_TRIGGERS,
-    FOREIGN_DATA_WRAPPERS, FOREIGN_SERVERS, FOREIGN_TABLES, LANGUAGES, OPERATORS, OPERATOR_CLASSES,
-    PUBLICATIONS, ROLES, RULES, SECURITY_LABELS, STATISTICS_OBJECTS, SUBSCRIPTIONS, TEXT_SEARCH,
-    USER_MAPPINGS,
+    holds, Other, AGGREGATES, CASTS, COLLATIONS, DATABASE, DEFAULT_PRIVILEGES, EVENT_TRIGGERS,
+    FOREIGN_DATA_WRAPPERS, FOREIGN_SERVERS, FOREIGN_TABLES, LANGUAGES, LARGE_OBJECTS, OPERATORS,
+    OPERATOR_CLASSES, PARAMETER_PRIVILEGES, PUBLICATIONS, ROLES, RULES, SECURITY_LABELS,
+    STATISTICS_OBJECTS, SUBSCRIPTIONS, TABLESPACES, TEXT_SEARCH, TIME_ZONES, USER_MAPPINGS,
 };
 pub use policies::{Policy, POLICIES};
 pub use schemas::{default_public_acl, Namespace, SCHEMAS};
@@ -297,7 +297,7 @@ impl<T> Declared for Kind<T> {
 }
 
 /// Every kind the schema holds, in the order capture reads and compare reports them.
-pub static KINDS: [&dyn Declared; 30] = [
+pub static KINDS: [&dyn Declared; 35] = [
     &SCHEMAS,
     &TABLES,
     &COLUMNS,
@@ -328,10 +328,15 @@ pub static KINDS: [&dyn Declared; 30] = [
     &LANGUAGES,
     &ROLES,
     &SECURITY_LABELS,
+    &DATABASE,
+    &PARAMETER_PRIVILEGES,
+    &TABLESPACES,
+    &LARGE_OBJECTS,
+    &TIME_ZONES,
 ];
 
 /// The kinds kept in `Schema::others` (`class:name`), each read, compared and counted alone.
-pub static OTHERS: [&Kind<Other>; 19] = [
+pub static OTHERS: [&Kind<Other>; 24] = [
     &STATISTICS_OBJECTS,
     &RULES,
     &EVENT_TRIGGERS,
@@ -351,6 +356,11 @@ pub static OTHERS: [&Kind<Other>; 19] = [
     &LANGUAGES,
     &ROLES,
     &SECURITY_LABELS,
+    &DATABASE,
+    &PARAMETER_PRIVILEGES,
+    &TABLESPACES,
+    &LARGE_OBJECTS,
+    &TIME_ZONES,
 ];
 
 /// The README's list of compared catalog objects, made from the declarations.

@@ -929,3 +929,154 @@ class!(
     "anon column public.people.email",
     "MASKED WITH FUNCTION anon.fake_email()"
 );
+
+const ZONES_WHY: &str = "timestamptz values convert to other local times in some zones (a time zone database of another release): reports, schedules and day boundaries there differ";
+
+class!(
+    TIME_ZONES,
+    "time-zones",
+    "time zone database",
+    "the time zone database (zones' offsets at fixed instants, abbreviations)",
+    &[],
+    |_| {
+        fixed(
+        "SELECT 'data' AS name, format('%s zones, %s abbreviations, fingerprint %s', z.zones, a.abbrevs, left(md5(z.print || a.print), 12)) AS definition \
+         FROM (SELECT count(*) AS zones, string_agg(name || to_char(timestamptz '2024-01-15 12:00+00' AT TIME ZONE name, ' YYYY-MM-DD HH24:MI') \
+                 || to_char(timestamptz '2024-07-15 12:00+00' AT TIME ZONE name, ' YYYY-MM-DD HH24:MI') \
+                 || to_char(timestamptz '2026-07-15 12:00+00' AT TIME ZONE name, ' YYYY-MM-DD HH24:MI'), ',' ORDER BY name) AS print \
+               FROM pg_timezone_names WHERE name !~ '^(posix|right)/' AND name NOT IN ('posixrules', 'Factory', 'localtime')) z, \
+              (SELECT count(*) AS abbrevs, string_agg(abbrev || ' ' || extract(epoch FROM utc_offset)::bigint || ' ' || is_dst::text, ',' ORDER BY abbrev) AS print \
+               FROM pg_timezone_abbrevs) a"
+    )
+    },
+    Severity::Low,
+    ZONES_WHY,
+    [Attribute {
+        reads: &[
+            "pg_timezone_names.name",
+            "pg_timezone_names.abbrev",
+            "pg_timezone_names.utc_offset",
+            "pg_timezone_names.is_dst",
+            "pg_timezone_abbrevs.abbrev",
+            "pg_timezone_abbrevs.utc_offset",
+            "pg_timezone_abbrevs.is_dst"
+        ],
+        ..definition_attribute("time zone database", Severity::Low, ZONES_WHY)
+    }],
+    Seed::Not("it is the server's"),
+    "data",
+    "597 zones, 190 abbreviations, fingerprint cdd73487fc20"
+);
+
+const DATABASE_WHY: &str = "roles may connect, create or use temporary tables on one side only, a pool sized for one side's connection limit fails on the other, and ICU tailoring rules sort text differently";
+
+fn database(major: i32) -> Cow<'static, str> {
+    let rules = if major >= 160000 {
+        "d.daticurules"
+    } else {
+        "NULL"
+    };
+    format!(
+        "SELECT 'this' AS name, concat_ws('; ', 'connection limit ' || NULLIF(d.datconnlimit, -1), 'ICU rules ' || {rules}, \
+           'privileges ' || CASE WHEN d.datacl IS NOT NULL AND d.datacl <> acldefault('d', d.datdba) \
+             THEN array_to_string(ARRAY(SELECT x::text FROM unnest(d.datacl) x ORDER BY 1), ' ') END) AS definition \
+         FROM pg_database d WHERE d.datname = current_database()"
+    )
+    .into()
+}
+
+class!(
+    DATABASE,
+    "database",
+    "database's connection limit, ICU rules and privileges",
+    "the database's connection limit, ICU tailoring rules and privileges (CONNECT, CREATE, TEMPORARY)",
+    &[],
+    database,
+    Severity::Low,
+    DATABASE_WHY,
+    [Attribute {
+        reads: &["pg_database.datconnlimit", "pg_database.daticurules", "pg_database.datacl"],
+        ..definition_attribute("database's connection limit, ICU rules and privileges", Severity::Medium, DATABASE_WHY)
+    }],
+    Seed::Not("the target database is the user's"),
+    "this",
+    "connection limit 100"
+);
+
+const PARAMETER_WHY: &str = "a role may SET or ALTER SYSTEM the parameter on one side only: code that sets it works there and fails on the other";
+
+fn parameter_privileges(major: i32) -> Cow<'static, str> {
+    if major >= 150000 {
+        "SELECT quote_ident(p.parname) AS name, array_to_string(ARRAY(SELECT x::text FROM unnest(p.paracl) x ORDER BY 1), ' ') AS definition \
+         FROM pg_parameter_acl p"
+            .into()
+    } else {
+        "SELECT NULL::text AS name, NULL::text AS definition WHERE false".into()
+    }
+}
+
+class!(
+    PARAMETER_PRIVILEGES,
+    "parameter-privileges",
+    "privileges on a parameter",
+    "privileges on parameters (GRANT SET, ALTER SYSTEM ON PARAMETER; PostgreSQL 15+)",
+    &["pg_parameter_acl.parname"],
+    parameter_privileges,
+    Severity::Medium,
+    PARAMETER_WHY,
+    [Attribute {
+        reads: &["pg_parameter_acl.paracl"],
+        ..definition_attribute("privileges on a parameter", Severity::Medium, PARAMETER_WHY)
+    }],
+    Seed::Not("privileges name roles of the cluster; grant them where the target is deployed"),
+    "work_mem",
+    "app=s/postgres"
+);
+
+const TABLESPACE_WHY: &str = "the planner costs reads from the tablespace otherwise (seq_page_cost, random_page_cost, effective_io_concurrency): plans of queries on its tables differ";
+
+class!(
+    TABLESPACES,
+    "tablespace",
+    "tablespace's planner costs",
+    "planner costs of the tablespaces this database uses (a tablespace's presence is the storage layout: not said)",
+    &[],
+    |_| fixed(concat!(
+        "SELECT quote_ident(t.spcname) AS name, coalesce(array_to_string(t.spcoptions, ', '), '') AS definition \
+         FROM pg_tablespace t WHERE t.spcname NOT IN ('pg_default', 'pg_global') AND t.oid IN ( \
+           SELECT c.reltablespace FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ",
+        super::user_ns!(),
+        " UNION SELECT d.dattablespace FROM pg_database d WHERE d.datname = current_database())"
+    )),
+    Severity::Low,
+    TABLESPACE_WHY,
+    [Attribute {
+        reads: &["pg_tablespace.spcoptions"],
+        ..definition_attribute("tablespace's planner costs", Severity::Medium, TABLESPACE_WHY)
+    }],
+    Seed::Not("tablespaces are the target server's storage"),
+    "fast_ssd",
+    "random_page_cost=1.1",
+    said = false
+);
+
+const LARGE_OBJECT_WHY: &str = "code that reads or writes large objects (lo_import, lo_get, lo_unlink) is exercised on one side only";
+
+class!(
+    LARGE_OBJECTS,
+    "large-objects",
+    "large objects",
+    "large objects in use (their contents are data, never read)",
+    &["pg_largeobject_metadata.oid"],
+    |_| {
+        fixed(
+        "SELECT 'in use' AS name, 'large objects in use' AS definition FROM pg_largeobject_metadata HAVING count(*) > 0"
+    )
+    },
+    Severity::Medium,
+    LARGE_OBJECT_WHY,
+    [],
+    Seed::Not("large objects are data seed does not generate"),
+    "in use",
+    "large objects in use"
+);
