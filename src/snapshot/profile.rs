@@ -132,6 +132,11 @@ pub struct ColumnProfile {
     /// `-Infinity` (a date's or timestamp's `infinity` written as `Infinity`) → count.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub specials: BTreeMap<String, u64>,
+    /// Forms of values beyond their magnitude → count: numbers `negative`, `zero`,
+    /// `fractional`; intervals `negative`, `months`; JSON documents `object`, `array`,
+    /// `scalar`; uuids `uuid-vN`, `uuid-nil`; addresses `ipv6`, `prefix`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub forms: BTreeMap<String, u64>,
     /// Booleans and enums: label → count (labels are schema, not data).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, u64>,

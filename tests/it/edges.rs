@@ -20,6 +20,7 @@ CREATE SEQUENCE note_seq;
 CREATE TABLE notes (id int DEFAULT nextval('note_seq') PRIMARY KEY, body text);
 CREATE TABLE accounts (id int PRIMARY KEY, login text NOT NULL, kind text NOT NULL, created timestamptz NOT NULL,
   price numeric NOT NULL, valid_until date NOT NULL);
+CREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL, doc jsonb NOT NULL, ip inet NOT NULL);
 "#;
 
 /// Production: one emoji and one NULL email among 59 people; addresses up to 40 characters;
@@ -44,6 +45,10 @@ INSERT INTO accounts SELECT i, CASE WHEN i % 50 = 0 THEN 'u' || (i - 1) ELSE 'u'
   (1 + (i * 13 % 997) / 100.0) * 100,
   CASE WHEN i = 500 THEN date '9999-12-31' ELSE date '2025-01-01' + i % 365 END
   FROM generate_series(1, 1000) i;
+INSERT INTO ledger SELECT i, CASE WHEN i % 50 = 0 THEN -(i % 97 + 1) ELSE i % 97 + 1 END,
+  CASE WHEN i % 10 = 0 THEN jsonb_build_array(i, i + 1) ELSE jsonb_build_object('n', i) END,
+  CASE WHEN i % 20 = 0 THEN ('2001:db8::' || to_hex(i))::inet ELSE ('10.0.' || (i / 250) || '.' || (i % 250 + 1))::inet END
+  FROM generate_series(1, 1000) i;
 ANALYZE;
 "#;
 
@@ -64,6 +69,8 @@ CREATE UNIQUE INDEX accounts_login_key ON accounts (login);
 INSERT INTO accounts SELECT i, 'u' || i, (ARRAY['retail', 'b2b', 'gov'])[1 + i % 3],
   timestamptz '2024-01-01 00:00+00' + (i * 7 % 1000) * interval '1 hour',
   1 + (i * 13 % 997) / 100.0, date '2025-01-01' + i % 365
+  FROM generate_series(1, 1000) i;
+INSERT INTO ledger SELECT i, i % 97 + 1, jsonb_build_object('n', i), ('10.0.' || (i / 250) || '.' || (i % 250 + 1))::inet
   FROM generate_series(1, 1000) i;
 ANALYZE;
 "#;
@@ -191,6 +198,28 @@ fn rare_truncated_outlying_hot_and_near_overflow_are_found() {
         Severity::High,
         &["9999-12-31", "far outside the rest"],
     );
+    // Forms of values: refunds (negative amounts) in 2 %, JSON arrays in 10 %, IPv6 in 5 %.
+    expect(
+        "distribution:public.ledger.amount:form:negative",
+        Severity::High,
+        &["2.0 % of production's values are negative, never in staging"],
+    );
+    expect(
+        "distribution:public.ledger.doc:form:array",
+        Severity::High,
+        &["top level is an array"],
+    );
+    expect(
+        "distribution:public.ledger.ip:form:ipv6",
+        Severity::High,
+        &["IPv6 addresses"],
+    );
+    // An address is no truncated text: a longer IPv6 address is medium, not a ceiling.
+    expect(
+        "distribution:public.ledger.ip:length",
+        Severity::Medium,
+        &["longer than anything in staging"],
+    );
     // Nothing else: no false positive on this data.
     let expected = [
         "encoding:public.people.name:emoji",
@@ -210,6 +239,12 @@ fn rare_truncated_outlying_hot_and_near_overflow_are_found() {
         "distribution:public.accounts.created:shifted",
         "distribution:public.accounts.price:rescaled",
         "distribution:public.accounts.valid_until:sentinel-max",
+        "distribution:public.ledger.amount:form:negative",
+        "distribution:public.ledger.doc:form:array",
+        "distribution:public.ledger.ip:form:ipv6",
+        // Their consequences, true as well: IPv6 text is longer, refunds lie below the range.
+        "distribution:public.ledger.ip:length",
+        "distribution:public.ledger.amount:range",
     ];
     let others: Vec<&Finding> = data_findings(&f)
         .into_iter()

@@ -593,6 +593,50 @@ fn data() {
 #[test]
 fn data_shapes() {
     let data = [Category::Distinct, Category::Distribution];
+    // Forms of values and JSON nesting, on a table read whole on both sides.
+    let formed = |env, forms: &'static [(&'static str, u64)], depth: f64| {
+        snap(env, "17.2")
+            .table(
+                "public.payments",
+                &[("amount", "numeric"), ("doc", "jsonb")],
+            )
+            .profile("public.payments", 5000)
+            .measured(
+                "public.payments",
+                "amount",
+                ValueKind::Number,
+                0,
+                move |c| {
+                    c.forms = forms.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+                },
+            )
+            .measured("public.payments", "doc", ValueKind::Json, 0, move |c| {
+                c.json_depth = quantiles(1.0, depth);
+            })
+    };
+    run(
+        &data,
+        vec![
+            case(
+                "the same forms",
+                formed("staging", &[("negative", 10), ("zero", 5)], 3.0),
+                formed("prod", &[("negative", 400), ("zero", 5)], 3.0),
+                &[],
+            ),
+            case(
+                "refunds (negative amounts) only in production",
+                formed("staging", &[("zero", 5)], 3.0),
+                formed("prod", &[("negative", 400), ("zero", 5)], 3.0),
+                &[("distribution:public.payments.amount:form:negative", High)],
+            ),
+            case(
+                "production's documents nested far deeper",
+                formed("staging", &[], 3.0),
+                formed("prod", &[], 12.0),
+                &[("distribution:public.payments.doc:json-depth", Low)],
+            ),
+        ],
+    );
     // Logins: 5,000 rows; `pairs` values held twice each; a unique index where asked.
     let logins = |env, pairs: u64, unique: bool| {
         let s = snap(env, "17.2")

@@ -54,6 +54,8 @@ pub(super) fn distribution(
     }
     lengths(s, object, a, b, &c.t, out);
     specials(&c, out);
+    super::shape::forms(&c, out);
+    super::shape::json_depth(&c, out);
     json_keys(&c, out);
     array_length(&c, out);
 }
@@ -321,7 +323,8 @@ pub(super) fn lengths(
     if above < 0.01 || above * (na as f64) < t.min_expected {
         return;
     }
-    let ceiling = la[4] >= amax && amax > 0.0;
+    // A ceiling is a loader cutting text; other types (addresses, uuids) have fixed widths.
+    let ceiling = la[4] >= amax && amax > 0.0 && a.kind == ValueKind::Text;
     let unit = |x: f64, bytes_too: f64| {
         if chars {
             format!("{} characters ({})", count(x), bytes(bytes_too))

@@ -319,3 +319,94 @@ pub(super) fn sentinel(c: &Column, out: &mut Vec<Finding>) {
         );
     }
 }
+
+/// Why a form of value production has and staging lacks can hide a bug, and how severe.
+fn form_words(form: &str) -> (Severity, &'static str) {
+    match form {
+        "negative" => (Severity::High, "code that assumes values are not negative (amounts, counts, durations: refunds, corrections, clock skew) is never exercised where the tests run"),
+        "zero" => (Severity::Medium, "division by the value, truthiness checks and empty-state paths meet zero only in production"),
+        "fractional" => (Severity::Medium, "code, casts and formats that assume whole numbers (integer conversion, rounding, display) break on fractions"),
+        "array" | "scalar" | "object" => (Severity::High, "code that reads a document as one shape (an object's keys with ->>) gets NULL or fails on another"),
+        "uuid-nil" => (Severity::Medium, "the nil UUID is a sentinel (\"none\") that lookups and joins rarely handle"),
+        "ipv6" => (Severity::High, "code, columns, parsers and logs that assume IPv4 addresses break on IPv6"),
+        "prefix" => (Severity::Medium, "network prefixes (10.0.0.0/8) where code expects single host addresses"),
+        _ if form.starts_with("uuid-v") => (Severity::Medium, "code that assumes one UUID version (time-ordered v7 against random v4: ordering, timestamps read from ids) meets another"),
+        _ => (Severity::Medium, "code never tested with values of this form"),
+    }
+}
+
+/// Forms of values (negative, zero, fractional numbers; negative intervals; JSON arrays or
+/// scalars; uuid versions; IPv6 addresses, network prefixes) the right side has and the left
+/// never shows: certain where the left was read whole, else where its sample would have
+/// shown them. A seeded side's forms follow its generator (issue 34): not compared.
+pub(super) fn forms(c: &Column, out: &mut Vec<Finding>) {
+    if c.seeded {
+        return;
+    }
+    let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
+    for (form, cb) in b.forms.iter() {
+        let ca = a.forms.get(form).copied().unwrap_or(0);
+        if !c.t.absent(ca, na, *cb, nb, c.left_complete) {
+            continue;
+        }
+        let (sev, why) = form_words(form);
+        let sh = share(*cb, nb);
+        out.push(
+            Finding::new(
+                Category::Distribution,
+                by_share(sev, sh),
+                object,
+                &format!("form:{form}"),
+            )
+            .values(Some("0 %".to_string()), Some(pct(sh)))
+            .message(format!(
+                "{object}: {} of {}'s values are {}, never in {}",
+                pct(sh),
+                s.right_name,
+                form_text(form),
+                s.left_name
+            ))
+            .why(why)
+            .hint(format!(
+                "add {} values to {}'s {object}",
+                form_text(form),
+                s.left_name
+            )),
+        );
+    }
+}
+
+fn form_text(form: &str) -> String {
+    match form {
+        "object" => "JSON documents whose top level is an object".into(),
+        "array" => "JSON documents whose top level is an array".into(),
+        "scalar" => "JSON documents whose top level is a scalar".into(),
+        "uuid-nil" => "the nil UUID".into(),
+        "ipv6" => "IPv6 addresses".into(),
+        "prefix" => "network prefixes".into(),
+        f if f.starts_with("uuid-v") => format!("version {} UUIDs", &f[6..]),
+        f => f.to_string(),
+    }
+}
+
+/// JSON nesting: production's documents nested far deeper (its p99 beyond twice staging's
+/// deepest and by 3 levels or more).
+pub(super) fn json_depth(c: &Column, out: &mut Vec<Finding>) {
+    let (s, object, a, b) = (c.s, c.object, c.a, c.b);
+    if a.json_depth.len() != 7 || b.json_depth.len() != 7 {
+        return;
+    }
+    let (amax, p99) = (a.json_depth[6], b.json_depth[5]);
+    if p99 >= 2.0 * amax.max(1.0) && p99 >= amax + 3.0 {
+        out.push(
+            Finding::new(Category::Distribution, Severity::Low, object, "json-depth")
+                .values(Some(format!("max {amax}")), Some(format!("p99 {p99}")))
+                .message(format!(
+                    "{object}: {}'s documents nest {p99} levels deep (p99); {}'s at most {amax}",
+                    s.right_name, s.left_name
+                ))
+                .why("recursive code, path expressions and parsers' depth limits meet deep documents only in production")
+                .hint(format!("add deeper documents to {}'s data", s.left_name)),
+        );
+    }
+}

@@ -23,6 +23,9 @@ impl ColumnAcc {
         for (k, v) in other.specials {
             *self.specials.entry(k).or_default() += v;
         }
+        for (k, v) in other.forms {
+            *self.forms.entry(k).or_default() += v;
+        }
         for (k, v) in other.labels {
             *self.labels.entry(k).or_default() += v;
         }
@@ -182,6 +185,11 @@ impl ColumnAcc {
             labels: self.labels,
             specials: self
                 .specials
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            forms: self
+                .forms
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),

@@ -54,6 +54,8 @@ pub struct ColumnAcc {
     labels: BTreeMap<String, u64>,
     /// Values that are not finite numbers or times (`NaN`, `Infinity`, `-Infinity`).
     specials: BTreeMap<&'static str, u64>,
+    /// Forms of values beyond their magnitude (see `ColumnProfile::forms`).
+    forms: BTreeMap<&'static str, u64>,
     json_keys: HashMap<String, u64>,
     json_depth: Reservoir,
     array_len: Reservoir,
@@ -116,6 +118,7 @@ impl ColumnAcc {
             classes: [0; CLASSES.len()],
             labels: BTreeMap::new(),
             specials: BTreeMap::new(),
+            forms: BTreeMap::new(),
             json_keys: HashMap::new(),
             json_depth: Reservoir::new(seed ^ 3),
             array_len: Reservoir::new(seed ^ 4),
@@ -205,6 +208,14 @@ impl ColumnAcc {
                         self.min = self.min.min(x);
                         self.max = self.max.max(x);
                         self.numbers.push(x);
+                        if self.kind == Kind::Number {
+                            let fraction = (x.fract() != 0.0).then_some("fractional");
+                            for f in [number_form(x), fraction].into_iter().flatten() {
+                                *self.forms.entry(f).or_default() += 1;
+                            }
+                        } else if let Some(f) = temporal_form(v, x) {
+                            *self.forms.entry(f).or_default() += 1;
+                        }
                     }
                     _ => {
                         if let Some(s) = special(v) {
@@ -225,6 +236,11 @@ impl ColumnAcc {
                     }
                 }
                 Kind::Text | Kind::Char | Kind::Other => {
+                    if self.kind == Kind::Other {
+                        if let Some(f) = other_form(v) {
+                            *self.forms.entry(f).or_default() += 1;
+                        }
+                    }
                     self.len_bytes.push(v.len() as f64);
                     let chars = if v.is_ascii() {
                         v.len()
@@ -268,6 +284,7 @@ impl ColumnAcc {
                 Kind::Json => {
                     if let Ok(j) = serde_json::from_str::<serde_json::Value>(v) {
                         self.json_depth.push(json_depth(&j) as f64);
+                        *self.forms.entry(json_form(&j)).or_default() += 1;
                         if let serde_json::Value::Object(o) = &j {
                             for k in o.keys() {
                                 if let Some(c) = self.json_keys.get_mut(k) {
@@ -519,6 +536,54 @@ mod tests {
         assert_eq!((p.min, p.max), (Some(-2.0), Some(1.5)));
         // A time of day is not a special value.
         assert!(col(&[Some("12:30:00")], Kind::Temporal).specials.is_empty());
+    }
+
+    #[test]
+    fn forms_of_values_are_counted_by_their_kind() {
+        let forms = |values: &[&str], kind: Kind| {
+            let v: Vec<Option<&str>> = values.iter().map(|x| Some(*x)).collect();
+            col(&v, kind)
+                .forms
+                .into_iter()
+                .collect::<Vec<(String, u64)>>()
+        };
+        let f = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
+            v.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+        };
+        assert_eq!(
+            forms(&["-1.5", "0", "2", "7"], Kind::Number),
+            f(&[("fractional", 1), ("negative", 1), ("zero", 1)])
+        );
+        // An interval sent as seconds below zero; a date before 1970 is no negative form.
+        assert_eq!(
+            forms(&["-86400", "3600", "1960-01-01"], Kind::Temporal),
+            f(&[("negative", 1)])
+        );
+        assert_eq!(
+            forms(&["{\"a\": 1}", "[1, 2]", "3", "\"x\""], Kind::Json),
+            f(&[("array", 1), ("object", 1), ("scalar", 2)])
+        );
+        assert_eq!(
+            forms(
+                &[
+                    "00000000-0000-0000-0000-000000000000",
+                    "0190b3c4-7a1e-7cc0-8f1d-3b8a7c3e2f10",
+                    "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f",
+                    "2001:db8::1",
+                    "10.0.0.0/8",
+                    "10.0.0.1",
+                    "not a uuid",
+                ],
+                Kind::Other
+            ),
+            f(&[
+                ("ipv6", 1),
+                ("prefix", 1),
+                ("uuid-nil", 1),
+                ("uuid-v4", 1),
+                ("uuid-v7", 1)
+            ])
+        );
     }
 
     #[test]

@@ -15,6 +15,66 @@ pub(super) fn special(v: &str) -> Option<&'static str> {
     }
 }
 
+/// The form of a number beyond its magnitude: below zero, zero, or with a fraction.
+pub(super) fn number_form(x: f64) -> Option<&'static str> {
+    if x < 0.0 {
+        Some("negative")
+    } else if x == 0.0 {
+        Some("zero")
+    } else {
+        None
+    }
+}
+
+/// An interval's (or time's) form: intervals and times are sent as seconds (`-86400`), dates
+/// and timestamps as text (`2024-01-31...`, before 1970 too): a negative number of seconds is
+/// a negative interval.
+pub(super) fn temporal_form(v: &str, x: f64) -> Option<&'static str> {
+    let dated = v.len() >= 10 && v.as_bytes()[4] == b'-';
+    (x < 0.0 && !dated).then_some("negative")
+}
+
+/// The form of a value measured by its text (uuid, inet and cidr are recognised by their
+/// exact shapes; other types have none): a uuid's version or the nil uuid, an IPv6 address,
+/// a network prefix.
+pub(super) fn other_form(v: &str) -> Option<&'static str> {
+    const VERSIONS: [&str; 9] = [
+        "uuid-v0", "uuid-v1", "uuid-v2", "uuid-v3", "uuid-v4", "uuid-v5", "uuid-v6", "uuid-v7",
+        "uuid-v8",
+    ];
+    let b = v.as_bytes();
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if uuid {
+        if v == "00000000-0000-0000-0000-000000000000" {
+            return Some("uuid-nil");
+        }
+        let version = (b[14] as char).to_digit(16)? as usize;
+        return VERSIONS.get(version).copied();
+    }
+    let (addr, prefix) = v.split_once('/').unwrap_or((v, ""));
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(_)) => Some("ipv6"),
+        Ok(std::net::IpAddr::V4(_)) if !prefix.is_empty() && prefix != "32" => Some("prefix"),
+        _ => None,
+    }
+}
+
+/// A JSON document's top-level form.
+pub(super) fn json_form(j: &serde_json::Value) -> &'static str {
+    match j {
+        serde_json::Value::Object(_) => "object",
+        serde_json::Value::Array(_) => "array",
+        _ => "scalar",
+    }
+}
+
 /// A long value's (bytes, characters, ends) from its marker text.
 pub(super) fn long_value(v: &str) -> Option<(f64, f64, &str)> {
     let rest = v.strip_prefix(LONG_MARKER)?;
