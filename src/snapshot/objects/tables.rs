@@ -179,7 +179,10 @@ pub static TABLES: Kind<Table> = Kind {
     reads: &["pg_class.relname", "pg_class.relnamespace", "pg_inherits.inhrelid", "pg_tables.tablename"],
     select: |_| fixed(SELECT),
     key: Key::Name,
-    tidy: Some(|t| t.acl.sort()),
+    tidy: Some(|t| {
+        t.acl.sort();
+        t.options.retain(|o| !default_option(o));
+    }),
     missing: Missing {
         said: true,
         severity: Severity::High,
@@ -394,6 +397,29 @@ pub static TABLES: Kind<Table> = Kind {
     place: |s, t| put(&mut s.tables, t),
 };
 
+/// A storage parameter or column option set to what an unset one means (`fillfactor=100`,
+/// `autovacuum_enabled=on`, `n_distinct=0`...): compared by its effective value, it is no
+/// difference from leaving it unset.
+fn default_option(option: &str) -> bool {
+    let Some((name, value)) = option.split_once('=') else {
+        return false;
+    };
+    let value = value.to_ascii_lowercase();
+    let on = matches!(value.as_str(), "true" | "on" | "yes" | "1");
+    let off = matches!(value.as_str(), "false" | "off" | "no" | "0");
+    match name {
+        "fillfactor" => value == "100",
+        "autovacuum_enabled"
+        | "toast.autovacuum_enabled"
+        | "vacuum_truncate"
+        | "toast.vacuum_truncate" => on,
+        "user_catalog_table" => off,
+        "vacuum_index_cleanup" | "toast.vacuum_index_cleanup" => value == "auto",
+        "n_distinct" | "n_distinct_inherited" => value.parse::<f64>() == Ok(0.0),
+        _ => false,
+    }
+}
+
 /// `CREATE TABLE`: a partition of its parent, or its columns (and the parent it inherits
 /// from, the key it is partitioned by).
 fn create(name: &str, t: &Table) -> String {
@@ -491,7 +517,10 @@ pub static COLUMNS: Kind<Column> = Kind {
     reads: &["pg_attribute.attname", "pg_attribute.attrelid", "pg_attribute.attnum", "pg_attribute.attisdropped"],
     select: select_columns,
     key: Key::Own(|c| c.name.clone()),
-    tidy: Some(|c| c.acl.sort()),
+    tidy: Some(|c| {
+        c.acl.sort();
+        c.options.retain(|o| !default_option(o));
+    }),
     missing: Missing {
         said: true,
         severity: Severity::High,
@@ -699,4 +728,31 @@ fn column(c: &Column) -> String {
         s.push_str(" NOT NULL");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn options_set_to_their_defaults_are_no_options() {
+        use super::default_option;
+        for o in [
+            "fillfactor=100",
+            "autovacuum_enabled=true",
+            "autovacuum_enabled=ON",
+            "vacuum_index_cleanup=AUTO",
+            "n_distinct=0",
+            "user_catalog_table=false",
+        ] {
+            assert!(default_option(o), "{o}");
+        }
+        for o in [
+            "fillfactor=70",
+            "autovacuum_enabled=false",
+            "n_distinct=-1",
+            "parallel_workers=4",
+            "vacuum_index_cleanup=off",
+        ] {
+            assert!(!default_option(o), "{o}");
+        }
+    }
 }
