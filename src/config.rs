@@ -117,6 +117,8 @@ pub struct PlansConfig {
     pub writes: Option<String>,
     /// EXPLAIN ANALYZE read statements on environments not marked protected (default false).
     pub analyze: Option<bool>,
+    /// Runs per side of each read query when analyzing two live sides (default 5).
+    pub runs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -356,6 +358,9 @@ impl Config {
             })?;
         }
         plan.analyze = file.plans.analyze.unwrap_or(false);
+        if let Some(n) = file.plans.runs {
+            plan.runs = n;
+        }
         let corpus = file
             .corpus
             .iter()

@@ -215,6 +215,15 @@ pub fn load_sides(req: &CompareRequest, progress: &dyn Progress) -> Result<(Snap
                 b?;
                 add_counterfactuals((lt, rt), (&mut l, &mut r), &corpus, &req.capture, &req.plan)
                     .await?;
+                if let (true, Some(lt), Some(rt)) = (req.plan.analyze, lt, rt) {
+                    crate::explain::timed::interleaved(
+                        (lt, rt),
+                        (&mut l, &mut r),
+                        req.plan.runs,
+                        progress,
+                    )
+                    .await?;
+                }
                 if let Some(p) = &req.profile {
                     let mut extra_l = RelSpec::declared(&r);
                     extra_l.extend(req.relationships.iter().cloned());

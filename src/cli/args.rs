@@ -303,9 +303,13 @@ pub struct CorpusArgs {
     #[arg(long, value_enum)]
     pub writes: Option<WritesArg>,
     /// EXPLAIN ANALYZE read statements on environments not marked protected (read-only
-    /// transaction, rolled back, with buffers)
+    /// transaction, rolled back, with buffers); with two live sides, each is also run
+    /// --analyze-runs times per side, interleaved, and the executions compared
     #[arg(long)]
     pub explain_analyze: bool,
+    /// Runs per side of each read query with --explain-analyze (default 5; 0: plan only)
+    #[arg(long, value_name = "N")]
+    pub analyze_runs: Option<usize>,
 }
 
 #[derive(Args, Debug)]

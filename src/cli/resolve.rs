@@ -31,6 +31,9 @@ pub fn corpus(
         plan.writes = w.into();
     }
     plan.analyze |= a.explain_analyze;
+    if let Some(n) = a.analyze_runs {
+        plan.runs = n;
+    }
     let mut paths = config.corpus.clone();
     paths.extend(a.corpus.iter().cloned());
     let mut queries = Vec::new();

@@ -7,6 +7,7 @@
 pub mod corpus;
 pub mod pool;
 pub mod replay;
+pub mod timed;
 pub mod workload;
 
 pub use corpus::Query;

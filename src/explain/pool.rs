@@ -32,6 +32,9 @@ pub struct PlanOptions {
     /// EXPLAIN ANALYZE (with BUFFERS) for read statements on environments not marked protected,
     /// inside a read-only transaction that is rolled back.
     pub analyze: bool,
+    /// With `analyze` and two live sides: each read query run this many times on each side,
+    /// interleaved, and the executions compared (default 5).
+    pub runs: usize,
 }
 
 impl Default for PlanOptions {
@@ -41,6 +44,7 @@ impl Default for PlanOptions {
             timeout: Duration::from_secs(10),
             writes: WritePolicy::Plan,
             analyze: false,
+            runs: 5,
         }
     }
 }
@@ -279,6 +283,7 @@ fn blank(q: &Query, method: PlanMethod) -> PlannedQuery {
         error: None,
         counterfactual: None,
         steered: None,
+        timings: Vec::new(),
     }
 }
 

@@ -72,25 +72,7 @@ pub struct RehearseRequest {
     pub gate: Gate,
 }
 
-/// A regression needs a ratio (time or buffers) and an absolute floor, and must hold across
-/// runs (the slower side's fastest run slower than the other side's slowest).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
-    pub time_ratio: f64,
-    pub buffers_ratio: f64,
-    /// Milliseconds.
-    pub floor_ms: f64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            time_ratio: 1.5,
-            buffers_ratio: 2.0,
-            floor_ms: 5.0,
-        }
-    }
-}
+pub use crate::compare::plan::executions::Limits;
 
 /// A rehearsal: its report (plans, results, timings; what was set up in `report.setup`).
 #[derive(Debug, Clone)]
@@ -523,9 +505,7 @@ struct Runnable<'q> {
 /// One timed run: execution time (ms), shared buffers (hit + read), temp blocks, the plan.
 #[derive(Debug, Clone)]
 struct Run {
-    ms: f64,
-    buffers: f64,
-    temp: f64,
+    timing: crate::snapshot::plan::Timing,
     plan: crate::snapshot::plan::PlanNode,
 }
 

@@ -105,7 +105,8 @@ pub enum Detail {
         left: Option<Box<crate::snapshot::RelationshipProfile>>,
         right: Option<Box<crate::snapshot::RelationshipProfile>>,
     },
-    /// A rehearsal's timed runs of one query: (milliseconds, buffers) per run, each side.
+    /// Timed runs of one query (a rehearsal's, or `check --explain-analyze`'s): (milliseconds,
+    /// buffers) per run, each side.
     Timings {
         left: Vec<(f64, f64)>,
         right: Vec<(f64, f64)>,
@@ -147,6 +148,24 @@ impl Detail {
                     left: get(lp),
                     right: get(rp),
                 })
+            }
+            C::Plan if f.id.ends_with(":regression") || f.id.ends_with(":improvement") => {
+                // `check --explain-analyze`: each side's timed runs, kept with its plan.
+                let path = f.object.strip_prefix("query:")?;
+                let runs = |s: &Snapshot| -> Vec<(f64, f64)> {
+                    s.plans
+                        .as_ref()
+                        .and_then(|p| p.get(path))
+                        .map(|q| {
+                            q.timings
+                                .iter()
+                                .map(|t| (t.ms, t.buffers + t.temp))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let (left, right) = (runs(l), runs(r));
+                (!left.is_empty() && !right.is_empty()).then_some(Detail::Timings { left, right })
             }
             _ => None,
         }

@@ -178,6 +178,19 @@ pub struct PlannedQuery {
     /// the same cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steered: Option<Counterfactual>,
+    /// `check --explain-analyze`: timed executions of a read query, interleaved with the
+    /// other side's (each side's runs in its own snapshot).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timings: Vec<Timing>,
+}
+
+/// One timed execution (`EXPLAIN (ANALYZE, BUFFERS)`): milliseconds, shared buffers (hit and
+/// read) and temporary blocks (read and written).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub ms: f64,
+    pub buffers: f64,
+    pub temp: f64,
 }
 
 /// A re-plan with other settings: which, the shape and the cost it gave.

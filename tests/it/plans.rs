@@ -876,3 +876,90 @@ fn partitions_pruned_differently_are_named() {
         x.message
     );
 }
+
+/// Issue 33: `check --explain-analyze` compares executions. The same plan on both sides, one
+/// side's sort spilling to disk under a tiny `work_mem` (set on its database): a regression,
+/// with the runs behind it and the same-plan cause; the same database on both sides (A/A):
+/// nothing; a protected side: no timed runs at all.
+#[test]
+fn explain_analyze_finds_an_execution_regression_and_nothing_on_a_a() {
+    let c = pg17();
+    let (fast, slow) = (fresh_db(c, "exec"), fresh_db(c, "exec"));
+    for (db, work_mem) in [(&fast, "256MB"), (&slow, "64kB")] {
+        c.execute(
+            db,
+            &format!(
+                "CREATE TABLE t AS SELECT (i::bigint * 7919) % 500009 AS x, repeat(md5(i::text), 4) AS pad FROM generate_series(1, 400000) i;
+                 ANALYZE t;
+                 ALTER DATABASE {db} SET work_mem = '{work_mem}';
+                 ALTER DATABASE {db} SET max_parallel_workers_per_gather = 0;
+                 ALTER DATABASE {db} SET enable_sort = off;"
+            ),
+        )
+        .unwrap();
+    }
+    let corpus = vec![read_query(
+        "grouped.sql",
+        "SELECT count(*) FROM (SELECT pad FROM t GROUP BY pad) g",
+    )
+    .unwrap()];
+    let run = |l: &str, r: &str, protected: bool| {
+        let mut rt = target(c, r, "right");
+        rt.protected = protected;
+        let req = CompareRequest {
+            corpus: corpus.clone(),
+            plan: pgparity::explain::PlanOptions {
+                analyze: true,
+                runs: 5,
+                ..Default::default()
+            },
+            ..request(Side::Live(target(c, l, "left")), Side::Live(rt))
+        };
+        let (ls, rs) = pgparity::run::load_sides(&req, &NoProgress).unwrap();
+        let f = pgparity::compare::compare(&ls, &rs);
+        (ls, rs, f)
+    };
+    let (ls, rs, f) = run(&fast, &slow, false);
+    let (a, b) = (
+        &ls.plans.as_ref().unwrap()["grouped.sql"],
+        &rs.plans.as_ref().unwrap()["grouped.sql"],
+    );
+    assert_eq!(a.fingerprint, b.fingerprint, "the same plan on both sides");
+    assert_eq!((a.timings.len(), b.timings.len()), (5, 5));
+    assert!(b.timings.iter().all(|t| t.temp > 0.0), "{:?}", b.timings);
+    assert!(a.timings.iter().all(|t| t.temp == 0.0), "{:?}", a.timings);
+    let x = find(&f, "plan:query:grouped.sql:regression");
+    assert_eq!(x.severity, Severity::High);
+    assert!(
+        x.message.contains("slower on production") && x.message.contains("5 runs each"),
+        "{}",
+        x.message
+    );
+    assert!(
+        x.right.as_deref().unwrap().contains("temporary blocks"),
+        "{x:#?}"
+    );
+    assert!(
+        x.causes[0].evidence.contains("the same plan shape on both"),
+        "{x:#?}"
+    );
+    eprintln!("{}", x.message);
+    // The report draws each side's runs.
+    let gate = pgparity::run::Gate::new(chrono::Utc::now().date_naive());
+    let report = pgparity::run::build_report(&ls, &rs, ("live", "live"), &gate);
+    assert!(matches!(
+        report.details.get("plan:query:grouped.sql:regression"),
+        Some(pgparity::report::Detail::Timings { left, right }) if left.len() == 5 && right.len() == 5
+    ));
+    // A/A: the same database on both sides.
+    let (_, _, f) = run(&fast, &fast, false);
+    let timed: Vec<&Finding> = f
+        .iter()
+        .filter(|x| x.id.ends_with(":regression") || x.id.ends_with(":improvement"))
+        .collect();
+    assert!(timed.is_empty(), "{timed:#?}");
+    // A protected side is never executed on: no timings on either side.
+    let (ls, rs, _) = run(&fast, &slow, true);
+    assert!(ls.plans.unwrap()["grouped.sql"].timings.is_empty());
+    assert!(rs.plans.unwrap()["grouped.sql"].timings.is_empty());
+}

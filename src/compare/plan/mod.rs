@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod causes;
 mod differences;
+pub mod executions;
 mod shape;
 
 use causes::*;
@@ -83,7 +84,10 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
         }
         found.push(f);
     });
+    let mut timed = Vec::new();
+    executions::compare(s, &found, &mut timed);
     out.extend(found);
+    out.extend(timed);
 }
 
 /// One corpus query as both sides planned it.
