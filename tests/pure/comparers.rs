@@ -848,6 +848,84 @@ fn plans() {
     );
 }
 
+/// Issue 33: plans that differ where the same tables of the same size are estimated apart
+/// follow the statistics: within what ANALYZE's sample moves (the tables larger than its
+/// sample, estimates under 3x apart) they are statistics noise, low, with the remedy; tables
+/// ANALYZE read whole, or estimates far apart, are a statistics cause, not noise; across
+/// majors, neither is blamed on the planner version.
+#[test]
+fn plans_that_follow_the_statistics_sample_are_named_so() {
+    let side = |env: &str, version: &str, index: Option<&str>, est: f64, size: f64| {
+        snap(env, version)
+            .table(
+                "public.part",
+                &[("id", "bigint not null"), ("name", "text")],
+            )
+            .index("public.part_name_idx", "public.part", "name")
+            .stats("public.part", size, true)
+            .plan(
+                "green.sql",
+                "SELECT * FROM part WHERE name LIKE '%green%'",
+                scan(
+                    "public.part",
+                    index,
+                    est,
+                    if index.is_some() { 20.0 } else { 90.0 },
+                ),
+            )
+            .build()
+    };
+    let shape = |l: &Snapshot, r: &Snapshot| {
+        pgparity::compare::compare(l, r)
+            .into_iter()
+            .find(|f| f.id == "plan:query:green.sql:shape")
+            .expect("a shape finding")
+    };
+    // 60,000 rows on both sides, estimates 1,069 vs 1,426: the sample.
+    let f = shape(
+        &side("staging", "15.8", None, 1069.0, 60_000.0),
+        &side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0),
+    );
+    assert_eq!(f.causes[0].kind.as_str(), "statistics-noise", "{f:#?}");
+    assert!(
+        f.causes[0]
+            .evidence
+            .contains("public.part: 1,069 rows estimated in staging vs 1,426 in prod"),
+        "{f:#?}"
+    );
+    assert!(
+        !f.causes
+            .iter()
+            .any(|c| c.kind.as_str() == "planner-version"),
+        "{f:#?}"
+    );
+    assert_eq!(f.severity, Severity::Low);
+    assert!(
+        f.message.contains("following the statistics sample"),
+        "{}",
+        f.message
+    );
+    assert!(f.hint.contains("SET STATISTICS"), "{}", f.hint);
+    // 5,000 rows: ANALYZE read them all, so the sample cannot explain it.
+    let f = shape(
+        &side("staging", "17.2", None, 1069.0, 5_000.0),
+        &side("prod", "17.2", Some("part_name_idx"), 1426.0, 5_000.0),
+    );
+    assert_eq!(f.causes[0].kind.as_str(), "statistics", "{f:#?}");
+    // Ten times apart on 60,000 rows: the statistics differ beyond the sample.
+    let f = shape(
+        &side("staging", "17.2", None, 140.0, 60_000.0),
+        &side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0),
+    );
+    assert_eq!(f.causes[0].kind.as_str(), "statistics", "{f:#?}");
+    // The same estimates across majors: the planner version, as before.
+    let f = shape(
+        &side("staging", "15.8", None, 1426.0, 60_000.0),
+        &side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0),
+    );
+    assert_eq!(f.causes[0].kind.as_str(), "planner-version", "{f:#?}");
+}
+
 #[test]
 fn seed_verification_sums_up_data_findings_and_plan_shapes() {
     use pgparity::seed::verify::summarize;

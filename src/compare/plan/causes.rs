@@ -141,6 +141,90 @@ pub(super) fn data_causes(s: &Sides, a: &PlanNode, b: &PlanNode) -> Vec<Cause> {
     out
 }
 
+/// The relations each plan scans exactly once, with the scan's row estimate.
+fn scans(p: &PlanNode) -> std::collections::BTreeMap<String, Option<f64>> {
+    let mut m: std::collections::BTreeMap<String, Option<f64>> = Default::default();
+    p.walk(&mut |n| {
+        if let Some(rel) = &n.relation {
+            m.entry(rel.clone())
+                .and_modify(|e| *e = None)
+                .or_insert(Some(n.rows));
+        }
+    });
+    m
+}
+
+/// Estimates ANALYZE's sample can move this far apart on the same data (the ratio of the two
+/// sides' row estimates for one scan): beyond it the statistics differ for another reason
+/// (a statistics target, extended statistics, the data).
+const SAMPLE_RATIO: f64 = 3.0;
+
+/// The same relations, of the same size on both sides (reltuples within 10 %), scanned with
+/// row estimates 1.3× apart or more: the plans follow the statistics. Where every such table
+/// is larger than ANALYZE's sample (300 × default_statistics_target rows) and the estimates
+/// are within [`SAMPLE_RATIO`], the sample explains it: another ANALYZE may flip the plan
+/// (statistics noise); else the statistics differ.
+fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
+    let (sa, sb) = (scans(a), scans(b));
+    let target = |snap: &crate::snapshot::Snapshot| {
+        snap.inventory
+            .settings
+            .get("default_statistics_target")
+            .and_then(|x| x.value.parse::<f64>().ok())
+            .unwrap_or(100.0)
+    };
+    let sample = 300.0 * target(s.left).max(target(s.right));
+    let mut apart = Vec::new();
+    let mut sampled = true;
+    for (rel, ea) in &sa {
+        let (Some(ea), Some(Some(eb))) = (ea, sb.get(rel)) else {
+            continue;
+        };
+        let (Some(x), Some(y)) = (
+            s.left.statistics.tables.get(rel),
+            s.right.statistics.tables.get(rel),
+        ) else {
+            continue;
+        };
+        let (tx, ty) = (x.reltuples.max(1.0), y.reltuples.max(1.0));
+        let (lo, hi) = (ea.min(*eb).max(1.0), ea.max(*eb));
+        if tx.max(ty) / tx.min(ty) > 1.1 || hi / lo < 1.3 || hi - lo < 10.0 {
+            continue;
+        }
+        sampled &= tx.min(ty) > sample && hi / lo <= SAMPLE_RATIO;
+        apart.push(format!(
+            "{rel}: {} rows estimated in {} vs {} in {} ({} rows on both)",
+            crate::finding::thousands(*ea),
+            s.left_name,
+            crate::finding::thousands(*eb),
+            s.right_name,
+            crate::finding::thousands(tx)
+        ));
+    }
+    if apart.is_empty() {
+        return None;
+    }
+    let evidence = apart.join("; ");
+    Some(if sampled {
+        Cause {
+            kind: CauseKind::StatisticsNoise,
+            evidence: format!(
+                "follows the statistics sample: the same tables of the same size are estimated differently ({evidence}), within what ANALYZE's sample of {} rows moves; another ANALYZE may flip it",
+                crate::finding::thousands(sample)
+            ),
+            links: Vec::new(),
+        }
+    } else {
+        Cause {
+            kind: CauseKind::Statistics,
+            evidence: format!(
+                "the statistics differ: the same tables of the same size are estimated differently ({evidence})"
+            ),
+            links: Vec::new(),
+        }
+    })
+}
+
 /// Why two plans differ, where the evidence allows: the other side's settings make the shapes
 /// converge; an index one plan uses is missing on the other side; the relations' sizes differ
 /// by 10× or more; else, across major versions, the planner itself (with the plan features and
@@ -211,8 +295,18 @@ pub(super) fn causes(
         });
     }
     out.extend(data_causes(s, a, b));
+    // A node type the older major lacks is the planner's own doing, whatever the estimates;
+    // else estimates apart on tables of the same size are the statistics' doing.
+    let (lm, rm) = (s.left.major_version(), s.right.major_version());
+    let features = match (lm != rm, rm > lm) {
+        (false, _) => Vec::new(),
+        (true, true) => version_features(b, lm),
+        (true, false) => version_features(a, rm),
+    };
+    if out.is_empty() && features.is_empty() {
+        out.extend(estimates_apart(s, a, b));
+    }
     if out.is_empty() {
-        let (lm, rm) = (s.left.major_version(), s.right.major_version());
         out.push(if lm != rm {
             let (newer, older) = if rm > lm { (b, lm) } else { (a, rm) };
             let mut evidence = vec![format!(

@@ -133,9 +133,14 @@ fn other_shape(s: &Sides, q: &Query, a: &PlanNode, b: &PlanNode, moved: &[String
     let mut d = differences(a, b, &s.left_name, &s.right_name);
     pruning(s, a, b, &mut d);
     let tie = cost_tie(s, q.l, q.r);
+    let tied = tie.is_some();
     let mut causes = causes(s, q.l, q.r, a, b, moved);
     let qe = d.qerror.as_ref().filter(|x| x.0 >= QERROR_NOTE);
-    let severity = shape_severity(s, &d, tie.is_some(), &causes, qe);
+    // The plans follow ANALYZE's sample: as unstable as a cost tie.
+    let sampled = causes
+        .first()
+        .is_some_and(|c| c.kind == CauseKind::StatisticsNoise);
+    let severity = shape_severity(s, &d, tied || sampled, &causes, qe);
     if let Some(t) = tie {
         if severity == Severity::Low {
             causes.retain(|c| c.kind != CauseKind::PlannerVersion && c.kind != CauseKind::Unknown);
@@ -158,7 +163,9 @@ fn other_shape(s: &Sides, q: &Query, a: &PlanNode, b: &PlanNode, moved: &[String
     let mut f = q.finding(severity, SHAPE);
     f.causes = causes;
     f.values(Some(summary(a, q.l)), Some(summary(b, q.r)))
-        .message(if unstable {
+        .message(if unstable && sampled && !tied {
+            format!("{path} plans differently, following the statistics sample: another ANALYZE may flip it, on either side ({words})")
+        } else if unstable {
             format!("{path} plans differently, but the two plans cost the same within {:.0} %: an unstable choice, not a regression ({words})", TIE_MARGIN * 100.0)
         } else {
             format!("{path} plans differently: {words}")
@@ -168,7 +175,11 @@ fn other_shape(s: &Sides, q: &Query, a: &PlanNode, b: &PlanNode, moved: &[String
         } else {
             "a query planned one way where it is tested runs another way where it matters: its speed and locking in staging predict nothing"
         })
-        .hint("compare the two plans (the JSON report holds both); check the settings, indexes and statistics findings linked in the causes")
+        .hint(if sampled {
+            "raise the statistics target of the columns the query filters on (ALTER TABLE ... ALTER COLUMN ... SET STATISTICS), or create extended statistics on them, so ANALYZE measures them finely enough to plan alike"
+        } else {
+            "compare the two plans (the JSON report holds both); check the settings, indexes and statistics findings linked in the causes"
+        })
 }
 
 /// Partitions pruned differently are said as such (not as "plan shape differs").
