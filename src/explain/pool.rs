@@ -283,6 +283,7 @@ fn blank(q: &Query, method: PlanMethod) -> PlannedQuery {
         error: None,
         counterfactual: None,
         steered: None,
+        unfeatured: None,
         timings: Vec::new(),
     }
 }

@@ -58,6 +58,36 @@ fn planner_differences(l: &Snapshot, r: &Snapshot) -> Vec<(String, String)> {
     out
 }
 
+/// On the newer major of a pair, what turns off the planner features it added: each boolean
+/// planner setting only the newer side has (`enable_group_by_reordering`) set off, and each
+/// planner setting whose built-in default moved set to the older side's default. Empty when
+/// the majors are the same.
+fn features_off(newer: &Snapshot, older: &Snapshot) -> Vec<(String, String)> {
+    if newer.major_version() <= older.major_version() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (name, ns) in &newer.inventory.settings {
+        if crate::compare::settings::is_ignored(name)
+            || crate::compare::settings::class(name, &ns.category)
+                != crate::compare::settings::Class::Planner
+            || !matches!(ns.context.as_str(), "user" | "superuser")
+        {
+            continue;
+        }
+        match older.inventory.settings.get(name) {
+            None if ns.vartype == "bool" && name.starts_with("enable_") => {
+                out.push((name.clone(), "off".to_string()))
+            }
+            Some(os) if os.boot_val.is_some() && os.boot_val != ns.boot_val => {
+                out.push((name.clone(), os.boot_val.clone().unwrap_or_default()))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Queries planned on both sides with different shapes.
 fn divergent<'q>(
     corpus: &'q [Query],
@@ -94,9 +124,11 @@ pub async fn add_counterfactuals(
     }
     let sets = planner_differences(l, r);
     let (lm, rm) = (l.major_version(), r.major_version());
+    let (off_l, off_r) = (features_off(l, r), features_off(r, l));
     let replans = |target: Option<&Target>, major: i32, left: bool| {
         let divergent = &divergent;
         let sets = &sets;
+        let off = if left { &off_l } else { &off_r };
         let target = target.cloned();
         async move {
             let mut out = Vec::new();
@@ -123,7 +155,12 @@ pub async fn add_counterfactuals(
                 } else {
                     None
                 };
-                out.push((q.path.clone(), steered, cf));
+                let unfeatured = if off.is_empty() {
+                    None
+                } else {
+                    Some(super::replan(&client, q, major, off).await.map_err(lost)?)
+                };
+                out.push((q.path.clone(), steered, cf, unfeatured));
             }
             Ok::<_, crate::error::Error>(out)
         }
@@ -132,10 +169,11 @@ pub async fn add_counterfactuals(
     let (lres, rres) = (lres?, rres?);
     for (snap, res) in [(l, lres), (r, rres)] {
         if let Some(plans) = snap.plans.as_mut() {
-            for (path, steered, cf) in res {
+            for (path, steered, cf, unfeatured) in res {
                 if let Some(p) = plans.get_mut(&path) {
                     p.steered = steered;
                     p.counterfactual = cf;
+                    p.unfeatured = unfeatured;
                 }
             }
         }

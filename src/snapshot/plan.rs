@@ -178,6 +178,11 @@ pub struct PlannedQuery {
     /// the same cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steered: Option<Counterfactual>,
+    /// On the newer major of a pair, the same query re-planned with the planner features that
+    /// major added turned off (its new `enable_*` settings off, moved planner defaults at the
+    /// older major's value): the planner-version counterfactual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfeatured: Option<Counterfactual>,
     /// `check --explain-analyze`: timed executions of a read query, interleaved with the
     /// other side's (each side's runs in its own snapshot).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -421,6 +421,7 @@ impl Snap {
             error: None,
             counterfactual: None,
             steered: None,
+            unfeatured: None,
             timings: Vec::new(),
         };
         self.0

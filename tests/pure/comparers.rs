@@ -924,6 +924,35 @@ fn plans_that_follow_the_statistics_sample_are_named_so() {
         &side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0),
     );
     assert_eq!(f.causes[0].kind.as_str(), "planner-version", "{f:#?}");
+    // Its counterfactual: the newer side re-planned with its new features off. Reverting to
+    // the older side's shape proves the planner version, whatever the estimates; staying
+    // clears the features.
+    let with_unfeatured = |reverts: bool| {
+        let l = side("staging", "15.8", None, 1069.0, 60_000.0);
+        let mut r = side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0);
+        let older = l.plans.as_ref().unwrap()["green.sql"].fingerprint.clone();
+        let q = r.plans.as_mut().unwrap().get_mut("green.sql").unwrap();
+        q.unfeatured = Some(pgparity::snapshot::plan::Counterfactual {
+            settings: vec!["enable_group_by_reordering = off".into()],
+            fingerprint: if reverts {
+                older
+            } else {
+                q.fingerprint.clone()
+            },
+            cost: None,
+        });
+        shape(&l, &r)
+    };
+    let f = with_unfeatured(true);
+    assert_eq!(f.causes[0].kind.as_str(), "planner-version", "{f:#?}");
+    assert!(
+        f.causes[0]
+            .evidence
+            .contains("(enable_group_by_reordering = off): the shape reverts to staging's"),
+        "{f:#?}"
+    );
+    let f = with_unfeatured(false);
+    assert_eq!(f.causes[0].kind.as_str(), "statistics-noise", "{f:#?}");
 }
 
 #[test]

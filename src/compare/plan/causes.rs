@@ -303,6 +303,51 @@ pub(super) fn causes(
         (true, true) => version_features(b, lm),
         (true, false) => version_features(a, rm),
     };
+    // The counterfactual of the planner version: the newer side re-planned with the features
+    // its major added turned off. Reverting to the older side's shape proves them; staying
+    // clears them.
+    let (newer_q, older_q, newer_name, older_name) = if rm > lm {
+        (r, l, &s.right_name, &s.left_name)
+    } else {
+        (l, r, &s.left_name, &s.right_name)
+    };
+    let unfeatured = newer_q.unfeatured.as_ref().filter(|_| lm != rm);
+    let reverted =
+        unfeatured.filter(|u| u.fingerprint.is_some() && u.fingerprint == older_q.fingerprint);
+    if let Some(u) = reverted {
+        let names: Vec<&str> = u
+            .settings
+            .iter()
+            .map(|x| x.split(" = ").next().unwrap_or(""))
+            .collect();
+        let mut links = vec!["version:server:version".to_string()];
+        links.extend(
+            moved
+                .iter()
+                .filter(|id| {
+                    names.contains(
+                        &id.trim_start_matches("setting:")
+                            .split(':')
+                            .next()
+                            .unwrap_or(""),
+                    )
+                })
+                .cloned(),
+        );
+        out.insert(
+            0,
+            Cause {
+                kind: CauseKind::PlannerVersion,
+                evidence: format!(
+                    "re-planned in {newer_name} with the planner features PostgreSQL {} added turned off ({}): the shape reverts to {older_name}'s",
+                    lm.max(rm),
+                    u.settings.join(", ")
+                ),
+                links,
+            },
+        );
+        return out;
+    }
     if out.is_empty() && features.is_empty() {
         out.extend(estimates_apart(s, a, b));
     }
@@ -314,7 +359,13 @@ pub(super) fn causes(
             )];
             evidence.extend(version_features(newer, older));
             let mut links = vec!["version:server:version".to_string()];
-            if !moved.is_empty() {
+            if let Some(u) = unfeatured {
+                // Re-planned without them, the shape stayed: they are not why.
+                evidence.push(format!(
+                    "re-planned in {newer_name} with its new planner features off ({}), the shape stays: not those features",
+                    u.settings.join(", ")
+                ));
+            } else if !moved.is_empty() {
                 evidence.push(format!(
                     "planner settings new or with a new default: {}",
                     moved
