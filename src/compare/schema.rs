@@ -205,13 +205,20 @@ pub fn compare(s: &Sides, out: &mut Vec<Finding>) {
     plain(s, out, &objects::POLICIES, (&l.policies, &r.policies));
     plain(s, out, &objects::TYPES, (&l.types, &r.types));
     for k in objects::OTHERS {
-        let class = |m: &'_ BTreeMap<String, objects::Other>| -> BTreeMap<String, objects::Other> {
-            m.iter()
+        // Each class's objects, borrowed: `Schema::others` holds them all.
+        let class = |m| -> BTreeMap<&String, &objects::Other> {
+            BTreeMap::<String, objects::Other>::iter(m)
                 .filter(|(key, _)| objects::holds(k, key))
-                .map(|(key, o)| (key.clone(), o.clone()))
                 .collect()
         };
-        plain(s, out, k, (&class(&l.others), &class(&r.others)));
+        kind(
+            s,
+            out,
+            k,
+            (&class(&l.others), &class(&r.others)),
+            str::to_string,
+            |_, _, _, _| {},
+        );
     }
 }
 

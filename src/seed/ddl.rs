@@ -218,8 +218,7 @@ fn depth(snap: &Snapshot, t: &Table) -> usize {
 /// What `--create-schema` leaves out, for the note: the kinds whose declaration says seed
 /// does not create them.
 pub fn left_out(snap: &Snapshot) -> Option<String> {
-    let parts: Vec<String> = objects::KINDS
-        .iter()
+    let parts: Vec<String> = objects::kinds()
         .map(|k| (k.not_created(&snap.schema), k.plural()))
         .filter(|(n, _)| *n > 0)
         .map(|(n, w)| format!("{n} {w}"))

@@ -6,7 +6,7 @@
 //! from this and the live catalogs; `tests/it/catalog.rs` fails on a catalog column no rule
 //! covers, so a new major's new columns show up as a failing test, not as silence.
 
-use super::objects::KINDS;
+use super::objects::kinds;
 
 /// How a catalog column is treated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +161,7 @@ pub fn unknown<'a>(columns: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
 /// How a catalog column is treated: the declarations' compared columns first, then `RULES`;
 /// `None` for a column the map does not know.
 pub fn coverage(column: &str) -> Option<Coverage> {
-    for k in KINDS {
+    for k in kinds() {
         if let Some((_, aspect)) = k
             .reads()
             .into_iter()

@@ -6,7 +6,7 @@
 
 use pgparity::compare::compare;
 use pgparity::finding::{Category, Finding};
-use pgparity::snapshot::objects::{coverage, KINDS};
+use pgparity::snapshot::objects::{coverage, kinds};
 use pgparity::snapshot::{Schema, Snapshot};
 
 use crate::builder::snap;
@@ -28,7 +28,7 @@ fn schema_findings(l: &Snapshot, r: &Snapshot) -> Vec<Finding> {
 fn every_declared_attribute_is_compared_at_its_severity() {
     let mut failures = Vec::new();
     let mut attributes = 0;
-    for kind in KINDS {
+    for kind in kinds() {
         for p in kind.planted() {
             attributes += 1;
             let (l, r) = (side("staging", p.left), side("production", p.right));

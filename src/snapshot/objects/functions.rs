@@ -187,11 +187,8 @@ pub static FUNCTIONS: Kind<Function> = Kind {
             label: "EXECUTE privileges",
             severity: Severity::Medium,
             why: "a role may call the function on one side and gets a permission error on the other",
-            shown: |f| f.acl.as_ref().map_or("(not captured)".into(), |a| a.join(" ").into()),
-            same: Some(|m, a, b| match (&a.acl, &b.acl) {
-                (Some(x), Some(y)) => super::same_acl(m, x, y),
-                _ => true,
-            }),
+            shown: |f| super::shown_acl(&f.acl),
+            same: Some(|m, a, b| super::same_captured_acl(m, &a.acl, &b.acl)),
             hidden: None,
             plant: |f| f.acl = Some(vec!["=/app_owner".into(), "app_owner=X/app_owner".into()]),
         },

@@ -47,6 +47,20 @@ pub fn same_acl(m: Majors, a: &[String], b: &[String]) -> bool {
     comparable_acl(a, m.right) == comparable_acl(b, m.left)
 }
 
+/// An ACL a snapshot may lack (older than the field): shown, or `(not captured)`.
+pub fn shown_acl(acl: &Option<Vec<String>>) -> std::borrow::Cow<'_, str> {
+    acl.as_ref()
+        .map_or("(not captured)".into(), |a| a.join(" ").into())
+}
+
+/// As [`same_acl`] where both sides captured the ACL; a side without it says nothing.
+pub fn same_captured_acl(m: Majors, a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => same_acl(m, x, y),
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     // Issue 10: GRANT SELECT on every table of identical databases on 15 and 17 gave one

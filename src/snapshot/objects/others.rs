@@ -59,16 +59,16 @@ fn enabled(o: &Other) -> Cow<'_, str> {
 
 /// Whether a `Schema::others` key is of this kind's class (its area is `schema.CLASS`).
 pub fn holds(kind: &Kind<Other>, key: &str) -> bool {
-    let class = kind.area.strip_prefix("schema.").unwrap_or(kind.area);
+    in_class(key, kind.area.strip_prefix("schema.").unwrap_or(kind.area))
+}
+
+fn in_class(key: &str, class: &str) -> bool {
     key.split_once(':').is_some_and(|(c, _)| c == class)
 }
 
 /// How many objects of a class a schema holds.
 fn count(s: &super::Schema, class: &str) -> usize {
-    s.others
-        .keys()
-        .filter(|k| k.split_once(':').is_some_and(|(c, _)| c == class))
-        .count()
+    s.others.keys().filter(|k| in_class(k, class)).count()
 }
 
 fn example(class: &str, name: &str, definition: &str) -> (String, Other) {

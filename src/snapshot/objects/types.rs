@@ -180,11 +180,8 @@ pub static TYPES: Kind<TypeDef> = Kind {
             label: "USAGE privileges",
             severity: Severity::Medium,
             why: "a role may use the type (in a column, a cast, a function) on one side and gets a permission error on the other",
-            shown: |t| t.acl.as_ref().map_or("(not captured)".into(), |a| a.join(" ").into()),
-            same: Some(|m, a, b| match (&a.acl, &b.acl) {
-                (Some(x), Some(y)) => super::same_acl(m, x, y),
-                _ => true,
-            }),
+            shown: |t| super::shown_acl(&t.acl),
+            same: Some(|m, a, b| super::same_captured_acl(m, &a.acl, &b.acl)),
             hidden: None,
             plant: |t| t.acl = Some(vec!["app_owner=U/app_owner".into()]),
         },
