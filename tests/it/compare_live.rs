@@ -531,8 +531,38 @@ CREATE TYPE planted_range AS RANGE (subtype = float8);
         })
         .collect();
     assert!(differ.is_empty(), "13 vs 18: {differ:#?}");
-    // The same objects with changed definitions, on 17: each is found as a definition change.
+    // And alike in a database of another collation (ICU, as a production may be): every list
+    // in a definition is ordered by bytes, never by the database's collation.
     let c = pg17();
+    let libc = fresh_db(c, "classes");
+    let icu = format!("{libc}_icu");
+    c.execute(
+        "postgres",
+        &format!("CREATE DATABASE {icu} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"),
+    )
+    .unwrap();
+    let grants = "CREATE ROLE \"Zed\"; CREATE ROLE alpha;
+        GRANT SELECT ON planted TO \"Zed\", alpha;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO \"Zed\", alpha;";
+    for db in [&libc, &icu] {
+        c.execute(db, CLASSES).unwrap();
+    }
+    c.execute(&libc, grants).unwrap();
+    c.execute(
+        &icu,
+        &grants.replace("CREATE ROLE \"Zed\"; CREATE ROLE alpha;", ""),
+    )
+    .unwrap();
+    let (x, y) = (capture(c, &libc, "libc"), capture(c, &icu, "icu"));
+    let differ: Vec<&String> = x
+        .schema
+        .others
+        .iter()
+        .filter(|(k, o)| y.schema.others.get(*k) != Some(o))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(differ.is_empty(), "libc vs ICU: {differ:#?}");
+    // The same objects with changed definitions, on 17: each is found as a definition change.
     let (a, b) = (fresh_db(c, "classes"), fresh_db(c, "classes"));
     c.execute(&a, CLASSES).unwrap();
     c.execute(

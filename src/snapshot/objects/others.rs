@@ -31,7 +31,7 @@ pub struct Other {
 macro_rules! option_names {
     ($col:literal) => {
         concat!(
-            "(SELECT string_agg(split_part(o, '=', 1), ', ' ORDER BY 1) FROM unnest(",
+            "(SELECT string_agg(split_part(o, '=', 1), ', ' ORDER BY split_part(o, '=', 1) COLLATE \"C\") FROM unnest(",
             $col,
             ") o)"
         )
@@ -275,7 +275,7 @@ class!(
         "SELECT format('for role %s in schema %s on %s', pg_get_userbyid(d.defaclrole), coalesce(quote_ident(n.nspname), '*'), \
            CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions' \
            WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE d.defaclobjtype::text END) AS name, \
-         array_to_string(ARRAY(SELECT x::text FROM unnest(d.defaclacl) x ORDER BY 1), ' ') AS definition \
+         array_to_string(ARRAY(SELECT x::text FROM unnest(d.defaclacl) x ORDER BY x::text COLLATE \"C\"), ' ') AS definition \
          FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"
     )
     },
@@ -304,7 +304,7 @@ fn publications(major: i32) -> Cow<'static, str> {
     };
     format!(
         "SELECT quote_ident(p.pubname) AS name, concat_ws('; ', \
-           CASE WHEN p.puballtables THEN 'all tables' ELSE 'tables ' || coalesce((SELECT string_agg(format('%I.%I', pt.schemaname, pt.tablename) || {filter}, ', ' ORDER BY 1) \
+           CASE WHEN p.puballtables THEN 'all tables' ELSE 'tables ' || coalesce((SELECT string_agg(format('%I.%I', pt.schemaname, pt.tablename) || {filter}, ', ' ORDER BY pt.schemaname, pt.tablename) \
              FROM pg_publication_tables pt WHERE pt.pubname = p.pubname), '(none)') END, \
            'publish ' || concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END, \
              CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END), \
@@ -943,9 +943,9 @@ class!(
         "SELECT 'data' AS name, format('%s zones, %s abbreviations, fingerprint %s', z.zones, a.abbrevs, left(md5(z.print || a.print), 12)) AS definition \
          FROM (SELECT count(*) AS zones, string_agg(name || to_char(timestamptz '2024-01-15 12:00+00' AT TIME ZONE name, ' YYYY-MM-DD HH24:MI') \
                  || to_char(timestamptz '2024-07-15 12:00+00' AT TIME ZONE name, ' YYYY-MM-DD HH24:MI') \
-                 || to_char(timestamptz '2026-07-15 12:00+00' AT TIME ZONE name, ' YYYY-MM-DD HH24:MI'), ',' ORDER BY name) AS print \
+                 || to_char(timestamptz '2026-07-15 12:00+00' AT TIME ZONE name, ' YYYY-MM-DD HH24:MI'), ',' ORDER BY name COLLATE \"C\") AS print \
                FROM pg_timezone_names WHERE name !~ '^(posix|right)/' AND name NOT IN ('posixrules', 'Factory', 'localtime')) z, \
-              (SELECT count(*) AS abbrevs, string_agg(abbrev || ' ' || extract(epoch FROM utc_offset)::bigint || ' ' || is_dst::text, ',' ORDER BY abbrev) AS print \
+              (SELECT count(*) AS abbrevs, string_agg(abbrev || ' ' || extract(epoch FROM utc_offset)::bigint || ' ' || is_dst::text, ',' ORDER BY abbrev COLLATE \"C\") AS print \
                FROM pg_timezone_abbrevs) a"
     )
     },
@@ -979,7 +979,7 @@ fn database(major: i32) -> Cow<'static, str> {
     format!(
         "SELECT 'this' AS name, concat_ws('; ', 'connection limit ' || NULLIF(d.datconnlimit, -1), 'ICU rules ' || {rules}, \
            'privileges ' || CASE WHEN d.datacl IS NOT NULL AND d.datacl <> acldefault('d', d.datdba) \
-             THEN array_to_string(ARRAY(SELECT x::text FROM unnest(d.datacl) x ORDER BY 1), ' ') END) AS definition \
+             THEN array_to_string(ARRAY(SELECT x::text FROM unnest(d.datacl) x ORDER BY x::text COLLATE \"C\"), ' ') END) AS definition \
          FROM pg_database d WHERE d.datname = current_database()"
     )
     .into()
@@ -1007,7 +1007,7 @@ const PARAMETER_WHY: &str = "a role may SET or ALTER SYSTEM the parameter on one
 
 fn parameter_privileges(major: i32) -> Cow<'static, str> {
     if major >= 150000 {
-        "SELECT quote_ident(p.parname) AS name, array_to_string(ARRAY(SELECT x::text FROM unnest(p.paracl) x ORDER BY 1), ' ') AS definition \
+        "SELECT quote_ident(p.parname) AS name, array_to_string(ARRAY(SELECT x::text FROM unnest(p.paracl) x ORDER BY x::text COLLATE \"C\"), ' ') AS definition \
          FROM pg_parameter_acl p"
             .into()
     } else {

@@ -19,7 +19,8 @@ const SELECT: &str = concat!(
     "SELECT format('%I.%I', n.nspname, c.relname) AS table, pol.polname AS name, \
      CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' \
        WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command, pol.polpermissive AS permissive, \
-     coalesce((SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END ORDER BY 1) \
+     coalesce((SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END \
+       ORDER BY CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END COLLATE \"C\") \
        FROM unnest(pol.polroles) r), '{}') AS roles, \
      pg_get_expr(pol.polqual, pol.polrelid) AS using, pg_get_expr(pol.polwithcheck, pol.polrelid) AS with_check \
      FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \

@@ -54,7 +54,7 @@ const SELECT: &str = concat!(
      CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) \
        WHEN t.typtype = 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS base_type, \
      t.typnotnull AS not_null, \
-     coalesce((SELECT array_agg(pg_get_constraintdef(con.oid) ORDER BY 1) FROM pg_constraint con \
+     coalesce((SELECT array_agg(pg_get_constraintdef(con.oid) ORDER BY pg_get_constraintdef(con.oid) COLLATE \"C\") FROM pg_constraint con \
        WHERE con.contypid = t.oid AND con.contype = 'c'), '{}') AS checks, \
      CASE WHEN t.typtype = 'c' THEN coalesce((SELECT array_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
        FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '{}') \
