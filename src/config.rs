@@ -119,6 +119,9 @@ pub struct PlansConfig {
     pub analyze: Option<bool>,
     /// Runs per side of each read query when analyzing two live sides (default 5).
     pub runs: Option<usize>,
+    /// Re-plan a divergent query on a live PostgreSQL 18+ side not marked protected with the
+    /// other side's planner statistics, restored in a transaction rolled back (default true).
+    pub statistics_replan: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -360,6 +363,9 @@ impl Config {
         plan.analyze = file.plans.analyze.unwrap_or(false);
         if let Some(n) = file.plans.runs {
             plan.runs = n;
+        }
+        if let Some(b) = file.plans.statistics_replan {
+            plan.transplant = b;
         }
         let corpus = file
             .corpus

@@ -39,6 +39,11 @@ pub struct Acceptance {
     /// must stay exactly as accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
+    /// Accepts only findings whose first cause is of this kind (`statistics-noise`: plans that
+    /// follow ANALYZE's sample or tie in cost, whatever the query); others go on to the next
+    /// entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<crate::finding::CauseKind>,
 }
 
 /// How a policy file looks on disk.
@@ -110,8 +115,12 @@ impl Acceptance {
         Ok(())
     }
 
-    pub fn matches(&self, id: &str) -> bool {
-        crate::glob::glob(&self.id, id)
+    /// The entry applies to `f`: its id matches, and its first cause is the kind named.
+    pub fn matches(&self, f: &Finding) -> bool {
+        crate::glob::glob(&self.id, &f.id)
+            && self
+                .cause
+                .is_none_or(|k| f.causes.first().is_some_and(|c| c.kind == k))
     }
 }
 
@@ -272,10 +281,7 @@ pub fn apply(
     let evaluated = findings
         .into_iter()
         .map(|finding| {
-            let hit = policy
-                .iter()
-                .enumerate()
-                .find(|(_, a)| a.matches(&finding.id));
+            let hit = policy.iter().enumerate().find(|(_, a)| a.matches(&finding));
             let Some((i, a)) = hit else {
                 return Evaluated {
                     finding,
@@ -335,6 +341,7 @@ pub fn baseline(findings: &[Finding], today: NaiveDate) -> String {
                     expires: None,
                     severity: measured.then_some(f.severity),
                     tolerance: measured.then_some(DATA_TOLERANCE),
+                    cause: None,
                 }
             })
             .collect(),
@@ -369,7 +376,48 @@ mod tests {
             expires: expires.map(Into::into),
             severity: None,
             tolerance: None,
+            cause: None,
         }
+    }
+
+    /// An entry bound to a cause kind accepts the plan findings whose first cause is that
+    /// kind, for any query, and leaves the others open; a kind that does not exist is an
+    /// error naming the kinds.
+    #[test]
+    fn accepts_by_cause() {
+        use crate::finding::{Cause, CauseKind};
+        let noise: PolicyFile = toml::from_str(
+            "[[accept]]\nid = \"plan:query:*:shape\"\ncause = \"statistics-noise\"\nreason = \"sampling\"\n",
+        )
+        .unwrap();
+        let shape = |kind| {
+            let mut f = Finding::new(Category::Plan, Severity::Low, "query:q09.sql", "shape");
+            f.causes = vec![Cause {
+                kind,
+                evidence: String::new(),
+                links: Vec::new(),
+            }];
+            f
+        };
+        let (out, unused) = apply(
+            vec![
+                shape(CauseKind::StatisticsNoise),
+                shape(CauseKind::PlannerVersion),
+            ],
+            &noise.accept,
+            NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        );
+        assert_eq!(
+            out.iter().map(|e| e.status).collect::<Vec<_>>(),
+            vec![Status::Accepted, Status::Open]
+        );
+        assert!(unused.is_empty());
+        let err = toml::from_str::<PolicyFile>(
+            "[[accept]]\nid = \"x\"\ncause = \"noise\"\nreason = \"r\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("statistics-noise"), "{err}");
     }
 
     #[test]

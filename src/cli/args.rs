@@ -310,6 +310,10 @@ pub struct CorpusArgs {
     /// Runs per side of each read query with --explain-analyze (default 5; 0: plan only)
     #[arg(long, value_name = "N")]
     pub analyze_runs: Option<usize>,
+    /// Never re-plan a divergent query with the other side's planner statistics (by default a
+    /// live PostgreSQL 18+ side not marked protected is, in a transaction rolled back)
+    #[arg(long)]
+    pub no_statistics_replan: bool,
 }
 
 #[derive(Args, Debug)]

@@ -34,6 +34,7 @@ pub fn corpus(
     if let Some(n) = a.analyze_runs {
         plan.runs = n;
     }
+    plan.transplant &= !a.no_statistics_replan;
     let mut paths = config.corpus.clone();
     paths.extend(a.corpus.iter().cloned());
     let mut queries = Vec::new();

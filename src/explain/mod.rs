@@ -8,6 +8,7 @@ pub mod corpus;
 pub mod pool;
 pub mod replay;
 pub mod timed;
+pub mod transplant;
 pub mod workload;
 
 pub use corpus::Query;

@@ -35,6 +35,10 @@ pub struct PlanOptions {
     /// With `analyze` and two live sides: each read query run this many times on each side,
     /// interleaved, and the executions compared (default 5).
     pub runs: usize,
+    /// Re-plan a divergent query on a live side of PostgreSQL 18+ not marked protected with
+    /// the other live side's planner statistics, restored in a transaction rolled back (the
+    /// statistics' counterfactual; default on, `--no-statistics-replan` turns it off).
+    pub transplant: bool,
 }
 
 impl Default for PlanOptions {
@@ -45,6 +49,7 @@ impl Default for PlanOptions {
             writes: WritePolicy::Plan,
             analyze: false,
             runs: 5,
+            transplant: true,
         }
     }
 }
@@ -284,6 +289,7 @@ fn blank(q: &Query, method: PlanMethod) -> PlannedQuery {
         counterfactual: None,
         steered: None,
         unfeatured: None,
+        transplanted: None,
         timings: Vec::new(),
     }
 }
@@ -304,6 +310,19 @@ pub async fn explain_with(
     q: &Query,
     major: i32,
     sets: &[(String, String)],
+    analyze: bool,
+) -> std::result::Result<PlannedQuery, Lost> {
+    explain_after(client, q, major, sets, &[], analyze).await
+}
+
+/// [`explain_with`], after `prelude` ran in the same transaction (restored statistics): a
+/// prelude that fails is the plan's error, and nothing is explained.
+async fn explain_after(
+    client: &Session,
+    q: &Query,
+    major: i32,
+    sets: &[(String, String)],
+    prelude: &[String],
     analyze: bool,
 ) -> std::result::Result<PlannedQuery, Lost> {
     let _waiting = client.wait();
@@ -334,7 +353,7 @@ pub async fn explain_with(
     let begin = client.begin_sql();
     let prepares = matches!(method, PlanMethod::Prepare | PlanMethod::CustomValues);
     crate::pause::at("plan:query");
-    if !prepares && sets.is_empty() {
+    if !prepares && sets.is_empty() && prelude.is_empty() {
         // The common case in one round trip: begin, explain, roll back.
         let batch = format!("{begin}; {body}; ROLLBACK");
         match client.simple_query(&batch).await {
@@ -347,6 +366,17 @@ pub async fn explain_with(
         return Ok(pq);
     }
     let _ = client.batch_execute(begin).await;
+    if !prelude.is_empty() {
+        let sql = format!(
+            "SAVEPOINT pgparity_prelude; {}; RELEASE SAVEPOINT pgparity_prelude",
+            prelude.join("; ")
+        );
+        if let Err(e) = client.batch_execute(&sql).await {
+            pq.error = Some(failure(&e)?);
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Ok(pq);
+        }
+    }
     for (name, value) in sets {
         let sql = format!(
             "SAVEPOINT pgparity_set; SET LOCAL {} = {}; RELEASE SAVEPOINT pgparity_set",
@@ -410,11 +440,32 @@ pub async fn replan(
     sets: &[(String, String)],
 ) -> std::result::Result<Counterfactual, Lost> {
     let re = explain_with(client, q, major, sets, false).await?;
-    Ok(Counterfactual {
-        settings: sets.iter().map(|(k, v)| format!("{k} = {v}")).collect(),
+    Ok(counterfactual(
+        sets.iter().map(|(k, v)| format!("{k} = {v}")).collect(),
+        re,
+    ))
+}
+
+/// Re-plans `q` after `statements` restored another server's planner statistics (see
+/// [`super::transplant`]), in the same transaction, rolled back; `what` says whose.
+pub async fn replan_restored(
+    client: &Session,
+    q: &Query,
+    major: i32,
+    statements: &[String],
+    what: String,
+) -> std::result::Result<Counterfactual, Lost> {
+    let re = explain_after(client, q, major, &[], statements, false).await?;
+    Ok(counterfactual(vec![what], re))
+}
+
+fn counterfactual(settings: Vec<String>, re: PlannedQuery) -> Counterfactual {
+    Counterfactual {
+        settings,
         fingerprint: re.fingerprint,
         cost: re.plan.map(|p| without_disable_cost(p.cost)),
-    })
+        error: re.error,
+    }
 }
 
 /// Reads the JSON plan out of EXPLAIN's reply.

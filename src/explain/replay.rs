@@ -1,13 +1,15 @@
 //! A corpus replayed on live sides: planned on each, then the queries whose shapes differ
 //! re-planned — steered toward the other side's plan (a cost tie shows as the same shape at
 //! almost the same cost) and, on the left, with the right side's planner settings (if the
-//! shape converges, the settings are the cause). A side that is a snapshot file (`None` here)
-//! keeps the plans it recorded.
+//! shape converges, the settings are the cause), on the newer major with the planner features
+//! it added turned off, and on a side of PostgreSQL 18+ with the other side's planner
+//! statistics restored (rolled back). A side that is a snapshot file (`None` here) keeps the
+//! plans it recorded.
 
 use crate::capture::{CaptureOptions, Target};
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::snapshot::plan::PlanNode;
+use crate::snapshot::plan::{Counterfactual, PlanNode};
 use crate::snapshot::Snapshot;
 
 use super::corpus::Query;
@@ -108,6 +110,51 @@ fn divergent<'q>(
         .collect()
 }
 
+/// The side whose re-plan with the other side's statistics is the statistics'
+/// counterfactual: a live side of PostgreSQL 18 or later (`pg_restore_*_stats`) not marked
+/// protected, the other side live too (its statistics are read from it, never from a file);
+/// the newer of two majors (same statistics, different shape: the planner's doing), else the
+/// left. `Some(true)` is the left.
+fn transplant_into(
+    sides: (Option<&Target>, Option<&Target>),
+    majors: (i32, i32),
+    plan: &PlanOptions,
+) -> Option<bool> {
+    let (Some(l), Some(r)) = sides else {
+        return None;
+    };
+    let can = |t: &Target, major: i32| plan.transplant && major >= 18 && !t.protected;
+    match (can(l, majors.0), can(r, majors.1)) {
+        (true, true) => Some(majors.0 >= majors.1),
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        (false, false) => None,
+    }
+}
+
+/// The statements that restore `source`'s statistics of every relation a divergent query
+/// plans over; a source that cannot be read gives none (no statistics counterfactual).
+async fn statistics_of(
+    source: &Target,
+    divergent: &[(&Query, PlanNode, PlanNode)],
+    capture: &CaptureOptions,
+    plan: &PlanOptions,
+) -> std::result::Result<Vec<String>, String> {
+    let relations: Vec<String> = divergent
+        .iter()
+        .flat_map(|(_, a, b)| a.relations().into_iter().chain(b.relations()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let session = super::open_session(source, capture, plan.timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    session
+        .transaction(|c| super::transplant::statements(c, Some(&relations)))
+        .await
+        .map_err(|e| crate::capture::db_message(&e))
+}
+
 /// Re-plans the queries whose shapes differ on each live side (see the module's doc) and
 /// records the re-plans beside the plans.
 pub async fn add_counterfactuals(
@@ -125,10 +172,24 @@ pub async fn add_counterfactuals(
     let sets = planner_differences(l, r);
     let (lm, rm) = (l.major_version(), r.major_version());
     let (off_l, off_r) = (features_off(l, r), features_off(r, l));
+    // The statistics' counterfactual: one side re-planned with the other's statistics.
+    let into = transplant_into(sides, (lm, rm), plan);
+    let restore = match (into, sides) {
+        (Some(left), (Some(lt), Some(rt))) => {
+            let source = if left { rt } else { lt };
+            Some((
+                left,
+                statistics_of(source, &divergent, capture, plan).await,
+                source.name.clone(),
+            ))
+        }
+        _ => None,
+    };
     let replans = |target: Option<&Target>, major: i32, left: bool| {
         let divergent = &divergent;
         let sets = &sets;
         let off = if left { &off_l } else { &off_r };
+        let restore = restore.as_ref().filter(|(into, _, _)| *into == left);
         let target = target.cloned();
         async move {
             let mut out = Vec::new();
@@ -160,7 +221,22 @@ pub async fn add_counterfactuals(
                 } else {
                     Some(super::replan(&client, q, major, off).await.map_err(lost)?)
                 };
-                out.push((q.path.clone(), steered, cf, unfeatured));
+                let what = |source: &str| format!("{source}'s planner statistics");
+                let transplanted = match restore {
+                    Some((_, Ok(statements), source)) if !statements.is_empty() => Some(
+                        super::pool::replan_restored(&client, q, major, statements, what(source))
+                            .await
+                            .map_err(lost)?,
+                    ),
+                    Some((_, Err(e), source)) => Some(Counterfactual {
+                        settings: vec![what(source)],
+                        fingerprint: None,
+                        cost: None,
+                        error: Some(format!("{source}'s statistics could not be read: {e}")),
+                    }),
+                    _ => None,
+                };
+                out.push((q.path.clone(), steered, cf, unfeatured, transplanted));
             }
             Ok::<_, crate::error::Error>(out)
         }
@@ -169,11 +245,12 @@ pub async fn add_counterfactuals(
     let (lres, rres) = (lres?, rres?);
     for (snap, res) in [(l, lres), (r, rres)] {
         if let Some(plans) = snap.plans.as_mut() {
-            for (path, steered, cf, unfeatured) in res {
+            for (path, steered, cf, unfeatured, transplanted) in res {
                 if let Some(p) = plans.get_mut(&path) {
                     p.steered = steered;
                     p.counterfactual = cf;
                     p.unfeatured = unfeatured;
+                    p.transplanted = transplanted;
                 }
             }
         }

@@ -24,7 +24,6 @@ mod results;
 mod statistics;
 
 use std::path::PathBuf;
-use tokio_postgres::types::Type;
 
 use futures_util::StreamExt;
 use tokio_postgres::Client;

@@ -183,6 +183,11 @@ pub struct PlannedQuery {
     /// older major's value): the planner-version counterfactual.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unfeatured: Option<Counterfactual>,
+    /// On a live side of PostgreSQL 18 or later (not protected), the same query re-planned
+    /// with the other side's planner statistics restored in a transaction rolled back: the
+    /// statistics' counterfactual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transplanted: Option<Counterfactual>,
     /// `check --explain-analyze`: timed executions of a read query, interleaved with the
     /// other side's (each side's runs in its own snapshot).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -208,4 +213,7 @@ pub struct Counterfactual {
     /// disabled node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
+    /// Why the re-plan gave no plan (the statistics could not be restored, the query failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

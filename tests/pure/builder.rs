@@ -422,6 +422,7 @@ impl Snap {
             counterfactual: None,
             steered: None,
             unfeatured: None,
+            transplanted: None,
             timings: Vec::new(),
         };
         self.0

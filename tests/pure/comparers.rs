@@ -940,6 +940,7 @@ fn plans_that_follow_the_statistics_sample_are_named_so() {
                 q.fingerprint.clone()
             },
             cost: None,
+            error: None,
         });
         shape(&l, &r)
     };
@@ -953,6 +954,57 @@ fn plans_that_follow_the_statistics_sample_are_named_so() {
     );
     let f = with_unfeatured(false);
     assert_eq!(f.causes[0].kind.as_str(), "statistics-noise", "{f:#?}");
+    // The statistics' counterfactual (PostgreSQL 18+): the newer side re-planned with the
+    // older side's statistics restored. Its shape becoming the older side's proves the
+    // statistics, ahead of the features; staying clears them, and the planner version stands
+    // with that evidence. A restore that failed says so.
+    let with_transplant = |converges: Option<bool>| {
+        let l = side("staging", "17.2", None, 1069.0, 60_000.0);
+        let mut r = side("prod", "18.1", Some("part_name_idx"), 1426.0, 60_000.0);
+        let older = l.plans.as_ref().unwrap()["green.sql"].fingerprint.clone();
+        let q = r.plans.as_mut().unwrap().get_mut("green.sql").unwrap();
+        q.transplanted = Some(pgparity::snapshot::plan::Counterfactual {
+            settings: vec!["staging's planner statistics".into()],
+            fingerprint: match converges {
+                Some(true) => older,
+                Some(false) => q.fingerprint.clone(),
+                None => None,
+            },
+            cost: None,
+            error: converges
+                .is_none()
+                .then(|| "permission denied for table part".into()),
+        });
+        shape(&l, &r)
+    };
+    let f = with_transplant(Some(true));
+    assert_eq!(f.causes[0].kind.as_str(), "statistics-noise", "{f:#?}");
+    assert!(
+        f.causes[0].evidence.starts_with(
+            "re-planned in prod with staging's planner statistics (pg_restore_relation_stats and pg_restore_attribute_stats, rolled back): the same shape as staging; follows the statistics sample"
+        ),
+        "{f:#?}"
+    );
+    let f = with_transplant(Some(false));
+    assert_eq!(f.causes[0].kind.as_str(), "planner-version", "{f:#?}");
+    assert!(
+        f.causes[0]
+            .evidence
+            .contains("re-planned in prod with staging's planner statistics, the shape stays: not the statistics"),
+        "{f:#?}"
+    );
+    let f = with_transplant(None);
+    assert_eq!(f.causes[0].kind.as_str(), "statistics-noise", "{f:#?}");
+    // A column whose statistics target is 1,000 samples 300,000 rows: 60,000 were read whole.
+    let mut l = side("staging", "17.2", None, 1069.0, 60_000.0);
+    let r = side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0);
+    l.schema.tables.get_mut("public.part").unwrap().columns[1].stattarget = Some(1000);
+    assert_eq!(
+        shape(&l, &r).causes[0].kind.as_str(),
+        "statistics",
+        "{:#?}",
+        shape(&l, &r)
+    );
 }
 
 #[test]

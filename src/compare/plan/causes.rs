@@ -141,16 +141,25 @@ pub(super) fn data_causes(s: &Sides, a: &PlanNode, b: &PlanNode) -> Vec<Cause> {
     out
 }
 
-/// The relations each plan scans exactly once, with the scan's row estimate.
+/// The relations each plan scans exactly once, with the scan's row estimate; a scan on a
+/// nested loop's inner side is estimated per loop (one outer row's matches) and compares with
+/// nothing, so it is left out.
 fn scans(p: &PlanNode) -> std::collections::BTreeMap<String, Option<f64>> {
-    let mut m: std::collections::BTreeMap<String, Option<f64>> = Default::default();
-    p.walk(&mut |n| {
+    fn walk(n: &PlanNode, per_loop: bool, m: &mut std::collections::BTreeMap<String, Option<f64>>) {
         if let Some(rel) = &n.relation {
-            m.entry(rel.clone())
-                .and_modify(|e| *e = None)
-                .or_insert(Some(n.rows));
+            let seen = m.contains_key(rel);
+            if seen || per_loop {
+                m.insert(rel.clone(), None);
+            } else {
+                m.insert(rel.clone(), Some(n.rows));
+            }
         }
-    });
+        for (i, c) in n.children.iter().enumerate() {
+            walk(c, per_loop || (n.node_type == "Nested Loop" && i == 1), m);
+        }
+    }
+    let mut m = Default::default();
+    walk(p, false, &mut m);
     m
 }
 
@@ -159,22 +168,38 @@ fn scans(p: &PlanNode) -> std::collections::BTreeMap<String, Option<f64>> {
 /// (a statistics target, extended statistics, the data).
 const SAMPLE_RATIO: f64 = 3.0;
 
+/// The rows ANALYZE samples from `rel` on one side: 300 × the largest statistics target of
+/// its columns (a column's own, else `default_statistics_target`).
+fn sample_rows(snap: &crate::snapshot::Snapshot, rel: &str) -> f64 {
+    let default = snap
+        .inventory
+        .settings
+        .get("default_statistics_target")
+        .and_then(|x| x.value.parse::<f64>().ok())
+        .unwrap_or(100.0);
+    let target = snap
+        .schema
+        .tables
+        .get(rel)
+        .and_then(|t| {
+            t.columns
+                .iter()
+                .map(|c| c.stattarget.filter(|x| *x >= 0).map_or(default, f64::from))
+                .reduce(f64::max)
+        })
+        .unwrap_or(default);
+    300.0 * target
+}
+
 /// The same relations, of the same size on both sides (reltuples within 10 %), scanned with
 /// row estimates 1.3× apart or more: the plans follow the statistics. Where every such table
-/// is larger than ANALYZE's sample (300 × default_statistics_target rows) and the estimates
-/// are within [`SAMPLE_RATIO`], the sample explains it: another ANALYZE may flip the plan
-/// (statistics noise); else the statistics differ.
+/// is larger than ANALYZE's sample (300 × its columns' largest statistics target rows) and
+/// the estimates are within [`SAMPLE_RATIO`], the sample explains it: another ANALYZE may
+/// flip the plan (statistics noise); else the statistics differ.
 fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
     let (sa, sb) = (scans(a), scans(b));
-    let target = |snap: &crate::snapshot::Snapshot| {
-        snap.inventory
-            .settings
-            .get("default_statistics_target")
-            .and_then(|x| x.value.parse::<f64>().ok())
-            .unwrap_or(100.0)
-    };
-    let sample = 300.0 * target(s.left).max(target(s.right));
     let mut apart = Vec::new();
+    let mut samples = Vec::new();
     let mut sampled = true;
     for (rel, ea) in &sa {
         let (Some(ea), Some(Some(eb))) = (ea, sb.get(rel)) else {
@@ -191,7 +216,9 @@ fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
         if tx.max(ty) / tx.min(ty) > 1.1 || hi / lo < 1.3 || hi - lo < 10.0 {
             continue;
         }
+        let sample = sample_rows(s.left, rel).max(sample_rows(s.right, rel));
         sampled &= tx.min(ty) > sample && hi / lo <= SAMPLE_RATIO;
+        samples.push(sample);
         apart.push(format!(
             "{rel}: {} rows estimated in {} vs {} in {} ({} rows on both)",
             crate::finding::thousands(*ea),
@@ -210,7 +237,7 @@ fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
             kind: CauseKind::StatisticsNoise,
             evidence: format!(
                 "follows the statistics sample: the same tables of the same size are estimated differently ({evidence}), within what ANALYZE's sample of {} rows moves; another ANALYZE may flip it",
-                crate::finding::thousands(sample)
+                crate::finding::thousands(samples.iter().copied().fold(0.0, f64::max))
             ),
             links: Vec::new(),
         }
@@ -238,6 +265,7 @@ pub(super) fn causes(
     moved: &[String],
 ) -> Vec<Cause> {
     let mut out = Vec::new();
+    let restored = same_statistics(s, l, r);
     if let Some(cf) = &l.counterfactual {
         if cf.fingerprint.is_some() && cf.fingerprint == r.fingerprint {
             out.push(Cause {
@@ -295,6 +323,31 @@ pub(super) fn causes(
         });
     }
     out.extend(data_causes(s, a, b));
+    if let Restored::Converges(evidence) = &restored {
+        // The strongest test there is: under the other side's statistics the plans agree.
+        let sample = estimates_apart(s, a, b);
+        let noise = sample
+            .as_ref()
+            .is_some_and(|c| c.kind == CauseKind::StatisticsNoise);
+        let mut evidence = evidence.clone();
+        if let Some(c) = sample {
+            evidence.push_str("; ");
+            evidence.push_str(&c.evidence);
+        }
+        out.insert(
+            0,
+            Cause {
+                kind: if noise {
+                    CauseKind::StatisticsNoise
+                } else {
+                    CauseKind::Statistics
+                },
+                evidence,
+                links: Vec::new(),
+            },
+        );
+        return out;
+    }
     // A node type the older major lacks is the planner's own doing, whatever the estimates;
     // else estimates apart on tables of the same size are the statistics' doing.
     let (lm, rm) = (s.left.major_version(), s.right.major_version());
@@ -348,7 +401,7 @@ pub(super) fn causes(
         );
         return out;
     }
-    if out.is_empty() && features.is_empty() {
+    if out.is_empty() && features.is_empty() && !matches!(restored, Restored::Stays(_)) {
         out.extend(estimates_apart(s, a, b));
     }
     if out.is_empty() {
@@ -359,6 +412,7 @@ pub(super) fn causes(
             )];
             evidence.extend(version_features(newer, older));
             let mut links = vec!["version:server:version".to_string()];
+            evidence.extend(restored.said());
             if let Some(u) = unfeatured {
                 // Re-planned without them, the shape stayed: they are not why.
                 evidence.push(format!(
@@ -384,10 +438,59 @@ pub(super) fn causes(
         } else {
             Cause {
                 kind: CauseKind::Unknown,
-                evidence: "no setting, index or size difference explains it".into(),
+                evidence: std::iter::once(
+                    "no setting, index or size difference explains it".to_string(),
+                )
+                .chain(restored.said())
+                .collect::<Vec<_>>()
+                .join("; "),
                 links: Vec::new(),
             }
         });
     }
     out
+}
+
+/// What the statistics' counterfactual showed: one side re-planned with the other side's
+/// planner statistics restored (PostgreSQL 18+, rolled back).
+enum Restored {
+    /// Not run (an older major, a protected or a file side, `--no-statistics-replan`).
+    NotRun,
+    /// The shape became the other side's: the statistics are why.
+    Converges(String),
+    /// The shape stayed: under the same statistics the plans still differ.
+    Stays(String),
+    /// The statistics could not be restored or read (a permission, a standby).
+    Failed(String),
+}
+
+impl Restored {
+    /// Evidence for a cause other than the statistics.
+    fn said(&self) -> Option<String> {
+        match self {
+            Restored::Stays(e) | Restored::Failed(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn same_statistics(s: &Sides, l: &PlannedQuery, r: &PlannedQuery) -> Restored {
+    let (t, other, into_left) = match (&l.transplanted, &r.transplanted) {
+        (Some(t), _) => (t, r, true),
+        (None, Some(t)) => (t, l, false),
+        (None, None) => return Restored::NotRun,
+    };
+    let (into, from) = (s.name(into_left), s.name(!into_left));
+    match (&t.fingerprint, &t.error) {
+        (Some(fp), _) if Some(fp) == other.fingerprint.as_ref() => Restored::Converges(format!(
+            "re-planned in {into} with {from}'s planner statistics (pg_restore_relation_stats and pg_restore_attribute_stats, rolled back): the same shape as {from}"
+        )),
+        (Some(_), _) => Restored::Stays(format!(
+            "re-planned in {into} with {from}'s planner statistics, the shape stays: not the statistics"
+        )),
+        (None, Some(e)) => Restored::Failed(format!(
+            "the re-plan with {from}'s statistics in {into} failed: {e}"
+        )),
+        (None, None) => Restored::NotRun,
+    }
 }

@@ -144,7 +144,8 @@ fn other_shape(s: &Sides, q: &Query, a: &PlanNode, b: &PlanNode, moved: &[String
     if let Some(t) = tie {
         if severity == Severity::Low {
             causes.retain(|c| c.kind != CauseKind::PlannerVersion && c.kind != CauseKind::Unknown);
-            causes.insert(0, t);
+            // Where the estimates show why the costs flip, that comes first.
+            causes.insert(usize::from(sampled), t);
         }
     }
     let mut words = d.words.join("; ");
@@ -163,8 +164,9 @@ fn other_shape(s: &Sides, q: &Query, a: &PlanNode, b: &PlanNode, moved: &[String
     let mut f = q.finding(severity, SHAPE);
     f.causes = causes;
     f.values(Some(summary(a, q.l)), Some(summary(b, q.r)))
-        .message(if unstable && sampled && !tied {
-            format!("{path} plans differently, following the statistics sample: another ANALYZE may flip it, on either side ({words})")
+        .message(if unstable && sampled {
+            let tie = if tied { ", and the two plans cost almost the same" } else { "" };
+            format!("{path} plans differently, following the statistics sample: another ANALYZE may flip it, on either side{tie} ({words})")
         } else if unstable {
             format!("{path} plans differently, but the two plans cost the same within {:.0} %: an unstable choice, not a regression ({words})", TIE_MARGIN * 100.0)
         } else {
