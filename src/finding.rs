@@ -104,7 +104,8 @@ pub enum CauseKind {
     Schema,
     /// The planner's statistics differ.
     Statistics,
-    /// A cost tie: the other plan costs almost the same here, so sampling decides.
+    /// Sampling decides: the plans follow the estimates ANALYZE's sample gave, or the other
+    /// plan costs almost the same here.
     StatisticsNoise,
     /// The data differs (volumes, distributions).
     Data,

@@ -1204,6 +1204,24 @@ fn plans_that_follow_the_statistics_sample_are_reported_as_sampling_noise() {
                 hashed(&dbs[0], at) == (hi == 0),
                 "staging's statistics changed"
             );
+            // Protected sides are never re-planned with restored statistics: the estimates
+            // alone name the sample.
+            let protect = |db: &str, name: &str| {
+                let mut t = target(c, db, name);
+                t.protected = true;
+                Side::Live(t)
+            };
+            let req = CompareRequest {
+                left: protect(&dbs[0], "staging"),
+                right: protect(&dbs[1], "production"),
+                ..req
+            };
+            let f = plan_findings(&req);
+            assert_eq!(kinds(&f[0])[0], "statistics-noise", "{f:#?}");
+            assert!(
+                f[0].causes.iter().all(|c| !c.evidence.contains("planner statistics")),
+                "{f:#?}"
+            );
         }
     }
 }
