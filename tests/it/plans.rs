@@ -1219,7 +1219,9 @@ fn plans_that_follow_the_statistics_sample_are_reported_as_sampling_noise() {
             let f = plan_findings(&req);
             assert_eq!(kinds(&f[0])[0], "statistics-noise", "{f:#?}");
             assert!(
-                f[0].causes.iter().all(|c| !c.evidence.contains("planner statistics")),
+                f[0].causes
+                    .iter()
+                    .all(|c| !c.evidence.contains("planner statistics")),
                 "{f:#?}"
             );
         }

@@ -995,6 +995,20 @@ fn plans_that_follow_the_statistics_sample_are_named_so() {
     );
     let f = with_transplant(None);
     assert_eq!(f.causes[0].kind.as_str(), "statistics-noise", "{f:#?}");
+    // Executed (EXPLAIN ANALYZE), the truth is said beside both estimates.
+    let mut l = side("staging", "15.8", None, 1069.0, 60_000.0);
+    let mut r = side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0);
+    for x in [&mut l, &mut r] {
+        let q = x.plans.as_mut().unwrap().get_mut("green.sql").unwrap();
+        q.plan.as_mut().unwrap().actual_rows = Some(3128.0);
+    }
+    let f = shape(&l, &r);
+    assert!(
+        f.causes[0].evidence.contains(
+            "public.part: 1,069 rows estimated in staging vs 1,426 in prod (60,000 rows on both, 3,128 actually returned)"
+        ),
+        "{f:#?}"
+    );
     // A column whose statistics target is 1,000 samples 300,000 rows: 60,000 were read whole.
     let mut l = side("staging", "17.2", None, 1069.0, 60_000.0);
     let r = side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0);

@@ -144,15 +144,15 @@ pub(super) fn data_causes(s: &Sides, a: &PlanNode, b: &PlanNode) -> Vec<Cause> {
 /// The relations each plan scans exactly once, with the scan's row estimate; a scan on a
 /// nested loop's inner side is estimated per loop (one outer row's matches) and compares with
 /// nothing, so it is left out.
-fn scans(p: &PlanNode) -> std::collections::BTreeMap<String, Option<f64>> {
-    fn walk(n: &PlanNode, per_loop: bool, m: &mut std::collections::BTreeMap<String, Option<f64>>) {
+fn scans(p: &PlanNode) -> std::collections::BTreeMap<String, Option<&PlanNode>> {
+    fn walk<'a>(
+        n: &'a PlanNode,
+        per_loop: bool,
+        m: &mut std::collections::BTreeMap<String, Option<&'a PlanNode>>,
+    ) {
         if let Some(rel) = &n.relation {
             let seen = m.contains_key(rel);
-            if seen || per_loop {
-                m.insert(rel.clone(), None);
-            } else {
-                m.insert(rel.clone(), Some(n.rows));
-            }
+            m.insert(rel.clone(), (!seen && !per_loop).then_some(n));
         }
         for (i, c) in n.children.iter().enumerate() {
             walk(c, per_loop || (n.node_type == "Nested Loop" && i == 1), m);
@@ -201,10 +201,11 @@ fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
     let mut apart = Vec::new();
     let mut samples = Vec::new();
     let mut sampled = true;
-    for (rel, ea) in &sa {
-        let (Some(ea), Some(Some(eb))) = (ea, sb.get(rel)) else {
+    for (rel, na) in &sa {
+        let (Some(na), Some(Some(nb))) = (na, sb.get(rel)) else {
             continue;
         };
+        let (ea, eb) = (&na.rows, &nb.rows);
         let (Some(x), Some(y)) = (
             s.left.statistics.tables.get(rel),
             s.right.statistics.tables.get(rel),
@@ -219,8 +220,22 @@ fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
         let sample = sample_rows(s.left, rel).max(sample_rows(s.right, rel));
         sampled &= tx.min(ty) > sample && hi / lo <= SAMPLE_RATIO;
         samples.push(sample);
+        // The truth, where the plans were executed (EXPLAIN ANALYZE).
+        let truth = match (na.actual_rows, nb.actual_rows) {
+            (Some(x), Some(y)) if x != y => format!(
+                ", {} returned in {} and {} in {}",
+                crate::finding::thousands(x),
+                s.left_name,
+                crate::finding::thousands(y),
+                s.right_name
+            ),
+            (Some(x), _) | (None, Some(x)) => {
+                format!(", {} actually returned", crate::finding::thousands(x))
+            }
+            (None, None) => String::new(),
+        };
         apart.push(format!(
-            "{rel}: {} rows estimated in {} vs {} in {} ({} rows on both)",
+            "{rel}: {} rows estimated in {} vs {} in {} ({} rows on both{truth})",
             crate::finding::thousands(*ea),
             s.left_name,
             crate::finding::thousands(*eb),
