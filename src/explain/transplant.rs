@@ -43,7 +43,8 @@ const RELATIONS: &str = "WITH wanted AS ( \
 
 /// The statements that restore the source's planner statistics of `relations` (`schema.name`;
 /// `None`: every user relation) on another server, relation sizes first (pg_stats' range
-/// columns are read from a source of 17 on).
+/// columns are read from a source of 17 on). Each restores only where its relation and column
+/// exist on the receiving side (where they do not, the restore functions raise an error).
 pub async fn statements(
     source: &Client,
     relations: Option<&[String]>,
@@ -58,8 +59,10 @@ pub async fn statements(
     let rels: Option<Vec<String>> = relations.map(|r| r.to_vec());
     let sizes = format!(
         "{RELATIONS}SELECT format('SELECT pg_catalog.pg_restore_relation_stats(%L, %L::text, %L, %L::text, \
-         %L, %s::int4, %L, %L::real, %L, %s::int4)', 'schemaname', n.nspname, 'relname', c.relname, \
-         'relpages', c.relpages, 'reltuples', c.reltuples, 'relallvisible', c.relallvisible) \
+         %L, %s::int4, %L, %L::real, %L, %s::int4) WHERE pg_catalog.to_regclass(%L) IS NOT NULL', \
+         'schemaname', n.nspname, 'relname', c.relname, \
+         'relpages', c.relpages, 'reltuples', c.reltuples, 'relallvisible', c.relallvisible, \
+         format('%I.%I', n.nspname, c.relname)) \
          FROM rels JOIN pg_catalog.pg_class c ON c.oid = rels.oid \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY n.nspname, c.relname"
     );
@@ -76,6 +79,8 @@ pub async fn statements(
         "{RELATIONS}SELECT 'SELECT pg_catalog.pg_restore_attribute_stats(' || concat_ws(', ', \
          format('%L, %L::text', 'schemaname', s.schemaname), format('%L, %L::text', 'relname', s.tablename), \
          format('%L, %L::text', 'attname', s.attname), format('%L, %L::boolean', 'inherited', s.inherited), {}) || ')' \
+         || format(' WHERE EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass(%L) \
+         AND attname = %L AND NOT attisdropped)', format('%I.%I', s.schemaname, s.tablename), s.attname) \
          FROM pg_catalog.pg_stats s JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname \
          JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename \
          JOIN rels ON rels.oid = c.oid ORDER BY s.schemaname, s.tablename, s.attname, s.inherited",

@@ -1227,3 +1227,59 @@ fn plans_that_follow_the_statistics_sample_are_reported_as_sampling_noise() {
         }
     }
 }
+
+/// The statements that carry planner statistics (rehearsal's transplant, the statistics'
+/// counterfactual) are written by the source, here PostgreSQL 17, and restore on 18 what
+/// exists there: a relation, index or column the receiving side lacks is skipped, not an
+/// error that would lose every other restore.
+#[test]
+fn statistics_restore_where_the_relations_exist() {
+    let (a, b) = (pg17(), pg18());
+    let (da, db) = (fresh_db(a, "carry"), fresh_db(b, "carry"));
+    a.execute(
+        &da,
+        "CREATE TABLE \"Odd t\" (x int, y text, r int4range); \
+         INSERT INTO \"Odd t\" SELECT g % 97, 'v' || g % 13, int4range(g, g + 5) FROM generate_series(1, 5000) g; \
+         CREATE INDEX odd_y ON \"Odd t\" (lower(y)); CREATE TABLE only_here (z int); ANALYZE",
+    )
+    .unwrap();
+    b.execute(&db, "CREATE TABLE \"Odd t\" (x int, r int4range)")
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let statements = rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&a.conninfo(&da), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        pgparity::explain::transplant::statements(&client, None)
+            .await
+            .unwrap()
+    });
+    // "Odd t", its expression index and only_here; x, y, r and the index's expression.
+    assert_eq!(
+        pgparity::explain::transplant::relations_in(&statements),
+        3,
+        "{statements:#?}"
+    );
+    b.execute(&db, &statements.join("; ")).unwrap();
+    let stats =
+        "SELECT string_agg(attname || ':' || coalesce(most_common_vals::text, '') || ':' || \
+                 coalesce(range_length_histogram::text, ''), ' ' ORDER BY attname) FROM pg_stats \
+                 WHERE tablename = 'Odd t' AND attname <> 'y'";
+    let (x, y) = (
+        a.query_scalar(&da, stats).unwrap(),
+        b.query_scalar(&db, stats).unwrap(),
+    );
+    assert!(
+        y.starts_with("r:") && y.contains(" x:{") && x == y,
+        "{x} / {y}"
+    );
+    let size = "SELECT reltuples::text FROM pg_class WHERE relname = 'Odd t'";
+    assert_eq!(
+        b.query_scalar(&db, size).unwrap(),
+        a.query_scalar(&da, size).unwrap()
+    );
+}
