@@ -44,6 +44,7 @@ fn plan(depth: usize, i: usize) -> PlanNode {
         rows: 1000.0 * (i + 1) as f64,
         cost: 10.0 * (i + depth) as f64,
         actual_rows: None,
+        subplan: false,
         children: if depth == 0 {
             Vec::new()
         } else {

@@ -503,6 +503,7 @@ mod tests {
             rows: 1.0,
             cost: 1.0,
             actual_rows: None,
+            subplan: false,
             children,
         }
     }

@@ -23,6 +23,10 @@ pub struct PlanNode {
     /// Rows the node returned (EXPLAIN ANALYZE only), per loop times loops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_rows: Option<f64>,
+    /// An InitPlan or SubPlan hung under this node's parent (EXPLAIN lists them among the
+    /// children, initplans first): not one of its inputs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub subplan: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<PlanNode>,
 }
@@ -50,6 +54,10 @@ impl PlanNode {
                     .and_then(|x| x.as_f64())
                     .unwrap_or(1.0)
             }),
+            subplan: matches!(
+                s("Parent Relationship").as_deref(),
+                Some("InitPlan" | "SubPlan")
+            ),
             children: v
                 .get("Plans")
                 .and_then(|p| p.as_array())
@@ -89,6 +97,27 @@ impl PlanNode {
         let mut h = siphasher::sip::SipHasher13::new_with_keys(0x7067_7061_7269_7479, 0x706c_616e);
         h.write(self.shape().as_bytes());
         format!("{:016x}", h.finish())
+    }
+
+    /// The node's inputs, outer first: its children without the initplans and subplans EXPLAIN
+    /// lists among them.
+    pub fn inputs(&self) -> Vec<&PlanNode> {
+        self.children.iter().filter(|c| !c.subplan).collect()
+    }
+
+    /// Relations this node's inputs read (its initplans' and subplans' left out): what it joins.
+    pub fn joined_relations(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        fn walk(n: &PlanNode, out: &mut std::collections::BTreeSet<String>) {
+            if let Some(r) = &n.relation {
+                out.insert(r.clone());
+            }
+            for c in n.inputs() {
+                walk(c, out);
+            }
+        }
+        walk(self, &mut out);
+        out
     }
 
     /// Relations read under this node.

@@ -1021,6 +1021,57 @@ fn plans_that_follow_the_statistics_sample_are_named_so() {
     );
 }
 
+/// An InitPlan hangs among a node's children (first, in EXPLAIN's list) without being one of
+/// its inputs: TPC-H q15 on 15 sorts above the nested loop (the CTE under the sort), on 17 the
+/// nested loop is on top with the CTE under it. The only difference is the sort: no "join order
+/// differs", no estimate compared across the misaligned inner side; the same scan estimates
+/// are said as such in the planner version's evidence.
+#[test]
+fn initplans_are_not_join_inputs() {
+    use serde_json::json;
+    let cte = |rows: f64| {
+        json!({"Node Type": "Aggregate", "Strategy": "Hashed", "Parent Relationship": "InitPlan",
+               "Plan Rows": 3000.0, "Total Cost": 50.0,
+               "Plans": [scan("public.lineitem", None, rows, 40.0)]})
+    };
+    let nested = |children: Vec<serde_json::Value>| {
+        json!({"Node Type": "Nested Loop", "Join Type": "Inner", "Plan Rows": 15.0,
+               "Total Cost": 90.0, "Plans": children})
+    };
+    let cte_scan = json!({"Node Type": "CTE Scan", "Plan Rows": 15.0, "Total Cost": 10.0,
+                          "Parent Relationship": "Outer"});
+    let inner = scan("public.supplier", Some("supplier_pkey"), 1.0, 0.3);
+    let left = json!({"Node Type": "Sort", "Plan Rows": 15.0, "Total Cost": 95.0,
+                      "Plans": [cte(28493.0), nested(vec![cte_scan.clone(), inner.clone()])]});
+    let right = nested(vec![cte(28291.0), cte_scan, inner]);
+    let side = |env: &str, version: &str, plan: serde_json::Value| {
+        snap(env, version)
+            .table("public.lineitem", &[("l_suppkey", "bigint")])
+            .table("public.supplier", &[("s_suppkey", "bigint")])
+            .index("public.supplier_pkey", "public.supplier", "s_suppkey")
+            .stats("public.lineitem", 1_800_000.0, true)
+            .stats("public.supplier", 3_000.0, true)
+            .plan("q15.sql", "SELECT 1", plan)
+            .build()
+    };
+    let f =
+        pgparity::compare::compare(&side("staging", "15.8", left), &side("prod", "17.2", right))
+            .into_iter()
+            .find(|f| f.id == "plan:query:q15.sql:shape")
+            .expect("a shape finding");
+    assert_eq!(
+        f.message,
+        "q15.sql plans differently: sorts: 1 in staging, 0 in prod"
+    );
+    assert_eq!(f.causes[0].kind.as_str(), "planner-version", "{f:#?}");
+    assert!(
+        f.causes[0].evidence.contains(
+            "1 scan of the same tables, of the same size, estimated alike on both sides (within 10 %)"
+        ),
+        "{f:#?}"
+    );
+}
+
 #[test]
 fn seed_verification_sums_up_data_findings_and_plan_shapes() {
     use pgparity::seed::verify::summarize;

@@ -154,8 +154,11 @@ fn scans(p: &PlanNode) -> std::collections::BTreeMap<String, Option<&PlanNode>> 
             let seen = m.contains_key(rel);
             m.insert(rel.clone(), (!seen && !per_loop).then_some(n));
         }
-        for (i, c) in n.children.iter().enumerate() {
-            walk(c, per_loop || (n.node_type == "Nested Loop" && i == 1), m);
+        let inputs = n.inputs();
+        for c in &n.children {
+            let inner =
+                n.node_type == "Nested Loop" && inputs.len() == 2 && std::ptr::eq(c, inputs[1]);
+            walk(c, per_loop || inner, m);
         }
     }
     let mut m = Default::default();
@@ -192,15 +195,16 @@ fn sample_rows(snap: &crate::snapshot::Snapshot, rel: &str) -> f64 {
 }
 
 /// The same relations, of the same size on both sides (reltuples within 10 %), scanned with
-/// row estimates 1.3× apart or more: the plans follow the statistics. Where every such table
+/// row estimates [`APART`] or more apart: the plans follow the statistics. Where every such table
 /// is larger than ANALYZE's sample (300 × its columns' largest statistics target rows) and
 /// the estimates are within [`SAMPLE_RATIO`], the sample explains it: another ANALYZE may
 /// flip the plan (statistics noise); else the statistics differ.
-fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
+fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Estimates> {
     let (sa, sb) = (scans(a), scans(b));
     let mut apart = Vec::new();
     let mut samples = Vec::new();
     let mut sampled = true;
+    let mut compared = 0;
     for (rel, na) in &sa {
         let (Some(na), Some(Some(nb))) = (na, sb.get(rel)) else {
             continue;
@@ -214,7 +218,11 @@ fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
         };
         let (tx, ty) = (x.reltuples.max(1.0), y.reltuples.max(1.0));
         let (lo, hi) = (ea.min(*eb).max(1.0), ea.max(*eb));
-        if tx.max(ty) / tx.min(ty) > 1.1 || hi / lo < 1.3 || hi - lo < 10.0 {
+        if tx.max(ty) / tx.min(ty) > 1.1 {
+            continue;
+        }
+        compared += 1;
+        if hi / lo < APART || hi - lo < 10.0 {
             continue;
         }
         let sample = sample_rows(s.left, rel).max(sample_rows(s.right, rel));
@@ -244,10 +252,14 @@ fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
         ));
     }
     if apart.is_empty() {
-        return None;
+        return (compared > 0).then(|| Estimates::Alike(format!(
+            "{compared} scan{} of the same tables, of the same size, estimated alike on both sides (within {:.0} %): the same statistics, planned differently",
+            if compared == 1 { "" } else { "s" },
+            (APART - 1.0) * 100.0
+        )));
     }
     let evidence = apart.join("; ");
-    Some(if sampled {
+    Some(Estimates::Apart(if sampled {
         Cause {
             kind: CauseKind::StatisticsNoise,
             evidence: format!(
@@ -264,7 +276,19 @@ fn estimates_apart(s: &Sides, a: &PlanNode, b: &PlanNode) -> Option<Cause> {
             ),
             links: Vec::new(),
         }
-    })
+    }))
+}
+
+/// Scan estimates ANALYZE's sample gave apart by this ratio or more (and by 10 rows) make the
+/// plans follow the statistics; under it, the scans are estimated alike.
+const APART: f64 = 1.1;
+
+/// What the scan estimates of two plans over the same tables say.
+enum Estimates {
+    /// Apart: a statistics cause (noise where the sample explains it).
+    Apart(Cause),
+    /// Alike: evidence for another cause.
+    Alike(String),
 }
 
 /// Why two plans differ, where the evidence allows: the other side's settings make the shapes
@@ -340,7 +364,10 @@ pub(super) fn causes(
     out.extend(data_causes(s, a, b));
     if let Restored::Converges(evidence) = &restored {
         // The strongest test there is: under the other side's statistics the plans agree.
-        let sample = estimates_apart(s, a, b);
+        let sample = match estimates_apart(s, a, b) {
+            Some(Estimates::Apart(c)) => Some(c),
+            _ => None,
+        };
         let noise = sample
             .as_ref()
             .is_some_and(|c| c.kind == CauseKind::StatisticsNoise);
@@ -416,8 +443,13 @@ pub(super) fn causes(
         );
         return out;
     }
+    let mut alike = None;
     if out.is_empty() && features.is_empty() && !matches!(restored, Restored::Stays(_)) {
-        out.extend(estimates_apart(s, a, b));
+        match estimates_apart(s, a, b) {
+            Some(Estimates::Apart(c)) => out.push(c),
+            Some(Estimates::Alike(e)) => alike = Some(e),
+            None => {}
+        }
     }
     if out.is_empty() {
         out.push(if lm != rm {
@@ -428,6 +460,7 @@ pub(super) fn causes(
             evidence.extend(version_features(newer, older));
             let mut links = vec!["version:server:version".to_string()];
             evidence.extend(restored.said());
+            evidence.extend(alike.clone());
             if let Some(u) = unfeatured {
                 // Re-planned without them, the shape stayed: they are not why.
                 evidence.push(format!(
@@ -457,6 +490,7 @@ pub(super) fn causes(
                     "no setting, index or size difference explains it".to_string(),
                 )
                 .chain(restored.said())
+                .chain(alike)
                 .collect::<Vec<_>>()
                 .join("; "),
                 links: Vec::new(),

@@ -50,8 +50,9 @@ pub(super) fn visit(n: &PlanNode, loops: f64, s: &mut Shape) {
             s.scans.insert(r.clone(), how);
         }
     }
-    if n.join_type.is_some() && n.children.len() == 2 {
-        let rels = n.relations();
+    let inputs = n.inputs();
+    if n.join_type.is_some() && inputs.len() == 2 {
+        let rels = n.joined_relations();
         if rels.len() >= 2 && !s.joins.contains_key(&rels) {
             let label = match n.join_type.as_deref() {
                 Some("Inner") | None => n.node_type.clone(),
@@ -63,8 +64,8 @@ pub(super) fn visit(n: &PlanNode, loops: f64, s: &mut Shape) {
                 rels,
                 Join {
                     label,
-                    outer: n.children[0].relations(),
-                    outer_rows: n.children[0].rows * loops,
+                    outer: inputs[0].joined_relations(),
+                    outer_rows: inputs[0].rows * loops,
                 },
             );
         }
@@ -77,9 +78,10 @@ pub(super) fn visit(n: &PlanNode, loops: f64, s: &mut Shape) {
         "Gather" | "Gather Merge" => s.gathers += 1,
         _ => {}
     }
-    for (i, c) in n.children.iter().enumerate() {
-        let inner_loops = if n.node_type == "Nested Loop" && i == 1 {
-            loops * n.children[0].rows.max(1.0)
+    for c in &n.children {
+        let inner = n.node_type == "Nested Loop" && inputs.len() == 2 && std::ptr::eq(c, inputs[1]);
+        let inner_loops = if inner {
+            loops * inputs[0].rows.max(1.0)
         } else {
             loops
         };
