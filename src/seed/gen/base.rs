@@ -28,7 +28,7 @@ impl Base {
         ) = (category, self)
         {
             // A pool's categories spread over the length curve, ends included.
-            return text(rng, len, classes, *max_chars, words.as_ref(), Some(u));
+            return text(rng, len, classes, *max_chars, words.as_ref(), Some(u), None);
         }
         self.draw_at(rng, u)
     }
@@ -115,7 +115,7 @@ impl Base {
                 classes,
                 max_chars,
                 words,
-            } => text(rng, len, classes, *max_chars, words.as_ref(), None),
+            } => text(rng, len, classes, *max_chars, words.as_ref(), None, None),
             Base::Labels { labels, cum } => labels[pick(cum, u)].clone(),
             Base::Json { keys, nested } => {
                 let mut o = serde_json::Map::new();

@@ -92,6 +92,46 @@ pub struct Classes {
     pub edge_whitespace: f64,
     /// Fragment and its probability among non-ASCII values.
     pub fragments: Vec<(&'static str, f64)>,
+    /// Rows of the table being seeded (0: unknown): with it, each row's classes are chosen
+    /// by stratified positions (see [`stratum`]) instead of a random draw, so a class of
+    /// share `s` holds `s × rows` of the non-NULL rows to within one, and a share of at least
+    /// one row is never rounded to none.
+    pub rows: u64,
+    /// In a pool of categories, the one that is the empty string (an empty string is one
+    /// value: the category counted as often as the profile's empty strings).
+    pub empty_category: Option<usize>,
+}
+
+/// Position `j` of `n` stratified positions in [0, 1) for stream `stream`: a permutation of
+/// the points (i + 0.5) / n (multiplier `k`, coprime with `n`, from [`coprime_step`]), so
+/// every interval of width `w` holds `floor(n w)` or `ceil(n w)` of the `n` positions, and at
+/// least one when `w >= 1 / n`.
+pub fn stratum(j: u64, n: u64, k: u64, stream: u64) -> f64 {
+    if n == 0 {
+        return 0.5;
+    }
+    let off = stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) % n;
+    let i = ((j as u128 * k as u128 + off as u128) % n as u128) as u64;
+    (i as f64 + 0.5) / n as f64
+}
+
+/// A multiplier coprime with `n` near `n` times the golden ratio's fraction (neighbouring
+/// rows land far apart), for [`stratum`].
+pub fn coprime_step(n: u64) -> u64 {
+    fn gcd(mut a: u64, mut b: u64) -> u64 {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    }
+    if n <= 2 {
+        return 1;
+    }
+    let mut k = ((n as f64 * 0.618_033_988_75) as u64).max(1);
+    while gcd(k, n) != 1 {
+        k += 1;
+    }
+    k
 }
 
 /// What a column's values are drawn from.
@@ -202,7 +242,7 @@ impl Pool {
 /// Held for pools of at most [`DRAWN_CAP`] categories (a larger pool's categories seldom
 /// repeat within a chunk).
 #[derive(Default)]
-pub struct Drawn(Vec<Option<Box<[u8]>>>);
+pub struct Drawn(Vec<Option<Box<[u8]>>>, Option<(u64, u64)>);
 
 const DRAWN_CAP: usize = 4096;
 
@@ -392,12 +432,14 @@ mod tests {
             ascii: 0.5,
             edge_whitespace: 0.05,
             fragments: FRAGMENTS.iter().map(|(_, f)| (*f, 0.3)).collect(),
+            rows: 0,
+            empty_category: None,
         };
         let len = Curve::from_quantiles(&[0.0, 1.0], &[1.0, 30.0]).unwrap();
         let draw = || {
             let mut r = rng_for(&[1, 2, 3]);
             (0..200)
-                .map(|_| text(&mut r, &len, &classes, Some(20), None, None))
+                .map(|_| text(&mut r, &len, &classes, Some(20), None, None, None))
                 .collect::<Vec<_>>()
         };
         let (a, b) = (draw(), draw());

@@ -23,7 +23,26 @@ pub const FRAGMENTS: [(&str, &str); 11] = [
     ("not_nfc", "e\u{301}"),
 ];
 
-/// A text value of a drawn length holding the drawn character classes.
+/// Where a row's classes are chosen: the `j`th non-NULL row of `n`, through the multiplier
+/// `k` (see [`stratum`]). One position decides every class, nested so that no class lands
+/// on a row that cannot hold it: empty first; the edge whitespace over the non-empty rows; the
+/// other classes over the non-ASCII rows (each share exact to within a row).
+#[derive(Debug, Clone, Copy)]
+pub struct Band {
+    pub j: u64,
+    pub n: u64,
+    pub k: u64,
+    /// The column's own offset.
+    pub stream: u64,
+}
+
+/// `x` turned by `by` within [0, 1): still one position per stratum.
+fn turn(x: f64, by: f64) -> f64 {
+    (x + by).fract()
+}
+
+/// A text value of a drawn length holding the drawn character classes; with a `band`, the
+/// classes are the row's stratified share (see [`Classes::rows`]).
 pub(super) fn text(
     rng: &mut ChaCha8Rng,
     len: &Curve,
@@ -31,22 +50,34 @@ pub(super) fn text(
     max_chars: Option<usize>,
     words: Option<&(Vec<String>, Vec<f64>)>,
     at: Option<f64>,
+    band: Option<&Band>,
 ) -> String {
-    let u = rng.random::<f64>();
-    if u < c.empty && at.is_none() {
+    let u = match band {
+        Some(b) => stratum(b.j, b.n, b.k, b.stream),
+        None => rng.random::<f64>(),
+    };
+    if u < c.empty && (at.is_none() || band.is_some()) {
         return String::new();
     }
-    let target = len
-        .at(at.unwrap_or_else(|| rng.random::<f64>()))
-        .round()
-        .max(1.0) as usize;
+    let target = len.at(at.unwrap_or_else(|| rng.random::<f64>())).round();
+    if target < 1.0 && c.empty > 0.0 && at.is_some() {
+        // A placed length of none (a category or an extreme at the curve's low end) of a
+        // column that holds empty strings: the empty string.
+        return String::new();
+    }
+    let target = target.max(1.0) as usize;
     let mut fragments: Vec<&str> = Vec::new();
     if u >= c.empty + c.ascii {
         // Classes keep their shares: one class per value when they fit (sum ≤ 1), else each
         // drawn on its own; a value with none gets a neutral non-ASCII character.
         let sum: f64 = c.fragments.iter().map(|(_, p)| p).sum();
         if sum <= 1.0 {
-            let mut x = rng.random::<f64>();
+            // Within the non-ASCII band, where the row's position falls picks the class: the
+            // class bands are exact shares of the rows.
+            let mut x = match band {
+                Some(_) => (u - c.empty - c.ascii) / (1.0 - c.empty - c.ascii).max(1e-12),
+                None => rng.random::<f64>(),
+            };
             for (f, p) in &c.fragments {
                 if x < *p {
                     fragments.push(f);
@@ -55,8 +86,15 @@ pub(super) fn text(
                 x -= p;
             }
         } else {
-            for (f, p) in &c.fragments {
-                if rng.random::<f64>() < *p {
+            // Each class on its own: the non-ASCII rows' positions turned by a class's own
+            // amount, so each holds its share of them.
+            let x = (u - c.empty - c.ascii) / (1.0 - c.empty - c.ascii).max(1e-12);
+            for (i, (f, p)) in c.fragments.iter().enumerate() {
+                let y = match band {
+                    Some(_) => turn(x, (i + 1) as f64 * 0.618_033_988_75),
+                    None => rng.random::<f64>(),
+                };
+                if y < *p {
                     fragments.push(f);
                 }
             }
@@ -65,7 +103,11 @@ pub(super) fn text(
             fragments.push("\u{B7}");
         }
     }
-    let edge = rng.random::<f64>() < c.edge_whitespace;
+    let edge = match band {
+        // Over the non-empty rows (its share is of them).
+        Some(_) => turn((u - c.empty) / (1.0 - c.empty).max(1e-12), 0.5) < c.edge_whitespace,
+        None => rng.random::<f64>() < c.edge_whitespace,
+    };
     let mut limit = max_chars.unwrap_or(usize::MAX).min(target.max(1));
     let frag_chars: usize = fragments.iter().map(|f| f.chars().count()).sum();
     if frag_chars + usize::from(edge) > max_chars.unwrap_or(usize::MAX) {

@@ -21,27 +21,8 @@ impl Values {
         row: u64,
         drawn: &mut Drawn,
     ) -> bool {
-        if let (
-            true,
-            None,
-            Base::Text {
-                len,
-                classes,
-                max_chars,
-                words,
-            },
-        ) = (row < 2, &self.pool, &self.base)
-        {
+        if row < 2 && self.pool.is_none() && self.write_text(rng, row, salt, drawn, true, out) {
             // The shortest and the longest length, placed exactly like numbers' extremes.
-            let t = text(
-                rng,
-                len,
-                classes,
-                *max_chars,
-                words.as_ref(),
-                Some(row as f64),
-            );
-            push_escaped(out, &t);
             return true;
         }
 
@@ -84,14 +65,91 @@ impl Values {
                 }
             }
         }
-        match &self.pool {
-            Some(pool) => {
+        match (&self.pool, &self.base) {
+            (Some(pool), _) => {
                 let k = pool.pick(rng.random::<f64>());
                 self.category(salt, k, pool.len(), out, drawn);
             }
-            None => self.base.write_drawn(rng, out),
+            (None, Base::Text { classes, .. }) if row != u64::MAX && classes.rows > 0 => {
+                self.write_text(rng, row, salt, drawn, false, out);
+            }
+            (None, _) => self.base.write_drawn(rng, out),
         }
         true
+    }
+
+    /// Row `row`'s text (a text base only: `false` for others, nothing written), its classes
+    /// at the row's band; `extreme`: at the length curve's end the row number names.
+    fn write_text(
+        &self,
+        rng: &mut ChaCha8Rng,
+        row: u64,
+        salt: u64,
+        drawn: &mut Drawn,
+        extreme: bool,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Base::Text {
+            len,
+            classes,
+            max_chars,
+            words,
+        } = &self.base
+        else {
+            return false;
+        };
+        let band = self.band(row, salt, drawn);
+        let at = extreme.then_some(row as f64);
+        let t = text(
+            rng,
+            len,
+            classes,
+            *max_chars,
+            words.as_ref(),
+            at,
+            band.as_ref(),
+        );
+        push_escaped(out, &t);
+        true
+    }
+
+    /// Row `row`'s place among the table's non-NULL rows of a text column whose classes are
+    /// stratified (see [`Classes::rows`]): NULLs fall where `write_row` puts them, so the
+    /// `j`th non-NULL row is `row` less the NULLs before it.
+    fn band(&self, row: u64, salt: u64, drawn: &mut Drawn) -> Option<Band> {
+        let Base::Text { classes, .. } = &self.base else {
+            return None;
+        };
+        if row == u64::MAX || classes.rows == 0 || self.pool.is_some() {
+            return None;
+        }
+        // Rows 0 and 1 are never NULL (the extremes); from row 2 on, a row is NULL where
+        // `write_row`'s indicator says so: the NULLs in rows 2..x.
+        let off = salt % 1_000_003;
+        let p = self.null_rate;
+        let f = |x: u64| ((x + off) as f64 * p).floor() as u64;
+        let nulls = |x: u64| {
+            if p > 0.0 && x > 2 {
+                f(x) - f(2)
+            } else {
+                0
+            }
+        };
+        let n = classes.rows - nulls(classes.rows).min(classes.rows);
+        let k = match drawn.1 {
+            Some((m, k)) if m == n => k,
+            _ => {
+                let k = coprime_step(n);
+                drawn.1 = Some((n, k));
+                k
+            }
+        };
+        Some(Band {
+            j: row - nulls(row).min(row),
+            n,
+            k,
+            stream: salt,
+        })
     }
 
     /// Category `k` of `n`'s value, drawn from its own stream (once per chunk: `drawn`).
@@ -108,6 +166,9 @@ impl Values {
         }
         if let Some(Some(v)) = drawn.0.get(k) {
             out.extend_from_slice(v);
+            return;
+        }
+        if matches!(&self.base, Base::Text { classes, .. } if classes.empty_category == Some(k)) {
             return;
         }
         let at = out.len();

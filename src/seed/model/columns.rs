@@ -79,6 +79,35 @@ pub(super) fn classes(p: &ColumnProfile) -> Classes {
         ascii,
         edge_whitespace: share("edge_whitespace") / (1.0 - empty).max(1e-9),
         fragments,
+        rows: 0,
+        empty_category: None,
+    }
+}
+
+/// The seed's share of each class a profile read whole saw: never rounded to none. `n` is
+/// the seeded table's non-NULL rows; every class the profile counted in at least one row
+/// keeps at least one of them (the ASCII share gives up rows for the rarer classes where it
+/// must). One rule for every class `Classes` holds, so a class added to the profile is kept
+/// without code of its own.
+pub(super) fn keep_every_class(c: &mut Classes, n: f64) {
+    if n < 1.0 {
+        return;
+    }
+    let row = 1.0 / n;
+    if c.empty > 0.0 {
+        c.empty = c.empty.max(row).min(1.0);
+    }
+    let classed = c.fragments.len() as f64;
+    if classed > 0.0 {
+        c.ascii = c.ascii.min((1.0 - c.empty - classed * row).max(0.0));
+    }
+    let non_empty = (n * (1.0 - c.empty)).max(1.0);
+    if c.edge_whitespace > 0.0 {
+        c.edge_whitespace = c.edge_whitespace.max(1.0 / non_empty).min(1.0);
+    }
+    let classed_rows = (n * (1.0 - c.empty - c.ascii)).max(1.0);
+    for (_, p) in c.fragments.iter_mut() {
+        *p = p.max(1.0 / classed_rows).min(1.0);
     }
 }
 
@@ -472,6 +501,14 @@ pub(super) fn values(
             pool: None,
         };
     };
+    let mut base = base;
+    if let Base::Text { classes, .. } = &mut base {
+        // Stratified by row; where the profile read every row, every class it saw is kept.
+        classes.rows = rows;
+        if p.rows > 0 && p.rows as f64 >= table_rows {
+            keep_every_class(classes, rows as f64 * (1.0 - null_rate));
+        }
+    }
     // Documents, arrays and bytes are drawn whole: their keys and lengths carry the shape,
     // and a handful of categories would lose the rare keys.
     if matches!(
@@ -515,6 +552,15 @@ pub(super) fn values(
                 acc
             })
             .collect();
+        let mut base = base;
+        if let Base::Text { classes, .. } = &mut base {
+            // Categories are whole values: the empty string is the one counted as often as
+            // the profile's empty strings; no other category is empty.
+            let empty = p.classes.get("empty").copied().unwrap_or(0);
+            classes.empty_category = (empty > 0)
+                .then(|| p.top.iter().position(|t| t.count == empty))
+                .flatten();
+        }
         return Values {
             base,
             null_rate,
