@@ -200,6 +200,20 @@ pub struct Values {
     /// Categories: category `k`'s value is drawn with a stream seeded by `k`, so it is the
     /// same value every time.
     pub pool: Option<Pool>,
+    /// Values the profile counted that no curve draws (`NaN`, `Infinity`, zero, the nil
+    /// UUID, a JSON array or scalar), each at its share of the rows: placed by stratified
+    /// positions over the rows past the extremes (see [`Reserved`]).
+    pub reserved: Option<Reserved>,
+}
+
+/// Values kept at their shares of a table's rows, by [`stratum`] over its non-NULL rows past
+/// rows 0 and 1 (the extremes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reserved {
+    /// Rows of the seeded table.
+    pub rows: u64,
+    /// COPY text and its share of the non-NULL rows, in order (cumulative bands).
+    pub values: Vec<(String, f64)>,
 }
 
 /// A column's categories and how often each is drawn.
@@ -242,7 +256,11 @@ impl Pool {
 /// Held for pools of at most [`DRAWN_CAP`] categories (a larger pool's categories seldom
 /// repeat within a chunk).
 #[derive(Default)]
-pub struct Drawn(Vec<Option<Box<[u8]>>>, Option<(u64, u64)>);
+pub struct Drawn(
+    Vec<Option<Box<[u8]>>>,
+    Option<(u64, u64)>,
+    Option<(u64, u64)>,
+);
 
 const DRAWN_CAP: usize = 4096;
 
@@ -377,6 +395,7 @@ mod tests {
             },
             null_rate: 0.0,
             pool: Some(Pool::Uniform(5000)),
+            reserved: None,
         };
         for k in [0usize, 1, 17, 4095, 4999] {
             let mut out = Vec::new();

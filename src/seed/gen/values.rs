@@ -49,6 +49,10 @@ impl Values {
                 return false;
             }
         }
+        if let Some(v) = self.reserved_at(row, salt, drawn) {
+            push_escaped(out, v);
+            return true;
+        }
         if row != u64::MAX {
             if let (None, Base::Labels { labels, .. }) = (&self.pool, &self.base) {
                 // Every label once in the first rows, the first and the last (a categorical
@@ -113,18 +117,38 @@ impl Values {
         true
     }
 
-    /// Row `row`'s place among the table's non-NULL rows of a text column whose classes are
-    /// stratified (see [`Classes::rows`]): NULLs fall where `write_row` puts them, so the
-    /// `j`th non-NULL row is `row` less the NULLs before it.
-    fn band(&self, row: u64, salt: u64, drawn: &mut Drawn) -> Option<Band> {
-        let Base::Text { classes, .. } = &self.base else {
-            return None;
-        };
-        if row == u64::MAX || classes.rows == 0 || self.pool.is_some() {
+    /// The reserved value row `row` takes, if its place among the non-NULL rows past the
+    /// extremes falls in one's band.
+    fn reserved_at(&self, row: u64, salt: u64, drawn: &mut Drawn) -> Option<&str> {
+        let r = self.reserved.as_ref()?;
+        if row == u64::MAX || row < 2 {
             return None;
         }
-        // Rows 0 and 1 are never NULL (the extremes); from row 2 on, a row is NULL where
-        // `write_row`'s indicator says so: the NULLs in rows 2..x.
+        let (j, n) = self.non_null_place(row, r.rows, salt);
+        let (j, n) = (j.checked_sub(2)?, n.checked_sub(2)?);
+        let k = match drawn.2 {
+            Some((m, k)) if m == n => k,
+            _ => {
+                let k = coprime_step(n);
+                drawn.2 = Some((n, k));
+                k
+            }
+        };
+        let u = stratum(j, n, k, salt ^ 0x5EED);
+        let mut acc = 0.0;
+        for (v, share) in &r.values {
+            acc += share;
+            if u < acc {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// Row `row`'s place among a table of `rows` rows' non-NULL rows, and how many there are:
+    /// rows 0 and 1 are never NULL (the extremes); from row 2 on, a row is NULL where
+    /// `write_row`'s indicator says so.
+    fn non_null_place(&self, row: u64, rows: u64, salt: u64) -> (u64, u64) {
         let off = salt % 1_000_003;
         let p = self.null_rate;
         let f = |x: u64| ((x + off) as f64 * p).floor() as u64;
@@ -135,7 +159,20 @@ impl Values {
                 0
             }
         };
-        let n = classes.rows - nulls(classes.rows).min(classes.rows);
+        (row - nulls(row).min(row), rows - nulls(rows).min(rows))
+    }
+
+    /// Row `row`'s place among the table's non-NULL rows of a text column whose classes are
+    /// stratified (see [`Classes::rows`]): NULLs fall where `write_row` puts them, so the
+    /// `j`th non-NULL row is `row` less the NULLs before it.
+    fn band(&self, row: u64, salt: u64, drawn: &mut Drawn) -> Option<Band> {
+        let Base::Text { classes, .. } = &self.base else {
+            return None;
+        };
+        if row == u64::MAX || classes.rows == 0 || self.pool.is_some() {
+            return None;
+        }
+        let (j, n) = self.non_null_place(row, classes.rows, salt);
         let k = match drawn.1 {
             Some((m, k)) if m == n => k,
             _ => {
@@ -145,7 +182,7 @@ impl Values {
             }
         };
         Some(Band {
-            j: row - nulls(row).min(row),
+            j,
             n,
             k,
             stream: salt,

@@ -482,6 +482,8 @@ pub(super) fn numeric_categories(base: &Base, p: &ColumnProfile) -> Option<Base>
 
 /// Per-row values: null rate, categories (the profile's complete value counts, or its raw
 /// values with the opt-in), or a pool sized by the distinct ratio.
+/// A column's per-row values from its profile (see [`drawn`]), with the values no curve draws
+/// kept at their shares ([`reserved`]).
 pub(super) fn values(
     base: Base,
     p: Option<&ColumnProfile>,
@@ -490,6 +492,85 @@ pub(super) fn values(
     table_rows: f64,
     raw: bool,
 ) -> Values {
+    let mut v = drawn(base, p, not_null, (rows, table_rows), raw);
+    if let Some(p) = p {
+        v.reserved = reserved(&v, p, rows, table_rows);
+    }
+    v
+}
+
+/// Whether the profile read every row of its table: then what it saw is certain.
+fn read_whole(p: &ColumnProfile, table_rows: f64) -> bool {
+    p.rows > 0 && p.rows as f64 >= table_rows
+}
+
+/// A share the seed keeps of a fact seen `count` times in `p`'s non-NULL rows: never rounded
+/// to none where the profile read every row (at least one of the seed's `n` non-NULL rows).
+fn kept_share(count: u64, p: &ColumnProfile, n: f64, certain: bool) -> f64 {
+    let share = count as f64 / (p.rows - p.nulls).max(1) as f64;
+    if certain && count > 0 && n >= 1.0 {
+        share.max(1.0 / n).min(1.0)
+    } else {
+        share
+    }
+}
+
+/// Values the profile counted that no curve or draw makes: `NaN` and the infinities, a zero
+/// the quantiles do not show, the nil UUID, JSON arrays and scalars (the JSON generator draws
+/// objects). Each is one value by nature, so a share of rows holding it is the fact itself.
+fn reserved(v: &Values, p: &ColumnProfile, rows: u64, table_rows: f64) -> Option<Reserved> {
+    let certain = read_whole(p, table_rows);
+    let n = rows as f64 * (1.0 - v.null_rate);
+    let mut out: Vec<(String, u64)> = Vec::new();
+    match &v.base {
+        Base::Number { int, .. } if v.pool.is_none() => {
+            if !int {
+                for (name, count) in &p.specials {
+                    out.push((name.clone(), *count));
+                }
+            }
+            let zero = p.forms.get("zero").copied().unwrap_or(0);
+            if zero > 0 && !p.quantiles.contains(&0.0) {
+                out.push(("0".into(), zero));
+            }
+        }
+        Base::Temporal { .. } if v.pool.is_none() => {
+            for (name, count) in &p.specials {
+                out.push((name.to_lowercase(), *count));
+            }
+        }
+        Base::Uuid => {
+            if let Some(c) = p.forms.get("uuid-nil") {
+                out.push(("00000000-0000-0000-0000-000000000000".into(), *c));
+            }
+        }
+        Base::Json { .. } => {
+            for (form, value) in [("array", "[]"), ("scalar", "0")] {
+                if let Some(c) = p.forms.get(form) {
+                    out.push((value.into(), *c));
+                }
+            }
+        }
+        _ => {}
+    }
+    let values: Vec<(String, f64)> = out
+        .into_iter()
+        .filter(|(_, c)| *c > 0)
+        .map(|(v, c)| (v, kept_share(c, p, n, certain)))
+        .collect();
+    (!values.is_empty()).then_some(Reserved { rows, values })
+}
+
+/// The draws: NULLs at the profile's rate, then values of the base, or a pool of categories
+/// (`sizes`: the seeded table's rows and the profiled table's).
+fn drawn(
+    base: Base,
+    p: Option<&ColumnProfile>,
+    not_null: bool,
+    sizes: (u64, f64),
+    raw: bool,
+) -> Values {
+    let (rows, table_rows) = sizes;
     let null_rate = match p {
         Some(p) if !not_null && p.rows > 0 => p.nulls as f64 / p.rows as f64,
         _ => 0.0,
@@ -499,13 +580,14 @@ pub(super) fn values(
             base,
             null_rate,
             pool: None,
+            reserved: None,
         };
     };
     let mut base = base;
     if let Base::Text { classes, .. } = &mut base {
         // Stratified by row; where the profile read every row, every class it saw is kept.
         classes.rows = rows;
-        if p.rows > 0 && p.rows as f64 >= table_rows {
+        if read_whole(p, table_rows) {
             keep_every_class(classes, rows as f64 * (1.0 - null_rate));
         }
     }
@@ -519,6 +601,7 @@ pub(super) fn values(
             base,
             null_rate,
             pool: None,
+            reserved: None,
         };
     }
     if p.categorical && !p.top.is_empty() {
@@ -532,6 +615,7 @@ pub(super) fn values(
                 base: labels_from(&counts),
                 null_rate,
                 pool: None,
+                reserved: None,
             };
         }
         // Numbers and times with few values: that many distinct values, at the frequencies
@@ -541,6 +625,7 @@ pub(super) fn values(
                 base: labels,
                 null_rate,
                 pool: None,
+                reserved: None,
             };
         }
         let mut acc = 0.0;
@@ -565,6 +650,7 @@ pub(super) fn values(
             base,
             null_rate,
             pool: Some(Pool::Weighted(cum)),
+            reserved: None,
         };
     }
     let non_null = (p.rows - p.nulls).max(1) as f64;
@@ -577,6 +663,7 @@ pub(super) fn values(
                 base,
                 null_rate,
                 pool: Some(Pool::Uniform(k)),
+                reserved: None,
             };
         }
     }
@@ -584,5 +671,6 @@ pub(super) fn values(
         base,
         null_rate,
         pool: None,
+        reserved: None,
     }
 }

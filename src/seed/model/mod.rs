@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::checks::{self, Rule};
-use super::gen::{name_id, Base, Classes, Curve, Pool, Temporal, Values, FRAGMENTS};
+use super::gen::{name_id, Base, Classes, Curve, Pool, Reserved, Temporal, Values, FRAGMENTS};
 use crate::error::{Error, Result};
 use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{

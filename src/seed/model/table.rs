@@ -217,6 +217,7 @@ impl Counts<'_> {
                 },
                 null_rate: 0.0,
                 pool: None,
+                reserved: None,
             })));
         }
         if let Some(&(fk, part)) = fks.of_col.get(&col.name) {
