@@ -15,8 +15,8 @@ mod values;
 use base::*;
 pub use temporal::temporal;
 use temporal::*;
-pub use text::FRAGMENTS;
 use text::*;
+pub use text::{KeyClasses, FRAGMENTS};
 
 /// A piecewise-linear inverse CDF: `points` are (probability, value), probabilities ascending
 /// from 0 to 1.
@@ -97,9 +97,167 @@ pub struct Classes {
     /// share `s` holds `s × rows` of the non-NULL rows to within one, and a share of at least
     /// one row is never rounded to none.
     pub rows: u64,
-    /// In a pool of categories, the one that is the empty string (an empty string is one
-    /// value: the category counted as often as the profile's empty strings).
-    pub empty_category: Option<usize>,
+    /// In a pool of categories, the classes each category holds (each value is one value
+    /// however often it is drawn, so its classes are chosen once, by weight; see
+    /// [`Classes::for_category`]): bit 0 the empty string, bit 1 edge whitespace, bit `2 + i`
+    /// fragment `i`. Empty: no pool.
+    pub categories: Categories,
+}
+
+/// The classes of a pool's categories: listed per category (a weighted pool, at most the
+/// profile's 1,000 categories), or as ranges of categories per class bit (an even pool, which
+/// may hold millions).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Categories {
+    #[default]
+    None,
+    Listed(Vec<u32>),
+    Ranges(Vec<(u32, std::ops::Range<usize>)>),
+}
+
+impl Categories {
+    fn bits(&self, k: usize) -> Option<u32> {
+        match self {
+            Categories::None => None,
+            Categories::Listed(v) => v.get(k).copied(),
+            Categories::Ranges(r) => Some(
+                r.iter()
+                    .filter(|(_, range)| range.contains(&k))
+                    .fold(0, |acc, (bit, _)| acc | bit),
+            ),
+        }
+    }
+}
+
+/// Bits of [`Classes::categories`].
+pub const EMPTY_BIT: u32 = 1;
+pub const EDGE_BIT: u32 = 2;
+
+impl Classes {
+    /// The classes category `k` holds, as shares of 0 or 1 (`None`: the empty string, or no
+    /// assignment).
+    pub fn for_category(&self, k: usize) -> Option<Result<Classes, ()>> {
+        let bits = self.categories.bits(k)?;
+        if bits & EMPTY_BIT != 0 {
+            return Some(Err(()));
+        }
+        let fragments: Vec<(&'static str, f64)> = self
+            .fragments
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << (2 + i)) != 0)
+            .map(|(_, (f, _))| (*f, 1.0))
+            .collect();
+        Some(Ok(Classes {
+            empty: 0.0,
+            ascii: if fragments.is_empty() { 1.0 } else { 0.0 },
+            edge_whitespace: if bits & EDGE_BIT != 0 { 1.0 } else { 0.0 },
+            fragments,
+            rows: 0,
+            categories: Categories::None,
+        }))
+    }
+
+    /// As [`Classes::assign`] for `k` categories of equal weight: each class a range of
+    /// categories as many as its share (one at least); the fragments one after another (they
+    /// overlap only where their shares add up past the non-empty categories), the empty
+    /// string first, edge whitespace over the first non-empty ones.
+    pub fn assign_even(&self, k: usize) -> Categories {
+        let count = |share: f64| ((share * k as f64).round() as usize).clamp(1, k);
+        let mut out = Vec::new();
+        let mut start = 0;
+        if self.empty > 0.0 && (k > 1 || self.empty >= 1.0) {
+            let m = if self.empty >= 1.0 {
+                k
+            } else {
+                count(self.empty).min(k - 1)
+            };
+            out.push((EMPTY_BIT, 0..m));
+            start = m;
+        }
+        let room = k - start;
+        let non_ascii = (1.0 - self.empty - self.ascii).max(0.0);
+        let mut cursor = 0;
+        for (i, (_, p)) in self.fragments.iter().enumerate() {
+            let m = count(p * non_ascii).min(room);
+            if cursor + m > room {
+                cursor = 0;
+            }
+            out.push((1 << (2 + i), start + cursor..start + cursor + m));
+            cursor += m;
+        }
+        if self.edge_whitespace > 0.0 {
+            let m = count(self.edge_whitespace * (1.0 - self.empty)).min(room);
+            out.push((EDGE_BIT, start..start + m));
+        }
+        Categories::Ranges(out)
+    }
+
+    /// Which classes each of a pool's categories (weights `weights`) holds, so that each
+    /// class's categories weigh about its share of the rows, and every class the shares hold
+    /// has a category (the empty string: the category weighing as much as the profile's
+    /// empty strings, `empty_weight`, or the nearest).
+    pub fn assign(&self, weights: &[f64], empty_weight: Option<f64>) -> Categories {
+        let k = weights.len();
+        let mut bits = vec![0u32; k];
+        let total: f64 = weights.iter().sum();
+        if k == 0 || total <= 0.0 {
+            return Categories::None;
+        }
+        let nearest = |need: f64, ok: &dyn Fn(usize) -> bool| {
+            (0..k).filter(|i| ok(*i)).min_by(|a, b| {
+                (weights[*a] - need)
+                    .abs()
+                    .total_cmp(&(weights[*b] - need).abs())
+                    .then(a.cmp(b))
+            })
+        };
+        // One category may be the empty string only where every value is.
+        if self.empty > 0.0 && (k > 1 || self.empty >= 1.0) {
+            let need = empty_weight.unwrap_or(self.empty * total);
+            if let Some(i) = nearest(need, &|_| true) {
+                bits[i] |= EMPTY_BIT;
+            }
+        }
+        let non_ascii = (1.0 - self.empty - self.ascii).max(0.0);
+        let mut wanted: Vec<(u32, f64)> = self
+            .fragments
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| (1u32 << (2 + i), p * non_ascii))
+            .collect();
+        // The rarest first: they need the light categories.
+        wanted.sort_by(|a, b| a.1.total_cmp(&b.1));
+        wanted.push((EDGE_BIT, self.edge_whitespace * (1.0 - self.empty)));
+        let fragment_mask = !(EMPTY_BIT | EDGE_BIT);
+        for (bit, share) in wanted {
+            if share <= 0.0 {
+                continue;
+            }
+            let mut need = share * total;
+            let mut picked = 0;
+            loop {
+                let free = |i: usize| {
+                    bits[i] & (EMPTY_BIT | bit) == 0
+                        && (bit == EDGE_BIT || bits[i] & fragment_mask == 0)
+                };
+                let any = |i: usize| bits[i] & (EMPTY_BIT | bit) == 0;
+                let Some(i) = nearest(need, &free).or_else(|| nearest(need, &any)) else {
+                    break;
+                };
+                if picked > 0 && weights[i] > 2.0 * need {
+                    break;
+                }
+                bits[i] |= bit;
+                need -= weights[i];
+                picked += 1;
+                if need <= 0.0 {
+                    break;
+                }
+            }
+        }
+        Categories::Listed(bits)
+    }
 }
 
 /// Position `j` of `n` stratified positions in [0, 1) for stream `stream`: a permutation of
@@ -452,7 +610,7 @@ mod tests {
             edge_whitespace: 0.05,
             fragments: FRAGMENTS.iter().map(|(_, f)| (*f, 0.3)).collect(),
             rows: 0,
-            empty_category: None,
+            categories: Categories::None,
         };
         let len = Curve::from_quantiles(&[0.0, 1.0], &[1.0, 30.0]).unwrap();
         let draw = || {

@@ -41,6 +41,60 @@ fn turn(x: f64, by: f64) -> f64 {
     (x + by).fract()
 }
 
+/// The classes a non-empty value at position `u` holds: its fragments and whether it has
+/// edge whitespace. `banded`: `u` is a stratified position and decides every class (nested:
+/// edge whitespace over the non-empty values, the other classes over the non-ASCII ones);
+/// else `u` decides ASCII or not and the rest is drawn.
+pub(super) fn chosen(
+    rng: &mut ChaCha8Rng,
+    u: f64,
+    c: &Classes,
+    banded: bool,
+) -> (Vec<&'static str>, bool) {
+    let mut fragments: Vec<&'static str> = Vec::new();
+    if u >= c.empty + c.ascii {
+        // Classes keep their shares: one class per value when they fit (sum ≤ 1), else each
+        // drawn on its own; a value with none gets a neutral non-ASCII character.
+        let x = (u - c.empty - c.ascii) / (1.0 - c.empty - c.ascii).max(1e-12);
+        let sum: f64 = c.fragments.iter().map(|(_, p)| p).sum();
+        if sum <= 1.0 {
+            // Within the non-ASCII band, where the value's position falls picks the class:
+            // the class bands are exact shares of the rows.
+            let mut x = if banded { x } else { rng.random::<f64>() };
+            for (f, p) in &c.fragments {
+                if x < *p {
+                    fragments.push(f);
+                    break;
+                }
+                x -= p;
+            }
+        } else {
+            // Each class on its own: the non-ASCII positions turned by a class's own amount,
+            // so each holds its share of them.
+            for (i, (f, p)) in c.fragments.iter().enumerate() {
+                let y = if banded {
+                    turn(x, (i + 1) as f64 * 0.618_033_988_75)
+                } else {
+                    rng.random::<f64>()
+                };
+                if y < *p {
+                    fragments.push(f);
+                }
+            }
+        }
+        if fragments.is_empty() {
+            fragments.push("\u{B7}");
+        }
+    }
+    let edge = if banded {
+        // Over the non-empty values (its share is of them).
+        turn((u - c.empty) / (1.0 - c.empty).max(1e-12), 0.5) < c.edge_whitespace
+    } else {
+        rng.random::<f64>() < c.edge_whitespace
+    };
+    (fragments, edge)
+}
+
 /// A text value of a drawn length holding the drawn character classes; with a `band`, the
 /// classes are the row's stratified share (see [`Classes::rows`]).
 pub(super) fn text(
@@ -66,48 +120,7 @@ pub(super) fn text(
         return String::new();
     }
     let target = target.max(1.0) as usize;
-    let mut fragments: Vec<&str> = Vec::new();
-    if u >= c.empty + c.ascii {
-        // Classes keep their shares: one class per value when they fit (sum ≤ 1), else each
-        // drawn on its own; a value with none gets a neutral non-ASCII character.
-        let sum: f64 = c.fragments.iter().map(|(_, p)| p).sum();
-        if sum <= 1.0 {
-            // Within the non-ASCII band, where the row's position falls picks the class: the
-            // class bands are exact shares of the rows.
-            let mut x = match band {
-                Some(_) => (u - c.empty - c.ascii) / (1.0 - c.empty - c.ascii).max(1e-12),
-                None => rng.random::<f64>(),
-            };
-            for (f, p) in &c.fragments {
-                if x < *p {
-                    fragments.push(f);
-                    break;
-                }
-                x -= p;
-            }
-        } else {
-            // Each class on its own: the non-ASCII rows' positions turned by a class's own
-            // amount, so each holds its share of them.
-            let x = (u - c.empty - c.ascii) / (1.0 - c.empty - c.ascii).max(1e-12);
-            for (i, (f, p)) in c.fragments.iter().enumerate() {
-                let y = match band {
-                    Some(_) => turn(x, (i + 1) as f64 * 0.618_033_988_75),
-                    None => rng.random::<f64>(),
-                };
-                if y < *p {
-                    fragments.push(f);
-                }
-            }
-        }
-        if fragments.is_empty() {
-            fragments.push("\u{B7}");
-        }
-    }
-    let edge = match band {
-        // Over the non-empty rows (its share is of them).
-        Some(_) => turn((u - c.empty) / (1.0 - c.empty).max(1e-12), 0.5) < c.edge_whitespace,
-        None => rng.random::<f64>() < c.edge_whitespace,
-    };
+    let (mut fragments, edge) = chosen(rng, u, c, band.is_some());
     let mut limit = max_chars.unwrap_or(usize::MAX).min(target.max(1));
     let frag_chars: usize = fragments.iter().map(|f| f.chars().count()).sum();
     if frag_chars + usize::from(edge) > max_chars.unwrap_or(usize::MAX) {
@@ -167,4 +180,50 @@ pub(super) fn text(
     }
     s.push_str(std::str::from_utf8(&base[cut..]).unwrap_or(""));
     s
+}
+
+/// A unique text key's classes: its index's stratified position among the table's `rows`
+/// keys picks them as for a row (see [`chosen`]); never empty (one row at most could be).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyClasses {
+    pub classes: Classes,
+    pub rows: u64,
+    pub step: u64,
+    pub salt: u64,
+    /// The column's length limit, in characters.
+    pub cap: Option<usize>,
+}
+
+impl KeyClasses {
+    pub fn new(classes: Classes, rows: u64, salt: u64, cap: Option<usize>) -> KeyClasses {
+        KeyClasses {
+            classes,
+            rows,
+            step: coprime_step(rows),
+            salt,
+            cap,
+        }
+    }
+
+    /// `digits` (the key's unique part, all of one width) with key `i`'s classes around it.
+    pub fn dress(&self, i: u64, digits: String) -> String {
+        let c = &self.classes;
+        let u = stratum(i, self.rows, self.step, self.salt);
+        // An empty key's position holds ASCII digits: the key stays.
+        let u = u.max(c.empty);
+        let mut rng = rng_for(&[self.salt, i]);
+        let (fragments, edge) = chosen(&mut rng, u, c, true);
+        let mut s = String::with_capacity(digits.len() + 16);
+        if edge {
+            s.push(' ');
+        }
+        s.push_str(&digits);
+        for f in fragments {
+            s.push_str(f);
+        }
+        if self.cap.is_some_and(|cap| s.chars().count() > cap) {
+            return digits;
+        }
+        s
+    }
 }

@@ -205,8 +205,41 @@ impl Values {
             out.extend_from_slice(v);
             return;
         }
-        if matches!(&self.base, Base::Text { classes, .. } if classes.empty_category == Some(k)) {
-            return;
+        if let Base::Text {
+            len,
+            classes,
+            max_chars,
+            words,
+        } = &self.base
+        {
+            match classes.for_category(k) {
+                // The empty string.
+                Some(Err(())) => return,
+                Some(Ok(forced)) => {
+                    let at = out.len();
+                    let u = if n == 1 {
+                        0.5
+                    } else {
+                        k as f64 / (n - 1) as f64
+                    };
+                    let mut rng = rng_for(&[salt, k as u64]);
+                    let t = text(
+                        &mut rng,
+                        len,
+                        &forced,
+                        *max_chars,
+                        words.as_ref(),
+                        Some(u),
+                        None,
+                    );
+                    push_escaped(out, &t);
+                    if let Some(slot) = drawn.0.get_mut(k) {
+                        *slot = Some(out[at..].into());
+                    }
+                    return;
+                }
+                None => {}
+            }
         }
         let at = out.len();
         // As `draw` of category k: numbers and times are a position on their curve, and

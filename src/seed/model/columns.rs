@@ -80,7 +80,7 @@ pub(super) fn classes(p: &ColumnProfile) -> Classes {
         edge_whitespace: share("edge_whitespace") / (1.0 - empty).max(1e-9),
         fragments,
         rows: 0,
-        empty_category: None,
+        categories: Default::default(),
     }
 }
 
@@ -639,12 +639,11 @@ fn drawn(
             .collect();
         let mut base = base;
         if let Base::Text { classes, .. } = &mut base {
-            // Categories are whole values: the empty string is the one counted as often as
-            // the profile's empty strings; no other category is empty.
-            let empty = p.classes.get("empty").copied().unwrap_or(0);
-            classes.empty_category = (empty > 0)
-                .then(|| p.top.iter().position(|t| t.count == empty))
-                .flatten();
+            // Categories are whole values: each holds the classes chosen for it by weight;
+            // the empty string is the one counted as often as the profile's empty strings.
+            let weights: Vec<f64> = p.top.iter().map(|t| t.count as f64).collect();
+            let empty = p.classes.get("empty").copied().filter(|e| *e > 0);
+            classes.categories = classes.assign(&weights, empty.map(|e| e as f64));
         }
         return Values {
             base,
@@ -659,6 +658,10 @@ fn drawn(
         let ratio = d.value / (table_rows * non_null / p.rows.max(1) as f64).max(1.0);
         let k = (ratio * rows as f64 * (1.0 - null_rate)).round().max(1.0) as usize;
         if ratio < 0.5 && k < rows as usize {
+            let mut base = base;
+            if let Base::Text { classes, .. } = &mut base {
+                classes.categories = classes.assign_even(k);
+            }
             return Values {
                 base,
                 null_rate,

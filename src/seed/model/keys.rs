@@ -18,6 +18,8 @@ pub enum Key {
     },
     Text {
         width: usize,
+        /// The profile's character classes, kept by stratified positions of the index.
+        classes: Option<Box<KeyClasses>>,
     },
     Uuid {
         salt: u64,
@@ -36,12 +38,15 @@ impl Key {
             Key::Decimal { base, step, scale } => {
                 format!("{:.*}", *scale as usize, base + step * i as f64)
             }
-            Key::Text { width } => {
+            Key::Text { width, classes } => {
                 let mut s = base36(i);
                 while s.len() < *width {
                     s.insert(0, '0');
                 }
-                s
+                match classes {
+                    Some(c) => c.dress(i, s),
+                    None => s,
+                }
             }
             Key::Uuid { salt } => crate::seed::literal::uuid(*salt, i),
             Key::Temporal { base, step, kind } => {
@@ -125,7 +130,17 @@ pub(super) fn key_for(
             if need > width {
                 return Err(too_many(base_type.to_string()));
             }
-            Ok(Key::Text { width })
+            // The profile's classes around the digits (the digits, all of one width, keep
+            // every key distinct).
+            let classes = p.filter(|p| !p.classes.is_empty()).map(|p| {
+                let mut c = classes(p);
+                // Every row read (an exact distinct count): what it saw is certain.
+                if p.distinct.as_ref().is_some_and(|d| d.method == "exact") {
+                    keep_every_class(&mut c, rows as f64);
+                }
+                Box::new(KeyClasses::new(c, rows, salt, cap))
+            });
+            Ok(Key::Text { width, classes })
         }
         Kind::Temporal => {
             let kind = match bare {

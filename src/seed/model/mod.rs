@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::checks::{self, Rule};
-use super::gen::{name_id, Base, Classes, Curve, Pool, Reserved, Temporal, Values, FRAGMENTS};
+use super::gen::{
+    name_id, Base, Classes, Curve, KeyClasses, Pool, Reserved, Temporal, Values, FRAGMENTS,
+};
 use crate::error::{Error, Result};
 use crate::snapshot::measure::{kind_of, Kind};
 use crate::snapshot::{
@@ -307,7 +309,10 @@ mod tests {
 
     #[test]
     fn keys_are_injective() {
-        let k = Key::Text { width: 3 };
+        let k = Key::Text {
+            width: 3,
+            classes: None,
+        };
         let v: BTreeSet<String> = (0..5000).map(|i| k.text(i)).collect();
         assert_eq!(v.len(), 5000);
         assert_eq!(base36(35), "z");
