@@ -269,7 +269,12 @@ pub fn stratum(j: u64, n: u64, k: u64, stream: u64) -> f64 {
         return 0.5;
     }
     let off = stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) % n;
-    let i = ((j as u128 * k as u128 + off as u128) % n as u128) as u64;
+    // In 64 bits below 2^32 positions (j, k < n: the product fits), else in 128.
+    let i = if n <= u64::from(u32::MAX) {
+        (j % n * k + off) % n
+    } else {
+        ((j as u128 * k as u128 + off as u128) % n as u128) as u64
+    };
     (i as f64 + 0.5) / n as f64
 }
 
