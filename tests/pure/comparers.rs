@@ -1296,3 +1296,45 @@ fn every_special_value_the_profile_counts_is_seeded() {
         }
     }
 }
+
+/// Issue 34: mostly distinct text whose frequent values repeat (a code column: 5,000 distinct
+/// values in 5,900 rows, one of them in 600 rows) is seeded with those repeats at their
+/// shares — the most common value's share within a point, values that repeat — and the rest
+/// distinct, not as 5,900 distinct values.
+#[test]
+fn repeated_values_of_mostly_distinct_text_are_seeded() {
+    let snap = snap("production", "17.2")
+        .table("public.t", &[("code", "text")])
+        .profile("public.t", 5900)
+        .measured("public.t", "code", ValueKind::Text, 0, |c| {
+            c.length_chars = quantiles(6.0, 12.0);
+            c.length_bytes = quantiles(6.0, 12.0);
+            c.classes = [("ascii_only".to_string(), 5900)].into();
+            c.distinct = Some(exact(5000.0));
+            c.top = [600u64, 200, 100, 2, 2]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| pgparity::snapshot::TopValue {
+                    hash: pgparity::snapshot::ValueHash(i as u64),
+                    count: *n,
+                    raw: None,
+                })
+                .collect();
+        })
+        .build();
+    let rows = seeded_rows(&snap, 1.0);
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in &rows {
+        *counts.entry(r[0].as_deref().unwrap()).or_default() += 1;
+    }
+    let mut by: Vec<usize> = counts.values().copied().collect();
+    by.sort_unstable_by(|a, b| b.cmp(a));
+    let top = by[0] as f64 / rows.len() as f64;
+    assert!(
+        (top - 600.0 / 5900.0).abs() < 0.01,
+        "top share {top}: {:?}",
+        &by[..5]
+    );
+    assert!(by[1] > 100 && by[2] > 40, "{:?}", &by[..5]);
+    assert!(counts.len() > 4500, "{} distinct", counts.len());
+}

@@ -38,8 +38,9 @@ fn expected_repeats(c: &ColumnProfile, n: u64) -> f64 {
 /// value (lookups with `fetchOne`, joins that multiply rows, keyset pagination); staging
 /// holding duplicates that production's unique constraint forbids is said too.
 pub(super) fn uniqueness(c: &Column, declared: Declared, out: &mut Vec<Finding>) {
-    // A seeded side's repeats follow its generator, which does not make them yet (issue 34).
-    if c.seeded {
+    // A seeded side repeats text where the profile counted repeats (its frequent values at
+    // their shares); other kinds' repeats it does not make yet (issue 34).
+    if c.seeded && !(c.a.kind == ValueKind::Text && c.b.kind == ValueKind::Text) {
         return;
     }
     let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
@@ -114,14 +115,15 @@ fn top_share(c: &ColumnProfile) -> f64 {
 
 /// Frequency: the most common value's share far apart (by more than 20 points and four
 /// standard errors), whichever value it is: skew decides plans and hot paths even where the
-/// set of values is the same. A seeded side is compared this way for categorical text only,
-/// whose frequencies its generator keeps (those of other types: issue 34).
+/// set of values is the same. A seeded side is compared this way for text only, whose
+/// frequencies its generator keeps (categories by weight, frequent values among fresh ones);
+/// those of other types: issue 34.
 pub(super) fn frequency(c: &Column, out: &mut Vec<Finding>) {
     let (s, object, a, b, na, nb) = (c.s, c.object, c.a, c.b, c.na, c.nb);
     if na == 0 || nb == 0 || (a.top.is_empty() && b.top.is_empty()) {
         return;
     }
-    if c.seeded && !(a.categorical && b.categorical && a.kind == ValueKind::Text) {
+    if c.seeded && !(a.kind == ValueKind::Text && b.kind == ValueKind::Text) {
         return;
     }
     let (pa, pb) = (top_share(a), top_share(b));

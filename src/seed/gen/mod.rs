@@ -388,13 +388,39 @@ pub enum Pool {
     /// constant time, where a search of 200,000 cumulative weights missed the cache at every
     /// step.
     Uniform(usize),
+    /// A column whose values are mostly distinct but some repeat (the profile's frequent
+    /// values, cumulative weights): a share of the rows takes those, the rest are drawn fresh.
+    Mixed { cum: Vec<f64>, share: f64 },
 }
 
 impl Pool {
     pub fn len(&self) -> usize {
         match self {
-            Pool::Weighted(cum) => cum.len(),
+            Pool::Weighted(cum) | Pool::Mixed { cum, .. } => cum.len(),
             Pool::Uniform(k) => *k,
+        }
+    }
+
+    /// Where category `k` of `n` sits on its base's curve (0 to 1): spread evenly, ends
+    /// included; a mixed pool's frequent values by weight (the middle of each one's share), so
+    /// lengths keep their quantiles however much of the column the values hold.
+    pub fn position(&self, k: usize, n: usize) -> f64 {
+        match self {
+            Pool::Mixed { cum, .. } => {
+                let total = cum.last().copied().unwrap_or(1.0).max(1e-12);
+                let before = if k == 0 { 0.0 } else { cum[k - 1] };
+                (before + (cum[k] - before) / 2.0) / total
+            }
+            _ if n <= 1 => 0.5,
+            _ => k as f64 / (n - 1) as f64,
+        }
+    }
+
+    /// The category `u` picks, or `None` where a mixed pool's row is drawn fresh.
+    pub fn choose(&self, u: f64) -> Option<usize> {
+        match self {
+            Pool::Mixed { cum, share } => (u < *share).then(|| pick(cum, u / share)),
+            _ => Some(self.pick(u)),
         }
     }
 
@@ -406,7 +432,7 @@ impl Pool {
     /// in the weights 1, 2, ... k.
     pub fn pick(&self, u: f64) -> usize {
         match self {
-            Pool::Weighted(cum) => pick(cum, u),
+            Pool::Weighted(cum) | Pool::Mixed { cum, .. } => pick(cum, u),
             Pool::Uniform(k) => {
                 ((u * *k as f64).floor().max(0.0) as usize).min(k.saturating_sub(1))
             }

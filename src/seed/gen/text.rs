@@ -36,6 +36,13 @@ pub struct Band {
     pub stream: u64,
 }
 
+impl Band {
+    /// The row's stratified position in [0, 1).
+    pub fn position(&self) -> f64 {
+        stratum(self.j, self.n, self.k, self.stream)
+    }
+}
+
 /// `x` turned by `by` within [0, 1): still one position per stratum.
 fn turn(x: f64, by: f64) -> f64 {
     (x + by).fract()
@@ -95,7 +102,8 @@ pub(super) fn chosen(
     (fragments, edge)
 }
 
-/// A text value of a drawn length holding the drawn character classes; with a `band`, the
+/// A text value of a drawn length holding the drawn character classes; with a stratified
+/// position `placed` (a row's [`Band`], see [`Band::position`]), the
 /// classes are the row's stratified share (see [`Classes::rows`]).
 pub(super) fn text(
     rng: &mut ChaCha8Rng,
@@ -104,13 +112,10 @@ pub(super) fn text(
     max_chars: Option<usize>,
     words: Option<&(Vec<String>, Vec<f64>)>,
     at: Option<f64>,
-    band: Option<&Band>,
+    placed: Option<f64>,
 ) -> String {
-    let u = match band {
-        Some(b) => stratum(b.j, b.n, b.k, b.stream),
-        None => rng.random::<f64>(),
-    };
-    if u < c.empty && (at.is_none() || band.is_some()) {
+    let u = placed.unwrap_or_else(|| rng.random::<f64>());
+    if u < c.empty && (at.is_none() || placed.is_some()) {
         return String::new();
     }
     let target = len.at(at.unwrap_or_else(|| rng.random::<f64>())).round();
@@ -120,7 +125,7 @@ pub(super) fn text(
         return String::new();
     }
     let target = target.max(1.0) as usize;
-    let (mut fragments, edge) = chosen(rng, u, c, band.is_some());
+    let (mut fragments, edge) = chosen(rng, u, c, placed.is_some());
     let mut limit = max_chars.unwrap_or(usize::MAX).min(target.max(1));
     let frag_chars: usize = fragments.iter().map(|f| f.chars().count()).sum();
     if frag_chars + usize::from(edge) > max_chars.unwrap_or(usize::MAX) {

@@ -35,7 +35,10 @@ impl Values {
             push_escaped(out, &text);
             return true;
         }
-        if self.null_rate > 0.0 {
+        // A mixed pool's rows are placed by their band (see below); its first two rows, like
+        // the extremes of other columns, are never NULL.
+        let mixed = row != u64::MAX && matches!(self.pool, Some(Pool::Mixed { .. }));
+        if self.null_rate > 0.0 && !(mixed && row < 2) {
             // NULLs at exactly the profile's rate (evenly spread, from an offset of the
             // column's own), so a small table has its one NULL too; at random when the row is
             // not known.
@@ -62,22 +65,36 @@ impl Values {
                     return true;
                 }
             }
-            if let Some(pool) = &self.pool {
+            if let Some(pool) = self.pool.as_ref().filter(|_| !mixed) {
                 if let Some(k) = covering(row, pool.len()) {
                     self.category(salt, k, pool.len(), out, drawn);
                     return true;
                 }
             }
         }
-        match (&self.pool, &self.base) {
-            (Some(pool), _) => {
-                let k = pool.pick(rng.random::<f64>());
-                self.category(salt, k, pool.len(), out, drawn);
-            }
-            (None, Base::Text { classes, .. }) if row != u64::MAX && classes.rows > 0 => {
+        // A mixed pool of text: its frequent values take the rows whose stratified position
+        // lies past the fresh rows' share, picked by weight from that position (exact shares,
+        // and no class of the fresh rows lands on them).
+        if let (Some(Pool::Mixed { cum, share }), Some(b)) =
+            (&self.pool, self.band(row, salt, drawn))
+        {
+            let u = b.position();
+            if u >= 1.0 - share {
+                let k = pick(cum, (u - (1.0 - share)) / share.max(1e-12));
+                self.category(salt, k, cum.len(), out, drawn);
+            } else {
                 self.write_text(rng, row, salt, drawn, false, out);
             }
-            (None, _) => self.base.write_drawn(rng, out),
+            return true;
+        }
+        match (&self.pool, &self.base) {
+            (Some(pool), _) if let Some(k) = pool.choose(rng.random::<f64>()) => {
+                self.category(salt, k, pool.len(), out, drawn);
+            }
+            (_, Base::Text { classes, .. }) if row != u64::MAX && classes.rows > 0 => {
+                self.write_text(rng, row, salt, drawn, false, out);
+            }
+            _ => self.base.write_drawn(rng, out),
         }
         true
     }
@@ -102,17 +119,13 @@ impl Values {
         else {
             return false;
         };
-        let band = self.band(row, salt, drawn);
+        let mut placed = self.band(row, salt, drawn).map(|b| b.position());
+        if let (Some(u), Some(Pool::Mixed { share, .. })) = (placed, &self.pool) {
+            // The fresh rows of a mixed pool: the positions below its frequent values' share.
+            placed = Some(u / (1.0 - share).max(1e-12));
+        }
         let at = extreme.then_some(row as f64);
-        let t = text(
-            rng,
-            len,
-            classes,
-            *max_chars,
-            words.as_ref(),
-            at,
-            band.as_ref(),
-        );
+        let t = text(rng, len, classes, *max_chars, words.as_ref(), at, placed);
         push_escaped(out, &t);
         true
     }
@@ -169,7 +182,10 @@ impl Values {
         let Base::Text { classes, .. } = &self.base else {
             return None;
         };
-        if row == u64::MAX || classes.rows == 0 || self.pool.is_some() {
+        if row == u64::MAX
+            || classes.rows == 0
+            || matches!(self.pool, Some(Pool::Weighted(_) | Pool::Uniform(_)))
+        {
             return None;
         }
         let (j, n) = self.non_null_place(row, classes.rows, salt);
@@ -212,33 +228,26 @@ impl Values {
             words,
         } = &self.base
         {
-            match classes.for_category(k) {
+            // The classes the category holds (chosen once, by weight), or, a frequent value
+            // among fresh ones, the column's; its length placed by its weight.
+            let forced = match classes.for_category(k) {
                 // The empty string.
                 Some(Err(())) => return,
-                Some(Ok(forced)) => {
-                    let at = out.len();
-                    let u = if n == 1 {
-                        0.5
-                    } else {
-                        k as f64 / (n - 1) as f64
-                    };
-                    let mut rng = rng_for(&[salt, k as u64]);
-                    let t = text(
-                        &mut rng,
-                        len,
-                        &forced,
-                        *max_chars,
-                        words.as_ref(),
-                        Some(u),
-                        None,
-                    );
-                    push_escaped(out, &t);
-                    if let Some(slot) = drawn.0.get_mut(k) {
-                        *slot = Some(out[at..].into());
-                    }
-                    return;
+                Some(Ok(forced)) => Some(forced),
+                None => None,
+            };
+            let mixed = matches!(self.pool, Some(Pool::Mixed { .. }));
+            if forced.is_some() || mixed {
+                let at = out.len();
+                let u = self.pool.as_ref().map_or(0.5, |p| p.position(k, n));
+                let mut rng = rng_for(&[salt, k as u64]);
+                let c = forced.as_ref().unwrap_or(classes);
+                let t = text(&mut rng, len, c, *max_chars, words.as_ref(), Some(u), None);
+                push_escaped(out, &t);
+                if let Some(slot) = drawn.0.get_mut(k) {
+                    *slot = Some(out[at..].into());
                 }
-                None => {}
+                return;
             }
         }
         let at = out.len();

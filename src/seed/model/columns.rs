@@ -670,6 +670,39 @@ fn drawn(
             };
         }
     }
+    // Mostly distinct text whose frequent values repeat: those values at their shares of the
+    // rows (the profile's counts of the rows it read), the rest drawn fresh, so the seed
+    // repeats where production does and its most common value holds production's share.
+    let repeated: Vec<f64> = p
+        .top
+        .iter()
+        .filter(|t| t.count > 1)
+        .map(|t| t.count as f64)
+        .collect();
+    if matches!(base, Base::Text { .. }) && !repeated.is_empty() {
+        let share = (repeated.iter().sum::<f64>() / non_null).min(0.999);
+        let mut base = base;
+        if let Base::Text { classes, .. } = &mut base {
+            // The classes live on the fresh rows: each certain one keeps a row of them.
+            if read_whole(p, table_rows) {
+                keep_every_class(classes, rows as f64 * (1.0 - null_rate) * (1.0 - share));
+            }
+        }
+        let mut acc = 0.0;
+        let cum = repeated
+            .iter()
+            .map(|c| {
+                acc += c;
+                acc
+            })
+            .collect();
+        return Values {
+            base,
+            null_rate,
+            pool: Some(Pool::Mixed { cum, share }),
+            reserved: None,
+        };
+    }
     Values {
         base,
         null_rate,
