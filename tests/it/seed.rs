@@ -402,7 +402,9 @@ fn seeding_an_existing_schema_and_bad_input() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("seeded 3 tables") && stderr.contains("verify: 0 data findings"),
+        stderr.contains("seeded 3 tables")
+            && stderr.contains("verify: 0 data findings")
+            && stderr.contains("(0 of medium severity or higher)"),
         "{stderr}"
     );
     // Issue 11: the planner's view of every foreign-key column, snapshot vs seeded.
