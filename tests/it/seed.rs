@@ -847,3 +847,70 @@ fn wide_rows_into_a_throttled_server_stay_within_the_memory_goal() {
         );
     }
 }
+
+/// Issue 34: what the planner reads of a foreign key's physical order. Children stored parent
+/// by parent (pg_stats' correlation near 1) are seeded parent by parent; children scattered
+/// over the table (correlation near 0, an index on the key planned as a bitmap scan) are
+/// seeded scattered, and a lookup by the key plans as in the source.
+#[test]
+fn a_foreign_keys_physical_order_follows_the_source() {
+    let c = pg17();
+    let src = fresh_db(c, "order");
+    c.execute(
+        &src,
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         INSERT INTO parents SELECT i FROM generate_series(1, 4000) i;
+         CREATE TABLE grouped (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parents (id));
+         INSERT INTO grouped SELECT i, 1 + (i - 1) / 5 FROM generate_series(1, 20000) i;
+         CREATE TABLE scattered (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parents (id));
+         INSERT INTO scattered SELECT i, 1 + (i * 7) % 4000 FROM generate_series(1, 20000) i;
+         CREATE INDEX ON grouped (parent_id); CREATE INDEX ON scattered (parent_id); ANALYZE",
+    )
+    .unwrap();
+    let snap = capture(c, &src, "production");
+    let (_dir, path) = snapshot_file(&snap, "prod.json");
+    let db = fresh_db(c, "ordered");
+    let opts = SeedOptions {
+        create_schema: true,
+        ..Default::default()
+    };
+    seed_into(&path, c, &db, opts, false).unwrap();
+    c.execute(&db, "ANALYZE").unwrap();
+    let correlation = |d: &str, t: &str| {
+        c.query_scalar(
+            d,
+            &format!("SELECT correlation::text FROM pg_stats WHERE tablename = '{t}' AND attname = 'parent_id'"),
+        )
+        .unwrap()
+        .parse::<f64>()
+        .unwrap()
+    };
+    for d in [&src, &db] {
+        assert!(correlation(d, "grouped") > 0.9, "{d}");
+        assert!(correlation(d, "scattered").abs() < 0.3, "{d}");
+    }
+    // The plan's top line, through a function each database holds (created after the seed).
+    for d in [&src, &db] {
+        c.execute(
+            d,
+            "CREATE FUNCTION top_plan(q text) RETURNS text LANGUAGE plpgsql AS \
+             $$ DECLARE r text; BEGIN EXECUTE 'EXPLAIN ' || q INTO r; RETURN r; END $$",
+        )
+        .unwrap();
+    }
+    let plan = |d: &str, t: &str| {
+        c.query_scalar(
+            d,
+            &format!("SELECT top_plan('SELECT * FROM {t} WHERE parent_id = 42')"),
+        )
+        .unwrap()
+    };
+    for t in ["grouped", "scattered"] {
+        let (a, b) = (plan(&src, t), plan(&db, t));
+        assert_eq!(
+            a.split(" on ").next(),
+            b.split(" on ").next(),
+            "{t}: {a} / {b}"
+        );
+    }
+}

@@ -148,6 +148,25 @@ impl Counts<'_> {
             };
             let is_primary = primary.as_ref() == Some(&c.name);
             let nr = null_rate(tp, &c.columns[0]);
+            // The primary foreign key numbers the rows parent by parent (contiguous) where it
+            // leads a composite key (rows ranked within their parent), has NULLs, or where
+            // production's rows lie in its order (pg_stats' correlation 0.5 or more, or not
+            // known); else its children are spread over the table as production's are, so an
+            // index on it plans as production's does (a bitmap scan where rows are scattered,
+            // not an index scan over rows that sit together).
+            let leads_key = self.keys.get(name).is_some_and(|ks| {
+                ks.iter()
+                    .any(|k| k.len() > c.columns.len() && c.columns.iter().all(|x| k.contains(x)))
+            });
+            let in_order = self
+                .snap
+                .statistics
+                .columns
+                .get(name)
+                .and_then(|m| m.get(&c.columns[0]))
+                .and_then(|st| st.correlation)
+                .is_none_or(|r| r.abs() >= 0.5);
+            let contiguous = is_primary && (leads_key || nr > 0.0 || in_order);
             let cum = match self.degrees.get(&(c.name.clone() + "@" + name)) {
                 Some(cum) if is_primary => cum.clone(),
                 _ => {
@@ -171,7 +190,7 @@ impl Counts<'_> {
                 parent,
                 parent_columns: c.ref_columns.clone(),
                 cum,
-                contiguous: is_primary,
+                contiguous,
                 null_rate: if nullable { nr } else { 0.0 },
                 perm: (
                     coprime(n.max(1), name_id(&c.name)),
