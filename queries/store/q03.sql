@@ -1,0 +1,1 @@
+SELECT * FROM store.customers WHERE email = 'customer42@example.com'

@@ -1,0 +1,1 @@
+SELECT * FROM store.titles WHERE country = 'France' AND kind = 'Movie'
