@@ -235,6 +235,10 @@ fn failure(e: &tokio_postgres::Error) -> std::result::Result<String, Lost> {
         Ok(format!(
             "{message}: the planning statement timeout ran out (or someone cancelled it on the server); raise it with --plan-timeout"
         ))
+    } else if message.contains("statement timeout") {
+        Ok(format!(
+            "{message}: raise it with --plan-timeout (under --explain-analyze it bounds each execution too)"
+        ))
     } else {
         Ok(message)
     }
