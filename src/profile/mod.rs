@@ -174,12 +174,7 @@ pub async fn profile(
     progress: &dyn Progress,
 ) -> crate::error::Result<(Profile, Vec<Problem>)> {
     let (key, key_id) = keys(opts.hash_key.as_deref());
-    let target_stat = snap
-        .inventory
-        .settings
-        .get("default_statistics_target")
-        .and_then(|s| s.value.parse::<u64>().ok())
-        .unwrap_or(100);
+    let target_stat = u64::from(snap.default_statistics_target());
     let sample_rows = opts.sample_rows.unwrap_or(300 * target_stat).max(100);
     // Profiling sessions wait longer per statement than the catalog capture: a table is read
     // whole (or sampled) in one statement.

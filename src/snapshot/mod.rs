@@ -420,6 +420,16 @@ impl Snapshot {
     pub fn major_version(&self) -> i32 {
         self.inventory.server_version_num / 10000
     }
+
+    /// The server's `default_statistics_target` (100 where not read): ANALYZE samples 300
+    /// times it rows of a table whose columns set none of their own.
+    pub fn default_statistics_target(&self) -> u32 {
+        self.inventory
+            .settings
+            .get("default_statistics_target")
+            .and_then(|s| s.value.parse::<u32>().ok())
+            .unwrap_or(100)
+    }
 }
 
 /// The file opened for buffered reading, or an error naming it (with a hint when missing).

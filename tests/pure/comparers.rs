@@ -927,22 +927,44 @@ fn plans_that_follow_the_statistics_sample_are_named_so() {
     // Its counterfactual: the newer side re-planned with its new features off. Reverting to
     // the older side's shape proves the planner version, whatever the estimates; staying
     // clears the features.
-    let with_unfeatured = |reverts: bool| {
-        let l = side("staging", "15.8", None, 1069.0, 60_000.0);
-        let mut r = side("prod", "17.2", Some("part_name_idx"), 1426.0, 60_000.0);
+    // The newer side (`newer`: its version) re-planned once more: `converges` Some(true) gives
+    // the older side's shape, Some(false) keeps its own, None fails with an error.
+    use pgparity::snapshot::plan::{Counterfactual, PlannedQuery};
+    let replanned = |newer: &str,
+                     slot: fn(&mut PlannedQuery) -> &mut Option<Counterfactual>,
+                     what: &str,
+                     converges: Option<bool>| {
+        let older = if newer.starts_with("18") {
+            "17.2"
+        } else {
+            "15.8"
+        };
+        let l = side("staging", older, None, 1069.0, 60_000.0);
+        let mut r = side("prod", newer, Some("part_name_idx"), 1426.0, 60_000.0);
         let older = l.plans.as_ref().unwrap()["green.sql"].fingerprint.clone();
         let q = r.plans.as_mut().unwrap().get_mut("green.sql").unwrap();
-        q.unfeatured = Some(pgparity::snapshot::plan::Counterfactual {
-            settings: vec!["enable_group_by_reordering = off".into()],
-            fingerprint: if reverts {
-                older
-            } else {
-                q.fingerprint.clone()
+        let own = q.fingerprint.clone();
+        *slot(q) = Some(Counterfactual {
+            settings: vec![what.into()],
+            fingerprint: match converges {
+                Some(true) => older,
+                Some(false) => own,
+                None => None,
             },
             cost: None,
-            error: None,
+            error: converges
+                .is_none()
+                .then(|| "permission denied for table part".into()),
         });
         shape(&l, &r)
+    };
+    let with_unfeatured = |reverts: bool| {
+        replanned(
+            "17.2",
+            |q| &mut q.unfeatured,
+            "enable_group_by_reordering = off",
+            Some(reverts),
+        )
     };
     let f = with_unfeatured(true);
     assert_eq!(f.causes[0].kind.as_str(), "planner-version", "{f:#?}");
@@ -959,23 +981,12 @@ fn plans_that_follow_the_statistics_sample_are_named_so() {
     // statistics, ahead of the features; staying clears them, and the planner version stands
     // with that evidence. A restore that failed says so.
     let with_transplant = |converges: Option<bool>| {
-        let l = side("staging", "17.2", None, 1069.0, 60_000.0);
-        let mut r = side("prod", "18.1", Some("part_name_idx"), 1426.0, 60_000.0);
-        let older = l.plans.as_ref().unwrap()["green.sql"].fingerprint.clone();
-        let q = r.plans.as_mut().unwrap().get_mut("green.sql").unwrap();
-        q.transplanted = Some(pgparity::snapshot::plan::Counterfactual {
-            settings: vec!["staging's planner statistics".into()],
-            fingerprint: match converges {
-                Some(true) => older,
-                Some(false) => q.fingerprint.clone(),
-                None => None,
-            },
-            cost: None,
-            error: converges
-                .is_none()
-                .then(|| "permission denied for table part".into()),
-        });
-        shape(&l, &r)
+        replanned(
+            "18.1",
+            |q| &mut q.transplanted,
+            "staging's planner statistics",
+            converges,
+        )
     };
     let f = with_transplant(Some(true));
     assert_eq!(f.causes[0].kind.as_str(), "statistics-noise", "{f:#?}");

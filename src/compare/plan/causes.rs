@@ -174,12 +174,7 @@ const SAMPLE_RATIO: f64 = 3.0;
 /// The rows ANALYZE samples from `rel` on one side: 300 × the largest statistics target of
 /// its columns (a column's own, else `default_statistics_target`).
 fn sample_rows(snap: &crate::snapshot::Snapshot, rel: &str) -> f64 {
-    let default = snap
-        .inventory
-        .settings
-        .get("default_statistics_target")
-        .and_then(|x| x.value.parse::<f64>().ok())
-        .unwrap_or(100.0);
+    let default = f64::from(snap.default_statistics_target());
     let target = snap
         .schema
         .tables

@@ -21,7 +21,10 @@ impl Values {
         row: u64,
         drawn: &mut Drawn,
     ) -> bool {
-        if row < 2 && self.pool.is_none() && self.write_text(rng, row, salt, drawn, true, out) {
+        if row < 2 && self.pool.is_none() && {
+            let placed = self.band(row, salt, drawn).map(|b| b.position());
+            self.write_text(rng, row, placed, true, out)
+        } {
             // The shortest and the longest length, placed exactly like numbers' extremes.
             return true;
         }
@@ -83,7 +86,9 @@ impl Values {
                 let k = pick(cum, (u - (1.0 - share)) / share.max(1e-12));
                 self.category(salt, k, cum.len(), out, drawn);
             } else {
-                self.write_text(rng, row, salt, drawn, false, out);
+                // The fresh rows: the positions below the frequent values' share.
+                let placed = u / (1.0 - share).max(1e-12);
+                self.write_text(rng, row, Some(placed), false, out);
             }
             return true;
         }
@@ -92,7 +97,8 @@ impl Values {
                 self.category(salt, k, pool.len(), out, drawn);
             }
             (_, Base::Text { classes, .. }) if row != u64::MAX && classes.rows > 0 => {
-                self.write_text(rng, row, salt, drawn, false, out);
+                let placed = self.band(row, salt, drawn).map(|b| b.position());
+                self.write_text(rng, row, placed, false, out);
             }
             _ => self.base.write_drawn(rng, out),
         }
@@ -100,13 +106,13 @@ impl Values {
     }
 
     /// Row `row`'s text (a text base only: `false` for others, nothing written), its classes
-    /// at the row's band; `extreme`: at the length curve's end the row number names.
+    /// at its stratified position `placed` (see [`Values::band`]); `extreme`: at the length
+    /// curve's end the row number names.
     fn write_text(
         &self,
         rng: &mut ChaCha8Rng,
         row: u64,
-        salt: u64,
-        drawn: &mut Drawn,
+        placed: Option<f64>,
         extreme: bool,
         out: &mut Vec<u8>,
     ) -> bool {
@@ -119,11 +125,6 @@ impl Values {
         else {
             return false;
         };
-        let mut placed = self.band(row, salt, drawn).map(|b| b.position());
-        if let (Some(u), Some(Pool::Mixed { share, .. })) = (placed, &self.pool) {
-            // The fresh rows of a mixed pool: the positions below its frequent values' share.
-            placed = Some(u / (1.0 - share).max(1e-12));
-        }
         let at = extreme.then_some(row as f64);
         let t = text(rng, len, classes, *max_chars, words.as_ref(), at, placed);
         push_escaped(out, &t);
