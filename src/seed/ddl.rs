@@ -87,8 +87,30 @@ pub fn before_load(snap: &Snapshot) -> BeforeLoad {
         let (name, t) = pending.remove(ready);
         out.extend(objects::TYPES.ddl(name, t));
     }
+    // An identity column creates its own sequence (named `table_column_seq`, as PostgreSQL
+    // names it where that name is free): created here too, the identity would take
+    // `table_column_seq1`.
+    let identity: std::collections::HashSet<String> = snap
+        .schema
+        .tables
+        .iter()
+        .flat_map(|(name, t)| {
+            let (schema, table) = crate::sql::split_qualified(name);
+            t.columns
+                .iter()
+                .filter(|c| c.identity.is_identity())
+                .map(move |c| {
+                    format!(
+                        "{schema}.{}",
+                        quote_ident(&format!("{}_{}_seq", unquote(table), c.name))
+                    )
+                })
+        })
+        .collect();
     for (name, q) in &snap.schema.sequences {
-        out.extend(objects::SEQUENCES.ddl(name, q));
+        if !identity.contains(name) {
+            out.extend(objects::SEQUENCES.ddl(name, q));
+        }
     }
     // Parents before partitions and inheritance children: one level per depth.
     let prelude = std::mem::take(&mut out);
@@ -156,10 +178,21 @@ pub fn after_load(snap: &Snapshot) -> AfterLoad {
     out.extend(constraints(ConstraintKind::PrimaryKey));
     out.extend(constraints(ConstraintKind::Unique));
     for (name, i) in &snap.schema.indexes {
-        let on_partition = snap.schema.tables.get(&i.table).is_some_and(is_partition);
-        if i.constraint.is_none() && !on_partition {
-            out.extend(objects::INDEXES.ddl(name, i));
+        if i.constraint.is_some() || inherited_index(snap, i) {
+            continue;
         }
+        // A partitioned table's index (`ON ONLY` in its definition) is created on its
+        // partitions too: left `ON ONLY`, it stayed invalid and the partitions had none.
+        let partitioned = snap
+            .schema
+            .tables
+            .get(&i.table)
+            .is_some_and(|t| t.kind == TableKind::Partitioned);
+        let mut i = i.clone();
+        if partitioned {
+            i.definition = i.definition.replacen(" ON ONLY ", " ON ", 1);
+        }
+        out.extend(objects::INDEXES.ddl(name, &i));
     }
     // Extended statistics objects, which the planner's estimates on the seeded rows use.
     for (name, o) in snap
@@ -198,6 +231,32 @@ pub fn after_load(snap: &Snapshot) -> AfterLoad {
         single_table,
         foreign_keys,
         sequences: out,
+    }
+}
+
+/// A partition's index that its parent's index creates (the same method, columns and
+/// predicate): one of the partition's own is created.
+fn inherited_index(snap: &Snapshot, i: &objects::Index) -> bool {
+    let Some(parent) = snap
+        .schema
+        .tables
+        .get(&i.table)
+        .filter(|t| is_partition(t))
+        .and_then(|t| t.parent.as_ref())
+    else {
+        return false;
+    };
+    let tail = |d: &str| d.split_once(" USING ").map(|(_, t)| t.to_string());
+    snap.schema.indexes.values().any(|p| {
+        &p.table == parent && p.unique == i.unique && tail(&p.definition) == tail(&i.definition)
+    })
+}
+
+/// `"Odd ""T"""` → `Odd "T"`; a bare name as it is.
+fn unquote(name: &str) -> String {
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => name.to_string(),
     }
 }
 

@@ -20,6 +20,10 @@ pub struct Statistics {
 pub struct TableStats {
     pub reltuples: f64,
     pub relpages: i64,
+    /// Pages the visibility map marks all-visible (`pg_class.relallvisible`): what an index-only
+    /// scan costs. Absent in snapshots written before it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relallvisible: Option<i64>,
     pub live_tuples: i64,
     pub last_analyze: Option<String>,
     pub last_autoanalyze: Option<String>,

@@ -331,6 +331,7 @@ impl Snap {
             table.into(),
             TableStats {
                 reltuples: if analyzed { rows } else { -1.0 },
+                relallvisible: None,
                 relpages: if analyzed {
                     (rows / 100.0).ceil() as i64
                 } else {

@@ -101,7 +101,7 @@ pub const TOPOLOGY: &str = "SELECT pg_is_in_recovery() AS in_recovery, \
 
 pub const TABLE_STATS: &str = concat!(
     "SELECT format('%I.%I', n.nspname, c.relname) AS name, c.reltuples::float8 AS reltuples, \
-     c.relpages::bigint AS relpages, coalesce(s.n_live_tup, 0) AS live_tuples, ",
+     c.relpages::bigint AS relpages, c.relallvisible::bigint AS relallvisible, coalesce(s.n_live_tup, 0) AS live_tuples, ",
     utc!("s.last_analyze"),
     " AS last_analyze, ",
     utc!("s.last_autoanalyze"),
@@ -121,7 +121,9 @@ pub const COLUMN_STATS: &str =
     "SELECT format('%I.%I', schemaname, tablename) AS table, attname AS column, \
      null_frac::float8 AS null_frac, n_distinct::float8 AS n_distinct, avg_width, \
      correlation::float8 AS correlation, (most_common_freqs)[1]::float8 AS top_freq \
-     FROM pg_stats WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND NOT inherited";
+     FROM pg_stats WHERE schemaname NOT IN ('pg_catalog', 'information_schema') \
+     AND inherited = EXISTS (SELECT 1 FROM pg_partitioned_table p \
+       WHERE p.partrelid = to_regclass(format('%I.%I', schemaname, tablename)))";
 
 /// Tables the capture role cannot SELECT from.
 pub const UNREADABLE_TABLES: &str = concat!(

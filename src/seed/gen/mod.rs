@@ -401,17 +401,27 @@ impl Pool {
         }
     }
 
-    /// Where category `k` of `n` sits on its base's curve (0 to 1): spread evenly, ends
-    /// included; a mixed pool's frequent values by weight (the middle of each one's share), so
-    /// lengths keep their quantiles however much of the column the values hold.
+    /// Where category `k` of `n` sits on its base's curve (0 to 1), by weight (the middle of
+    /// each one's share), so lengths keep their quantiles however the rows are shared out:
+    /// a weighted pool's stretched so its first and last categories take the curve's ends
+    /// (the extremes are seeded; equal weights: spread evenly); a mixed pool's as they fall.
     pub fn position(&self, k: usize, n: usize) -> f64 {
+        let middle = |cum: &[f64], k: usize| {
+            let total = cum.last().copied().unwrap_or(1.0).max(1e-12);
+            let before = if k == 0 { 0.0 } else { cum[k - 1] };
+            (before + (cum[k] - before) / 2.0) / total
+        };
         match self {
-            Pool::Mixed { cum, .. } => {
-                let total = cum.last().copied().unwrap_or(1.0).max(1e-12);
-                let before = if k == 0 { 0.0 } else { cum[k - 1] };
-                (before + (cum[k] - before) / 2.0) / total
-            }
+            Pool::Mixed { cum, .. } => middle(cum, k),
             _ if n <= 1 => 0.5,
+            Pool::Weighted(cum) if cum.len() == n => {
+                let (lo, hi) = (middle(cum, 0), middle(cum, n - 1));
+                if hi - lo > 1e-12 {
+                    ((middle(cum, k) - lo) / (hi - lo)).clamp(0.0, 1.0)
+                } else {
+                    k as f64 / (n - 1) as f64
+                }
+            }
             _ => k as f64 / (n - 1) as f64,
         }
     }

@@ -197,16 +197,26 @@ pub struct KeyClasses {
     pub salt: u64,
     /// The column's length limit, in characters.
     pub cap: Option<usize>,
+    /// Production's lengths, in characters: key `i` is padded with letters after its digits
+    /// to the length at its own stratified position, so the extremes are seeded too.
+    pub len: Option<Curve>,
 }
 
 impl KeyClasses {
-    pub fn new(classes: Classes, rows: u64, salt: u64, cap: Option<usize>) -> KeyClasses {
+    pub fn new(
+        classes: Classes,
+        rows: u64,
+        salt: u64,
+        cap: Option<usize>,
+        len: Option<Curve>,
+    ) -> KeyClasses {
         KeyClasses {
             classes,
             rows,
             step: coprime_step(rows),
             salt,
             cap,
+            len,
         }
     }
 
@@ -223,6 +233,18 @@ impl KeyClasses {
             s.push(' ');
         }
         s.push_str(&digits);
+        if let Some(len) = &self.len {
+            let v = stratum(i, self.rows, self.step, self.salt ^ 0x1E4_6785);
+            let frag: usize = fragments.iter().map(|f| f.chars().count()).sum();
+            let target = (len.at(v).round().max(0.0) as usize)
+                .min(self.cap.unwrap_or(usize::MAX))
+                .saturating_sub(frag);
+            let have = digits.len() + usize::from(edge);
+            if target > have {
+                s.push_str(&word(&mut rng, target - have));
+            }
+        }
+        let digits = s.trim_start().to_string();
         for f in fragments {
             s.push_str(f);
         }

@@ -106,7 +106,9 @@ pub(super) fn degrees(
         Curve { points }
     };
     let a = coprime(p as u64, salt);
-    let draw = |low: f64| {
+    // `scale` < 1 only where the quantiles, joined by straight lines, hold more children than
+    // the source has (a heavy tail between two quantiles): the degrees between them shrink.
+    let draw = |low: f64, scale: f64| {
         let c = curve(low);
         let mut out = vec![0u64; p];
         for (j, d) in out.iter_mut().enumerate() {
@@ -117,26 +119,39 @@ pub(super) fn degrees(
             } else if u < z {
                 0
             } else {
-                c.at(u).round().max(1.0) as u64
+                (c.at(u) * scale).round().max(1.0) as u64
             };
         }
         out
     };
     let median = rel.fanout[0].max(1.0);
     let Some(mean) = mean else {
-        return draw(1.0);
+        return draw(1.0, 1.0);
     };
     let want = mean * p as f64;
+    let sum = |d: Vec<u64>| d.iter().sum::<u64>() as f64;
+    if sum(draw(1.0, 1.0)) > want {
+        let (mut lo, mut hi) = (0.0, 1.0);
+        for _ in 0..30 {
+            let mid = (lo + hi) / 2.0;
+            if sum(draw(1.0, mid)) < want {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return draw(1.0, hi);
+    }
     let (mut lo, mut hi) = (1.0, median);
     for _ in 0..30 {
         let mid = (lo + hi) / 2.0;
-        if (draw(mid).iter().sum::<u64>() as f64) < want {
+        if sum(draw(mid, 1.0)) < want {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    draw(hi)
+    draw(hi, 1.0)
 }
 
 /// Children per parent in the source: every child over every parent row.

@@ -21,6 +21,11 @@ pub enum Key {
         /// The profile's character classes, kept by stratified positions of the index.
         classes: Option<Box<KeyClasses>>,
     },
+    /// A unique column with a CHECK pattern: the key's digits inside a drawn value.
+    Pattern {
+        pattern: Box<crate::seed::pattern::KeyedPattern>,
+        salt: u64,
+    },
     Uuid {
         salt: u64,
     },
@@ -48,6 +53,7 @@ impl Key {
                     None => s,
                 }
             }
+            Key::Pattern { pattern, salt } => pattern.draw(i, *salt),
             Key::Uuid { salt } => crate::seed::literal::uuid(*salt, i),
             Key::Temporal { base, step, kind } => {
                 crate::seed::gen::temporal(base + step * i as f64, *kind)
@@ -116,6 +122,16 @@ pub(super) fn key_for(
                 Key::Int { base: base as i64, step: step as i64 }
             })
         }
+        Kind::Text | Kind::Char if rule.pattern.is_some() => {
+            let source = rule.pattern.as_deref().unwrap_or_default();
+            match crate::seed::pattern::KeyedPattern::compile(source, rows) {
+                Some(p) => Ok(Key::Pattern { pattern: Box::new(p), salt }),
+                None => Err(Error::Usage(format!(
+                    "{object}: a unique column whose CHECK pattern '{source}' has no repeated class of digits to hold {} distinct keys; hint: --skip the table",
+                    crate::finding::thousands(rows as f64)
+                ))),
+            }
+        }
         Kind::Text | Kind::Char => {
             let need = base36(rows.saturating_sub(1)).len();
             let cap = match (m1, rule.max_chars) {
@@ -132,13 +148,21 @@ pub(super) fn key_for(
             }
             // The profile's classes around the digits (the digits, all of one width, keep
             // every key distinct).
-            let classes = p.filter(|p| !p.classes.is_empty()).map(|p| {
-                let mut c = classes(p);
+            let len = p.and_then(|p| curve7(&p.length_chars));
+            let classes = p.filter(|p| !p.classes.is_empty() || len.is_some()).map(|p| {
+                let mut c = if p.classes.is_empty() {
+                    Classes {
+                        ascii: 1.0,
+                        ..Default::default()
+                    }
+                } else {
+                    classes(p)
+                };
                 // Every row read (an exact distinct count): what it saw is certain.
                 if p.distinct.as_ref().is_some_and(|d| d.method == "exact") {
                     keep_every_class(&mut c, rows as f64);
                 }
-                Box::new(KeyClasses::new(c, rows, salt, cap))
+                Box::new(KeyClasses::new(c, rows, salt, cap, len))
             });
             Ok(Key::Text { width, classes })
         }

@@ -218,7 +218,19 @@ impl Counts<'_> {
         }
         let kind = kind_of(&col.data_type, col.type_kind, snap);
         let p = ctx.tp.columns.get(&col.name).map(|c| &**c);
-        let in_key = ctx.keys.iter().find(|k| k.contains(&col.name));
+        let in_key = ctx.keys.iter().find(|k| k.contains(&col.name)).filter(|k| {
+            // In a composite key with a column unique on its own (a partitioned table's
+            // `(id, created_at)`), that column keeps the key unique: the others follow their
+            // profiles.
+            // A column a foreign key references stays a key (its children render it from
+            // the parent's row number).
+            k.len() == 1
+                || unique_alone(ctx, &col.name)
+                || referenced(snap, ctx.name, &col.name)
+                || !k
+                    .iter()
+                    .any(|c| !ctx.fks.of_col.contains_key(c) && unique_alone(ctx, c))
+        });
         let fks = &ctx.fks;
         if fks.left_null.contains(&col.name) && !fks.of_col.contains_key(&col.name) {
             return Ok(Ok(Gen::Null));
@@ -327,7 +339,7 @@ fn key_gen(
     // A key that holds the list partition key: the other columns are unique alone.
     let routed_key = ctx.route.as_ref().is_some_and(|(c, _, _)| k.contains(c));
     let salt = ctx.id ^ name_id(&col.name);
-    if k.len() == 1 || routed_key {
+    if k.len() == 1 || routed_key || unique_alone(ctx, &col.name) {
         return Ok(Gen::Key {
             key: key_for(object, kind, base_type, p, rule, n, salt)?,
             div: 1,
@@ -360,6 +372,23 @@ fn key_gen(
         key,
         div,
         modulo: (pos > 0).then_some(m),
+    })
+}
+
+/// Whether a foreign key references `table`'s column `col`.
+fn referenced(snap: &Snapshot, table: &str, col: &str) -> bool {
+    snap.schema.constraints.values().any(|c| {
+        c.kind == ConstraintKind::ForeignKey
+            && c.references.as_deref() == Some(table)
+            && c.ref_columns.iter().any(|r| r == col)
+    })
+}
+
+/// Whether production's column holds a distinct value in (nearly) every row, none NULL.
+fn unique_alone(ctx: &TableCtx, col: &str) -> bool {
+    ctx.tp.columns.get(col).is_some_and(|p| {
+        let rows = p.rows as f64;
+        p.nulls == 0 && rows >= 2.0 && p.distinct.as_ref().is_some_and(|d| d.value >= 0.95 * rows)
     })
 }
 

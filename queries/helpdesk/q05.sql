@@ -1,0 +1,1 @@
+SELECT o.name, count(*) FROM desk.organizations o JOIN desk.requesters r ON r.organization_id = o.id JOIN desk.tickets t ON t.requester_id = r.id WHERE t.created_at >= '2025-03-01' AND t.created_at < '2025-04-01' GROUP BY o.name ORDER BY 2 DESC LIMIT 10
