@@ -107,6 +107,45 @@ fn fk_stats(source: &Snapshot, target: &Snapshot) -> Vec<FkStats> {
     out
 }
 
+/// Tables seeded with another row count than production's (a volume finding compares
+/// environments within a factor of ten; a seed promises the count): 2 % and 2 rows apart or
+/// more (5 % where a count is estimated), of the tables the seed filled.
+fn volumes(target: &Snapshot, source: &Snapshot) -> Vec<Finding> {
+    let (Some(t), Some(s)) = (target.profile.as_ref(), source.profile.as_ref()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, want) in s
+        .tables
+        .iter()
+        .filter_map(|(n, _)| Some((n, s.tables.rows(n)?)))
+    {
+        let Some(got) = t.tables.rows(name).filter(|g| *g > 0.0) else {
+            continue;
+        };
+        // Estimated counts (a sampled table) within 5 %.
+        let exact = |p: &crate::snapshot::Profile| p.tables.get(name).is_some_and(|x| x.rows_exact);
+        let band = if exact(t) && exact(s) { 0.02 } else { 0.05 };
+        if (got - want).abs() >= (want * band).max(2.0) {
+            out.push(
+                Finding::new(crate::finding::Category::Volume, Severity::Medium, name, "seeded")
+                    .values(
+                        Some(format!("{} rows", crate::finding::thousands(got))),
+                        Some(format!("{} rows", crate::finding::thousands(want))),
+                    )
+                    .message(format!(
+                        "{name}: seeded with {} rows where production has {}",
+                        crate::finding::thousands(got),
+                        crate::finding::thousands(want)
+                    ))
+                    .why("a seed at production's scale promises its row counts: plans and timings on another volume do not carry over")
+                    .hint("report it: the seed's row plan (children per parent) missed the profile's count"),
+            );
+        }
+    }
+    out
+}
+
 /// What `seed --verify` reports, from the findings of `target` (left) against `source`
 /// (right); `scaled` leaves volume out (a scale or row counts were asked for).
 pub fn summarize(
@@ -123,6 +162,12 @@ pub fn summarize(
                 && (f.category != crate::finding::Category::Volume || !scaled)
         })
         .cloned()
+        .chain(
+            (!scaled)
+                .then(|| volumes(target, source))
+                .into_iter()
+                .flatten(),
+        )
         .collect();
     // Plans: the same shape, or a cost tie (the target steered toward the snapshot's plan
     // reaches it at almost the same cost).

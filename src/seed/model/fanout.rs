@@ -130,7 +130,7 @@ pub(super) fn degrees(
     };
     let want = mean * p as f64;
     let sum = |d: Vec<u64>| d.iter().sum::<u64>() as f64;
-    if sum(draw(1.0, 1.0)) > want {
+    let d = if sum(draw(1.0, 1.0)) > want {
         let (mut lo, mut hi) = (0.0, 1.0);
         for _ in 0..30 {
             let mid = (lo + hi) / 2.0;
@@ -140,18 +140,59 @@ pub(super) fn degrees(
                 hi = mid;
             }
         }
-        return draw(1.0, hi);
+        draw(1.0, hi)
+    } else {
+        let (mut lo, mut hi) = (1.0, median);
+        for _ in 0..30 {
+            let mid = (lo + hi) / 2.0;
+            if sum(draw(mid, 1.0)) < want {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        draw(hi, 1.0)
+    };
+    let top = (0..p).find(|&j| {
+        ((a as u128 * j as u128 + (salt % p as u64) as u128) % p as u128) as usize == p - 1
+    });
+    settle(d, want.round() as u64, top)
+}
+
+/// Degrees brought to sum to `want` exactly (the source's children): where the curve cannot
+/// reach it (its lowest degree at the median still short, or rounding), the parents with
+/// children, all but the largest (`top`), take one more (the smallest first: below the median
+/// the shape is the least known) or one fewer (the largest first: an over-count comes from the
+/// tail), never below one.
+fn settle(mut d: Vec<u64>, want: u64, top: Option<usize>) -> Vec<u64> {
+    let mut sum: u64 = d.iter().sum();
+    let mut order: Vec<usize> = (0..d.len())
+        .filter(|&j| d[j] > 0 && Some(j) != top)
+        .collect();
+    if sum < want {
+        order.sort_by_key(|&j| d[j]);
+    } else {
+        order.sort_by_key(|&j| std::cmp::Reverse(d[j]));
     }
-    let (mut lo, mut hi) = (1.0, median);
-    for _ in 0..30 {
-        let mid = (lo + hi) / 2.0;
-        if sum(draw(mid, 1.0)) < want {
-            lo = mid;
-        } else {
-            hi = mid;
+    while sum != want && !order.is_empty() {
+        let before = sum;
+        for &j in &order {
+            if sum < want {
+                d[j] += 1;
+                sum += 1;
+            } else if sum > want && d[j] > 1 {
+                d[j] -= 1;
+                sum -= 1;
+            }
+            if sum == want {
+                break;
+            }
+        }
+        if sum == before {
+            break;
         }
     }
-    draw(hi, 1.0)
+    d
 }
 
 /// Children per parent in the source: every child over every parent row.
