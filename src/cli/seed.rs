@@ -140,6 +140,18 @@ pub fn seed_command(config: &Config, a: SeedArgs, progress: &dyn Progress) -> Re
                 format!(" (different: {})", v.plans_divergent.join(", "))
             }
         );
+        for (q, why) in &v.plans_why {
+            eprintln!("  {q}: {why}");
+        }
+    }
+    if !v.kept.is_empty() {
+        eprintln!(
+            "verify: {} fact(s) of the profile held at another share than production's:",
+            v.kept.len()
+        );
+        for k in &v.kept {
+            eprintln!("  {k}");
+        }
     }
     Ok(u8::from(serious > 0).max(incomplete))
 }

@@ -328,7 +328,14 @@ pub fn tpch_db(cluster: &Cluster, prefix: &str, sf: f64) -> String {
 
 /// The 22 TPC-H queries shipped in `queries/tpch`.
 pub fn tpch_queries() -> Vec<pgparity::explain::corpus::Query> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch");
+    corpus("tpch")
+}
+
+/// The corpus in `queries/<name>`.
+pub fn corpus(name: &str) -> Vec<pgparity::explain::corpus::Query> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("queries")
+        .join(name);
     let (queries, problems) = pgparity::explain::corpus::load(&[dir]).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     queries

@@ -673,14 +673,22 @@ fn drawn(
     // Mostly distinct text whose frequent values repeat: those values at their shares of the
     // rows (the profile's counts of the rows it read), the rest drawn fresh, so the seed
     // repeats where production does and its most common value holds production's share.
-    let repeated: Vec<f64> = p
+    let mut repeated: Vec<f64> = p
         .top
         .iter()
         .filter(|t| t.count > 1)
         .map(|t| t.count as f64)
         .collect();
     if matches!(base, Base::Text { .. }) && !repeated.is_empty() {
-        let share = (repeated.iter().sum::<f64>() / non_null).min(0.999);
+        let mut share = (repeated.iter().sum::<f64>() / non_null).min(0.999);
+        let seeded = rows as f64 * (1.0 - null_rate);
+        if read_whole(p, table_rows) && seeded >= 2.0 {
+            // Certain repeats stay repeats at any scale: at least two rows for each value
+            // kept (the most frequent first), so a seed of 88 rows still holds a duplicate.
+            share = share.max(2.0 / seeded).min(0.999);
+            let keep = ((share * seeded / 2.0).floor() as usize).max(1);
+            repeated.truncate(keep);
+        }
         let mut base = base;
         if let Base::Text { classes, .. } = &mut base {
             // The classes live on the fresh rows: each certain one keeps a row of them.
