@@ -190,6 +190,72 @@ pub(super) async fn non_empty(
     Ok(to_truncate)
 }
 
+/// VACUUMs `tables` on `sessions` sessions until most of each one's pages (its partitions'
+/// for a partitioned table) are all-visible: a transaction that began while the rows loaded
+/// (an autovacuum's ANALYZE of another table) keeps VACUUM from marking them, so a table
+/// still short is vacuumed again once no other session of the database holds a snapshot (up
+/// to four rounds, waiting at most 5 s before each).
+async fn vacuum_all_visible(
+    client: &Client,
+    target: &Target,
+    tables: Vec<&str>,
+    sessions: usize,
+) -> Result<()> {
+    let env = target.name.as_str();
+    let failed = |e: tokio_postgres::Error| {
+        Error::env(
+            env,
+            format!("VACUUM after the load: {}", crate::capture::db_message(&e)),
+        )
+    };
+    let mut pending: Vec<String> = tables.into_iter().map(str::to_string).collect();
+    for round in 0..4 {
+        if pending.is_empty() {
+            break;
+        }
+        if round > 0 {
+            for _ in 0..50 {
+                let held: i64 = client
+                    .query_typed_one(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                         AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL",
+                        &[],
+                    )
+                    .await
+                    .map_err(failed)?
+                    .get(0);
+                if held == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        let groups = pending
+            .chunks(pending.len().div_ceil(sessions.max(1)).max(1))
+            .map(|g| async move {
+                let c = crate::capture::connect(target).await?;
+                c.batch_execute(&format!("VACUUM {}", g.join(", ")))
+                    .await
+                    .map_err(failed)
+            });
+        for r in futures_util::future::join_all(groups).await {
+            r?;
+        }
+        pending = client
+            .query_typed(
+                "SELECT t FROM unnest($1::text[]) t WHERE (SELECT sum(c.relallvisible) * 2 < sum(c.relpages) \
+                 FROM pg_partition_tree(t::regclass) p JOIN pg_class c ON c.oid = p.relid)",
+                &[(&pending, tokio_postgres::types::Type::TEXT_ARRAY)],
+            )
+            .await
+            .map_err(failed)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    }
+    Ok(())
+}
+
 /// Whether production's `table` (with its partitions, at any depth) has most of its pages
 /// all-visible. Unknown (a snapshot from before it was read): no.
 fn mostly_all_visible(snap: &Snapshot, table: &str) -> bool {
@@ -274,21 +340,7 @@ pub(super) async fn after_load(
         .filter(|t| mostly_all_visible(snap, &t.table))
         .map(|t| t.table.as_str())
         .collect();
-    let groups = vacuum
-        .chunks(vacuum.len().div_ceil(sessions.max(1)).max(1))
-        .map(|g| async move {
-            let sql = format!("VACUUM {}", g.join(", "));
-            let c = crate::capture::connect(target).await?;
-            c.batch_execute(&sql).await.map_err(|e| {
-                Error::env(
-                    env,
-                    format!("VACUUM after the load: {}", crate::capture::db_message(&e)),
-                )
-            })
-        });
-    for r in futures_util::future::join_all(groups).await {
-        r?;
-    }
+    vacuum_all_visible(client, target, vacuum, sessions).await?;
     let analyze: Vec<String> = report
         .tables
         .iter()

@@ -308,9 +308,22 @@ pub fn summarize(
                 None => finding.map_or_else(|| "the shape differs".to_string(), |f| f.message.clone()),
             };
             let sql = source.plans.as_ref().and_then(|p| p.get(path)).map(|q| q.sql.as_str());
-            if let Some(lits) = sql.map(string_literals).filter(|l| !raw && !l.is_empty()) {
+            // Enum labels are the schema's, seeded as they are: not production's values.
+            let labels: std::collections::HashSet<&str> = source
+                .schema
+                .types
+                .values()
+                .flat_map(|t| t.labels.iter().map(String::as_str))
+                .collect();
+            let lits: Vec<String> = sql
+                .map(string_literals)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|l| !labels.contains(l.as_str()))
+                .collect();
+            if !raw && !lits.is_empty() {
                 why.push_str(&format!(
-                    "; it compares with literal values ({}), which synthetic values never equal: a snapshot taken with --raw-values seeds production's frequent values",
+                    "; it names literal values ({}): where they are production's values, synthetic values never equal them (a snapshot taken with --raw-values seeds production's frequent values)",
                     lits.iter().take(3).map(|l| crate::sql::literal(l)).collect::<Vec<_>>().join(", ")
                 ));
             }

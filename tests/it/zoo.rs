@@ -345,8 +345,22 @@ fn helpdesk_whole_loop() {
     let src = fresh_db(c, "desk_src");
     c.execute(&src, include_str!("../fixtures/helpdesk.sql"))
         .unwrap();
-    // Autovacuum's work, done now: production's pages all-visible.
-    c.execute(&src, "VACUUM ANALYZE").unwrap();
+    // Autovacuum's work, done now: production's pages all-visible (a VACUUM beside an
+    // autovacuum's ANALYZE of another table may leave some for the next).
+    let visible = |db: &str| {
+        c.query_scalar(
+            db,
+            "SELECT coalesce(string_agg(relname, ',' ORDER BY relname), '') FROM pg_class \
+             WHERE relnamespace = 'desk'::regnamespace AND relkind = 'r' AND relpages > 0 AND relallvisible * 2 >= relpages",
+        )
+        .unwrap()
+    };
+    for _ in 0..5 {
+        c.execute(&src, "VACUUM ANALYZE").unwrap();
+        if visible(&src).contains("tickets_2025_01") {
+            break;
+        }
+    }
     let snap = capture(c, &src, "production");
     let (target, _) = seed_and_verify(c, &src, &snap);
     let seeded = capture(c, &target, "staging");
@@ -355,24 +369,16 @@ fn helpdesk_whole_loop() {
         .filter(|f| matches!(f.category, Category::Schema))
         .collect();
     assert!(schema.is_empty(), "seeded schema:\n{}", shown(&schema));
-    // Tables whose pages are mostly all-visible (what an index-only scan costs): the same
-    // in the seed as in production.
-    let visible = |db: &str| {
-        c.query_scalar(
-            db,
-            "SELECT coalesce(string_agg(relname, ', ' ORDER BY relname), '') FROM pg_class \
-             WHERE relnamespace = 'desk'::regnamespace AND relkind = 'r' AND relpages > 0 AND relallvisible * 2 >= relpages",
-        )
-        .unwrap()
-    };
+    // Tables whose pages are mostly all-visible (what an index-only scan costs): every one
+    // of production's in the seed too.
+    let (want, got) = (visible(&src), visible(&target));
+    assert!(want.contains("tickets_2025_01"), "{want}");
+    let missing: Vec<&str> = want
+        .split(',')
+        .filter(|t| !got.split(',').any(|g| g == *t))
+        .collect();
     assert!(
-        visible(&src).contains("tickets_2025_01"),
-        "{}",
-        visible(&src)
-    );
-    assert_eq!(
-        visible(&target),
-        visible(&src),
-        "all-visible tables, seeded vs production"
+        missing.is_empty(),
+        "not all-visible in the seed: {missing:?} (production: {want}; seed: {got})"
     );
 }

@@ -587,6 +587,43 @@ fn data() {
             ),
         ],
     );
+    // The other way (issue 34): production repeats 13 documents over 5,000 rows, staging's
+    // (a seed that drew each afresh) hardly repeat.
+    let docs = |env, distinct: u64, categorical: bool| {
+        snap(env, "17.2")
+            .table("public.tickets", &[("custom", "jsonb")])
+            .profile("public.tickets", 5000)
+            .measured("public.tickets", "custom", ValueKind::Json, 0, move |c| {
+                c.categorical = categorical;
+                c.distinct = Some(exact(distinct as f64));
+                c.top = (0..distinct.min(20))
+                    .map(|i| top(i, 5000 / distinct))
+                    .collect();
+            })
+    };
+    run(
+        &data,
+        vec![
+            case(
+                "documents repeated on both",
+                docs("staging", 12, true),
+                docs("prod", 13, true),
+                &[],
+            ),
+            case(
+                "documents drawn afresh where production repeats thirteen",
+                docs("staging", 4800, false),
+                docs("prod", 13, true),
+                &[("distinct:public.tickets.custom:varied", Low)],
+            ),
+            case(
+                "a sample's worth more, still repeated",
+                docs("staging", 120, false),
+                docs("prod", 13, true),
+                &[],
+            ),
+        ],
+    );
 }
 
 /// The shape of values: uniqueness, frequency, distributions moved as a whole, sentinel dates.

@@ -176,6 +176,32 @@ fn distinct(c: &Column, out: &mut Vec<Finding>) {
     let (true, Some(da)) = (b.categorical, &a.distinct) else {
         return;
     };
+    // The other way: a handful of values repeated on the right, nearly every value distinct
+    // on the left (documents or arrays drawn fresh where production repeats a few).
+    let db = b.distinct.as_ref().map_or(b.top.len() as f64, |d| d.value);
+    if !a.categorical
+        && na >= 100
+        && da.value >= (10.0 * db).max(db + 100.0)
+        && da.value >= 0.5 * na as f64
+    {
+        out.push(
+            Finding::new(Category::Distinct, Severity::Low, object, "varied")
+                .values(Some(count(da.value)), Some(count(db)))
+                .message(format!(
+                    "{object} has {} distinct values in {} ({} rows), {} in {}: {} repeats a handful of values, {} hardly repeats any",
+                    count(da.value),
+                    s.left_name,
+                    count(na as f64),
+                    count(db),
+                    s.right_name,
+                    s.right_name,
+                    s.left_name
+                ))
+                .why("the planner estimates an equality filter or a grouping on it from how often values repeat: plans and memory for them differ")
+                .hint(format!("make {}'s values repeat as {}'s do", s.left_name, s.right_name)),
+        );
+        return;
+    }
     let nb_f = nb.max(1) as f64;
     let expected: f64 = b
         .top

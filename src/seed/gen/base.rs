@@ -8,15 +8,11 @@ pub(super) const ALPHABET: &[u8] =
     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789     ";
 
 impl Base {
-    /// One value as PostgreSQL text. `category` is (k, K) when drawing a pool's category `k`
-    /// of `K`: numbers and times are then spread over their curve (stratified, ends included).
-    pub fn draw(&self, rng: &mut ChaCha8Rng, category: Option<(usize, usize)>) -> String {
-        // Categories span the curve from its minimum to its maximum, both included.
-        let u = match category {
-            Some((_, 1)) => 0.5,
-            Some((k, n)) => k as f64 / (n - 1) as f64,
-            None => rng.random::<f64>(),
-        };
+    /// One value as PostgreSQL text. `placed` is a pool's category's position on the curve
+    /// (see [`Pool::position`]): numbers, times, lengths, JSON keys and array lengths are
+    /// then taken there rather than drawn.
+    pub fn draw(&self, rng: &mut ChaCha8Rng, placed: Option<f64>) -> String {
+        let u = placed.unwrap_or_else(|| rng.random::<f64>());
         if let (
             Some(_),
             Base::Text {
@@ -25,9 +21,8 @@ impl Base {
                 max_chars,
                 words,
             },
-        ) = (category, self)
+        ) = (placed, self)
         {
-            // A pool's categories spread over the length curve, ends included.
             return text(rng, len, classes, *max_chars, words.as_ref(), Some(u), None);
         }
         self.draw_at(rng, u)
@@ -118,9 +113,12 @@ impl Base {
             } => text(rng, len, classes, *max_chars, words.as_ref(), None, None),
             Base::Labels { labels, cum } => labels[pick(cum, u)].clone(),
             Base::Json { keys, nested } => {
+                // A key is present where the value's position falls within its share: keys
+                // nest (the rarer ones in documents that hold the commoner), and a pool's
+                // categories hold each key at its share of the rows, to within a category.
                 let mut o = serde_json::Map::new();
                 for (k, share) in keys {
-                    if rng.random::<f64>() < *share {
+                    if u < *share {
                         let v: serde_json::Value = if rng.random::<f64>() < *nested {
                             serde_json::json!({"v": rng.random_range(0..1000)})
                         } else if rng.random_bool(0.5) {
@@ -137,7 +135,7 @@ impl Base {
                 serde_json::Value::Object(o).to_string()
             }
             Base::Array { elem, len } => {
-                let n = len.at(rng.random::<f64>()).round().max(0.0) as usize;
+                let n = len.at(u).round().max(0.0) as usize;
                 let mut s = String::from("{");
                 for i in 0..n {
                     if i > 0 {

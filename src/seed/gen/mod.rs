@@ -601,7 +601,8 @@ mod tests {
             num.category(9, k, 5000, &mut out, &mut Drawn::default());
             assert_eq!(
                 String::from_utf8(out).unwrap(),
-                num.base.draw(&mut rng_for(&[9, k as u64]), Some((k, 5000)))
+                num.base
+                    .draw(&mut rng_for(&[9, k as u64]), Some(k as f64 / 4999.0))
             );
         }
         // A value drawn without a category writes what its text was.

@@ -254,15 +254,9 @@ impl Values {
         let at = out.len();
         // As `draw` of category k: numbers and times are a position on their curve, and
         // need no stream of their own.
-        let u = if n == 1 {
-            0.5
-        } else {
-            k as f64 / (n - 1) as f64
-        };
+        let u = self.pool.as_ref().map_or(0.5, |p| p.position(k, n));
         if !self.base.write_at(u, out) {
-            let text = self
-                .base
-                .draw(&mut rng_for(&[salt, k as u64]), Some((k, n)));
+            let text = self.base.draw(&mut rng_for(&[salt, k as u64]), Some(u));
             push_escaped(out, &text);
         }
         if let Some(slot) = drawn.0.get_mut(k) {

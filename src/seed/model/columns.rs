@@ -591,12 +591,16 @@ fn drawn(
             keep_every_class(classes, rows as f64 * (1.0 - null_rate));
         }
     }
-    // Documents, arrays and bytes are drawn whole: their keys and lengths carry the shape,
-    // and a handful of categories would lose the rare keys.
-    if matches!(
-        base,
-        Base::Labels { .. } | Base::Json { .. } | Base::Array { .. } | Base::Bytea { .. }
-    ) {
+    // Documents, arrays and bytes are drawn whole unless production repeats a handful of them
+    // (categorical): then a pool of that many, each placed by its weight, so JSON keys and
+    // lengths keep their shares of the rows.
+    let few = p.categorical && !p.top.is_empty();
+    if matches!(base, Base::Labels { .. })
+        || matches!(
+            base,
+            Base::Json { .. } | Base::Array { .. } | Base::Bytea { .. }
+        ) && !few
+    {
         return Values {
             base,
             null_rate,
