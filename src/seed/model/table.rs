@@ -221,9 +221,8 @@ impl Counts<'_> {
         let in_key = ctx.keys.iter().find(|k| k.contains(&col.name)).filter(|k| {
             // In a composite key with a column unique on its own (a partitioned table's
             // `(id, created_at)`), that column keeps the key unique: the others follow their
-            // profiles.
-            // A column a foreign key references stays a key (its children render it from
-            // the parent's row number).
+            // profiles, except a column a foreign key references (its children render it
+            // from the parent's row number).
             k.len() == 1
                 || unique_alone(ctx, &col.name)
                 || referenced(snap, ctx.name, &col.name)
@@ -384,10 +383,11 @@ fn referenced(snap: &Snapshot, table: &str, col: &str) -> bool {
     })
 }
 
-/// Whether production's column holds a distinct value in (nearly) every row, none NULL.
+/// Whether production's column holds a distinct value in (nearly) every row of the table,
+/// none NULL (the distinct estimate is the table's, not its sample's).
 fn unique_alone(ctx: &TableCtx, col: &str) -> bool {
+    let rows = ctx.tp.rows;
     ctx.tp.columns.get(col).is_some_and(|p| {
-        let rows = p.rows as f64;
         p.nulls == 0 && rows >= 2.0 && p.distinct.as_ref().is_some_and(|d| d.value >= 0.95 * rows)
     })
 }

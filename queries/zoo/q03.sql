@@ -1,0 +1,1 @@
+SELECT r.name FROM zoo.regions r WHERE r.region = 'us'

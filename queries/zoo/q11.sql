@@ -1,0 +1,1 @@
+SELECT v.name FROM zoo.vehicles v WHERE v.id > 120
