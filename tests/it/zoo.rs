@@ -154,23 +154,24 @@ fn zoo_seeds_every_table_from_its_snapshot() {
     }
 }
 
-/// Seeds an empty database on `c` from `snap` (captured from `src`) with --create-schema and
-/// --verify, and checks the contract: nothing skipped, every table that holds rows in the
-/// source holds rows in the target, every constraint validated, no data finding.
-fn seed_and_verify(
+/// `seed --create-schema --verify` of `snap` into the empty database `target`.
+fn seed_with_verify(
     c: &Cluster,
-    src: &str,
     snap: &Snapshot,
-) -> (String, pgparity::seed::SeedReport) {
+    target: &str,
+    seed: u64,
+) -> (
+    pgparity::seed::SeedReport,
+    Option<pgparity::seed::verify::Verification>,
+) {
     let (_dir, path) = snapshot_file(snap, "snap.json");
-    let target = fresh_db(c, "seeded");
-    let (report, v) = pgparity::run::seed(
+    pgparity::run::seed(
         &SeedRequest {
-            snapshot: path.clone(),
-            target: target_of(c, &target),
+            snapshot: path,
+            target: target_of(c, target),
             options: SeedOptions {
                 create_schema: true,
-                seed: 7,
+                seed,
                 ..Default::default()
             },
             verify: true,
@@ -180,7 +181,19 @@ fn seed_and_verify(
         },
         &NoProgress,
     )
-    .unwrap_or_else(|e| panic!("seeding: {e}"));
+    .unwrap_or_else(|e| panic!("seeding: {e}"))
+}
+
+/// Seeds an empty database on `c` from `snap` (captured from `src`) with --create-schema and
+/// --verify, and checks the contract: nothing skipped, every table that holds rows in the
+/// source holds rows in the target, every constraint validated, no data finding.
+fn seed_and_verify(
+    c: &Cluster,
+    src: &str,
+    snap: &Snapshot,
+) -> (String, pgparity::seed::SeedReport) {
+    let target = fresh_db(c, "seeded");
+    let (report, v) = seed_with_verify(c, snap, &target, 7);
     assert!(report.skipped.is_empty(), "skipped: {:#?}", report.skipped);
     // The only notes are about what --create-schema leaves out.
     let notes: Vec<_> = report
@@ -410,24 +423,8 @@ fn seeded_corpora_plan_like_production() {
             &NoProgress,
         )
         .unwrap();
-        let (_dir, path) = snapshot_file(&snap, "snap.json");
         let db = fresh_db(c, &format!("fid_{name}_seed"));
-        let (_, v) = pgparity::run::seed(
-            &SeedRequest {
-                snapshot: path.clone(),
-                target: target_of(c, &db),
-                options: SeedOptions {
-                    create_schema: true,
-                    ..Default::default()
-                },
-                verify: true,
-                capture: Default::default(),
-                profile: Default::default(),
-                thresholds: Default::default(),
-            },
-            &NoProgress,
-        )
-        .unwrap();
+        let (_, v) = seed_with_verify(c, &snap, &db, 1);
         let v = v.unwrap();
         eprintln!(
             "{name}: {} (+{} tied) of {} plan alike; {:#?}",
