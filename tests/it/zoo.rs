@@ -382,6 +382,34 @@ fn helpdesk_whole_loop() {
         .filter(|f| matches!(f.category, Category::Schema))
         .collect();
     assert!(schema.is_empty(), "seeded schema:\n{}", shown(&schema));
+    // Physical order as production's (pg_stats' correlation): a time column in insertion
+    // order stays ordered, unique text keys production does not store in order are scattered.
+    let correlation = |db: &str, table: &str, col: &str| -> f64 {
+        c.query_scalar(
+            db,
+            &format!("SELECT correlation::text FROM pg_stats WHERE schemaname = 'desk' AND tablename = '{table}' AND attname = '{col}'"),
+        )
+        .unwrap()
+        .parse()
+        .unwrap()
+    };
+    for (table, col, ordered) in [
+        ("comments", "created_at", true),
+        ("requesters", "email", false),
+        ("organizations", "name", false),
+        ("agents", "email", false),
+    ] {
+        let (p, s) = (
+            correlation(&src, table, col),
+            correlation(&target, table, col),
+        );
+        assert_eq!(p.abs() >= 0.5, ordered, "production's {table}.{col}: {p}");
+        assert_eq!(
+            s.abs() >= 0.5,
+            ordered,
+            "seeded {table}.{col}: {s} (production {p})"
+        );
+    }
     // Tables whose pages are mostly all-visible (what an index-only scan costs): every one
     // of production's in the seed too.
     let (want, got) = (visible(&src), visible(&target));

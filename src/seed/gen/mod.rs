@@ -367,6 +367,27 @@ pub struct Values {
     /// UUID, a JSON array or scalar), each at its share of the rows: placed by stratified
     /// positions over the rows past the extremes (see [`Reserved`]).
     pub reserved: Option<Reserved>,
+    /// Values in the order of the rows (production's pg_stats correlation 0.5 or more from
+    /// its physical order, or -0.5 or less): row `i` of `rows` takes the curve's (or the
+    /// labels') position `(i + 0.5) / rows`, from the other end when descending, so the seed's
+    /// physical order correlates as production's (a time column in insertion order, a status
+    /// that moves on as rows age).
+    pub ordered: Option<Ordered>,
+}
+
+/// See [`Values::ordered`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ordered {
+    pub rows: u64,
+    pub descending: bool,
+}
+
+impl Ordered {
+    /// Row `row`'s position in [0, 1).
+    pub fn position(&self, row: u64) -> f64 {
+        let u = (row as f64 + 0.5) / self.rows.max(1) as f64;
+        if self.descending { 1.0 - u } else { u }.clamp(0.0, 1.0 - 1e-12)
+    }
 }
 
 /// Values kept at their shares of a table's rows, by [`stratum`] over its non-NULL rows past
@@ -595,6 +616,7 @@ mod tests {
             null_rate: 0.0,
             pool: Some(Pool::Uniform(5000)),
             reserved: None,
+            ordered: None,
         };
         for k in [0usize, 1, 17, 4095, 4999] {
             let mut out = Vec::new();

@@ -92,6 +92,16 @@ impl Values {
             }
             return true;
         }
+        if let Some(o) = self
+            .ordered
+            .filter(|_| row != u64::MAX && self.pool.is_none())
+        {
+            let u = o.position(row);
+            if !self.base.write_at(u, out) {
+                push_escaped(out, &self.base.draw_at(rng, u));
+            }
+            return true;
+        }
         match (&self.pool, &self.base) {
             (Some(pool), _) if let Some(k) = pool.choose(rng.random::<f64>()) => {
                 self.category(salt, k, pool.len(), out, drawn);

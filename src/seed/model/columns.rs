@@ -581,6 +581,7 @@ fn drawn(
             null_rate,
             pool: None,
             reserved: None,
+            ordered: None,
         };
     };
     let mut base = base;
@@ -606,6 +607,7 @@ fn drawn(
             null_rate,
             pool: None,
             reserved: None,
+            ordered: None,
         };
     }
     if p.categorical && !p.top.is_empty() {
@@ -620,6 +622,7 @@ fn drawn(
                 null_rate,
                 pool: None,
                 reserved: None,
+                ordered: None,
             };
         }
         // Numbers and times with few values: that many distinct values, at the frequencies
@@ -630,6 +633,7 @@ fn drawn(
                 null_rate,
                 pool: None,
                 reserved: None,
+                ordered: None,
             };
         }
         let mut acc = 0.0;
@@ -654,6 +658,7 @@ fn drawn(
             null_rate,
             pool: Some(Pool::Weighted(cum)),
             reserved: None,
+            ordered: None,
         };
     }
     let non_null = (p.rows - p.nulls).max(1) as f64;
@@ -671,6 +676,7 @@ fn drawn(
                 null_rate,
                 pool: Some(Pool::Uniform(k)),
                 reserved: None,
+                ordered: None,
             };
         }
     }
@@ -713,6 +719,7 @@ fn drawn(
             null_rate,
             pool: Some(Pool::Mixed { cum, share }),
             reserved: None,
+            ordered: None,
         };
     }
     Values {
@@ -720,5 +727,6 @@ fn drawn(
         null_rate,
         pool: None,
         reserved: None,
+        ordered: None,
     }
 }

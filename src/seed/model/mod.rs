@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::checks::{self, Rule};
 use super::gen::{
-    name_id, Base, Classes, Curve, KeyClasses, Pool, Reserved, Temporal, Values, FRAGMENTS,
+    name_id, Base, Classes, Curve, KeyClasses, Ordered, Pool, Reserved, Temporal, Values, FRAGMENTS,
 };
 use crate::error::{Error, Result};
 use crate::snapshot::measure::{kind_of, Kind};
@@ -77,11 +77,14 @@ impl Default for SeedOptions {
 pub enum Gen {
     /// Drawn per row from the profile.
     Values(Values),
-    /// A key: index `(row / div) % modulo` through an injective map.
+    /// A key: index `(row / div) % modulo` through an injective map; `scatter` `(a, b)`
+    /// first takes row `i` of `n` to `(a·i + b) mod n` (a permutation), so the keys do not
+    /// follow the rows' physical order where production's do not.
     Key {
         key: Key,
         div: u64,
         modulo: Option<u64>,
+        scatter: Option<(u64, u64, u64)>,
     },
     /// Column `part` of the table's foreign key `fk`.
     Fk {
@@ -162,7 +165,18 @@ impl Model {
     pub fn key_text(&self, t: usize, c: usize, row: u64) -> Option<String> {
         let table = &self.tables[t];
         match &table.columns[c].gen {
-            Gen::Key { key, div, modulo } => {
+            Gen::Key {
+                key,
+                div,
+                modulo,
+                scatter,
+            } => {
+                let row = match scatter {
+                    Some((a, b, n)) if *n > 0 && row < *n => {
+                        ((*a as u128 * row as u128 + *b as u128) % *n as u128) as u64
+                    }
+                    _ => row,
+                };
                 let i = row / div.max(&1);
                 Some(key.text(modulo.map_or(i, |m| i % m)))
             }

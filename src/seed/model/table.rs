@@ -248,6 +248,7 @@ impl Counts<'_> {
                 null_rate: 0.0,
                 pool: None,
                 reserved: None,
+                ordered: None,
             })));
         }
         if let Some(&(fk, part)) = fks.of_col.get(&col.name) {
@@ -272,18 +273,48 @@ impl Counts<'_> {
         }
         if let Some(k) = in_key {
             let object = format!("{}.{}", ctx.name, crate::sql::ident(&col.name));
-            return key_gen(ctx, k, col, &object, kind, &base_type, p, &rule).map(Ok);
+            let mut g = key_gen(ctx, k, col, &object, kind, &base_type, p, &rule)?;
+            // A key numbered alone whose values production does not store in their order
+            // (pg_stats' correlation within ±0.5: random ids, e-mail addresses, names):
+            // scattered over the rows.
+            if let Gen::Key {
+                div: 1,
+                modulo: None,
+                scatter,
+                ..
+            } = &mut g
+            {
+                let c = snap
+                    .statistics
+                    .columns
+                    .get(ctx.name)
+                    .and_then(|t| t.get(&col.name))
+                    .and_then(|s| s.correlation);
+                if c.is_some_and(|c| c.abs() < 0.5) && ctx.rows > 2 {
+                    let salt = ctx.id ^ name_id(&col.name);
+                    *scatter = Some((
+                        super::fanout::coprime(ctx.rows, salt),
+                        salt % ctx.rows,
+                        ctx.rows,
+                    ));
+                }
+            }
+            return Ok(Ok(g));
         }
         Ok(
             match base_for(snap, kind, &base_type, &col.data_type, p, &rule) {
-                Some(base) => Ok(Gen::Values(values(
-                    base,
-                    p,
-                    col.not_null || rule.not_null,
-                    ctx.rows,
-                    ctx.tp.rows,
-                    self.profile.raw_values,
-                ))),
+                Some(base) => {
+                    let mut v = values(
+                        base,
+                        p,
+                        col.not_null || rule.not_null,
+                        ctx.rows,
+                        ctx.tp.rows,
+                        self.profile.raw_values,
+                    );
+                    in_row_order(snap, ctx, col, kind, &rule, &mut v);
+                    Ok(Gen::Values(v))
+                }
                 // No generator: the column's default fills it (left out of the COPY).
                 None if col.default.is_some() => {
                     self.problem(
@@ -343,6 +374,7 @@ fn key_gen(
             key: key_for(object, kind, base_type, p, rule, n, salt)?,
             div: 1,
             modulo: None,
+            scatter: None,
         });
     }
     if let (Some(_), Kind::Number) = (lead, kind) {
@@ -371,7 +403,78 @@ fn key_gen(
         key,
         div,
         modulo: (pos > 0).then_some(m),
+        scatter: None,
     })
+}
+
+/// Orders `v`'s values by row where production's physical order correlates with them
+/// (pg_stats' correlation at or beyond ±0.5): numbers and times on their curve, and labels
+/// whose order is known (an enum's, in its declared order; booleans; a categorical number's).
+fn in_row_order(
+    snap: &Snapshot,
+    ctx: &TableCtx,
+    col: &Column,
+    kind: Kind,
+    rule: &Rule,
+    v: &mut Values,
+) {
+    let Some(c) = snap
+        .statistics
+        .columns
+        .get(ctx.name)
+        .and_then(|t| t.get(&col.name))
+        .and_then(|s| s.correlation)
+        .filter(|c| c.abs() >= 0.5)
+    else {
+        return;
+    };
+    let orderable = match &mut v.base {
+        Base::Number { .. } | Base::Temporal { .. } => true,
+        Base::Labels { labels, cum } if rule.one_of.is_none() => match kind {
+            Kind::Number | Kind::Temporal | Kind::Boolean => true,
+            Kind::Enum => {
+                // The declared order, which is the enum's sort order.
+                let declared: Option<&Vec<String>> = snap
+                    .schema
+                    .types
+                    .iter()
+                    .find(|(k, _)| {
+                        *k == &col.data_type || k.ends_with(&format!(".{}", col.data_type))
+                    })
+                    .map(|(_, t)| &t.labels);
+                match declared {
+                    Some(order) => {
+                        let mut pairs: Vec<(String, f64)> = labels
+                            .iter()
+                            .zip(cum.iter().scan(0.0, |prev, c| {
+                                let w = c - *prev;
+                                *prev = *c;
+                                Some(w)
+                            }))
+                            .map(|(l, w)| (l.clone(), w))
+                            .collect();
+                        pairs.sort_by_key(|(l, _)| {
+                            order.iter().position(|o| o == l).unwrap_or(usize::MAX)
+                        });
+                        if let Base::Labels { labels: l, cum: c } = labels_from(&pairs) {
+                            *labels = l;
+                            *cum = c;
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if orderable && v.pool.is_none() {
+        v.ordered = Some(Ordered {
+            rows: ctx.rows,
+            descending: c < 0.0,
+        });
+    }
 }
 
 /// Whether a foreign key references `table`'s column `col`.
