@@ -14,7 +14,8 @@ pub struct FkModel {
     /// Cumulative children per parent row.
     pub cum: Arc<Vec<u64>>,
     /// Row `i` is child position `i` (rows past the last position are NULL); else positions
-    /// are spread over the rows by an affine permutation.
+    /// (and the NULL rows, at exactly the profile's rate) are spread over the rows by an
+    /// affine permutation.
     pub contiguous: bool,
     pub null_rate: f64,
     pub perm: (u64, u64),
@@ -37,14 +38,15 @@ impl FkModel {
             }
             row
         } else {
-            if self.null_rate > 0.0
-                && unit(name_id(&self.name) ^ row.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-                    < self.null_rate
-            {
+            // The permuted row: past the non-NULL rows' count it is NULL (exactly the
+            // profile's rate, scattered), else a child position.
+            let n = rows.max(1);
+            let filled = ((n as f64 * (1.0 - self.null_rate)).round() as u64).clamp(1, n);
+            let p = ((self.perm.0 as u128 * row as u128 + self.perm.1 as u128) % n as u128) as u64;
+            if p >= filled {
                 return None;
             }
-            let p = (self.perm.0 as u128 * row as u128 + self.perm.1 as u128) % rows.max(1) as u128;
-            (p * total as u128 / rows.max(1) as u128) as u64
+            (p as u128 * total as u128 / filled as u128) as u64
         };
         Some(self.cum.partition_point(|&c| c <= pos) as u64)
     }
@@ -57,14 +59,6 @@ impl FkModel {
             self.cum[j as usize - 1]
         }
     }
-}
-
-pub(super) fn unit(h: u64) -> f64 {
-    let mut x = h;
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Children per parent for `p` parents from a relationship's fan-out profile: stratified

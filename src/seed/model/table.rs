@@ -149,7 +149,7 @@ impl Counts<'_> {
             let is_primary = primary.as_ref() == Some(&c.name);
             let nr = null_rate(tp, &c.columns[0]);
             // The primary foreign key numbers the rows parent by parent (contiguous) where it
-            // leads a composite key (rows ranked within their parent), has NULLs, or where
+            // leads a composite key (rows ranked within their parent), or where
             // production's rows lie in its order (pg_stats' correlation 0.5 or more, or not
             // known); else its children are spread over the table as production's are, so an
             // index on it plans as production's does (a bitmap scan where rows are scattered,
@@ -166,7 +166,7 @@ impl Counts<'_> {
                 .and_then(|m| m.get(&c.columns[0]))
                 .and_then(|st| st.correlation)
                 .is_none_or(|r| r.abs() >= 0.5);
-            let contiguous = is_primary && (leads_key || nr > 0.0 || in_order);
+            let contiguous = is_primary && (leads_key || in_order);
             let cum = match self.degrees.get(&(c.name.clone() + "@" + name)) {
                 Some(cum) if is_primary => cum.clone(),
                 _ => {
