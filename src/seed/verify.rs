@@ -129,10 +129,13 @@ fn volumes(target: &Snapshot, source: &Snapshot) -> Vec<Finding> {
         let Some(got) = t.tables.rows(name).filter(|g| *g > 0.0) else {
             continue;
         };
-        // Estimated counts (a sampled table) within 5 %.
+        let off = (got - want).abs();
+        if off < (want * 0.02).max(2.0) {
+            continue;
+        }
+        // Estimated counts (a sampled table) within 5 % (the profiles decoded only here).
         let exact = |p: &crate::snapshot::Profile| p.tables.get(name).is_some_and(|x| x.rows_exact);
-        let band = if exact(t) && exact(s) { 0.02 } else { 0.05 };
-        if (got - want).abs() >= (want * band).max(2.0) {
+        if off >= (want * 0.05).max(2.0) || exact(t) && exact(s) {
             out.push(
                 Finding::new(crate::finding::Category::Volume, Severity::Medium, name, "seeded")
                     .values(
@@ -298,23 +301,25 @@ pub fn summarize(
         }
     }
     let raw = source.profile.as_ref().is_some_and(|p| p.raw_values);
+    // Enum labels are the schema's, seeded as they are: not production's values.
+    let labels: std::collections::HashSet<&str> = source
+        .schema
+        .types
+        .values()
+        .flat_map(|t| t.labels.iter().map(String::as_str))
+        .collect();
     let plans_why = divergent
         .iter()
         .map(|path| {
-            let id = crate::compare::plan::shape_id(path);
-            let finding = all.iter().find(|f| f.id == id || f.id.starts_with(&format!("plan:query:{path}:")));
-            let mut why = match finding.and_then(|f| f.causes.first().map(|c| (f, c))) {
-                Some((_, c)) => format!("{}: {}", c.kind, c.evidence),
-                None => finding.map_or_else(|| "the shape differs".to_string(), |f| f.message.clone()),
+            // The query's plan finding (its shape, or its estimates).
+            let prefix = format!("plan:query:{path}:");
+            let finding = all.iter().find(|f| f.id.starts_with(&prefix));
+            let mut why = match (finding, finding.and_then(|f| f.causes.first())) {
+                (_, Some(c)) => format!("{}: {}", c.kind, c.evidence),
+                (Some(f), None) => f.message.clone(),
+                (None, None) => "the shape differs".to_string(),
             };
             let sql = source.plans.as_ref().and_then(|p| p.get(path)).map(|q| q.sql.as_str());
-            // Enum labels are the schema's, seeded as they are: not production's values.
-            let labels: std::collections::HashSet<&str> = source
-                .schema
-                .types
-                .values()
-                .flat_map(|t| t.labels.iter().map(String::as_str))
-                .collect();
             let lits: Vec<String> = sql
                 .map(string_literals)
                 .unwrap_or_default()
