@@ -8,6 +8,7 @@
 pub(crate) mod accum;
 mod copytext;
 mod fanout;
+mod partitions;
 mod plan;
 mod read;
 mod table;

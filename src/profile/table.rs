@@ -42,10 +42,15 @@ pub(super) async fn profile_table(
         None => read.retried(client, job, &mut notes).await?,
     };
     read.method.rows_read = rows_read;
-    Ok((
-        finished(accs, &kinds, read.method, read.fraction, &sizes),
-        notes,
-    ))
+    let clause = read.clause.clone();
+    let mut profiled = finished(accs, &kinds, read.method, read.fraction, &sizes);
+    if table.kind == TableKind::Partitioned {
+        match super::partitions::per_partition(client, job, name, table, &profiled, &clause).await {
+            Ok(p) => profiled.partitions = p,
+            Err(e) => notes.push(e),
+        }
+    }
+    Ok((profiled, notes))
 }
 
 /// One table's read: what it selects and how it samples (made smaller by a retry).
@@ -212,6 +217,7 @@ pub(super) fn finished(
         table_bytes: sizes.table_bytes,
         index_bytes: sizes.index_bytes,
         columns,
+        partitions: BTreeMap::new(),
     }
 }
 

@@ -78,6 +78,21 @@ pub struct TableProfile {
     pub table_bytes: i64,
     pub index_bytes: i64,
     pub columns: BTreeMap<String, Box<ColumnProfile>>,
+    /// A partitioned table's few-valued columns counted per leaf partition (key: the leaf's
+    /// name), where their shares differ from leaf to leaf as a status moves on with the
+    /// month a table is partitioned by: the planner estimates each partition from its own
+    /// statistics. Absent for other tables and in snapshots before it was read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partitions: BTreeMap<String, PartitionCounts>,
+}
+
+/// One leaf partition's rows read, and per column the rows holding each value: an enum's or
+/// boolean's label (labels are schema, not data), else the value's keyed hash as in
+/// [`ColumnProfile::top`]. NULLs are the rows not counted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PartitionCounts {
+    pub rows: u64,
+    pub columns: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// An estimate with its bounds (95 % unless stated) and how it was obtained.

@@ -305,6 +305,7 @@ mod tests {
                     (format!("c{i} \"odd\" ü"), Box::new(c))
                 })
                 .collect(),
+            partitions: BTreeMap::new(),
         }
     }
 

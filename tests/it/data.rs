@@ -847,6 +847,7 @@ fn profiled_snapshot(path: &std::path::Path, tables: usize) {
             columns: (0..5)
                 .map(|c| (format!("c{c}"), Box::new(column(c))))
                 .collect(),
+            partitions: Default::default(),
         };
         profile.tables.insert(format!("public.t{t}"), &tp).unwrap();
     }

@@ -376,6 +376,7 @@ impl Snap {
                     table_bytes: rows as i64 * 100,
                     index_bytes: rows as i64 * 20,
                     columns: BTreeMap::new(),
+                    partitions: BTreeMap::new(),
                 },
             )
             .expect("kept");

@@ -17,6 +17,7 @@ mod finish;
 mod parse;
 mod reservoir;
 
+pub(crate) use parse::number;
 use parse::*;
 pub use reservoir::Reservoir;
 
@@ -97,6 +98,13 @@ impl Hasher for IdentityHasher {
 
 type Counts = HashMap<u64, u64, std::hash::BuildHasherDefault<IdentityHasher>>;
 
+/// A value's keyed hash, as the profile's frequent values hold it (`ColumnProfile::top`).
+pub fn value_hash(key: (u64, u64), bytes: &[u8]) -> u64 {
+    let mut h = SipHasher13::new_with_keys(key.0, key.1);
+    h.write(bytes);
+    h.finish()
+}
+
 impl ColumnAcc {
     pub fn new(kind: Kind, key: (u64, u64), seed: u64, raw_values: bool) -> ColumnAcc {
         ColumnAcc {
@@ -135,9 +143,7 @@ impl ColumnAcc {
     }
 
     fn hash(&self, bytes: &[u8]) -> u64 {
-        let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
-        h.write(bytes);
-        h.finish()
+        value_hash(self.key, bytes)
     }
 
     fn count(&mut self, h: u64, value: &str) {

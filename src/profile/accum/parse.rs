@@ -85,7 +85,7 @@ pub(super) fn long_value(v: &str) -> Option<(f64, f64, &str)> {
 
 /// A number, or a date or timestamp in ISO style (sessions run with DateStyle ISO and
 /// TimeZone UTC) as seconds since 1970. Parsed by hand: this runs for every value.
-pub(super) fn number(v: &str) -> Option<f64> {
+pub(crate) fn number(v: &str) -> Option<f64> {
     let b = v.as_bytes();
     if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
         let digits = |r: std::ops::Range<usize>| -> Option<i64> {

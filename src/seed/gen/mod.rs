@@ -373,6 +373,92 @@ pub struct Values {
     /// physical order correlates as production's (a time column in insertion order, a status
     /// that moves on as rows age).
     pub ordered: Option<Ordered>,
+    /// Shares per leaf partition, where production's move from leaf to leaf (see [`ByLeaf`]).
+    pub by_leaf: Option<Box<ByLeaf>>,
+}
+
+/// Which leaf partition a row of a range-partitioned table lands in: the partition key's
+/// value at the row (see [`KeyAt`]) against the leaves' bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leaves {
+    pub at: KeyAt,
+    /// `[lo, hi)` and the leaf, for each leaf with bounds, by `lo`.
+    pub ranges: Vec<(f64, f64, usize)>,
+    /// The default partition: a value in no range.
+    pub default: Option<usize>,
+}
+
+/// A partition key's value at a row, where it is a function of the row alone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyAt {
+    /// Values seeded in row order (as [`Values::write_row`] places them: the curve's ends at
+    /// rows 0 and 1, else the row's position).
+    Curve { curve: Curve, ordered: Ordered },
+    /// A key: `base + step × index`, the index the row (through its permutation, see
+    /// `Gen::Key`) over `div`.
+    Linear {
+        base: f64,
+        step: f64,
+        div: u64,
+        scatter: Option<(u64, u64, u64)>,
+    },
+}
+
+impl KeyAt {
+    pub fn value(&self, row: u64) -> f64 {
+        match self {
+            KeyAt::Curve { curve, ordered } => curve.at(match row {
+                0 => 0.0,
+                1 => 1.0,
+                r => ordered.position(r),
+            }),
+            KeyAt::Linear {
+                base,
+                step,
+                div,
+                scatter,
+            } => base + step * (scattered(row, *scatter) / (*div).max(1)) as f64,
+        }
+    }
+}
+
+/// Row `row` through a key's permutation `(a, b, n)`: `(a·row + b) mod n` (see `Gen::Key`).
+pub fn scattered(row: u64, scatter: Option<(u64, u64, u64)>) -> u64 {
+    match scatter {
+        Some((a, b, n)) if n > 0 && row < n => {
+            ((a as u128 * row as u128 + b as u128) % n as u128) as u64
+        }
+        _ => row,
+    }
+}
+
+impl Leaves {
+    pub fn leaf(&self, row: u64) -> Option<usize> {
+        let x = self.at.value(row);
+        let i = self.ranges.partition_point(|r| r.0 <= x);
+        match i.checked_sub(1).map(|i| self.ranges[i]) {
+            Some((_, hi, leaf)) if x < hi => Some(leaf),
+            _ => self.default,
+        }
+    }
+}
+
+/// A column whose shares move from leaf partition to leaf partition in production (a status
+/// that moves on with the month a table is partitioned by): per leaf, cumulative weights
+/// over the column's labels or its pool's categories (`None`: a leaf the profile did not
+/// count, drawn as the whole table), so each partition's own statistics are production's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ByLeaf {
+    pub leaves: std::sync::Arc<Leaves>,
+    pub cums: Vec<Option<Vec<f64>>>,
+}
+
+impl ByLeaf {
+    /// The label or category row `row` takes at `u` (uniform in [0, 1)), by its leaf's shares.
+    pub fn pick(&self, row: u64, u: f64) -> Option<usize> {
+        let cum = self.cums.get(self.leaves.leaf(row)?)?.as_ref()?;
+        (cum.last().copied().unwrap_or(0.0) > 0.0).then(|| pick(cum, u))
+    }
 }
 
 /// See [`Values::ordered`].
@@ -536,6 +622,55 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
 
+    /// Rows land in the leaf whose bounds hold their key (a key numbered from 0 by 10, or a
+    /// curve in row order), past every range in the default partition, and draw by its shares.
+    #[test]
+    fn rows_land_in_their_leaf_and_draw_its_shares() {
+        let ranges: Vec<(f64, f64, usize)> = vec![(500.0, 1000.0, 1), (0.0, 500.0, 0)];
+        let mut sorted = ranges.clone();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let keyed = Leaves {
+            at: KeyAt::Linear {
+                base: 0.0,
+                step: 10.0,
+                div: 1,
+                scatter: None,
+            },
+            ranges: sorted.clone(),
+            default: Some(2),
+        };
+        let leaves: Vec<Option<usize>> = [0, 49, 50, 99, 100, 500].map(|r| keyed.leaf(r)).into();
+        assert_eq!(
+            leaves,
+            [Some(0), Some(0), Some(1), Some(1), Some(2), Some(2)]
+        );
+        let curve = Leaves {
+            at: KeyAt::Curve {
+                curve: Curve::from_quantiles(&[0.0, 1.0], &[0.0, 1500.0]).unwrap(),
+                ordered: Ordered {
+                    rows: 300,
+                    descending: false,
+                },
+            },
+            ranges: sorted,
+            default: None,
+        };
+        // Row 1 is the curve's maximum (past every range, and no default); row 2 the start.
+        assert_eq!(
+            (curve.leaf(0), curve.leaf(1), curve.leaf(2)),
+            (Some(0), None, Some(0))
+        );
+        assert_eq!(curve.leaf(150), Some(1));
+        let by = ByLeaf {
+            leaves: std::sync::Arc::new(keyed),
+            cums: vec![Some(vec![1.0, 1.0]), Some(vec![0.0, 1.0]), None],
+        };
+        assert_eq!(
+            (by.pick(10, 0.99), by.pick(60, 0.01), by.pick(200, 0.5)),
+            (Some(0), Some(1), None)
+        );
+    }
+
     #[test]
     fn curves_fragments_and_escaping() {
         let c = Curve::from_quantiles(&[0.0, 0.5, 1.0], &[10.0, 20.0, 40.0]).unwrap();
@@ -617,6 +752,7 @@ mod tests {
             pool: Some(Pool::Uniform(5000)),
             reserved: None,
             ordered: None,
+            by_leaf: None,
         };
         for k in [0usize, 1, 17, 4095, 4999] {
             let mut out = Vec::new();

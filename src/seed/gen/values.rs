@@ -59,7 +59,9 @@ impl Values {
             push_escaped(out, v);
             return true;
         }
-        if row != u64::MAX {
+        // Shares by leaf partition hold every label somewhere: a label covered in the first
+        // rows would land in a partition production has none of it in.
+        if row != u64::MAX && self.by_leaf.is_none() {
             if let (None, Base::Labels { labels, .. }) = (&self.pool, &self.base) {
                 // Every label once in the first rows, the first and the last (a categorical
                 // number's minimum and maximum) first.
@@ -101,6 +103,24 @@ impl Values {
                 push_escaped(out, &self.base.draw_at(rng, u));
             }
             return true;
+        }
+        if let Some(b) = self.by_leaf.as_ref().filter(|_| row != u64::MAX) {
+            let u = rng.random::<f64>();
+            match (&self.pool, &self.base, b.pick(row, u)) {
+                (Some(pool), _, Some(k)) => {
+                    self.category(salt, k, pool.len(), out, drawn);
+                    return true;
+                }
+                (None, Base::Labels { labels, .. }, Some(k)) => {
+                    push_escaped(out, &labels[k]);
+                    return true;
+                }
+                (Some(pool), _, None) if let Some(k) = pool.choose(u) => {
+                    self.category(salt, k, pool.len(), out, drawn);
+                    return true;
+                }
+                _ => {}
+            }
         }
         match (&self.pool, &self.base) {
             (Some(pool), _) if let Some(k) = pool.choose(rng.random::<f64>()) => {

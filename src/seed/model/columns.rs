@@ -480,6 +480,52 @@ pub(super) fn numeric_categories(base: &Base, p: &ColumnProfile) -> Option<Base>
     Some(labels_from(&counts))
 }
 
+/// The order of a weighted pool's categories (indexes into the profile's frequent values)
+/// along its length curve: each category takes a length at its place on the curve (see
+/// [`Pool::position`]), so the order decides which weight gets which length. The profile's
+/// order (most frequent first) or the reverse, whichever gives each category's share of the
+/// curve the flattest stretch: two values, 'Any news?' in 40 % of rows and a 48-character
+/// one in 60 %, took 9 characters for the commoner one in the profile's order (average
+/// width 25 bytes for production's 33; the table 8 % smaller, a join planned the other way).
+pub(super) fn pool_order(base: &Base, p: &ColumnProfile) -> Vec<usize> {
+    let by_count: Vec<usize> = (0..p.top.len()).collect();
+    let curve = match base {
+        Base::Text { len, .. } | Base::Bytea { len } | Base::Array { len, .. } => len,
+        _ => return by_count,
+    };
+    // The squared distance of the curve over each category's stretch from the length the
+    // category takes.
+    let spread = |order: &[usize]| -> f64 {
+        let mut acc = 0.0;
+        let cum: Vec<f64> = order
+            .iter()
+            .map(|&i| {
+                acc += p.top[i].count as f64;
+                acc
+            })
+            .collect();
+        let pool = Pool::Weighted(cum.clone());
+        const GRID: usize = 256;
+        (0..GRID)
+            .map(|g| {
+                let u = (g as f64 + 0.5) / GRID as f64;
+                let k = crate::seed::gen::pick(&cum, u);
+                let at = curve.at(pool.position(k, order.len()));
+                (curve.at(u) - at).powi(2)
+            })
+            .sum::<f64>()
+    };
+    if p.top.len() < 2 {
+        return by_count;
+    }
+    let reversed: Vec<usize> = by_count.iter().rev().copied().collect();
+    if spread(&reversed) < spread(&by_count) {
+        reversed
+    } else {
+        by_count
+    }
+}
+
 /// Per-row values: null rate, categories (the profile's complete value counts, or its raw
 /// values with the opt-in), or a pool sized by the distinct ratio.
 /// A column's per-row values from its profile (see [`drawn`]), with the values no curve draws
@@ -582,6 +628,7 @@ fn drawn(
             pool: None,
             reserved: None,
             ordered: None,
+            by_leaf: None,
         };
     };
     let mut base = base;
@@ -608,6 +655,7 @@ fn drawn(
             pool: None,
             reserved: None,
             ordered: None,
+            by_leaf: None,
         };
     }
     if p.categorical && !p.top.is_empty() {
@@ -623,6 +671,7 @@ fn drawn(
                 pool: None,
                 reserved: None,
                 ordered: None,
+                by_leaf: None,
             };
         }
         // Numbers and times with few values: that many distinct values, at the frequencies
@@ -634,14 +683,18 @@ fn drawn(
                 pool: None,
                 reserved: None,
                 ordered: None,
+                by_leaf: None,
             };
         }
+        let weights: Vec<f64> = pool_order(&base, p)
+            .into_iter()
+            .map(|i| p.top[i].count as f64)
+            .collect();
         let mut acc = 0.0;
-        let cum = p
-            .top
+        let cum = weights
             .iter()
-            .map(|t| {
-                acc += t.count as f64;
+            .map(|w| {
+                acc += w;
                 acc
             })
             .collect();
@@ -649,7 +702,6 @@ fn drawn(
         if let Base::Text { classes, .. } = &mut base {
             // Categories are whole values: each holds the classes chosen for it by weight;
             // the empty string is the one counted as often as the profile's empty strings.
-            let weights: Vec<f64> = p.top.iter().map(|t| t.count as f64).collect();
             let empty = p.classes.get("empty").copied().filter(|e| *e > 0);
             classes.categories = classes.assign(&weights, empty.map(|e| e as f64));
         }
@@ -659,6 +711,7 @@ fn drawn(
             pool: Some(Pool::Weighted(cum)),
             reserved: None,
             ordered: None,
+            by_leaf: None,
         };
     }
     let non_null = (p.rows - p.nulls).max(1) as f64;
@@ -677,6 +730,7 @@ fn drawn(
                 pool: Some(Pool::Uniform(k)),
                 reserved: None,
                 ordered: None,
+                by_leaf: None,
             };
         }
     }
@@ -720,6 +774,7 @@ fn drawn(
             pool: Some(Pool::Mixed { cum, share }),
             reserved: None,
             ordered: None,
+            by_leaf: None,
         };
     }
     Values {
@@ -728,5 +783,6 @@ fn drawn(
         pool: None,
         reserved: None,
         ordered: None,
+        by_leaf: None,
     }
 }

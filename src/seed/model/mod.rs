@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use super::checks::{self, Rule};
 use super::gen::{
-    name_id, Base, Classes, Curve, KeyClasses, Ordered, Pool, Reserved, Temporal, Values, FRAGMENTS,
+    name_id, Base, ByLeaf, Classes, Curve, KeyAt, KeyClasses, Leaves, Ordered, Pool, Reserved,
+    Temporal, Values, FRAGMENTS,
 };
 use crate::error::{Error, Result};
 use crate::snapshot::measure::{kind_of, Kind};
@@ -171,12 +172,7 @@ impl Model {
                 modulo,
                 scatter,
             } => {
-                let row = match scatter {
-                    Some((a, b, n)) if *n > 0 && row < *n => {
-                        ((*a as u128 * row as u128 + *b as u128) % *n as u128) as u64
-                    }
-                    _ => row,
-                };
+                let row = super::gen::scattered(row, *scatter);
                 let i = row / div.max(&1);
                 Some(key.text(modulo.map_or(i, |m| i % m)))
             }

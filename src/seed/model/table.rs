@@ -71,6 +71,9 @@ impl Counts<'_> {
                 gen,
             });
         }
+        if !tp.partitions.is_empty() {
+            shares_by_leaf(self.snap, name, t, &tp, &mut columns);
+        }
         Ok(Some(Ok(model(
             t,
             name,
@@ -249,6 +252,7 @@ impl Counts<'_> {
                 pool: None,
                 reserved: None,
                 ordered: None,
+                by_leaf: None,
             })));
         }
         if let Some(&(fk, part)) = fks.of_col.get(&col.name) {
