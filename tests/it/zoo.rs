@@ -413,8 +413,17 @@ fn helpdesk_whole_loop() {
         );
     }
     // Tables whose pages are mostly all-visible (what an index-only scan costs): every one
-    // of production's in the seed too.
-    let (want, got) = (visible(&src), visible(&target));
+    // of production's in the seed too, as the snapshot saw them (autovacuum may mark more of
+    // production's pages after the capture).
+    let want = snap
+        .statistics
+        .tables
+        .iter()
+        .filter(|(_, s)| s.relpages > 0 && s.relallvisible.is_some_and(|v| v * 2 >= s.relpages))
+        .map(|(t, _)| t.trim_start_matches("desk."))
+        .collect::<Vec<_>>()
+        .join(",");
+    let got = visible(&target);
     assert!(want.contains("tickets_2025_01"), "{want}");
     let missing: Vec<&str> = want
         .split(',')
