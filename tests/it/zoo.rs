@@ -429,9 +429,19 @@ fn helpdesk_whole_loop() {
         .split(',')
         .filter(|t| !got.split(',').any(|g| g == *t))
         .collect();
+    // What happened to each seeded table, for a failure to say.
+    let counters = c
+        .query_scalar(
+            &target,
+            "SELECT string_agg(format('%s: %s of %s pages, ins %s upd %s del %s, vacuum %s+%s auto, analyze %s+%s auto', \
+             s.relname, k.relallvisible, k.relpages, n_tup_ins, n_tup_upd, n_tup_del, vacuum_count, autovacuum_count, \
+             analyze_count, autoanalyze_count), '; ') FROM pg_stat_user_tables s JOIN pg_class k ON k.oid = s.relid \
+             WHERE s.schemaname = 'desk'",
+        )
+        .unwrap();
     assert!(
         missing.is_empty(),
-        "not all-visible in the seed: {missing:?} (production: {want}; seed: {got})"
+        "not all-visible in the seed: {missing:?} (production: {want}; seed: {got}; {counters})"
     );
     // A status whose shares move with the month the tickets are partitioned by: counted per
     // leaf in the snapshot (a column that does not move, priority, is not), and each seeded
