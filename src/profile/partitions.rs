@@ -29,7 +29,13 @@ pub(super) async fn per_partition(
     profiled: &TableProfile,
     clause: &str,
 ) -> Result<BTreeMap<String, PartitionCounts>, String> {
+    // The partition key's columns, as `pg_get_partkeydef` writes them (`RANGE ("Day", id)`).
     let key = table.partition_key.as_deref().unwrap_or("");
+    let key: Vec<&str> = key
+        .split_once('(')
+        .and_then(|(_, k)| k.strip_suffix(')'))
+        .map(|k| k.split(',').map(str::trim).collect())
+        .unwrap_or_default();
     let chosen: Vec<(&str, Kind, String)> = table
         .columns
         .iter()
@@ -44,7 +50,7 @@ pub(super) async fn per_partition(
                 _ => false,
             };
             // The partition key's values route rows to their leaves: nothing to learn.
-            let in_key = key.contains(&crate::sql::ident(&col.name));
+            let in_key = key.contains(&crate::sql::ident(&col.name).as_str());
             (few && !in_key).then(|| {
                 let e = expression(kind, &col.name, &col.data_type, false);
                 (col.name.as_str(), kind, e)
@@ -64,7 +70,7 @@ pub(super) async fn per_partition(
     let sql = format!(
         "SELECT format('%I.%I', n.nspname, c.relname), g.i, g.v, g.n \
          FROM (SELECT t.tableoid AS r, x.i, x.v, count(*)::int8 AS n \
-               FROM {name}{clause} AS t CROSS JOIN LATERAL (VALUES {values}) AS x(i, v) \
+               FROM {name} AS t{clause} CROSS JOIN LATERAL (VALUES {values}) AS x(i, v) \
                GROUP BY 1, 2, 3) g \
          JOIN pg_class c ON c.oid = g.r JOIN pg_namespace n ON n.oid = c.relnamespace \
          LIMIT {}",
@@ -92,7 +98,9 @@ pub(super) async fn per_partition(
         }
         let Some(v) = v else { continue };
         let value = match kind {
-            Kind::Boolean | Kind::Enum => v,
+            // A boolean cast to text is `true`; COPY (and so the profile's labels) says `t`.
+            Kind::Boolean => v.get(..1).unwrap_or_default().to_string(),
+            Kind::Enum => v,
             _ => crate::snapshot::ValueHash(accum::value_hash(job.key, v.as_bytes())).to_string(),
         };
         *entry

@@ -15,7 +15,7 @@ use crate::support::*;
 const SCHEMA: &str = "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); \
     CREATE TABLE customers (id int PRIMARY KEY, \"Näme\" text, mood mood, meta jsonb, tags text[]); \
     CREATE TABLE \"Order Items\" (id bigserial PRIMARY KEY, customer int REFERENCES customers, qty int, note text); \
-    CREATE TABLE events (at date NOT NULL, v int) PARTITION BY RANGE (at); \
+    CREATE TABLE events (at date NOT NULL, v int, late boolean) PARTITION BY RANGE (at); \
     CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); \
     CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01'); \
     CREATE TABLE empty_one (id int); \
@@ -24,7 +24,7 @@ const SCHEMA: &str = "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); \
       FROM generate_series(1, 3000) i; \
     INSERT INTO \"Order Items\" (customer, qty, note) SELECT 1 + i % 3000, i % 17, repeat('x', i % 40) \
       FROM generate_series(1, 60000) i; \
-    INSERT INTO events SELECT date '2024-01-01' + (i % 700), i FROM generate_series(1, 20000) i; \
+    INSERT INTO events SELECT date '2024-01-01' + (i % 700), i, i % 700 >= 366 FROM generate_series(1, 20000) i; \
     ANALYZE";
 
 /// A corpus with a plain query, a join, and a parameterized one (planned as a prepared
@@ -116,6 +116,16 @@ fn snapshots_through(pooler: &Pooler, db: &str, direct: &serde_json::Value, runs
             keys(&snap["profile"]["tables"]),
             keys(&direct["profile"]["tables"]),
             "run {i}: every table profiled"
+        );
+        // The per-partition counts (a statement of their own) too.
+        let late = &snap["profile"]["tables"]["public.events"]["partitions"];
+        assert!(
+            late["public.events_2025"]["columns"]["late"].is_object(),
+            "run {i}: {late}"
+        );
+        assert_eq!(
+            late, &direct["profile"]["tables"]["public.events"]["partitions"],
+            "run {i}"
         );
         for (path, plan) in snap["plans"].as_object().unwrap() {
             assert!(

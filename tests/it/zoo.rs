@@ -446,26 +446,17 @@ fn helpdesk_whole_loop() {
     // A status whose shares move with the month the tickets are partitioned by: counted per
     // leaf in the snapshot (a column that does not move, priority, is not), and each seeded
     // partition holds the statuses production's does, at its shares.
-    let parts = &snap
-        .profile
-        .as_ref()
-        .unwrap()
-        .tables
-        .get("desk.tickets")
-        .unwrap()
-        .partitions;
+    let parts = &table_profile(&snap, "desk.tickets").partitions;
     let jan = &parts["desk.tickets_2025_01"];
     assert!(jan.columns.contains_key("status"), "{parts:?}");
     assert!(!jan.columns.contains_key("priority"), "{parts:?}");
-    let statuses = |db: &str, leaf: &str| {
-        c.query_scalar(
-            db,
-            &format!("SELECT string_agg(status::text, ',' ORDER BY status) FROM (SELECT DISTINCT status FROM desk.{leaf}) s"),
-        )
-        .unwrap()
-    };
     for leaf in ["tickets_2025_01", "tickets_2025_04", "tickets_default"] {
-        assert_eq!(statuses(&target, leaf), statuses(&src, leaf), "{leaf}");
+        let leaf = format!("desk.{leaf}");
+        assert_eq!(
+            distinct(c, &target, &leaf, "status"),
+            distinct(c, &src, &leaf, "status"),
+            "{leaf}"
+        );
     }
     let number = |db: &str, sql: &str| -> f64 { c.query_scalar(db, sql).unwrap().parse().unwrap() };
     let open = "SELECT (avg((status = 'open')::int))::text FROM desk.tickets_default";
@@ -482,6 +473,70 @@ fn helpdesk_whole_loop() {
         (p - s).abs() < 0.1 * p,
         "comments.body average bytes: {p} vs {s}"
     );
+}
+
+/// Odd partitions (tests/fixtures/partitions.sql) through the whole loop on 15 and 17, and the
+/// seed's partitions hold production's statuses: a RANGE key of few dates (labels in row
+/// order) with quoted names, a MINVALUE bound, an empty partition.
+#[test]
+fn odd_partitions_are_seeded_at_each_ones_shares() {
+    let sql = include_str!("../fixtures/partitions.sql");
+    whole_loop(sql, "parts");
+    let c = pg17();
+    let src = fresh_db(c, "parts_src");
+    c.execute(&src, sql).unwrap();
+    c.execute(&src, "VACUUM ANALYZE").unwrap();
+    let snap = capture(c, &src, "production");
+    let parts = &table_profile(&snap, "\"Odd Ops\".\"Events\"").partitions;
+    let old = &parts["\"Odd Ops\".\"Events old\""];
+    assert!(old.columns.contains_key("state"), "{parts:?}");
+    // Not a column whose shares are the same in every partition.
+    assert!(!old.columns.contains_key("user"), "{parts:?}");
+    // A boolean by its label as COPY writes it (`f`, as the profile's labels; a cast says
+    // `false`).
+    assert_eq!(
+        old.columns["ok"].keys().collect::<Vec<_>>(),
+        ["f"],
+        "{parts:?}"
+    );
+    // Read from a sample (the statement takes the sampling clause) just the same.
+    let sampled = capture_with(
+        c,
+        &src,
+        "sampled",
+        Some(&pgparity::profile::ProfileOptions {
+            sample_rows: Some(3000),
+            ..Default::default()
+        }),
+    );
+    assert!(sampled.problems.is_empty(), "{:?}", sampled.problems);
+    let t = table_profile(&sampled, "\"Odd Ops\".\"Events\"");
+    assert_ne!(t.method.kind, pgparity::snapshot::SampleKind::Exact);
+    assert!(t.partitions["\"Odd Ops\".\"Events 2025\""]
+        .columns
+        .contains_key("state"));
+    let (target, _) = seed_and_verify(c, &src, &snap);
+    for leaf in ["Events old", "Events 2024", "Events 2025"] {
+        let leaf = format!("\"Odd Ops\".\"{leaf}\"");
+        assert_eq!(
+            distinct(c, &target, &leaf, "state"),
+            distinct(c, &src, &leaf, "state"),
+            "{leaf}"
+        );
+    }
+}
+
+fn table_profile(snap: &Snapshot, table: &str) -> pgparity::snapshot::TableProfile {
+    snap.profile.as_ref().unwrap().tables.get(table).unwrap()
+}
+
+/// The distinct values of `table.col` in `db`, in their order, comma-separated.
+fn distinct(c: &Cluster, db: &str, table: &str, col: &str) -> String {
+    c.query_scalar(
+        db,
+        &format!("SELECT string_agg(v::text, ',' ORDER BY v) FROM (SELECT DISTINCT {col} AS v FROM {table}) s"),
+    )
+    .unwrap()
 }
 
 /// Issue 34: plan fidelity of a seed on this project's own corpora: the zoo's 12 queries and

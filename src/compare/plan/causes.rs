@@ -323,11 +323,7 @@ pub(super) fn causes(
     for (plan, other, other_name) in [(a, s.right, &s.right_name), (b, s.left, &s.left_name)] {
         plan.walk(&mut |n| {
             if let Some(idx) = &n.index {
-                let exists = other
-                    .schema
-                    .indexes
-                    .keys()
-                    .any(|k| k == idx || k.ends_with(&format!(".{idx}")));
+                let exists = other.schema.indexes.keys().any(|k| names_index(k, idx));
                 if !exists && !missing.iter().any(|(i, _): &(String, String)| i == idx) {
                     missing.push((idx.clone(), other_name.clone()));
                 }
@@ -536,5 +532,28 @@ fn same_statistics(s: &Sides, l: &PlannedQuery, r: &PlannedQuery) -> Restored {
             "the re-plan with {from}'s statistics in {into} failed: {e}"
         )),
         (None, None) => Restored::NotRun,
+    }
+}
+
+/// Whether a snapshot's index key (`"Odd Ops"."Events old_state_idx"`, quoted where needed)
+/// is the index EXPLAIN names bare (`Events old_state_idx`).
+fn names_index(key: &str, explained: &str) -> bool {
+    key == explained || crate::sql::split_qualified(key).1 == crate::sql::ident(explained)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_index;
+
+    #[test]
+    fn an_index_explain_names_bare_is_found_under_its_quoted_key() {
+        assert!(names_index("public.orders_idx", "orders_idx"));
+        assert!(names_index(
+            "\"Odd Ops\".\"Events old_state_idx\"",
+            "Events old_state_idx"
+        ));
+        assert!(names_index("s.\"Ix\"\"q\"", "Ix\"q"));
+        assert!(!names_index("public.orders_idx", "orders"));
+        assert!(!names_index("public.\"Orders_idx\"", "orders_idx"));
     }
 }

@@ -394,6 +394,14 @@ pub enum KeyAt {
     /// Values seeded in row order (as [`Values::write_row`] places them: the curve's ends at
     /// rows 0 and 1, else the row's position).
     Curve { curve: Curve, ordered: Ordered },
+    /// Few values in row order (a date of few days: labels, see [`Values::write_row`]): each
+    /// value once in the first rows (`covering`), then the labels' value at the row's
+    /// position.
+    Steps {
+        values: Vec<f64>,
+        cum: Vec<f64>,
+        ordered: Ordered,
+    },
     /// A key: `base + step × index`, the index the row (through its permutation, see
     /// `Gen::Key`) over `div`.
     Linear {
@@ -412,6 +420,15 @@ impl KeyAt {
                 1 => 1.0,
                 r => ordered.position(r),
             }),
+            KeyAt::Steps {
+                values,
+                cum,
+                ordered,
+            } => {
+                let k = values::covering(row, values.len())
+                    .unwrap_or_else(|| pick(cum, ordered.position(row)));
+                values[k.min(values.len().saturating_sub(1))]
+            }
             KeyAt::Linear {
                 base,
                 step,

@@ -114,7 +114,7 @@ pub(super) fn split_literals(list: &str) -> Vec<String> {
 }
 
 /// Rows of a table partitioned by `RANGE (col)` whose key is a function of the row (a key,
-/// or a time seeded in row order): the leaf each row lands in, from the leaves' bounds
+/// or a number or time seeded in row order, on its curve or among few values): the leaf each row lands in, from the leaves' bounds
 /// (`None`: another partitioning, a key drawn at random, a bound it cannot read, or a leaf
 /// partitioned again).
 fn range_leaves(
@@ -126,6 +126,9 @@ fn range_leaves(
 ) -> Option<Leaves> {
     let key = single_key(t, "RANGE")?;
     let at = match &columns.iter().find(|c| c.name == key)?.gen {
+        // Values with NULLs or reserved values placed among them: not a function of the row
+        // alone here.
+        Gen::Values(v) if v.null_rate > 0.0 || v.reserved.is_some() => return None,
         Gen::Values(v) => match (&v.base, v.ordered, &v.pool) {
             (Base::Number { curve, .. } | Base::Temporal { curve, .. }, Some(o), None) => {
                 KeyAt::Curve {
@@ -133,6 +136,14 @@ fn range_leaves(
                     ordered: o,
                 }
             }
+            (Base::Labels { labels, cum }, Some(o), None) => KeyAt::Steps {
+                values: labels
+                    .iter()
+                    .map(|l| crate::profile::accum::number(l))
+                    .collect::<Option<_>>()?,
+                cum: cum.clone(),
+                ordered: o,
+            },
             _ => return None,
         },
         Gen::Key {
