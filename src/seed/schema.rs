@@ -190,11 +190,38 @@ pub(super) async fn non_empty(
     Ok(to_truncate)
 }
 
+/// Returns once the WAL is flushed past where it ends now (at most 2 s): where commits are
+/// asynchronous (synchronous_commit = off), VACUUM cannot mark a page all-visible until the
+/// commit of the rows on it is flushed — nor, for any row, until every commit of its group of
+/// 32 transactions is, whatever their database. The WAL writer flushes asynchronous commits
+/// within three of its rounds (0.6 s by default); with synchronous commits it returns at once.
+async fn wal_flushed(client: &Client) -> std::result::Result<(), tokio_postgres::Error> {
+    let end: String = client
+        .query_typed_one("SELECT pg_current_wal_insert_lsn()::text", &[])
+        .await?
+        .get(0);
+    for _ in 0..40 {
+        let flushed: bool = client
+            .query_typed_one(
+                "SELECT pg_current_wal_flush_lsn() >= $1::text::pg_lsn",
+                &[(&end, tokio_postgres::types::Type::TEXT)],
+            )
+            .await?
+            .get(0);
+        if flushed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 /// VACUUMs `tables` on `sessions` sessions until most of each one's pages (its partitions'
 /// for a partitioned table) are all-visible: a transaction that began while the rows loaded
 /// (an autovacuum's ANALYZE of another table) keeps VACUUM from marking them, so a table
 /// still short is vacuumed again once no other session of the database holds a snapshot (up
-/// to four rounds, waiting at most 5 s before each). Returns the tables still short.
+/// to four rounds, waiting at most 5 s before each, and for the WAL flushed, see
+/// [`wal_flushed`]). Returns the tables still short.
 async fn vacuum_all_visible(
     client: &Client,
     target: &Target,
@@ -213,6 +240,7 @@ async fn vacuum_all_visible(
         if pending.is_empty() {
             break;
         }
+        wal_flushed(client).await.map_err(failed)?;
         if round > 0 {
             for _ in 0..50 {
                 let held: i64 = client
@@ -241,10 +269,15 @@ async fn vacuum_all_visible(
         for r in futures_util::future::join_all(groups).await {
             r?;
         }
+        crate::pause::at("seed:vacuumed");
         pending = client
             .query_typed(
-                "SELECT t FROM unnest($1::text[]) t WHERE (SELECT sum(c.relallvisible) * 2 < sum(c.relpages) \
-                 FROM pg_partition_tree(t::regclass) p JOIN pg_class c ON c.oid = p.relid)",
+                // pg_partition_tree holds no row for a table outside a partition tree: the
+                // table itself is added (without it, a plain table was never found short and
+                // never vacuumed again).
+                "SELECT t FROM unnest($1::text[]) t WHERE (SELECT sum(c.relallvisible) * 2 < sum(greatest(c.relpages, 0)) \
+                 FROM (SELECT relid FROM pg_partition_tree(t::regclass) UNION SELECT t::regclass) p \
+                 JOIN pg_class c ON c.oid = p.relid)",
                 &[(&pending, tokio_postgres::types::Type::TEXT_ARRAY)],
             )
             .await
