@@ -33,4 +33,22 @@ pub mod snapshot;
 pub mod sql;
 pub mod tls;
 
+/// What `pgparity --version` prints: the version, the commit it was built from (build.rs), and
+/// the versions of the formats it writes, so a snapshot or a history can be matched to the
+/// binary that reads it.
+pub fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{}\ncommit {}\nsnapshot format {}, report format {}, history format {} (database schema {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("PGPARITY_COMMIT"),
+            snapshot::FORMAT_VERSION,
+            report::json::FORMAT_VERSION,
+            history::VERSION,
+            history::db::SCHEMA_VERSION,
+        )
+    })
+}
+
 pub use error::{Error, Result};

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "pgparity",
     version,
+    long_version = pgparity::long_version(),
     about = "Document every difference between two PostgreSQL environments, rank it, gate on it"
 )]
 pub struct Cli {
@@ -65,6 +66,8 @@ pub enum FormatArg {
     Html,
     Junit,
     Sarif,
+    /// GitHub Actions annotations (workflow commands), at most 10 of each kind
+    Github,
 }
 
 impl From<FormatArg> for pgparity::report::Format {
@@ -77,8 +80,29 @@ impl From<FormatArg> for pgparity::report::Format {
             FormatArg::Html => Format::Html,
             FormatArg::Junit => Format::Junit,
             FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
         }
     }
+}
+
+/// `--also FORMAT=FILE`.
+fn also(s: &str) -> Result<(FormatArg, PathBuf), String> {
+    let (f, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not FORMAT=FILE (e.g. sarif=parity.sarif)"))?;
+    let format = FormatArg::from_str(f, true).map_err(|_| {
+        let names: Vec<String> = FormatArg::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!("'{f}' is not a report format: one of {}", names.join(", "))
+    })?;
+    if path.is_empty() || path == "-" {
+        return Err(format!(
+            "'{s}' names no file: --also writes a file, --output may be stdout"
+        ));
+    }
+    Ok((format, PathBuf::from(path)))
 }
 
 /// A severity level (`--fail-on`).
@@ -365,6 +389,10 @@ pub struct ReportArgs {
     /// Write the report to FILE (atomically) instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the same run's report in FORMAT to FILE (atomically; repeatable), e.g.
+    /// `--also sarif=parity.sarif --also html=parity.html`
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = also)]
+    pub also: Vec<(FormatArg, PathBuf)>,
     /// Exit 1 when an unaccepted finding is at or above LEVEL (default: the config's, or low)
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<LevelArg>,
@@ -384,6 +412,7 @@ impl Default for ReportArgs {
         ReportArgs {
             format: FormatArg::Text,
             output: None,
+            also: Vec::new(),
             fail_on: None,
             policy: Vec::new(),
             left_name: None,

@@ -217,7 +217,7 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 None => None,
             };
             drop((l, r));
-            let code = emit(&report, &a.report)?;
+            let code = emit(&report, &a.report, &config)?;
             if let (Some(h), Some(run)) = (&history, &run) {
                 let place = h.record(run)?;
                 eprintln!("recorded this run in {place}");
@@ -236,7 +236,7 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 &ProfileArgs::default(),
             )?;
             let report = run::check(&req, &NoProgress)?;
-            emit(&report, &a.report)
+            emit(&report, &a.report, &config)
         }
         Command::Baseline(a) => {
             let req = compare_request(
@@ -265,7 +265,7 @@ fn run_cli(cli: Cli) -> Result<u8> {
             let gate = resolve::gate(&config, &a.report)?;
             let report =
                 pgparity::demo::report(&progress, profile_options(&config, &a.profile), &gate)?;
-            emit(&report, &a.report)?;
+            emit(&report, &a.report, &config)?;
             let html = report::render(&report, Format::Html, false);
             pgparity::fsutil::write_atomically(&a.html, html.as_bytes())?;
             let shown = std::fs::canonicalize(&a.html).unwrap_or(a.html.clone());
@@ -323,7 +323,7 @@ fn run_cli(cli: Cli) -> Result<u8> {
                 gate: resolve::gate(&config, &a.report)?,
             };
             let r = pgparity::rehearse::rehearse(&req, &progress)?;
-            emit(&r.report, &a.report)
+            emit(&r.report, &a.report, &config)
         }
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
@@ -349,20 +349,37 @@ fn notify(url: &str, report: &Report, a: &args::CheckArgs) {
 }
 
 /// Writes the report (stdout or file) and returns the exit code.
-fn emit(report: &Report, r: &ReportArgs) -> Result<u8> {
+/// Writes the report in its format (and each `--also`); the exit code is the gate's.
+fn emit(report: &Report, r: &ReportArgs, config: &Config) -> Result<u8> {
+    // SARIF's results point at the file where a finding is accepted: the first policy file
+    // named, else the configuration file.
+    let artifact = r
+        .policy
+        .first()
+        .or(config.path.as_ref())
+        .map(|p| report::sarif::artifact_uri(p));
+    let render = |format: Format, color: bool| match format {
+        Format::Sarif => report::sarif::render_at(report, artifact.as_deref()),
+        _ => report::render(report, format, color),
+    };
     let format = Format::from(r.format);
     match &r.output {
         Some(path) => {
-            let text = report::render(report, format, false);
+            let text = render(format, false);
             pgparity::fsutil::write_atomically(path, text.as_bytes())?;
             eprintln!("wrote {}: {}", path.display(), report.summary());
         }
         None => {
-            let text = report::render(report, format, format == Format::Text);
+            let text = render(format, format == Format::Text);
             let mut out = anstream::stdout();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         }
+    }
+    for (format, path) in &r.also {
+        let text = render(Format::from(*format), false);
+        pgparity::fsutil::write_atomically(path, text.as_bytes())?;
+        eprintln!("wrote {}", path.display());
     }
     Ok(if report.failed() { 1 } else { 0 })
 }

@@ -5,7 +5,7 @@
 //! since the previous run, and shows the counts by severity over the recent runs. The clock is
 //! the caller's: `record` takes the time, nothing here reads it.
 
-mod db;
+pub mod db;
 pub mod export;
 mod folder;
 pub mod trend;
@@ -25,7 +25,8 @@ pub use folder::record;
 pub use trend::Recent;
 
 const FORMAT: &str = "pgparity-history";
-const VERSION: u32 = 1;
+/// The run file's version (a history folder's runs, and the runs a database keeps as JSON).
+pub const VERSION: u32 = 1;
 /// Runs shown in the trend.
 const TREND: usize = 12;
 

@@ -3,12 +3,13 @@
 //! and pull request comments). Rendering is a pure function of the report.
 
 mod escape;
+pub mod github;
 pub(crate) mod html;
-mod json;
+pub mod json;
 mod junit;
 mod markdown;
 mod profile_text;
-mod sarif;
+pub mod sarif;
 pub mod since;
 mod svg;
 mod text;
@@ -226,6 +227,8 @@ pub enum Format {
     Html,
     Junit,
     Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
 }
 
 /// Renders a report; `color` only for text on a terminal.
@@ -237,6 +240,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Html => render_html(report),
         Format::Junit => render_junit(report),
         Format::Sarif => render_sarif(report),
+        Format::Github => github::render(report),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one integration test binary: real PostgreSQL clusters of two major versions (15 and 17),
 //! started once per run and shared; each test works in databases of its own.
 
+mod action;
 mod bad_input;
 mod catalog;
 mod cli;

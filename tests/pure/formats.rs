@@ -211,6 +211,61 @@ fn sarif() {
     insta::assert_snapshot!(render(&fixture(), Format::Sarif, false));
 }
 
+/// Located at the policy file, as `check --policy` writes it (GitHub shows a result only
+/// with a physical location).
+#[test]
+fn sarif_at_the_policy_file() {
+    let text = pgparity::report::sarif::render_at(&fixture(), Some("ci/pgparity-policy.toml"));
+    let j: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let results = j["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let l = &r["locations"][0];
+        assert_eq!(
+            l["physicalLocation"]["artifactLocation"]["uri"],
+            "ci/pgparity-policy.toml"
+        );
+        assert!(l["logicalLocations"][0]["fullyQualifiedName"].is_string());
+    }
+    if let Some(dir) = std::env::var_os("PGPARITY_SARIF_OUT") {
+        std::fs::write(std::path::Path::new(&dir).join("fixture.sarif"), &text).unwrap();
+    }
+}
+
+#[test]
+fn github() {
+    insta::assert_snapshot!(render(&fixture(), Format::Github, false));
+}
+
+/// GitHub shows 10 annotations of a kind per step: the 11th and later failing findings are
+/// counted in one notice, most severe first as the report orders them.
+#[test]
+fn github_annotations_are_capped_per_kind_with_a_notice() {
+    let mut r = fixture();
+    let failing: Vec<_> = r.failing().cloned().collect();
+    assert!(!failing.is_empty());
+    let before = r.failing().count();
+    for i in 0..25 {
+        let mut e = failing[i % failing.len()].clone();
+        e.finding.id = format!("{}-copy{i}", e.finding.id);
+        r.findings.push(e);
+    }
+    let text = render(&r, Format::Github, false);
+    let errors = text.lines().filter(|l| l.starts_with("::error ")).count();
+    assert_eq!(errors, 10, "{text}");
+    let notice: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("::notice "))
+        .collect();
+    assert_eq!(notice.len(), 1, "{text}");
+    assert!(
+        notice[0].contains(&format!("{} more failing", before + 25 - 10)),
+        "{text}"
+    );
+    // One line per command: a message's newlines are escaped.
+    assert!(text.lines().all(|l| l.starts_with("::")), "{text}");
+}
+
 #[test]
 fn rendering_is_deterministic() {
     for format in [Format::Text, Format::Json, Format::Html, Format::Sarif] {
