@@ -504,3 +504,27 @@ fn a_release_that_fails_its_checksum_is_not_installed_and_an_unreadable_side_fai
     assert!(check.2.contains("without a report"), "{}", check.2);
     assert!(check.2.contains("127.0.0.1:1"), "{}", check.2);
 }
+
+/// `--also` takes FORMAT=FILE: a format it does not know, or no file, is a usage error (exit
+/// 2) that names what was wrong, and nothing is written.
+#[test]
+fn also_with_an_unknown_format_or_no_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.sarif");
+    for (value, said) in [
+        (
+            format!("yaml={}", out.display()),
+            "'yaml' is not a report format: one of text, json",
+        ),
+        ("sarif=".to_string(), "names no file"),
+        ("sarif".to_string(), "is not FORMAT=FILE"),
+    ] {
+        let o = pgp("diff")
+            .args(["a.json", "b.json", "--also", &value])
+            .run()
+            .code(2);
+        assert!(o.stderr.contains(said), "{value}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"));
+    }
+    assert!(!out.exists());
+}

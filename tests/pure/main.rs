@@ -7,4 +7,5 @@ mod comparers;
 mod formats;
 mod layers;
 mod objects;
+mod packaging;
 mod props;
