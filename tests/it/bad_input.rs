@@ -337,7 +337,7 @@ fn bad_flags() {
     let (code, _, err) = run(&["diff", "a", "b", "--format", "pdf"]);
     assert_eq!(
         error_line(code, &err),
-        "error: --format: unknown value 'pdf'; hint: use text, json, markdown, html, junit or sarif"
+        "error: --format: unknown value 'pdf'; hint: use text, json, markdown, html, junit, sarif or github"
     );
     let (code, _, err) = run(&[
         "snapshot",
