@@ -28,8 +28,14 @@ fn from_git() -> Option<String> {
     if !git.is_dir() {
         return None;
     }
-    // Rebuild when HEAD moves: the file HEAD, the branch it names, and packed refs.
-    let watch = |p: &Path| println!("cargo:rerun-if-changed={}", p.display());
+    // Rebuild when HEAD moves: the file HEAD, the branch it names, and packed refs. Only files
+    // that exist: cargo reruns the script on every build for a missing one (and the crate is
+    // rebuilt); a loose ref packed away disappears, which reruns it once.
+    let watch = |p: &Path| {
+        if p.exists() {
+            println!("cargo:rerun-if-changed={}", p.display());
+        }
+    };
     watch(&git.join("HEAD"));
     watch(&git.join("packed-refs"));
     let head = std::fs::read_to_string(git.join("HEAD")).ok()?;
