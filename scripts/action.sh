@@ -66,14 +66,19 @@ run_check() {
   local bin="${PGPARITY:-pgparity}"
   : "${INPUT_LEFT:?the input left is required}"
   : "${INPUT_RIGHT:?the input right is required}"
-  local format="${INPUT_FORMAT:-html}" ext
-  case "$format" in
-    html) ext=html ;; markdown | md) ext=md ;; json) ext=json ;; junit) ext=xml ;;
-    sarif) ext=sarif ;; text) ext=txt ;;
-    *) die "format '$format' is not one of html, markdown, json, junit, sarif, text" ;;
-  esac
   local out="$RUNNER_TEMP/pgparity-report"
   rm -rf "$out" && mkdir -p "$out"
+  # The `report` output: one of the files the run writes anyway, or one more (--also).
+  local format="${INPUT_FORMAT:-html}" report extra=()
+  case "$format" in
+    html) report="$out/report.html" ;;
+    markdown | md) report="$out/summary.md" ;;
+    json) report="$out/report.json" ;;
+    sarif) report="$out/pgparity.sarif" ;;
+    junit) report="$out/report.xml" extra=(--also "junit=$report") ;;
+    text) report="$out/report.txt" extra=(--also "text=$report") ;;
+    *) die "format '$format' is not one of html, markdown, json, junit, sarif, text" ;;
+  esac
   local args=()
   [ -z "${INPUT_CONFIG:-}" ] || args+=(--config "$INPUT_CONFIG")
   args+=(check --left "$INPUT_LEFT" --right "$INPUT_RIGHT" --fail-on "${INPUT_FAIL_ON:-high}"
@@ -82,10 +87,7 @@ run_check() {
     --also "html=$out/report.html" --also "github=$out/annotations.txt")
   [ -z "${INPUT_POLICY:-}" ] || args+=(--policy "$INPUT_POLICY")
   [ -z "${INPUT_HISTORY:-}" ] || args+=(--history "$INPUT_HISTORY")
-  case "$format" in
-    markdown | md | json | sarif | html) ;;
-    *) args+=(--also "$format=$out/report.$ext") ;;
-  esac
+  args+=("${extra[@]}")
   local code=0
   "$bin" "${args[@]}" || code=$?
   echo "exit-code=$code" >> "$GITHUB_OUTPUT"
@@ -109,14 +111,9 @@ run_check() {
   {
     echo "sarif=$out/pgparity.sarif"
     echo "report-html=$out/report.html"
-    echo "report=$out/report.$ext"
+    echo "report=$report"
     echo "open-findings=$open"
   } >> "$GITHUB_OUTPUT"
-  case "$format" in
-    markdown | md) cp "$out/summary.md" "$out/report.md" ;;
-    json | sarif | html) ;;
-  esac
-  [ "$format" != sarif ] || cp "$out/pgparity.sarif" "$out/report.sarif"
   exit "$code"
 }
 

@@ -10,7 +10,8 @@
 #   dist.sh deb [TARGET]          the Debian package (cargo deb --no-build) into target/dist
 #   dist.sh lint                  actionlint and zizmor over the workflows, action.yml and the
 #                                 README's example workflows; the README's GitLab example parsed
-#   dist.sh check                 what the test command checks: the release build, the crate
+#   dist.sh check                 what the test command checks: the release build (and the
+#                                 action's `version: source` install from it), the crate
 #                                 (cargo package, publish --dry-run, install from the unpacked
 #                                 .crate), the tarball and its checksum, the .deb installed and
 #                                 removed, and lint
@@ -111,6 +112,17 @@ check() {
   local host
   host="$(uname -m)-unknown-linux-gnu"
 
+  # The action's `version: source`, which is the README's install from a clone (`cargo install
+  # --locked --path .`): with this target folder it reuses the release build just made.
+  say "the action's version: source (cargo install --locked --path ., release profile)"
+  local runner="$dist/action-source"
+  rm -rf "$runner" && mkdir -p "$runner"
+  RUNNER_TEMP="$runner" GITHUB_OUTPUT="$runner/output" GITHUB_PATH="$runner/path" \
+    GITHUB_ACTION_PATH="$PWD" INPUT_VERSION=source CARGO_TARGET_DIR="$PWD/target" \
+    scripts/action.sh install >&2
+  grep -qx "path=$runner/pgparity/bin/pgparity" "$runner/output" || fail "version: source set no path output"
+  "$runner/pgparity/bin/pgparity" --version | grep -q "^pgparity $version\$" || fail "the source-built binary"
+
   say "release tarball and SHA256SUMS for $host"
   local tgz
   tgz=$(tarball "$host")
@@ -186,5 +198,5 @@ case "${1:-}" in
   deb) shift; deb "$@" ;;
   lint) lint ;;
   check) check ;;
-  *) echo "usage: $0 assets [BIN] | tarball TARGET [BIN] | deb [TARGET] | lint | check" >&2; exit 2 ;;
+  *) echo "usage: $0 assets [BIN] | tarball TARGET [BIN [HOSTBIN]] | deb [TARGET] | lint | check" >&2; exit 2 ;;
 esac

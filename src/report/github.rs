@@ -5,7 +5,6 @@
 //! Escaped as the runner reads them: `%`, CR and LF in the text, and `:` and `,` in a property.
 
 use super::Report;
-use crate::finding::Severity;
 
 /// Annotations of one kind GitHub shows per step.
 pub const PER_KIND: usize = 10;
@@ -16,12 +15,10 @@ pub fn render(r: &Report) -> String {
     let mut more = [0usize; 2];
     for e in r.open() {
         let f = &e.finding;
-        let (kind, k) = if f.severity >= r.fail_on {
-            ("error", 0)
-        } else if f.severity >= Severity::Low {
-            ("warning", 1)
-        } else {
-            continue;
+        let (kind, k) = match super::ci_level(f, r.fail_on) {
+            "error" => ("error", 0),
+            "warning" => ("warning", 1),
+            _ => continue,
         };
         if shown[k] == PER_KIND {
             more[k] += 1;
@@ -34,17 +31,7 @@ pub fn render(r: &Report) -> String {
             f.category.name(),
             f.object
         );
-        let text = format!(
-            "{} ({}: {}; {}: {}). Why: {} Hint: {} [finding {}]",
-            f.message,
-            r.left.name,
-            f.left.as_deref().unwrap_or("(absent)"),
-            r.right.name,
-            f.right.as_deref().unwrap_or("(absent)"),
-            f.why,
-            f.hint,
-            f.id
-        );
+        let text = format!("{} [finding {}]", super::ci_text(r, f), f.id);
         out.push_str(&format!(
             "::{kind} title={}::{}\n",
             property(&title),

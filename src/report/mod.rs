@@ -252,6 +252,33 @@ pub(crate) fn status_text(e: &crate::policy::Evaluated) -> String {
     }
 }
 
+/// How a code-scanning view or a CI annotation weighs a finding: `error` at or above the
+/// failing level, `warning` below it down to low, `note` for info (SARIF's levels; GitHub's
+/// annotations leave notes out).
+pub(crate) fn ci_level(f: &crate::finding::Finding, fail_on: Severity) -> &'static str {
+    if f.severity >= fail_on {
+        "error"
+    } else if f.severity >= Severity::Low {
+        "warning"
+    } else {
+        "note"
+    }
+}
+
+/// A finding in one line for a CI tool: the message, both sides' values, why and the hint.
+pub(crate) fn ci_text(r: &Report, f: &crate::finding::Finding) -> String {
+    format!(
+        "{} ({}: {}; {}: {}). Why: {} Hint: {}",
+        f.message,
+        r.left.name,
+        f.left.as_deref().unwrap_or("(absent)"),
+        r.right.name,
+        f.right.as_deref().unwrap_or("(absent)"),
+        f.why,
+        f.hint
+    )
+}
+
 pub(crate) fn status_label(s: Status) -> &'static str {
     match s {
         Status::Open => "open",

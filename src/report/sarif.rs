@@ -26,16 +26,16 @@ pub fn artifact_uri(p: &std::path::Path) -> String {
     } else {
         Some(p.to_path_buf())
     };
+    // Unreserved characters stay as they are (RFC 3986); the rest is percent-encoded.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'~');
     let encode = |parts: Vec<String>| {
         parts
             .iter()
-            .map(|c| {
-                percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string()
-                    .replace("%2E", ".")
-                    .replace("%2D", "-")
-                    .replace("%5F", "_")
-            })
+            .map(|c| percent_encoding::utf8_percent_encode(c, SEGMENT).to_string())
             .collect::<Vec<_>>()
             .join("/")
     };
@@ -85,21 +85,11 @@ pub fn render_at(r: &Report, artifact: Option<&str>) -> String {
         .iter()
         .map(|e| {
             let f = &e.finding;
-            let level = if f.severity >= r.fail_on {
-                "error"
-            } else if f.severity >= crate::finding::Severity::Low {
-                "warning"
-            } else {
-                "note"
-            };
+            let level = super::ci_level(f, r.fail_on);
             let mut v = json!({
                 "ruleId": f.category.name(),
                 "level": level,
-                "message": {"text": format!("{} ({}: {}; {}: {}). Why: {} Hint: {}",
-                    f.message,
-                    r.left.name, f.left.as_deref().unwrap_or("(absent)"),
-                    r.right.name, f.right.as_deref().unwrap_or("(absent)"),
-                    f.why, f.hint)},
+                "message": {"text": super::ci_text(r, f)},
                 "locations": [location(&f.object, artifact)],
                 "partialFingerprints": {"pgparityFindingId": f.id},
                 "properties": {"severity": f.severity.name(), "status": super::status_label(e.status)},
