@@ -19,6 +19,7 @@
 //! - `output:written`: an output file's bytes are complete and on disk, not yet named
 //! - `seed:range-committed`: a range of a table loaded in several ranges has committed (the
 //!   others may still load; the database's comment names the table as loading)
+//! - `seed:loaded`: every row is loaded and committed, before the first VACUUM round
 //! - `seed:vacuumed`: after the load, a round of VACUUM (of the tables production keeps
 //!   mostly all-visible) has ended, before the tables still short are found
 //! - `rehearse:clusters`: the rehearsal's clusters run, before they are seeded

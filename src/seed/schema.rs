@@ -216,12 +216,12 @@ async fn wal_flushed(client: &Client) -> std::result::Result<(), tokio_postgres:
     Ok(())
 }
 
-/// VACUUMs `tables` on `sessions` sessions until most of each one's pages (its partitions'
-/// for a partitioned table) are all-visible: a transaction that began while the rows loaded
-/// (an autovacuum's ANALYZE of another table) keeps VACUUM from marking them, so a table
-/// still short is vacuumed again once no other session of the database holds a snapshot (up
-/// to four rounds, waiting at most 5 s before each, and for the WAL flushed, see
-/// [`wal_flushed`]). Returns the tables still short.
+/// VACUUMs `tables` on `sessions` sessions until most of the pages of each relation (each
+/// partition of a partitioned table on its own) are all-visible: a transaction that began
+/// while the rows loaded (an autovacuum's ANALYZE of another table) keeps VACUUM from marking
+/// them, so a table or partition still short is vacuumed again once no other session of the
+/// database holds a snapshot (up to four rounds, waiting at most 5 s before each, and for the
+/// WAL flushed, see [`wal_flushed`]). Returns the relations still short.
 async fn vacuum_all_visible(
     client: &Client,
     target: &Target,
@@ -236,6 +236,7 @@ async fn vacuum_all_visible(
         )
     };
     let mut pending: Vec<String> = tables.into_iter().map(str::to_string).collect();
+    crate::pause::at("seed:loaded");
     for round in 0..4 {
         if pending.is_empty() {
             break;
@@ -272,12 +273,13 @@ async fn vacuum_all_visible(
         crate::pause::at("seed:vacuumed");
         pending = client
             .query_typed(
+                // Each relation on its own, a partition as much as a plain table: summed over a
+                // tree, one partition left at 0 pages all-visible hid behind its siblings.
                 // pg_partition_tree holds no row for a table outside a partition tree: the
-                // table itself is added (without it, a plain table was never found short and
-                // never vacuumed again).
-                "SELECT t FROM unnest($1::text[]) t WHERE (SELECT sum(c.relallvisible) * 2 < sum(greatest(c.relpages, 0)) \
-                 FROM (SELECT relid FROM pg_partition_tree(t::regclass) UNION SELECT t::regclass) p \
-                 JOIN pg_class c ON c.oid = p.relid)",
+                // table itself is added. A parent has no pages and is never short.
+                "SELECT DISTINCT c.oid::regclass::text FROM unnest($1::text[]) t \
+                 CROSS JOIN LATERAL (SELECT relid FROM pg_partition_tree(t::regclass) UNION SELECT t::regclass) p \
+                 JOIN pg_class c ON c.oid = p.relid WHERE c.relallvisible * 2 < c.relpages",
                 &[(&pending, tokio_postgres::types::Type::TEXT_ARRAY)],
             )
             .await
