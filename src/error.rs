@@ -127,3 +127,19 @@ pub fn io_message(e: &std::io::Error) -> String {
         None => s,
     }
 }
+
+/// An error and its causes on one line, each cause once: a message that already contains its
+/// cause's text does not repeat it, and a server's error is always explained in the library's
+/// own message (its SQLSTATE is for callers, not for the line).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !line.contains(&text) && !s.is::<DbCause>() {
+            line = format!("{line}: {text}");
+        }
+        source = s.source();
+    }
+    line
+}

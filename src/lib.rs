@@ -16,6 +16,7 @@ pub mod error;
 pub mod explain;
 pub mod export;
 pub mod finding;
+pub mod fleet;
 pub mod fsutil;
 pub mod glob;
 pub mod history;

@@ -44,6 +44,10 @@ pub struct Acceptance {
     /// entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<crate::finding::CauseKind>,
+    /// The targets it holds for (names or `*` patterns: a fleet's targets, a check's left
+    /// side); absent: every target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
 }
 
 /// How a policy file looks on disk.
@@ -113,6 +117,13 @@ impl Acceptance {
             })?;
         }
         Ok(())
+    }
+
+    /// The entry holds for the target named `target` (a fleet's target, a check's left side).
+    pub fn holds_for(&self, target: &str) -> bool {
+        self.targets
+            .as_ref()
+            .is_none_or(|ts| ts.iter().any(|t| crate::glob::glob(t, target)))
     }
 
     /// The entry applies to `f`: its id matches, and its first cause is the kind named.
@@ -272,16 +283,23 @@ pub fn staleness(a: &Acceptance, f: &Finding) -> Option<String> {
 }
 
 /// Applies the policy to findings (in their order). `today` decides expiry.
+/// Entries that name targets hold only for those (`target`: the fleet's target, or the check's
+/// left side); an entry not holding here is neither used nor unused.
 pub fn apply(
     findings: Vec<Finding>,
     policy: &[Acceptance],
     today: NaiveDate,
+    target: &str,
 ) -> (Vec<Evaluated>, Vec<String>) {
+    let holds: Vec<bool> = policy.iter().map(|a| a.holds_for(target)).collect();
     let mut used = vec![false; policy.len()];
     let evaluated = findings
         .into_iter()
         .map(|finding| {
-            let hit = policy.iter().enumerate().find(|(_, a)| a.matches(&finding));
+            let hit = policy
+                .iter()
+                .enumerate()
+                .find(|(i, a)| holds[*i] && a.matches(&finding));
             let Some((i, a)) = hit else {
                 return Evaluated {
                     finding,
@@ -315,7 +333,9 @@ pub fn apply(
     let unused = policy
         .iter()
         .zip(used)
-        .filter(|(_, u)| !u)
+        .zip(holds)
+        .filter(|((_, u), h)| *h && !u)
+        .map(|(au, _)| au)
         .map(|(a, _)| a.id.clone())
         .collect();
     (evaluated, unused)
@@ -325,10 +345,21 @@ pub fn apply(
 /// exactly for settings, schema and plans (a changed value is a new decision), within
 /// [`DATA_TOLERANCE`] and at the same severity for measured data.
 pub fn baseline(findings: &[Finding], today: NaiveDate) -> String {
+    baseline_for(findings, &vec![None; findings.len()], today)
+}
+
+/// [`baseline`] with each entry holding for the targets beside it (`None`: every target), as a
+/// fleet's baseline writes it.
+pub fn baseline_for(
+    findings: &[Finding],
+    targets: &[Option<Vec<String>>],
+    today: NaiveDate,
+) -> String {
     let file = PolicyFile {
         accept: findings
             .iter()
-            .map(|f| {
+            .zip(targets)
+            .map(|(f, targets)| {
                 let measured = f.category.is_data();
                 Acceptance {
                     id: f.id.clone(),
@@ -342,6 +373,7 @@ pub fn baseline(findings: &[Finding], today: NaiveDate) -> String {
                     severity: measured.then_some(f.severity),
                     tolerance: measured.then_some(DATA_TOLERANCE),
                     cause: None,
+                    targets: targets.clone(),
                 }
             })
             .collect(),
@@ -377,6 +409,7 @@ mod tests {
             severity: None,
             tolerance: None,
             cause: None,
+            targets: None,
         }
     }
 
@@ -406,6 +439,7 @@ mod tests {
             ],
             &noise.accept,
             NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+            "staging",
         );
         assert_eq!(
             out.iter().map(|e| e.status).collect::<Vec<_>>(),
@@ -435,7 +469,7 @@ mod tests {
             acc("setting:c", Some(ABSENT), Some("2026-11-25")),
             acc("setting:zzz", None, None),
         ];
-        let (ev, unused) = apply(findings, &policy, today);
+        let (ev, unused) = apply(findings, &policy, today, "staging");
         let st: Vec<Status> = ev.iter().map(|e| e.status).collect();
         assert_eq!(
             st,
@@ -526,7 +560,7 @@ mod tests {
         let findings = vec![f("a", Some("1"), None)];
         let text = baseline(&findings, today);
         let parsed: PolicyFile = toml::from_str(&text).unwrap();
-        let (ev, _) = apply(findings, &parsed.accept, today);
+        let (ev, _) = apply(findings, &parsed.accept, today, "staging");
         assert_eq!(ev[0].status, Status::Accepted);
     }
 }

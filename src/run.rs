@@ -87,7 +87,7 @@ impl Gate {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -95,7 +95,11 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
 }
 
-async fn load(side: &Side, opts: &CaptureOptions, progress: &dyn Progress) -> Result<Snapshot> {
+pub(crate) async fn load(
+    side: &Side,
+    opts: &CaptureOptions,
+    progress: &dyn Progress,
+) -> Result<Snapshot> {
     match side {
         Side::Live(t) => {
             progress.start(&t.name, "capturing");
@@ -111,7 +115,7 @@ async fn load(side: &Side, opts: &CaptureOptions, progress: &dyn Progress) -> Re
 }
 
 /// Profiles a live side's data into its snapshot; `extra` adds relationships to measure.
-async fn add_profile(
+pub(crate) async fn add_profile(
     side: &Side,
     snap: &mut Snapshot,
     extra: &[RelSpec],
@@ -289,7 +293,8 @@ pub fn report_from(
 ) -> Report {
     let (left_source, right_source) = sources;
     let sides = Sides::new(left, right);
-    let (findings, unused_acceptances) = policy::apply(findings, &gate.policy, gate.today);
+    let (findings, unused_acceptances) =
+        policy::apply(findings, &gate.policy, gate.today, &sides.left_name);
     let mut problems = Vec::new();
     for (snap, name) in [(left, &sides.left_name), (right, &sides.right_name)] {
         for p in &snap.problems {

@@ -35,6 +35,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Compare two snapshot files offline
     Diff(DiffArgs),
+    /// Check one reference against many targets (environments, tenant databases or tenant
+    /// schemas) in one run: each difference once with the targets that have it
+    Fleet(FleetArgs),
     /// Write today's differences as a policy of accepted differences
     Baseline(BaselineArgs),
     /// Fill a staging environment with synthetic data shaped like a snapshot's profile
@@ -85,13 +88,13 @@ impl From<FormatArg> for pgparity::report::Format {
     }
 }
 
-/// `--also FORMAT=FILE`.
-fn also(s: &str) -> Result<(FormatArg, PathBuf), String> {
+/// `--also FORMAT=FILE`, of a command's formats `F`.
+fn also_of<F: ValueEnum>(s: &str) -> Result<(F, PathBuf), String> {
     let (f, path) = s
         .split_once('=')
-        .ok_or_else(|| format!("'{s}' is not FORMAT=FILE (e.g. sarif=parity.sarif)"))?;
-    let format = FormatArg::from_str(f, true).map_err(|_| {
-        let names: Vec<String> = FormatArg::value_variants()
+        .ok_or_else(|| format!("'{s}' is not FORMAT=FILE (e.g. html=report.html)"))?;
+    let format = F::from_str(f, true).map_err(|_| {
+        let names: Vec<String> = F::value_variants()
             .iter()
             .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
             .collect();
@@ -103,6 +106,11 @@ fn also(s: &str) -> Result<(FormatArg, PathBuf), String> {
         ));
     }
     Ok((format, PathBuf::from(path)))
+}
+
+/// `--also FORMAT=FILE` of `check`, `diff` and the others.
+fn also(s: &str) -> Result<(FormatArg, PathBuf), String> {
+    also_of(s)
 }
 
 /// A severity level (`--fail-on`).
@@ -456,6 +464,99 @@ pub struct CheckArgs {
     pub report_url: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// A fleet report's format (`fleet --format`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FleetFormat {
+    Text,
+    Json,
+    #[value(alias = "md")]
+    Markdown,
+    /// A matrix of differences × targets, sortable and filterable, in one self-contained file
+    Html,
+    /// One test suite per target, one case per check
+    Junit,
+}
+
+/// `--also FORMAT=FILE` for a fleet.
+fn fleet_also(s: &str) -> Result<(FleetFormat, PathBuf), String> {
+    also_of(s)
+}
+
+/// `--shard K/N`: 1 ≤ K ≤ N.
+fn shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("'{s}' is not K/N with 1 ≤ K ≤ N (e.g. 2/8)");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+#[derive(Args, Debug)]
+pub struct FleetArgs {
+    /// The side every target should match: an environment name, a connection string or a snapshot file
+    #[arg(long, value_name = "ENV|URL|FILE")]
+    pub reference: String,
+    /// The targets, comma-separated: environment names, connection strings or snapshot files
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub targets: Vec<String>,
+    /// More targets: a TOML file (`targets = [...]`, or `[[target]]` tables with name and url),
+    /// or a SQL query run on --control returning one row per target (a database name on the
+    /// control's server, or a connection string; a second column names it), e.g.
+    /// "SELECT datname FROM pg_database WHERE datname LIKE 'tenant_%'"
+    #[arg(long, value_name = "FILE|QUERY")]
+    pub targets_from: Option<String>,
+    /// Where a --targets-from query runs (default: the reference)
+    #[arg(long, value_name = "ENV|URL")]
+    pub control: Option<String>,
+    /// Schema-per-tenant: every schema LIKE PATTERN of each target database (default: the
+    /// reference's) is a target, compared with --reference-schema under that schema's name
+    #[arg(long, value_name = "PATTERN")]
+    pub schemas_like: Option<String>,
+    /// The reference's schema the tenant schemas are compared with
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "public",
+        requires = "schemas_like"
+    )]
+    pub reference_schema: String,
+    /// Targets captured at once (default: two per core, at most a tenth of the reference
+    /// server's max_connections); each holds --max-connections sessions, 1 unless given
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub jobs: Option<usize>,
+    /// Only this share of the targets: the Kth of N, every Nth target in name order (N
+    /// processes, each given its K, check every target exactly once)
+    #[arg(long, value_name = "K/N", value_parser = shard)]
+    pub shard: Option<(usize, usize)>,
+    /// Also write today's differences as a policy accepting them, per target where they are
+    /// not everywhere
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FleetFormat,
+    /// Write the report to FILE (atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (atomically; repeatable), e.g. `--also html=fleet.html`
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = fleet_also)]
+    pub also: Vec<(FleetFormat, PathBuf)>,
+    /// Exit 1 when a target has an unaccepted finding at or above LEVEL (default: the config's, or low)
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<LevelArg>,
+    /// Policy file(s) with accepted differences, besides the config's (an entry's `targets`
+    /// limits it to some targets)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
     #[command(flatten)]
     pub profile: ProfileArgs,
 }

@@ -4,6 +4,7 @@
 //! or above the level, 1 differences found, 2 error.
 
 mod args;
+mod fleet;
 mod progress;
 mod resolve;
 mod seed;
@@ -31,26 +32,10 @@ pub fn main() -> ExitCode {
     match run_cli(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {}", chain(&e));
+            eprintln!("error: {}", pgparity::error::chain(&e));
             ExitCode::from(2)
         }
     }
-}
-
-/// An error and its causes on one line, each cause once: a message that already contains its
-/// cause's text does not repeat it, and a server's error is always explained in the library's
-/// own message (its SQLSTATE is for callers, not for the line).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut line = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !line.contains(&text) && !s.is::<pgparity::error::DbCause>() {
-            line = format!("{line}: {text}");
-        }
-        source = s.source();
-    }
-    line
 }
 
 /// A flag whose value clap refused, as one line naming the flag and what it takes, exit 2;
@@ -119,6 +104,7 @@ fn run_cli(cli: Cli) -> Result<u8> {
         }
         _ => {}
     }
+    let asked_connections = cli.max_connections;
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(n) = cli.max_connections {
         config.capture.max_connections = n;
@@ -261,6 +247,7 @@ fn run_cli(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Seed(a) => seed::seed_command(&config, a, &progress),
+        Command::Fleet(a) => fleet::fleet_command(&config, a, asked_connections, &progress),
         Command::Demo(a) => {
             let gate = resolve::gate(&config, &a.report)?;
             let report =
@@ -400,7 +387,7 @@ mod tests {
             },
         };
         assert_eq!(
-            chain(&e),
+            pgparity::error::chain(&e),
             "environment 'prod': database 'x' does not exist at h:5432/x; hint: check dbname"
         );
         // A cause that adds something is appended.
@@ -410,7 +397,7 @@ mod tests {
             cause: Some(std::io::Error::other("no space left on device")),
         };
         assert_eq!(
-            chain(&e),
+            pgparity::error::chain(&e),
             "cannot write out.json: disk trouble: no space left on device"
         );
     }

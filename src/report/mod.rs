@@ -3,6 +3,7 @@
 //! and pull request comments). Rendering is a pure function of the report.
 
 mod escape;
+pub mod fleet;
 pub mod github;
 pub(crate) mod html;
 pub mod json;
@@ -43,7 +44,7 @@ pub use sarif::render as render_sarif;
 pub use text::render as render_text;
 
 /// One side of the comparison, as the report names it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct SideInfo {
     pub name: String,
     pub server_version: String,

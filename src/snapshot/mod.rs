@@ -40,6 +40,7 @@ pub mod plan;
 mod profile;
 mod statistics;
 mod tables;
+pub mod tenant;
 
 pub use objects::{
     Column, Constraint, ConstraintKind, Function, FunctionKind, Generated, Identity, Index,

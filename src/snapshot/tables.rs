@@ -127,6 +127,19 @@ impl ProfileTables {
         self.lock().file.is_some()
     }
 
+    /// The tables whose names start with `prefix` (one schema's, `public.`), sharing the bytes.
+    pub fn with_prefix(&self, prefix: &str) -> ProfileTables {
+        ProfileTables {
+            index: self
+                .index
+                .range(prefix.to_string()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .map(|(k, e)| (k.clone(), *e))
+                .collect(),
+            log: Arc::clone(&self.log),
+        }
+    }
+
     /// A table's row count, without decoding its profile.
     pub fn rows(&self, table: &str) -> Option<f64> {
         self.index.get(table).map(|e| e.rows)

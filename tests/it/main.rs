@@ -8,6 +8,7 @@ mod cli;
 mod compare_live;
 mod data;
 mod edges;
+mod fleet;
 mod hardstop;
 mod install;
 mod plans;

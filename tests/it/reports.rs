@@ -52,6 +52,33 @@ fn chrome(args: &[&str], page: &Path) -> (String, String) {
     )
 }
 
+/// No console message, no refused or failed request in Chromium's log.
+fn no_console_errors(log: &str) {
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Refused to") || l.contains("net::ERR"))
+        .collect();
+    assert!(
+        console.is_empty(),
+        "console errors or blocked requests: {console:#?}"
+    );
+}
+
+/// A screenshot of `page` at `size` (`W,H`) into `shot`, which must have content.
+fn screenshot(page: &Path, shot: &Path, size: &str) {
+    let _ = std::fs::remove_file(shot);
+    let (_, log) = chrome(
+        &[
+            &format!("--window-size={size}"),
+            "--hide-scrollbars",
+            &format!("--screenshot={}", shot.display()),
+        ],
+        page,
+    );
+    let bytes = std::fs::metadata(shot).map(|m| m.len()).unwrap_or(0);
+    assert!(bytes > 20_000, "no screenshot ({bytes} bytes): {log}");
+}
+
 #[test]
 fn the_demo_html_report_renders_offline_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,26 +114,9 @@ fn the_demo_html_report_renders_offline_in_chromium() {
         dom.contains("random_page_cost") && dom.contains("<svg"),
         "{dom:.300}"
     );
-    let console: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("CONSOLE") || l.contains("Refused to") || l.contains("net::ERR"))
-        .collect();
-    assert!(
-        console.is_empty(),
-        "console errors or blocked requests: {console:#?}"
-    );
+    no_console_errors(&log);
     let shot = artifacts().join("demo-report.png");
-    let _ = std::fs::remove_file(&shot);
-    let (_, log) = chrome(
-        &[
-            "--window-size=1280,3000",
-            "--hide-scrollbars",
-            &format!("--screenshot={}", shot.display()),
-        ],
-        &html,
-    );
-    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 20_000, "no screenshot ({size} bytes): {log}");
+    screenshot(&html, &shot, "1280,3000");
 }
 
 /// JUnit XML validates against the schema CI systems read; SARIF has its shape.
@@ -192,4 +202,79 @@ fn junit_and_sarif_outputs() {
         out.contains(r#"tests="1""#) && out.contains("no differences"),
         "{out}"
     );
+}
+
+/// A fleet of 200 tenant schemas as the HTML matrix: its one script runs under the page's
+/// Content-Security-Policy (allowed by hash), a link filters and sorts it, and a screenshot
+/// of 200 columns is kept.
+#[test]
+fn the_fleet_matrix_of_200_targets_renders_sorts_and_filters_in_chromium() {
+    let c = pg17();
+    let db = fresh_db(c, "fleethtml");
+    let mut sql = String::from(
+        "CREATE SCHEMA tpl; CREATE TABLE tpl.orders (id int PRIMARY KEY, customer_id int, total numeric(10,2)); CREATE INDEX orders_customer_id_idx ON tpl.orders (customer_id);",
+    );
+    for i in 0..200 {
+        let s = format!("tenant_{i:03}");
+        sql += &format!(
+            "CREATE SCHEMA {s}; CREATE TABLE {s}.orders (id int PRIMARY KEY, customer_id int, total numeric(10,2));"
+        );
+        if i % 7 != 0 {
+            sql += &format!("CREATE INDEX orders_customer_id_idx ON {s}.orders (customer_id);");
+        }
+        if i % 13 == 0 {
+            sql += &format!("ALTER TABLE {s}.orders ADD COLUMN note text;");
+        }
+        if i % 31 == 0 {
+            sql += &format!("ALTER TABLE {s}.orders ALTER COLUMN total TYPE float8;");
+        }
+    }
+    c.execute(&db, &sql).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("fleet.html");
+    let out = pgp("fleet")
+        .opt("--reference", c.url(&db))
+        .opt("--schemas-like", "tenant\\_%")
+        .opt("--reference-schema", "tpl")
+        .arg("--no-profile")
+        .opt("--format", "json")
+        .opt("--also", format!("html={}", html.display()))
+        .run()
+        .code(1);
+    let r = out.json();
+    assert_eq!(r["targets"].as_array().unwrap().len(), 200);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches(r#"<th class="t""#).count(), 200);
+    for needle in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!page.contains(needle), "external reference {needle}");
+    }
+    // Sorted by the tenant that misses the index (tenant_000 is first: the farthest), and
+    // filtered to that difference by the link.
+    let link = PathBuf::from(format!(
+        "{}#q=orders_customer_id_idx&sort=-2",
+        html.display()
+    ));
+    let (dom, log) = chrome(&["--dump-dom"], &link);
+    assert!(
+        dom.contains(r#"<body class="js">"#),
+        "the script did not run: {log}"
+    );
+    assert!(
+        dom.contains(r#"<span id="shown">1</span>"#),
+        "{}",
+        &dom[..dom.len().min(3000)]
+    );
+    assert!(
+        dom.contains(r#"class="n sorted""#) || dom.contains(r#"class="t sorted""#),
+        "sorted header"
+    );
+    let hidden = dom.matches(r#"style="display: none;""#).count();
+    assert_eq!(
+        hidden,
+        r["differences"].as_array().unwrap().len() - 1,
+        "every other difference hidden"
+    );
+    no_console_errors(&log);
+    let shot = artifacts().join("fleet-matrix-200.png");
+    screenshot(&html, &shot, "1600,1000");
 }

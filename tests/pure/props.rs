@@ -333,14 +333,14 @@ proptest! {
         let written = compare(&a, &b);
         let policy_text = pgparity::policy::baseline(&written, today);
         let policy = with_file("policy.toml", policy_text.as_bytes(), pgparity::config::load_policy).unwrap();
-        let (evaluated, unused) = pgparity::policy::apply(written.clone(), &policy, today);
+        let (evaluated, unused) = pgparity::policy::apply(written.clone(), &policy, today, "left");
         prop_assert!(unused.is_empty(), "unused: {:?}", unused);
         for e in &evaluated {
             prop_assert_eq!(e.status, pgparity::policy::Status::Accepted, "{}", e.finding.id);
         }
         // Findings it was not written from stay open.
         let ids: std::collections::BTreeSet<&str> = written.iter().map(|f| f.id.as_str()).collect();
-        let (other, _) = pgparity::policy::apply(compare(&a, &c), &policy, today);
+        let (other, _) = pgparity::policy::apply(compare(&a, &c), &policy, today, "left");
         for e in other.iter().filter(|e| !ids.contains(e.finding.id.as_str())) {
             prop_assert_eq!(e.status, pgparity::policy::Status::Open, "{}", e.finding.id);
         }
