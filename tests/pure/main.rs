@@ -4,6 +4,7 @@
 
 mod builder;
 mod comparers;
+mod fleet;
 mod formats;
 mod layers;
 mod objects;
