@@ -150,14 +150,59 @@ fn side_name(s: &Side) -> String {
     }
 }
 
-/// A live side captured (and profiled), or a snapshot file read.
+/// The server-wide facts read on each server so far (its time zone database), by server.
+type Servers =
+    Mutex<std::collections::HashMap<String, Vec<(String, crate::snapshot::objects::Other)>>>;
+
+/// `user@host:port`: which server a target is on, whatever its database.
+fn server_of(t: &Target) -> String {
+    let d = t.describe();
+    d.rsplit_once('/').map_or(d.clone(), |(s, _)| s.to_string())
+}
+
+/// A live side captured (and profiled), or a snapshot file read. The server-wide facts are
+/// read on a server's first database and lent to its others (the time zone database's
+/// fingerprint is most of a small database's capture).
 async fn capture(
     side: &Side,
     req: &FleetRequest,
     extra: &[RelSpec],
+    servers: &Servers,
     progress: &dyn Progress,
 ) -> Result<Snapshot> {
-    let mut snap = run::load(side, &req.capture, progress).await?;
+    let server = side.live().map(server_of);
+    let known = server.as_ref().and_then(|k| {
+        servers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(k)
+            .cloned()
+    });
+    let opts = CaptureOptions {
+        server_wide: known.is_none(),
+        ..req.capture.clone()
+    };
+    let mut snap = run::load(side, &opts, progress).await?;
+    match (known, server) {
+        (Some(lent), _) => snap.schema.others.extend(lent),
+        (None, Some(k)) => {
+            let read: Vec<_> = snap
+                .schema
+                .others
+                .iter()
+                .filter(|(key, _)| crate::snapshot::objects::is_server_wide_key(key))
+                .map(|(key, o)| (key.clone(), o.clone()))
+                .collect();
+            if !read.is_empty() {
+                servers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(k)
+                    .or_insert(read);
+            }
+        }
+        (None, None) => {}
+    }
     if let Some(p) = &req.profile {
         run::add_profile(side, &mut snap, extra, p, &req.capture, progress).await?;
     }
@@ -169,7 +214,8 @@ pub fn fleet(req: &FleetRequest, progress: &dyn Progress) -> Result<FleetReport>
     let rt = run::runtime()?;
     rt.block_on(async {
         progress.start("reference", "capturing");
-        let reference = capture(&req.reference, req, &req.relationships, &NoProgress)
+        let servers = Servers::default();
+        let reference = capture(&req.reference, req, &req.relationships, &servers, &NoProgress)
             .await
             .inspect_err(|_| progress.finish("reference", "failed"))?;
         progress.finish("reference", "captured");
@@ -215,10 +261,10 @@ pub fn fleet(req: &FleetRequest, progress: &dyn Progress) -> Result<FleetReport>
         };
         extra.extend(req.relationships.iter().cloned());
         let (reference, ref_key) = (&reference, &ref_key);
-        let (builder_ref, extra, done_ref) = (&builder, &extra, &done);
+        let (builder_ref, extra, done_ref, servers) = (&builder, &extra, &done, &servers);
         stream::iter(targets)
             .map(|(name, side)| async move {
-                let captured = capture(side, req, extra, &NoProgress).await;
+                let captured = capture(side, req, extra, servers, &NoProgress).await;
                 let add = |name: &str, snap: Result<Snapshot>| {
                     let o = outcome(req, reference, side, name, snap);
                     builder_ref.lock().unwrap_or_else(|e| e.into_inner()).add(

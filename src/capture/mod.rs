@@ -45,6 +45,10 @@ pub struct CaptureOptions {
     /// phase (capture, plans, profile, seed) stays within it, so a pooler's pool of that size
     /// never makes the run wait on itself.
     pub max_connections: usize,
+    /// Read the facts that are the server's rather than the database's (the time zone
+    /// database: its fingerprint costs most of a small database's capture). A fleet reads them
+    /// once per server and lends them to the server's other databases.
+    pub server_wide: bool,
 }
 
 impl CaptureOptions {
@@ -78,6 +82,7 @@ impl Default for CaptureOptions {
             statement_timeout: Duration::from_secs(30),
             lock_timeout: Duration::from_secs(2),
             max_connections: 4,
+            server_wide: true,
         }
     }
 }
@@ -303,6 +308,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
         problems: &mut problems,
         lost: None,
         wait: (&watch, within),
+        server_wide: opts.server_wide,
     };
     // A second session in the same snapshot reads the keys, the inventory and the statistics
     // while this one reads the rest of the schema: the server answers on two cores.
@@ -315,6 +321,7 @@ pub async fn capture(target: &Target, opts: &CaptureOptions) -> Result<Snapshot>
                 problems: &mut more,
                 lost: None,
                 wait: (&other.watch, within),
+                server_wide: opts.server_wide,
             };
             let (mut schema, (keys, inventory, statistics)) =
                 tokio::join!(reader.schema_but_keys(), async {

@@ -74,6 +74,8 @@ pub struct Reader<'a> {
     pub lost: Option<String>,
     /// The session's watch, and how long one area's reply may take.
     pub wait: (&'a super::wire::Watch, std::time::Duration),
+    /// Read the server-wide classes too ([`crate::snapshot::objects::is_server_wide`]).
+    pub server_wide: bool,
 }
 
 impl Reader<'_> {

@@ -54,6 +54,9 @@ impl Reader<'_> {
             others: Default::default(),
         };
         for kind in objects::OTHERS {
+            if !self.server_wide && objects::is_server_wide(kind) {
+                continue;
+            }
             let read = self.objects(kind).await;
             schema.others.extend(read);
         }

@@ -58,6 +58,17 @@ fn enabled(o: &Other) -> Cow<'_, str> {
 }
 
 /// Whether a `Schema::others` key is of this kind's class (its area is `schema.CLASS`).
+/// A class that is the server's, the same in every database of it (the time zone database):
+/// a fleet reads it once per server.
+pub fn is_server_wide(kind: &Kind<Other>) -> bool {
+    std::ptr::eq(kind, &TIME_ZONES)
+}
+
+/// Whether a `class:name` key is of a server-wide class.
+pub fn is_server_wide_key(key: &str) -> bool {
+    in_class(key, "time-zones")
+}
+
 pub fn holds(kind: &Kind<Other>, key: &str) -> bool {
     in_class(key, kind.area.strip_prefix("schema.").unwrap_or(kind.area))
 }
