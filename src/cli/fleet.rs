@@ -11,7 +11,7 @@ use pgparity::fleet::{FleetRequest, Schemas};
 use pgparity::report::fleet::{self, FleetReport};
 use pgparity::run::Side;
 
-use super::args::{FleetArgs, FleetFormat, ReportArgs};
+use super::args::{FleetArgs, FleetCommand, FleetFormat, FleetOutput, ReportArgs};
 use super::progress::Spinners;
 use super::resolve;
 
@@ -77,7 +77,11 @@ fn targets(config: &Config, a: &FleetArgs) -> Result<Vec<Side>> {
                 }
             }
         } else if is_query(from) {
-            let control = a.control.as_deref().unwrap_or(&a.reference);
+            let control = a
+                .control
+                .as_deref()
+                .or(a.reference.as_deref())
+                .unwrap_or_default();
             let control = resolve::live_side(
                 config,
                 control,
@@ -96,7 +100,11 @@ fn targets(config: &Config, a: &FleetArgs) -> Result<Vec<Side>> {
     if sides.is_empty() {
         if a.schemas_like.is_some() {
             // Schema-per-tenant in the reference's own database.
-            sides.push(resolve::resolve_side(config, &a.reference, None)?);
+            sides.push(resolve::resolve_side(
+                config,
+                a.reference.as_deref().unwrap_or_default(),
+                None,
+            )?);
         } else {
             return Err(Error::Usage(
                 "no target; hint: give --targets a,b,c, --targets-from FILE|QUERY, or --schemas-like PATTERN".into(),
@@ -129,20 +137,44 @@ fn render(r: &FleetReport, f: FleetFormat) -> String {
     }
 }
 
-/// Runs `fleet`; `max_connections` is the flag's value (a fleet holds one session per target
-/// unless it is given).
+/// Writes the report in the formats asked for; the exit code (1: a target fails).
+fn emit(report: &FleetReport, out: &FleetOutput) -> Result<u8> {
+    let text = render(report, out.format);
+    match &out.output {
+        Some(p) => pgparity::fsutil::write_atomically(p, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    for (f, path) in &out.also {
+        pgparity::fsutil::write_atomically(path, render(report, *f).as_bytes())?;
+    }
+    Ok(u8::from(report.failed()))
+}
+
+/// Runs `fleet` (or `fleet report`); `max_connections` is the flag's value (a fleet holds
+/// one session per target unless it is given).
 pub fn fleet_command(
     config: &Config,
     a: FleetArgs,
     max_connections: Option<usize>,
     progress: &Spinners,
 ) -> Result<u8> {
-    let reference = resolve::resolve_side(config, &a.reference, None)?;
+    if let Some(FleetCommand::Report(r)) = &a.command {
+        let store = resolve::history(config, &r.from)?;
+        let report = pgparity::history::fleet_run(&store, &r.run)?;
+        return emit(&report, &r.out);
+    }
+    let reference =
+        resolve::resolve_side(config, a.reference.as_deref().unwrap_or_default(), None)?;
     let sides = targets(config, &a)?;
     let report_args = ReportArgs {
         fail_on: a.fail_on,
         policy: a.policy.clone(),
         ..ReportArgs::default()
+    };
+    // A broken history fails before any capture.
+    let history = match a.history.as_deref() {
+        Some(h) => Some(resolve::history(config, h)?),
+        None => None,
     };
     let mut capture = config.capture.clone();
     capture.max_connections = max_connections.unwrap_or(1);
@@ -161,14 +193,7 @@ pub fn fleet_command(
         shard: a.shard,
     };
     let report = pgparity::fleet::fleet(&req, progress)?;
-    let text = render(&report, a.format);
-    match &a.output {
-        Some(p) => pgparity::fsutil::write_atomically(p, text.as_bytes())?,
-        None => print!("{text}"),
-    }
-    for (f, path) in &a.also {
-        pgparity::fsutil::write_atomically(path, render(&report, *f).as_bytes())?;
-    }
+    let code = emit(&report, &a.out)?;
     if let Some(path) = &a.write_baseline {
         let policy = report.baseline(req.gate.today);
         pgparity::fsutil::write_atomically(path, policy.as_bytes())?;
@@ -178,5 +203,19 @@ pub fn fleet_command(
             path.display()
         );
     }
-    Ok(u8::from(report.failed()))
+    if let Some(store) = &history {
+        let now = chrono::Utc::now();
+        let run = a
+            .run_id
+            .clone()
+            .unwrap_or_else(|| format!("fleet-{}", now.format("%Y%m%dT%H%M%SZ")));
+        let shard = a.shard.unwrap_or((1, 1));
+        let place =
+            pgparity::history::record_fleet_shard(store, &run, shard, &now.to_rfc3339(), &report)?;
+        eprintln!(
+            "kept fleet run {run} (shard {}/{}) in {place}; merge the shards with: pgparity fleet report --run {run} --from …",
+            shard.0, shard.1
+        );
+    }
+    Ok(code)
 }

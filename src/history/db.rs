@@ -13,6 +13,8 @@
 //!   `fixed` (open in the previous run, gone in this one)
 //! - `figures (run_id, side, table_name, column_name, figure, value)`
 //! - `plans (run_id, side, query, fingerprint)`
+//! - `fleet_shards (fleet_run, shard, shards, at, report)`: a fleet run's report per shard
+//!   (JSON, docs/report-format.md), replaced when the shard runs again
 
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -24,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::finding::Severity;
 
 /// The schema's version this pgparity writes; older ones are migrated forward.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -60,6 +62,16 @@ const MIGRATIONS: &[&str] = &[
          query text NOT NULL,
          fingerprint text NOT NULL,
          PRIMARY KEY (run_id, side, query)
+     );",
+    // 1 → 2: fleet reports, one per shard of a fleet run (`fleet --history`), merged by
+    // `fleet report --run`.
+    "CREATE TABLE pgparity_history.fleet_shards (
+         fleet_run text NOT NULL,
+         shard int NOT NULL,
+         shards int NOT NULL CHECK (shard BETWEEN 1 AND shards),
+         at timestamptz NOT NULL,
+         report text NOT NULL,
+         PRIMARY KEY (fleet_run, shard)
      );",
 ];
 
@@ -390,43 +402,119 @@ fn empty_run(at: String, left: String, right: String) -> Run {
 
 /// Writes one run (its findings, `fixed` since the previous run, its figures and plan
 /// fingerprints) in one transaction, creating or migrating the schema first.
+/// A transaction on the store with its schema created or migrated to this version (under an
+/// advisory lock: one migrating run at a time; the lock ends with the transaction).
+async fn migrated<'c>(
+    client: &'c mut tokio_postgres::Client,
+    t: &Target,
+) -> Result<tokio_postgres::Transaction<'c>> {
+    let tx = client
+        .transaction()
+        .await
+        .map_err(db_error(t, "starting the transaction"))?;
+    // One migrating run at a time; the lock ends with the transaction.
+    tx.batch_execute(
+        "SET LOCAL lock_timeout = '30s';
+         SELECT pg_advisory_xact_lock(hashtext('pgparity_history'));
+         CREATE SCHEMA IF NOT EXISTS pgparity_history;
+         CREATE TABLE IF NOT EXISTS pgparity_history.schema_version (version int NOT NULL);",
+    )
+    .await
+    .map_err(|e| {
+        let denied = e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
+        let mut err = db_error(t, "creating schema pgparity_history")(e);
+        if let (true, Error::Database { message, .. }) = (denied, &mut err) {
+            message.push_str("; hint: GRANT CREATE ON DATABASE to this role once, or create schema pgparity_history owned by it");
+        }
+        err
+    })?;
+    let from = installed(&tx, t).await?.unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        tx.batch_execute(sql)
+            .await
+            .map_err(db_error(t, &format!("migrating to version {}", i + 1)))?;
+    }
+    if from < SCHEMA_VERSION {
+        tx.execute_typed(
+            "INSERT INTO pgparity_history.schema_version VALUES ($1)",
+            &[(&SCHEMA_VERSION, Type::INT4)],
+        )
+        .await
+        .map_err(db_error(t, "recording the schema version"))?;
+    }
+    Ok(tx)
+}
+
+/// Keeps one shard's fleet report (`report`: its JSON) of fleet run `fleet_run`, replacing
+/// what that shard kept before.
+pub fn record_shard(
+    t: &Target,
+    fleet_run: &str,
+    (shard, shards): (usize, usize),
+    at: &str,
+    report: &str,
+) -> Result<()> {
+    runtime()?.block_on(async {
+        let mut client = crate::capture::connect(t).await?;
+        let tx = migrated(&mut client, t).await?;
+        let (k, n) = (shard as i32, shards as i32);
+        tx.execute_typed(
+            "DELETE FROM pgparity_history.fleet_shards WHERE fleet_run = $1 AND shard = $2",
+            &[(&fleet_run, Type::TEXT), (&k, Type::INT4)],
+        )
+        .await
+        .map_err(db_error(t, "replacing the fleet shard"))?;
+        tx.execute_typed(
+            "INSERT INTO pgparity_history.fleet_shards (fleet_run, shard, shards, at, report) \
+             VALUES ($1, $2, $3, $4::text::timestamptz, $5)",
+            &[
+                (&fleet_run, Type::TEXT),
+                (&k, Type::INT4),
+                (&n, Type::INT4),
+                (&at, Type::TEXT),
+                (&report, Type::TEXT),
+            ],
+        )
+        .await
+        .map_err(db_error(t, "recording the fleet shard"))?;
+        tx.commit()
+            .await
+            .map_err(db_error(t, "committing the fleet shard"))
+    })
+}
+
+/// A fleet run's kept shards: (shard, shards, report JSON), in shard order.
+pub fn shards(t: &Target, fleet_run: &str) -> Result<Vec<(usize, usize, String)>> {
+    runtime()?.block_on(async {
+        let client = crate::capture::connect(t).await?;
+        if installed(&client, t).await?.unwrap_or(0) < 2 {
+            return Ok(Vec::new());
+        }
+        let rows = client
+            .query_typed(
+                "SELECT shard, shards, report FROM pgparity_history.fleet_shards \
+                 WHERE fleet_run = $1 ORDER BY shard",
+                &[(&fleet_run, Type::TEXT)],
+            )
+            .await
+            .map_err(db_error(t, "reading the fleet shards"))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, i32>(0) as usize,
+                    r.get::<_, i32>(1) as usize,
+                    r.get::<_, String>(2),
+                )
+            })
+            .collect())
+    })
+}
+
 pub fn record(t: &Target, run: &Run, fixed: &[RunFinding]) -> Result<()> {
     runtime()?.block_on(async {
         let mut client = crate::capture::connect(t).await?;
-        let tx = client
-            .transaction()
-            .await
-            .map_err(db_error(t, "starting the transaction"))?;
-        // One migrating run at a time; the lock ends with the transaction.
-        tx.batch_execute(
-            "SET LOCAL lock_timeout = '30s';
-             SELECT pg_advisory_xact_lock(hashtext('pgparity_history'));
-             CREATE SCHEMA IF NOT EXISTS pgparity_history;
-             CREATE TABLE IF NOT EXISTS pgparity_history.schema_version (version int NOT NULL);",
-        )
-        .await
-        .map_err(|e| {
-            let denied = e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
-            let mut err = db_error(t, "creating schema pgparity_history")(e);
-            if let (true, Error::Database { message, .. }) = (denied, &mut err) {
-                message.push_str("; hint: GRANT CREATE ON DATABASE to this role once, or create schema pgparity_history owned by it");
-            }
-            err
-        })?;
-        let from = installed(&tx, t).await?.unwrap_or(0);
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-            tx.batch_execute(sql)
-                .await
-                .map_err(db_error(t, &format!("migrating to version {}", i + 1)))?;
-        }
-        if from < SCHEMA_VERSION {
-            tx.execute_typed(
-                "INSERT INTO pgparity_history.schema_version VALUES ($1)",
-                &[(&SCHEMA_VERSION, Type::INT4)],
-            )
-            .await
-            .map_err(db_error(t, "recording the schema version"))?;
-        }
+        let tx = migrated(&mut client, t).await?;
         let run_id: i64 = tx
             .query_typed_one(
                 "INSERT INTO pgparity_history.runs (at, left_name, right_name, tool_version)

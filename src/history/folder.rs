@@ -5,18 +5,23 @@ use std::path::{Path, PathBuf};
 use super::{Figure, Run, FORMAT, VERSION};
 use crate::error::{Error, Result};
 
+/// The folder's entries; `None` where it does not exist yet.
+fn listing(dir: &Path) -> Result<Option<std::fs::ReadDir>> {
+    match std::fs::read_dir(dir) {
+        Ok(e) => Ok(Some(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Usage(format!(
+            "history {}: {}",
+            dir.display(),
+            crate::error::io_message(&e)
+        ))),
+    }
+}
+
 /// The run files in `dir`, oldest first; a folder that does not exist yet has none.
 pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(Error::Usage(format!(
-                "--history {}: {}",
-                dir.display(),
-                crate::error::io_message(&e)
-            )))
-        }
+    let Some(entries) = listing(dir)? else {
+        return Ok(Vec::new());
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -90,4 +95,66 @@ pub fn record(dir: &Path, run: &Run) -> Result<PathBuf> {
     json.push(b'\n');
     crate::fsutil::write_atomically(&path, &json)?;
     Ok(path)
+}
+
+/// A fleet shard's file: `fleet-<run>-<k>-of-<n>.json` (the run id made safe for a name).
+fn shard_prefix(fleet_run: &str) -> String {
+    let safe: String = fleet_run
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("fleet-{safe}-")
+}
+
+/// Keeps one shard's fleet report, replacing what that shard kept before.
+pub fn record_shard(
+    dir: &Path,
+    fleet_run: &str,
+    (shard, shards): (usize, usize),
+    report: &str,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::Usage(format!(
+            "--history {}: {}",
+            dir.display(),
+            crate::error::io_message(&e)
+        ))
+    })?;
+    let path = dir.join(format!(
+        "{}{shard}-of-{shards}.json",
+        shard_prefix(fleet_run)
+    ));
+    crate::fsutil::write_atomically(&path, report.as_bytes())?;
+    Ok(path)
+}
+
+/// A fleet run's kept shards: (shard, shards, report JSON), in shard order.
+pub fn shards(dir: &Path, fleet_run: &str) -> Result<Vec<(usize, usize, String)>> {
+    let prefix = shard_prefix(fleet_run);
+    let Some(entries) = listing(dir)? else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((k, n)) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".json"))
+            .and_then(|r| r.split_once("-of-"))
+            .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(e.path())
+            .map_err(|err| Error::snapshot(e.path(), crate::error::io_message(&err)))?;
+        found.push((k, n, text));
+    }
+    found.sort_by_key(|(k, _, _)| *k);
+    Ok(found)
 }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::capture::Target;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::finding::Severity;
 use crate::report::Report;
 use crate::snapshot::Snapshot;
@@ -350,4 +350,67 @@ impl Tracker {
             }
         }
     }
+}
+
+/// Keeps a fleet run's shard report in the store (`shard`: `(1, 1)` when the run was not
+/// split); returns where.
+pub fn record_fleet_shard(
+    store: &Store,
+    fleet_run: &str,
+    shard: (usize, usize),
+    at: &str,
+    report: &crate::report::fleet::FleetReport,
+) -> Result<String> {
+    let json = report.render_json();
+    match store {
+        Store::Folder(dir) => {
+            folder::record_shard(dir, fleet_run, shard, &json).map(|p| p.display().to_string())
+        }
+        Store::Database(t) => {
+            db::record_shard(t, fleet_run, shard, at, &json)?;
+            Ok(store.describe())
+        }
+    }
+}
+
+/// A fleet run's report, its shards merged; every shard must have been kept.
+pub fn fleet_run(store: &Store, fleet_run: &str) -> Result<crate::report::fleet::FleetReport> {
+    let kept = match store {
+        Store::Folder(dir) => folder::shards(dir, fleet_run)?,
+        Store::Database(t) => db::shards(t, fleet_run)?,
+    };
+    let Some(&(_, n, _)) = kept.first() else {
+        return Err(Error::Usage(format!(
+            "{}: no fleet run '{fleet_run}'; hint: run pgparity fleet --history {} --run-id {fleet_run} first",
+            store.describe(),
+            store.describe()
+        )));
+    };
+    let have: std::collections::BTreeSet<usize> = kept.iter().map(|(k, _, _)| *k).collect();
+    if kept.iter().any(|(_, m, _)| *m != n) {
+        return Err(Error::Usage(format!(
+            "fleet run '{fleet_run}': its shards were split in different numbers; hint: run every shard with the same --shard K/N"
+        )));
+    }
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| !have.contains(k))
+        .map(|k| format!("{k}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Usage(format!(
+            "fleet run '{fleet_run}': shard {} not kept yet; hint: wait for every shard to end (or run it again)",
+            missing.join(", ")
+        )));
+    }
+    let mut reports = Vec::new();
+    for (k, _, json) in kept {
+        let r: crate::report::fleet::FleetReport = serde_json::from_str(&json).map_err(|e| {
+            Error::Usage(format!(
+                "fleet run '{fleet_run}': shard {k}/{n} is not a fleet report: {e}"
+            ))
+        })?;
+        reports.push(r);
+    }
+    crate::report::fleet::FleetReport::merge(reports)
+        .map_err(|m| Error::Usage(format!("fleet run '{fleet_run}': {m}")))
 }

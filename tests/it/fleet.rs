@@ -302,7 +302,8 @@ fn policies_hold_per_target_and_a_fleet_baseline_accepts_today() {
 }
 
 #[test]
-fn shards_check_every_target_once_and_junit_has_a_case_per_target_and_check() {
+fn shards_check_every_target_once_merge_into_the_single_runs_report_and_junit_has_a_case_per_target(
+) {
     let c = pg17();
     let (reference, names) = tenants("fleets", 5);
     c.execute(&names[2], "DROP INDEX orders_customer_id_idx")
@@ -327,6 +328,71 @@ fn shards_check_every_target_once_and_junit_has_a_case_per_target_and_check() {
     seen.sort();
     assert_eq!(seen, names, "every target exactly once");
 
+    // Three processes at once keep their shards in one history database under one run id;
+    // the merged report is the single process's (capture times aside).
+    let history = c.url(&fresh_db(c, "fleethist"));
+    let shard_run = |k: usize| {
+        pgp("fleet")
+            .opt("--reference", c.url(&reference))
+            .opt("--targets", &targets)
+            .arg("--no-profile")
+            .opt("--shard", format!("{k}/3"))
+            .opt("--history", &history)
+            .opt("--run-id", "nightly-42")
+            .opt("--format", "json")
+            .run()
+    };
+    let line = pgp("fleet")
+        .arg("report")
+        .opt("--run", "nightly-42")
+        .opt("--from", &history)
+        .run()
+        .error();
+    assert!(line.contains("no fleet run 'nightly-42'"), "{line}");
+    shard_run(2);
+    let line = pgp("fleet")
+        .arg("report")
+        .opt("--run", "nightly-42")
+        .opt("--from", &history)
+        .run()
+        .error();
+    assert!(line.contains("shard 1/3, 3/3 not kept yet"), "{line}");
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (1..=3).map(|k| s.spawn(move || shard_run(k))).collect();
+        for r in runs {
+            let r = r.join().unwrap();
+            assert!(r.status <= 1, "{}", r.stderr);
+            assert!(
+                r.stderr.contains("kept fleet run nightly-42"),
+                "{}",
+                r.stderr
+            );
+        }
+    });
+    let merged = pgp("fleet")
+        .arg("report")
+        .opt("--run", "nightly-42")
+        .opt("--from", &history)
+        .opt("--format", "json")
+        .run()
+        .code(1)
+        .json();
+    let single = pgp("fleet")
+        .opt("--reference", c.url(&reference))
+        .opt("--targets", &targets)
+        .arg("--no-profile")
+        .opt("--format", "json")
+        .run()
+        .code(1)
+        .json();
+    let timeless = |mut r: serde_json::Value| {
+        r["reference"]["captured_at"] = serde_json::Value::Null;
+        for t in r["targets"].as_array_mut().unwrap() {
+            t["side"]["captured_at"] = serde_json::Value::Null;
+        }
+        r
+    };
+    assert_eq!(timeless(merged), timeless(single));
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("fleet.xml");
     pgp("fleet")

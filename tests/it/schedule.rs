@@ -165,7 +165,7 @@ fn a_history_in_postgresql_tells_what_the_folder_tells_and_writes_whole_runs_onl
     );
     assert_eq!(
         count("SELECT max(version)::text FROM pgparity_history.schema_version"),
-        "1"
+        pgparity::history::db::SCHEMA_VERSION.to_string()
     );
 
     // A write that fails midway (a trigger refuses figures) leaves no run behind.
@@ -193,6 +193,24 @@ fn a_history_in_postgresql_tells_what_the_folder_tells_and_writes_whole_runs_onl
         .execute(&store_db, "DROP TRIGGER refuse ON pgparity_history.figures")
         .unwrap();
 
+    // A store of schema version 1 (before fleets) is migrated forward by the next run.
+    keeper
+        .execute(
+            &store_db,
+            "DROP TABLE pgparity_history.fleet_shards; DELETE FROM pgparity_history.schema_version; INSERT INTO pgparity_history.schema_version VALUES (1)",
+        )
+        .unwrap();
+    check(&store).code(1);
+    assert_eq!(
+        keeper
+            .query_scalar(
+                &store_db,
+                "SELECT max(version)::text || ' ' || (to_regclass('pgparity_history.fleet_shards') IS NOT NULL)::text FROM pgparity_history.schema_version",
+            )
+            .unwrap(),
+        "2 true"
+    );
+
     // A schema newer than this pgparity: refused before anything is captured.
     keeper
         .execute(
@@ -202,7 +220,7 @@ fn a_history_in_postgresql_tells_what_the_folder_tells_and_writes_whole_runs_onl
         .unwrap();
     let err = check(&store).error();
     assert!(
-        err.ends_with("history schema pgparity_history is version 99, newer than this pgparity writes (1); hint: upgrade pgparity"),
+        err.ends_with("history schema pgparity_history is version 99, newer than this pgparity writes (2); hint: upgrade pgparity"),
         "{err}"
     );
 

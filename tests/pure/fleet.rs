@@ -20,6 +20,11 @@ fn today() -> chrono::NaiveDate {
 /// Production against four tenants: one equal, two without the index (one of them with
 /// another random_page_cost too), one unreachable.
 fn fleet_with(policy: Vec<Acceptance>) -> FleetReport {
+    fleet_of(policy, &["t_a", "t_b", "t_c", "t_d"])
+}
+
+/// The fleet of [`fleet_with`] over some of its targets only, folded in the order given.
+fn fleet_of(policy: Vec<Acceptance>, only: &[&str]) -> FleetReport {
     let reference = shop("production", "17.2").build();
     let gate = Gate {
         policy,
@@ -40,7 +45,12 @@ fn fleet_with(policy: Vec<Acceptance>) -> FleetReport {
             without_index(shop("t_c", "17.2")).setting("random_page_cost", "1.1"),
         ),
     ];
+    let mut targets: Vec<(&str, Snap)> = targets.into_iter().collect();
+    targets.sort_by_key(|(n, _)| only.iter().position(|o| o == n));
     for (name, snap) in targets {
+        if !only.contains(&name) {
+            continue;
+        }
         let r = pgparity::run::build_report(&snap.build(), &reference, ("live", "live"), &gate);
         b.add(
             name,
@@ -50,6 +60,9 @@ fn fleet_with(policy: Vec<Acceptance>) -> FleetReport {
             r.unused_acceptances,
             Vec::new(),
         );
+    }
+    if !only.contains(&"t_d") {
+        return b.finish();
     }
     let error = "environment 't_d': cannot connect to 10.0.0.9:5432: connection refused";
     let (findings, unused) = pgparity::policy::apply(
@@ -228,4 +241,41 @@ fn one_schema_renamed_as_another_compares_equal_to_it() {
         let f = compare(&part, &reference);
         assert!(f.is_empty(), "{t}: {f:#?}");
     }
+}
+
+#[test]
+fn shards_merged_are_the_run_over_all_their_targets_whatever_the_order() {
+    let policy = || {
+        vec![
+            Acceptance {
+                id: "schema:public.orders_customer_id_idx:missing".into(),
+                reason: "t_b is being rebuilt".into(),
+                targets: Some(vec!["t_b".into()]),
+                ..Default::default()
+            },
+            Acceptance {
+                id: "setting:enable_*".into(),
+                reason: "matches nothing anywhere".into(),
+                ..Default::default()
+            },
+        ]
+    };
+    let whole = fleet_of(policy(), &["t_a", "t_b", "t_c", "t_d"]);
+    // Targets ending in another order give the same report (the wording is the first
+    // target's in rank order, not the first to end).
+    assert_eq!(fleet_of(policy(), &["t_d", "t_c", "t_b", "t_a"]), whole);
+    let shards = vec![
+        fleet_of(policy(), &["t_b", "t_d"]),
+        fleet_of(policy(), &["t_c"]),
+        fleet_of(policy(), &["t_a"]),
+    ];
+    let merged = FleetReport::merge(shards).unwrap();
+    assert_eq!(merged, whole);
+    assert_eq!(merged.unused_acceptances, ["setting:enable_*"]);
+    // Through JSON, as shards are kept.
+    let kept: Vec<FleetReport> = [&["t_c", "t_a"][..], &["t_d", "t_b"][..]]
+        .iter()
+        .map(|only| serde_json::from_str(&fleet_of(policy(), only).render_json()).unwrap())
+        .collect();
+    assert_eq!(FleetReport::merge(kept).unwrap(), whole);
 }

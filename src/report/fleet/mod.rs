@@ -84,6 +84,12 @@ pub struct Cell {
     /// This target's wording, where it is not the difference's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// This target's hint, where it is not the difference's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The policy entry that matched it here (its id pattern).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<String>,
 }
 
 /// The fleet's report.
@@ -190,9 +196,7 @@ impl FleetBuilder {
             problems,
         };
         for e in findings {
-            if let Some(a) = &e.acceptance {
-                self.used.insert(a.id.clone());
-            }
+            let acceptance = e.acceptance.map(|a| a.id);
             let f = e.finding;
             if e.status.is_open() {
                 summary.open[slot(f.severity)] += 1;
@@ -217,27 +221,46 @@ impl FleetBuilder {
                     open: 0,
                     cells: Vec::new(),
                 });
-            if e.status.is_open() {
-                d.severity = if d.open == 0 {
-                    f.severity
-                } else {
-                    d.severity.max(f.severity)
-                };
-                d.open += 1;
-            } else if d.open == 0 {
-                d.severity = d.severity.max(f.severity);
-            }
             d.cells.push(Cell {
                 target: name.to_string(),
                 severity: f.severity,
                 status: e.status,
-                message: (f.message != d.message).then_some(f.message),
+                message: Some(f.message),
+                hint: Some(f.hint),
+                acceptance,
                 target_value: f.left,
                 reference_value: f.right,
             });
         }
         self.unused.extend(unused);
         self.targets.push(summary);
+    }
+
+    /// Another (shard's) report of the same reference, its targets and cells taken as they
+    /// are: folding shards' reports gives the report one run over all their targets gives.
+    pub fn absorb(&mut self, r: FleetReport) {
+        self.targets.extend(r.targets);
+        for p in r.reference_problems {
+            if !self.reference_problems.contains(&p) {
+                self.reference_problems.push(p);
+            }
+        }
+        self.unused.extend(r.unused_acceptances);
+        for d in r.differences {
+            let (message, hint) = (d.message.clone(), d.hint.clone());
+            let into = self
+                .differences
+                .entry(d.id.clone())
+                .or_insert_with(|| Difference {
+                    cells: Vec::new(),
+                    ..d.clone()
+                });
+            for mut c in d.cells {
+                c.message.get_or_insert_with(|| message.clone());
+                c.hint.get_or_insert_with(|| hint.clone());
+                into.cells.push(c);
+            }
+        }
     }
 
     /// The report: targets ranked farthest first, each difference's cells in that order.
@@ -255,10 +278,35 @@ impl FleetBuilder {
             .enumerate()
             .map(|(i, t)| (t.name.as_str(), i))
             .collect();
+        let mut used = self.used;
         let mut differences: Vec<Difference> = self.differences.into_values().collect();
         for d in &mut differences {
             d.cells
                 .sort_by_key(|c| rank.get(c.target.as_str()).copied().unwrap_or(usize::MAX));
+            used.extend(d.cells.iter().filter_map(|c| c.acceptance.clone()));
+            // Counted, ranked and worded from the cells in the targets' order, so the report
+            // is the same whatever order the targets ended in (or the shards were folded in).
+            d.open = d.cells.iter().filter(|c| c.status.is_open()).count();
+            let of = |open: bool| {
+                d.cells
+                    .iter()
+                    .filter(|c| !open || c.status.is_open())
+                    .map(|c| c.severity)
+                    .max()
+            };
+            d.severity = of(true).or(of(false)).unwrap_or(d.severity);
+            if let Some(first) = d.cells.first() {
+                d.message = first.message.clone().unwrap_or_else(|| d.message.clone());
+                d.hint = first.hint.clone().unwrap_or_else(|| d.hint.clone());
+            }
+            for c in &mut d.cells {
+                if c.message.as_deref() == Some(d.message.as_str()) {
+                    c.message = None;
+                }
+                if c.hint.as_deref() == Some(d.hint.as_str()) {
+                    c.hint = None;
+                }
+            }
         }
         differences.sort_by(|a, b| {
             (b.open > 0)
@@ -278,7 +326,7 @@ impl FleetBuilder {
             result: if failing { "fail" } else { "pass" }.into(),
             targets,
             differences,
-            unused_acceptances: self.unused.difference(&self.used).cloned().collect(),
+            unused_acceptances: self.unused.difference(&used).cloned().collect(),
             reference_problems: self.reference_problems,
             shard: None,
         }
@@ -286,6 +334,29 @@ impl FleetBuilder {
 }
 
 impl FleetReport {
+    /// One report of several shards' reports of the same run (`fleet report --run`): equal to
+    /// the report one process checking every shard's targets gives.
+    pub fn merge(mut shards: Vec<FleetReport>) -> Result<FleetReport, String> {
+        let Some(first) = shards.first() else {
+            return Err("no shard to merge".into());
+        };
+        for s in &shards[1..] {
+            if s.reference.name != first.reference.name || s.fail_on != first.fail_on {
+                return Err(format!(
+                    "shards of another run: reference {} at {} vs {} at {}",
+                    s.reference.name, s.fail_on, first.reference.name, first.fail_on
+                ));
+            }
+        }
+        let head = shards.remove(0);
+        let mut b = FleetBuilder::new(head.reference.clone(), head.fail_on, Vec::new());
+        b.absorb(head);
+        for s in shards {
+            b.absorb(s);
+        }
+        Ok(b.finish())
+    }
+
     /// A target has an open finding at or above the failing level.
     pub fn failed(&self) -> bool {
         self.targets.iter().any(|t| t.failing > 0)
