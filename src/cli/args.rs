@@ -190,6 +190,19 @@ pub enum ProfileFormat {
 pub enum HistoryCommand {
     /// Write the whole history as tidy tables (findings, figures, plans) for notebooks and warehouses
     Export(HistoryExportArgs),
+    /// Write the history as a static site: every pair (fleet targets, check sides) with its
+    /// state and trend, a page per pair with its runs, findings opened and fixed, each run's report
+    Site(HistorySiteArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct HistorySiteArgs {
+    /// The history: a folder, a PostgreSQL connection string, or an environment's name
+    #[arg(long, value_name = "DIR|URL|ENV")]
+    pub from: String,
+    /// Folder to write the site into (created; its index.html opens from a file:// URL)
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
 }
 
 /// A table file format (`history export --format`).

@@ -263,6 +263,25 @@ fn run_cli(cli: Cli) -> Result<u8> {
             );
             Ok(0)
         }
+        Command::History(args::HistoryCommand::Site(a)) => {
+            let store = resolve::history(&config, &a.from)?;
+            let w = pgparity::history::site::site(
+                &store,
+                &a.output,
+                &chrono::Utc::now().to_rfc3339(),
+                &progress,
+            )?;
+            eprintln!(
+                "wrote {} pages of {} pairs ({} fleet runs, {} check runs) into {}; open {}",
+                w.files,
+                w.pairs,
+                w.fleet_runs,
+                w.check_runs,
+                a.output.display(),
+                a.output.join("index.html").display()
+            );
+            Ok(0)
+        }
         Command::History(args::HistoryCommand::Export(a)) => {
             let store = resolve::history(&config, &a.from)?;
             let done =

@@ -483,13 +483,37 @@ pub fn record_shard(
     })
 }
 
+/// A connection to a store that keeps fleet runs (schema 2 or later); `None` where it keeps
+/// none yet.
+async fn with_fleets(t: &Target) -> Result<Option<tokio_postgres::Client>> {
+    let client = crate::capture::connect(t).await?;
+    Ok((installed(&client, t).await?.unwrap_or(0) >= 2).then_some(client))
+}
+
+/// The complete fleet runs kept (every shard there), oldest first.
+pub fn fleet_runs(t: &Target) -> Result<Vec<String>> {
+    runtime()?.block_on(async {
+        let Some(client) = with_fleets(t).await? else {
+            return Ok(Vec::new());
+        };
+        let rows = client
+            .query_typed(
+                "SELECT fleet_run FROM pgparity_history.fleet_shards GROUP BY fleet_run \
+                 HAVING count(*) = max(shards) ORDER BY max(at), fleet_run",
+                &[],
+            )
+            .await
+            .map_err(db_error(t, "reading the fleet runs"))?;
+        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+    })
+}
+
 /// A fleet run's kept shards: (shard, shards, report JSON), in shard order.
 pub fn shards(t: &Target, fleet_run: &str) -> Result<Vec<(usize, usize, String)>> {
     runtime()?.block_on(async {
-        let client = crate::capture::connect(t).await?;
-        if installed(&client, t).await?.unwrap_or(0) < 2 {
+        let Some(client) = with_fleets(t).await? else {
             return Ok(Vec::new());
-        }
+        };
         let rows = client
             .query_typed(
                 "SELECT shard, shards, report FROM pgparity_history.fleet_shards \

@@ -158,3 +158,48 @@ pub fn shards(dir: &Path, fleet_run: &str) -> Result<Vec<(usize, usize, String)>
     found.sort_by_key(|(k, _, _)| *k);
     Ok(found)
 }
+
+/// The complete fleet runs kept in `dir` (every shard there), by their file names' run ids,
+/// oldest first (by the files' times).
+pub fn fleet_runs(dir: &Path) -> Result<Vec<String>> {
+    let Some(entries) = listing(dir)? else {
+        return Ok(Vec::new());
+    };
+    // run → (shards declared, shards found, newest file time)
+    let mut runs: std::collections::BTreeMap<String, (usize, usize, std::time::SystemTime)> =
+        Default::default();
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name
+            .strip_prefix("fleet-")
+            .and_then(|r| r.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let Some((head, n)) = rest.rsplit_once("-of-") else {
+            continue;
+        };
+        let Some((run, k)) = head.rsplit_once('-') else {
+            continue;
+        };
+        let (Ok(_), Ok(n)) = (k.parse::<usize>(), n.parse::<usize>()) else {
+            continue;
+        };
+        let at = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let entry = runs
+            .entry(run.to_string())
+            .or_insert((n, 0, std::time::UNIX_EPOCH));
+        entry.1 += 1;
+        entry.2 = entry.2.max(at);
+    }
+    let mut done: Vec<(std::time::SystemTime, String)> = runs
+        .into_iter()
+        .filter(|(_, (n, found, _))| n == found)
+        .map(|(run, (_, _, at))| (at, run))
+        .collect();
+    done.sort();
+    Ok(done.into_iter().map(|(_, r)| r).collect())
+}

@@ -8,6 +8,7 @@
 pub mod db;
 pub mod export;
 mod folder;
+pub mod site;
 pub mod trend;
 
 use std::path::PathBuf;

@@ -12,6 +12,7 @@ mod markdown;
 mod profile_text;
 pub mod sarif;
 pub mod since;
+pub mod site;
 mod svg;
 mod text;
 

@@ -476,3 +476,127 @@ fn fleet_bad_input_is_one_line_and_exit_2() {
         assert!(line.contains("K/N"), "{line}");
     }
 }
+
+/// Every href of the site's pages names a file of the site.
+fn links_resolve(root: &std::path::Path) -> usize {
+    let mut checked = 0;
+    let mut pages = vec![root.join("index.html")];
+    let mut seen = BTreeSet::new();
+    while let Some(page) = pages.pop() {
+        if !seen.insert(page.clone()) {
+            continue;
+        }
+        let html =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        for href in html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            let path = href.split('#').next().unwrap();
+            assert!(
+                !href.contains("://"),
+                "{}: absolute link {href}",
+                page.display()
+            );
+            let target = page.parent().unwrap().join(path);
+            assert!(target.is_file(), "{}: {href} names no file", page.display());
+            checked += 1;
+            pages.push(target.canonicalize().unwrap());
+        }
+    }
+    checked
+}
+
+#[test]
+fn a_history_site_shows_every_pair_its_trend_and_what_each_run_opened() {
+    let c = pg17();
+    let (reference, names) = tenants("fleetsite", 3);
+    let history = c.url(&fresh_db(c, "fleetsitehist"));
+    let targets = names.iter().map(|n| c.url(n)).collect::<Vec<_>>().join(",");
+    let fleet = |run: &str, shard: &str| {
+        pgp("fleet")
+            .opt("--reference", c.url(&reference))
+            .opt("--targets", &targets)
+            .arg("--no-profile")
+            .opt("--history", &history)
+            .opt("--run-id", run)
+            .opt("--shard", shard)
+            .run()
+    };
+    assert_eq!(fleet("night-1", "1/1").status, 0);
+    c.execute(&names[1], "DROP INDEX orders_customer_id_idx")
+        .unwrap();
+    for shard in ["1/2", "2/2"] {
+        assert!(fleet("night-2", shard).status <= 1);
+    }
+    // A run left incomplete (one shard of two) is not on the site.
+    assert!(fleet("night-3", "1/2").status <= 1);
+    // A check of two environments into the same history.
+    pgp("check")
+        .opt("--left", c.url(&names[2]))
+        .opt("--right", c.url(&reference))
+        .arg("--no-profile")
+        .opt("--history", &history)
+        .run()
+        .ok();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let done = pgp("history")
+        .arg("site")
+        .opt("--from", &history)
+        .opt("--output", &out)
+        .run()
+        .ok();
+    assert!(
+        done.stderr
+            .contains("of 4 pairs (2 fleet runs, 1 check runs)"),
+        "{}",
+        done.stderr
+    );
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for n in &names {
+        assert!(index.contains(n.as_str()), "{n} on the index");
+    }
+    assert_eq!(index.matches(r#"<svg class="spark""#).count(), 4);
+    // The tenant that lost its index: first on the index, and its page says night-2 opened it.
+    let first_row = index.split("<tbody>").nth(1).unwrap();
+    assert!(
+        first_row.find("fleetsite_1") < first_row.find("fleetsite_0"),
+        "the drifted tenant first"
+    );
+    let slug = pgparity::report::site::slug(&["fleet", &reference, "fleetsite_1"]);
+    let page = std::fs::read_to_string(out.join(format!("pairs/{slug}.html"))).unwrap();
+    let night2 = page
+        .split(">night-2<")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{page}"));
+    assert!(
+        night2
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .contains(r#"<ul class="opened">"#)
+            && night2.contains("schema:public.orders_customer_id_idx:missing"),
+        "{page}"
+    );
+    assert!(
+        !index.contains("night-3")
+            && !out.join("runs").read_dir().unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("night-3"))
+    );
+    let links = links_resolve(&out);
+    assert!(links > 10, "{links} links");
+    // Opened from a file:// URL in Chromium: nothing refused, nothing fetched.
+    let (dom, log) = crate::reports::chrome(&["--dump-dom"], &out.join("index.html"));
+    assert!(dom.contains("fleetsite_1"), "{dom:.400}");
+    crate::reports::no_console_errors(&log);
+    crate::reports::screenshot(
+        &out.join("index.html"),
+        &crate::reports::artifacts().join("history-site.png"),
+        "1280,900",
+    );
+}

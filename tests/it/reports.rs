@@ -21,13 +21,13 @@ fn chromium() -> PathBuf {
 }
 
 /// Where tests leave artifacts a CI run can keep.
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn chrome(args: &[&str], page: &Path) -> (String, String) {
+pub(crate) fn chrome(args: &[&str], page: &Path) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium())
         .args([
@@ -53,7 +53,7 @@ fn chrome(args: &[&str], page: &Path) -> (String, String) {
 }
 
 /// No console message, no refused or failed request in Chromium's log.
-fn no_console_errors(log: &str) {
+pub(crate) fn no_console_errors(log: &str) {
     let console: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("CONSOLE") || l.contains("Refused to") || l.contains("net::ERR"))
@@ -65,7 +65,7 @@ fn no_console_errors(log: &str) {
 }
 
 /// A screenshot of `page` at `size` (`W,H`) into `shot`, which must have content.
-fn screenshot(page: &Path, shot: &Path, size: &str) {
+pub(crate) fn screenshot(page: &Path, shot: &Path, size: &str) {
     let _ = std::fs::remove_file(shot);
     let (_, log) = chrome(
         &[
