@@ -6,8 +6,6 @@
 
 use std::sync::Mutex;
 
-use futures_util::stream::{self, StreamExt};
-
 use crate::capture::{CaptureOptions, Target};
 use crate::conninfo::ConnInfo;
 use crate::error::{Error, Result};
@@ -115,9 +113,13 @@ pub fn targets_from_query(
                     format!("the targets query returned a bad connection string: {m}"),
                 )
             })?;
-            let name = given
-                .clone()
-                .unwrap_or_else(|| ci.get("dbname").unwrap_or(first).to_string());
+            // Named by its database (or host): never by the string, which may hold a password.
+            let name = given.clone().unwrap_or_else(|| {
+                ci.get("dbname")
+                    .or(ci.get("host"))
+                    .unwrap_or("target")
+                    .to_string()
+            });
             Target {
                 name,
                 conninfo: ci,
@@ -223,6 +225,7 @@ pub fn fleet(req: &FleetRequest, progress: &dyn Progress) -> Result<FleetReport>
             Side::Live(_) => "live".to_string(),
             Side::File(p) => p.display().to_string(),
         };
+        let mut own: Option<(&Side, Snapshot)> = None;
         let (reference, ref_key) = match &req.schemas {
             Some(s) => {
                 if !reference.schema.schemas.contains_key(&crate::sql::ident(&s.reference)) {
@@ -232,7 +235,15 @@ pub fn fleet(req: &FleetRequest, progress: &dyn Progress) -> Result<FleetReport>
                     )));
                 }
                 let key = (reference.meta.target.clone(), reference.meta.database.clone());
-                (reference.tenant(&s.reference, &s.reference)?, Some(key))
+                let part = reference.tenant(&s.reference, &s.reference)?;
+                // The reference's own database among the targets: its tenants come from this
+                // capture, not a second one.
+                own = req
+                    .targets
+                    .iter()
+                    .find(|t| same_side(t, &req.reference))
+                    .map(|t| (t, reference));
+                (part, Some(key))
             }
             None => (reference, None),
         };
@@ -246,13 +257,16 @@ pub fn fleet(req: &FleetRequest, progress: &dyn Progress) -> Result<FleetReport>
         let builder = Mutex::new(FleetBuilder::new(info, req.gate.fail_on, problems));
         let jobs = req.jobs.unwrap_or_else(|| default_jobs(&reference));
         // Targets in name order (the shard's share, when sharded).
-        let mut targets: Vec<(String, &Side)> =
-            req.targets.iter().map(|t| (side_name(t), t)).collect();
+        let mut targets: Vec<(String, &Side)> = req
+            .targets
+            .iter()
+            .filter(|t| !own.as_ref().is_some_and(|(o, _)| std::ptr::eq(*o, *t)))
+            .map(|t| (side_name(t), t))
+            .collect();
         if let Some((k, n)) = req.shard {
             targets = shard(targets, k, n);
         }
         let total = targets.len();
-        let done = std::sync::atomic::AtomicUsize::new(0);
         progress.start("fleet", &format!("comparing {total} targets, {jobs} at a time"));
         let mut extra = if req.schemas.is_some() {
             Vec::new()
@@ -260,51 +274,132 @@ pub fn fleet(req: &FleetRequest, progress: &dyn Progress) -> Result<FleetReport>
             RelSpec::declared(&reference)
         };
         extra.extend(req.relationships.iter().cloned());
-        let (reference, ref_key) = (&reference, &ref_key);
-        let (builder_ref, extra, done_ref, servers) = (&builder, &extra, &done, &servers);
-        stream::iter(targets)
-            .map(|(name, side)| async move {
-                let captured = capture(side, req, extra, servers, &NoProgress).await;
-                let add = |name: &str, snap: Result<Snapshot>| {
-                    let o = outcome(req, reference, side, name, snap);
-                    builder_ref.lock().unwrap_or_else(|e| e.into_inner()).add(
-                        name, o.side, o.error, o.findings, o.unused, o.problems,
-                    );
-                };
-                match (&req.schemas, captured) {
-                    (Some(s), Ok(db)) => {
-                        let same = ref_key
-                            .as_ref()
-                            .is_some_and(|(t, d)| *t == db.meta.target && *d == db.meta.database);
-                        let tenants: Vec<String> = db
-                            .schemas_like(&s.like)
-                            .into_iter()
-                            .filter(|t| !(same && *t == s.reference))
-                            .collect();
-                        for t in tenants {
-                            let label = if req.targets.len() == 1 {
-                                t.clone()
-                            } else {
-                                format!("{name}:{t}")
+        // `jobs` threads, each with a runtime of its own, take targets from one queue: captures'
+        // rows are read and targets compared on every core.
+        let ctx = Ctx {
+            req: req.clone(),
+            reference,
+            ref_key,
+            extra,
+            servers,
+            builder,
+        };
+        if let Some((side, db)) = own {
+            tenants_of(&ctx, &side_name(side), side, db);
+        }
+        let queue = Mutex::new(targets.into_iter());
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..jobs.min(total).max(1))
+                .map(|_| {
+                    s.spawn(|| -> Result<()> {
+                        let rt = tokio::runtime::Builder::new_multi_thread()
+                            .worker_threads(1)
+                            .enable_all()
+                            .build()
+                            .map_err(|e| Error::Usage(format!("cannot start a runtime: {e}")))?;
+                        loop {
+                            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                            let Some((name, side)) = next else {
+                                return Ok(());
                             };
-                            add(&label, db.tenant(&t, &s.reference));
+                            rt.block_on(one(&ctx, &name, side));
+                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                            progress.step("fleet", n, total, "targets compared");
                         }
-                    }
-                    (_, snap) => add(&name, snap),
-                }
-                let n = done_ref.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress.step("fleet", n, total, "targets compared");
-            })
-            .buffer_unordered(jobs)
-            .collect::<Vec<()>>()
-            .await;
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.join()
+                    .map_err(|_| Error::Usage("a fleet worker stopped".into()))??;
+            }
+            Ok::<_, Error>(())
+        })?;
         progress.finish("fleet", &format!("{total} targets compared"));
-        let mut report = builder.into_inner().unwrap_or_else(|e| e.into_inner()).finish();
+        let mut report = ctx
+            .builder
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish();
         if let Some((k, n)) = req.shard {
             report.shard = Some(format!("{k}/{n}"));
         }
         Ok(report)
     })
+}
+
+/// What every target's task shares.
+struct Ctx {
+    req: FleetRequest,
+    reference: Snapshot,
+    /// The reference's server and database, with `--schemas-like` (its own schema is no target).
+    ref_key: Option<(String, String)>,
+    /// Relationships each target measures.
+    extra: Vec<RelSpec>,
+    servers: Servers,
+    builder: Mutex<FleetBuilder>,
+}
+
+/// One target (with `--schemas-like`: each of its database's tenant schemas) captured,
+/// compared and folded into the report.
+async fn one(ctx: &Ctx, name: &str, side: &Side) {
+    let req = &ctx.req;
+    let captured = capture(side, req, &ctx.extra, &ctx.servers, &NoProgress).await;
+    let add = |name: &str, snap: Result<Snapshot>| {
+        let o = outcome(req, &ctx.reference, side, name, snap);
+        ctx.builder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(name, o.side, o.error, o.findings, o.unused, o.problems);
+    };
+    match (&req.schemas, captured) {
+        (Some(_), Ok(db)) => tenants_of(ctx, name, side, db),
+        (_, snap) => add(name, snap),
+    }
+}
+
+/// Every tenant schema of one database, compared and folded in (the reference's own schema
+/// left out where it is the reference's database).
+fn tenants_of(ctx: &Ctx, name: &str, side: &Side, db: Snapshot) {
+    let req = &ctx.req;
+    let Some(s) = &req.schemas else { return };
+    let same = ctx
+        .ref_key
+        .as_ref()
+        .is_some_and(|(t, d)| *t == db.meta.target && *d == db.meta.database);
+    let tenants: Vec<String> = db
+        .schemas_like(&s.like)
+        .into_iter()
+        .filter(|t| !(same && *t == s.reference))
+        .collect();
+    for t in tenants {
+        let label = if req.targets.len() == 1 {
+            t.clone()
+        } else {
+            format!("{name}:{t}")
+        };
+        let o = outcome(
+            req,
+            &ctx.reference,
+            side,
+            &label,
+            db.tenant(&t, &s.reference),
+        );
+        ctx.builder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(&label, o.side, o.error, o.findings, o.unused, o.problems);
+    }
+}
+
+/// Two sides name the same database: one environment, one connection, one file.
+fn same_side(a: &Side, b: &Side) -> bool {
+    match (a, b) {
+        (Side::Live(x), Side::Live(y)) => x.describe() == y.describe(),
+        (Side::File(x), Side::File(y)) => x == y,
+        _ => false,
+    }
 }
 
 /// One target's comparison, ready to fold into the fleet's report.
