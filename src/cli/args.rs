@@ -567,7 +567,7 @@ pub struct FleetArgs {
     #[arg(long, value_name = "ENV|URL")]
     pub control: Option<String>,
     /// Schema-per-tenant: every schema LIKE PATTERN of each target database (default: the
-    /// reference's) is a target, compared with --reference-schema under that schema's name
+    /// reference's) is a target, compared with --reference-schema as if it bore that name
     #[arg(long, value_name = "PATTERN")]
     pub schemas_like: Option<String>,
     /// The reference's schema the tenant schemas are compared with

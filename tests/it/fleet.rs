@@ -600,3 +600,59 @@ fn a_history_site_shows_every_pair_its_trend_and_what_each_run_opened() {
         "1280,900",
     );
 }
+
+#[test]
+fn targets_from_a_file_and_snapshot_files_with_names_of_their_own() {
+    let c = pg17();
+    let (reference, names) = tenants("fleetf", 3);
+    c.execute(&names[2], "DROP INDEX orders_customer_id_idx")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // One tenant as a snapshot file taken earlier.
+    let snap = dir.path().join("fleetf_0.json");
+    pgp("snapshot")
+        .opt("--url", c.url(&names[0]))
+        .arg("--no-profile")
+        .opt("--output", &snap)
+        .run()
+        .ok();
+    let file = dir.path().join("targets.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "targets = [{:?}]\n\n[[target]]\nname = \"eu-west\"\nurl = {:?}\n\n[[target]]\nname = \"us-east\"\nurl = {:?}\n",
+            snap.display().to_string(),
+            c.url(&names[1]),
+            c.url(&names[2])
+        ),
+    )
+    .unwrap();
+    let r = pgp("fleet")
+        .opt("--reference", c.url(&reference))
+        .opt("--targets-from", &file)
+        .arg("--no-profile")
+        .opt("--format", "json")
+        .run()
+        .code(1)
+        .json();
+    let names: BTreeSet<&str> = r["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([snap.to_str().unwrap(), "eu-west", "us-east"])
+    );
+    let idx = difference(&r, "schema:public.orders_customer_id_idx:missing");
+    assert_eq!(cell_targets(idx), vec!["us-east"]);
+    let file_side = r["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == snap.to_str().unwrap())
+        .unwrap();
+    assert_eq!(file_side["side"]["source"], snap.to_str().unwrap());
+    assert_eq!(file_side["distance"], 0, "{file_side:#}");
+}
