@@ -346,17 +346,19 @@ struct Ctx {
 async fn one(ctx: &Ctx, name: &str, side: &Side) {
     let req = &ctx.req;
     let captured = capture(side, req, &ctx.extra, &ctx.servers, &NoProgress).await;
-    let add = |name: &str, snap: Result<Snapshot>| {
-        let o = outcome(req, &ctx.reference, side, name, snap);
-        ctx.builder
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .add(name, o.side, o.error, o.findings, o.unused, o.problems);
-    };
     match (&req.schemas, captured) {
         (Some(_), Ok(db)) => tenants_of(ctx, name, side, db),
-        (_, snap) => add(name, snap),
+        (_, snap) => fold(ctx, side, name, snap),
     }
+}
+
+/// One target's capture (or why there is none) compared and folded into the report.
+fn fold(ctx: &Ctx, side: &Side, name: &str, snap: Result<Snapshot>) {
+    let o = outcome(&ctx.req, &ctx.reference, side, name, snap);
+    ctx.builder
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .add(name, o.side, o.error, o.findings, o.unused, o.problems);
 }
 
 /// Every tenant schema of one database, compared and folded in (the reference's own schema
@@ -379,17 +381,7 @@ fn tenants_of(ctx: &Ctx, name: &str, side: &Side, db: Snapshot) {
         } else {
             format!("{name}:{t}")
         };
-        let o = outcome(
-            req,
-            &ctx.reference,
-            side,
-            &label,
-            db.tenant(&t, &s.reference),
-        );
-        ctx.builder
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .add(&label, o.side, o.error, o.findings, o.unused, o.problems);
+        fold(ctx, side, &label, db.tenant(&t, &s.reference));
     }
 }
 

@@ -5,6 +5,17 @@ use std::path::{Path, PathBuf};
 use super::{Figure, Run, FORMAT, VERSION};
 use crate::error::{Error, Result};
 
+/// Makes the folder (and its parents) where it does not exist yet.
+fn created(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::Usage(format!(
+            "--history {}: {}",
+            dir.display(),
+            crate::error::io_message(&e)
+        ))
+    })
+}
+
 /// The folder's entries; `None` where it does not exist yet.
 fn listing(dir: &Path) -> Result<Option<std::fs::ReadDir>> {
     match std::fs::read_dir(dir) {
@@ -78,13 +89,7 @@ pub fn load(dir: &Path, n: usize, keep: &dyn Fn(&Figure) -> bool) -> Result<Vec<
 
 /// Writes `run` into `dir` (created if needed), atomically.
 pub fn record(dir: &Path, run: &Run) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::Usage(format!(
-            "--history {}: {}",
-            dir.display(),
-            crate::error::io_message(&e)
-        ))
-    })?;
+    created(dir)?;
     let stamp: String = run
         .at
         .chars()
@@ -119,13 +124,7 @@ pub fn record_shard(
     (shard, shards): (usize, usize),
     report: &str,
 ) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::Usage(format!(
-            "--history {}: {}",
-            dir.display(),
-            crate::error::io_message(&e)
-        ))
-    })?;
+    created(dir)?;
     let path = dir.join(format!(
         "{}{shard}-of-{shards}.json",
         shard_prefix(fleet_run)

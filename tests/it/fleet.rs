@@ -43,6 +43,16 @@ fn difference<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Va
         .unwrap_or_else(|| panic!("no difference {id} in {:#}", report["differences"]))
 }
 
+/// The names of a fleet report's targets.
+fn target_names(r: &serde_json::Value) -> BTreeSet<&str> {
+    r["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect()
+}
+
 fn cell_targets(d: &serde_json::Value) -> Vec<String> {
     d["cells"]
         .as_array()
@@ -191,12 +201,7 @@ fn schema_per_tenant_each_schema_against_the_reference_schema_under_its_name() {
         .run()
         .code(1);
     let r = out.json();
-    let names: BTreeSet<&str> = r["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = target_names(&r);
     assert_eq!(
         names,
         BTreeSet::from(tenants),
@@ -635,12 +640,7 @@ fn targets_from_a_file_and_snapshot_files_with_names_of_their_own() {
         .run()
         .code(1)
         .json();
-    let names: BTreeSet<&str> = r["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = target_names(&r);
     assert_eq!(
         names,
         BTreeSet::from([snap.to_str().unwrap(), "eu-west", "us-east"])
@@ -655,4 +655,96 @@ fn targets_from_a_file_and_snapshot_files_with_names_of_their_own() {
         .unwrap();
     assert_eq!(file_side["side"]["source"], snap.to_str().unwrap());
     assert_eq!(file_side["distance"], 0, "{file_side:#}");
+}
+
+/// The zoo (every type family, partitions on two levels, inheritance, odd identifiers) as a
+/// fleet reached the ways production is: the same zoo on another cluster directly and through
+/// PgBouncer in transaction mode (nothing found but the reference's standby), on PostgreSQL 15
+/// (only version and settings),
+/// and a streaming standby of the reference (only topology). With the data profile.
+#[test]
+fn the_zoo_as_a_fleet_through_pgbouncer_on_two_majors_and_a_standby() {
+    use pgparity::cluster::{Cluster, ClusterOptions, Install, PoolMode, Pooler};
+    const ZOO: &str = include_str!("../fixtures/zoo.sql");
+    let install = Install::find(17).unwrap_or_else(|e| panic!("{e}"));
+    let primary = Cluster::start(&install, &ClusterOptions::default()).unwrap();
+    primary.execute("postgres", "CREATE DATABASE zoo").unwrap();
+    primary.execute("zoo", ZOO).unwrap();
+    let standby = primary.start_standby(&ClusterOptions::default()).unwrap();
+    let (twin, old) = (fresh_db(pg17b(), "fleetzoo"), fresh_db(pg15(), "fleetzoo"));
+    pg17b().execute(&twin, ZOO).unwrap();
+    pg15().execute(&old, ZOO).unwrap();
+    let pooled = fresh_db(pg17b(), "fleetzoo");
+    pg17b().execute(&pooled, ZOO).unwrap();
+    let pooler = Pooler::start(pg17b(), PoolMode::Transaction, 2).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[target]]\nname = \"twin\"\nurl = {:?}\n\n[[target]]\nname = \"pgbouncer\"\nurl = {:?}\n\n[[target]]\nname = \"pg15\"\nurl = {:?}\n\n[[target]]\nname = \"standby\"\nurl = {:?}\n",
+            pg17b().url(&twin),
+            pooler.url(&pooled),
+            pg15().url(&old),
+            standby.url("zoo"),
+        ),
+    )
+    .unwrap();
+    let r = pgp("fleet")
+        .opt("--reference", primary.url("zoo"))
+        .opt("--targets-from", &file)
+        .arg("--exact")
+        .opt("--format", "json")
+        .run();
+    assert!(r.status <= 1, "{}", r.stderr);
+    let r = r.json();
+    let by_target = |name: &str| -> Vec<(String, String)> {
+        r["differences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| cell_targets(d).iter().any(|t| t == name))
+            .map(|d| {
+                (
+                    d["category"].as_str().unwrap().to_string(),
+                    d["id"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // The reference has a standby, the twins have none: that, and nothing else.
+    for name in ["twin", "pgbouncer"] {
+        let found: Vec<String> = by_target(name).into_iter().map(|(_, id)| id).collect();
+        assert_eq!(found, ["topology:standbys"], "{name}");
+    }
+    let old_noise: Vec<(String, String)> = by_target("pg15")
+        .into_iter()
+        .filter(|(c, id)| c != "version" && c != "setting" && id != "topology:standbys")
+        .collect();
+    assert!(old_noise.is_empty(), "pg15: {old_noise:#?}");
+    assert!(!by_target("pg15").is_empty(), "the major is said");
+    let standby_noise: Vec<(String, String)> = by_target("standby")
+        .into_iter()
+        .filter(|(c, _)| c != "topology")
+        .collect();
+    assert!(standby_noise.is_empty(), "standby: {standby_noise:#?}");
+    assert!(
+        by_target("standby")
+            .iter()
+            .any(|(_, id)| id == "topology:server:role"),
+        "{:#?}",
+        by_target("standby")
+    );
+    assert!(
+        r["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["error"].is_null()),
+        "{:#}",
+        r["targets"]
+    );
+    drop(pooler);
+    standby.stop();
+    primary.stop();
 }

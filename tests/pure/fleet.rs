@@ -107,9 +107,9 @@ fn each_difference_once_with_its_targets_and_targets_ranked_by_distance() {
     assert!(r.targets[1].distance > r.targets[2].distance);
 }
 
-#[test]
-fn an_acceptance_naming_targets_holds_only_for_them() {
-    let r = fleet_with(vec![
+/// The index accepted in t_b only, and an entry that matches nothing anywhere.
+fn t_b_rebuilt() -> Vec<Acceptance> {
+    vec![
         Acceptance {
             id: "schema:public.orders_customer_id_idx:missing".into(),
             reason: "t_b is being rebuilt".into(),
@@ -121,7 +121,12 @@ fn an_acceptance_naming_targets_holds_only_for_them() {
             reason: "matches nothing anywhere".into(),
             ..Default::default()
         },
-    ]);
+    ]
+}
+
+#[test]
+fn an_acceptance_naming_targets_holds_only_for_them() {
+    let r = fleet_with(t_b_rebuilt());
     let idx = r
         .differences
         .iter()
@@ -245,21 +250,7 @@ fn one_schema_renamed_as_another_compares_equal_to_it() {
 
 #[test]
 fn shards_merged_are_the_run_over_all_their_targets_whatever_the_order() {
-    let policy = || {
-        vec![
-            Acceptance {
-                id: "schema:public.orders_customer_id_idx:missing".into(),
-                reason: "t_b is being rebuilt".into(),
-                targets: Some(vec!["t_b".into()]),
-                ..Default::default()
-            },
-            Acceptance {
-                id: "setting:enable_*".into(),
-                reason: "matches nothing anywhere".into(),
-                ..Default::default()
-            },
-        ]
-    };
+    let policy = t_b_rebuilt;
     let whole = fleet_of(policy(), &["t_a", "t_b", "t_c", "t_d"]);
     // Targets ending in another order give the same report (the wording is the first
     // target's in rank order, not the first to end).

@@ -252,16 +252,7 @@ pub fn render(r: &FleetReport) -> String {
             d.severity,
             esc(&d.id),
             esc(&d.message),
-            esc(&if d.open > 0 {
-                format!(
-                    "open in {} of {} targets: {}",
-                    d.open,
-                    r.targets.len(),
-                    FleetReport::names(d, 50)
-                )
-            } else {
-                format!("accepted in {} targets", d.cells.len())
-            }),
+            esc(&r.spread(d, 50)),
             esc(&d.why),
             esc(&d.hint)
         );

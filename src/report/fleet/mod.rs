@@ -135,7 +135,6 @@ pub struct FleetBuilder {
     fail_on: Severity,
     targets: Vec<TargetSummary>,
     differences: BTreeMap<String, Difference>,
-    used: BTreeSet<String>,
     unused: BTreeSet<String>,
     reference_problems: Vec<String>,
 }
@@ -147,7 +146,6 @@ impl FleetBuilder {
             fail_on,
             targets: Vec::new(),
             differences: BTreeMap::new(),
-            used: BTreeSet::new(),
             unused: BTreeSet::new(),
             reference_problems,
         }
@@ -278,7 +276,8 @@ impl FleetBuilder {
             .enumerate()
             .map(|(i, t)| (t.name.as_str(), i))
             .collect();
-        let mut used = self.used;
+        // Used: matched a cell in some target (the cells carry the entry's id).
+        let mut used = BTreeSet::new();
         let mut differences: Vec<Difference> = self.differences.into_values().collect();
         for d in &mut differences {
             d.cells
@@ -392,6 +391,19 @@ impl FleetReport {
             s += &format!(" and {} more", open.len() - shown);
         }
         s
+    }
+
+    /// Where a difference is, in words: "in 2 of 5 targets: t_1, t_3", or "accepted in 2 of 5".
+    pub fn spread(&self, d: &Difference, at_most: usize) -> String {
+        let total = self.targets.len();
+        if d.open == 0 {
+            return format!("accepted in {} of {total}", d.cells.len());
+        }
+        format!(
+            "in {} of {total} targets: {}",
+            d.open,
+            FleetReport::names(d, at_most)
+        )
     }
 
     /// `pgparity fleet --format json`.

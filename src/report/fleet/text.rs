@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Difference, FleetReport};
+use super::FleetReport;
 use crate::finding::Severity;
 
 /// Targets listed by name at most (the rest counted).
@@ -24,18 +24,6 @@ fn counts(open: &[usize; 5]) -> String {
     } else {
         parts.join(", ")
     }
-}
-
-fn spread(r: &FleetReport, d: &Difference) -> String {
-    let total = r.targets.len();
-    if d.open == 0 {
-        return format!("accepted in {} of {total}", d.cells.len());
-    }
-    format!(
-        "in {} of {total} targets: {}",
-        d.open,
-        FleetReport::names(d, NAMED)
-    )
 }
 
 fn heading(r: &FleetReport) -> String {
@@ -103,7 +91,7 @@ pub fn render_text(r: &FleetReport) -> String {
             d.severity.name().to_uppercase(),
             d.id,
             d.message,
-            spread(r, d),
+            r.spread(d, NAMED),
             d.why,
             d.hint
         );
@@ -168,7 +156,7 @@ pub fn render_markdown(r: &FleetReport) -> String {
                 "| {} | `{}` | {} | {} |",
                 d.severity,
                 md(&d.id),
-                md(&spread(r, d)),
+                md(&r.spread(d, NAMED)),
                 md(&d.message)
             );
         }
